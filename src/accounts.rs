@@ -1,0 +1,43 @@
+//! Creating accounts and their keys; used by the CLI and by first start.
+
+use serde::Serialize;
+
+use crate::domain::ids::new_id;
+use crate::domain::keys::{self, KeyKind, Mode};
+use crate::domain::version;
+use crate::store::{Account, NewApiKey, Store, StoreResult};
+
+/// The keys of a new account, shown exactly once.
+#[derive(Debug, Serialize)]
+pub struct CreatedAccount {
+    pub id: String,
+    pub name: String,
+    pub secret_key: String,
+    pub publishable_key: String,
+    pub live_secret_key: String,
+    pub live_publishable_key: String,
+}
+
+pub async fn create(store: &dyn Store, pepper: &[u8; 32], name: &str, now: i64) -> StoreResult<CreatedAccount> {
+    let account = Account { id: new_id("acct"), name: name.to_owned(), api_version: version::LATEST.to_owned(), created: now };
+    let made = CreatedAccount {
+        id: account.id.clone(),
+        name: account.name.clone(),
+        secret_key: keys::generate(KeyKind::Secret, Mode::Test),
+        publishable_key: keys::generate(KeyKind::Publishable, Mode::Test),
+        live_secret_key: keys::generate(KeyKind::Secret, Mode::Live),
+        live_publishable_key: keys::generate(KeyKind::Publishable, Mode::Live),
+    };
+    let stored = [
+        (&made.secret_key, KeyKind::Secret, false),
+        (&made.publishable_key, KeyKind::Publishable, false),
+        (&made.live_secret_key, KeyKind::Secret, true),
+        (&made.live_publishable_key, KeyKind::Publishable, true),
+    ]
+    .map(|(k, kind, livemode)| NewApiKey { hash: keys::hash(pepper, k), kind, livemode, masked: keys::mask(k) });
+    store.create_account(&account, &stored).await?;
+    Ok(made)
+}
+
+/// The label of the subkey that hashes API keys.
+pub const API_KEY_PEPPER: &str = "kassa/api-key-hash/v1";

@@ -1,0 +1,159 @@
+//! `/v1/customers`: create, retrieve, update, delete, list.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::expand;
+use super::extract::Call;
+use super::list;
+use crate::domain::customer::{self, CustomerParams};
+use crate::domain::event;
+use crate::domain::fields::FieldError;
+use crate::domain::ids::{new_id, random_base62};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Change, StoreError, StoredObject};
+use crate::AppState;
+
+const KIND: &str = "customer";
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::invalid(e.code, e.param, e.message)
+    }
+}
+
+async fn find(state: &AppState, call: &Call, id: &str) -> ApiResult<StoredObject> {
+    state
+        .store
+        .get_object(&call.scope(), id)
+        .await?
+        .filter(|o| o.kind == KIND)
+        .ok_or_else(|| ApiError::no_such("customer", id, None))
+}
+
+/// A payment method named by the params must exist in the caller's scope.
+async fn check_references(state: &AppState, call: &Call, p: &CustomerParams) -> ApiResult<()> {
+    if let Some(Some(pm)) = p.invoice_settings.as_ref().and_then(|s| s.default_payment_method.as_ref()) {
+        let found = state.store.get_object(&call.scope(), pm).await?.filter(|o| o.kind == "payment_method");
+        if found.is_none() {
+            return Err(ApiError::no_such("PaymentMethod", pm, Some("invoice_settings[default_payment_method]")).with_status_400());
+        }
+    }
+    Ok(())
+}
+
+async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Value> {
+    expand::apply(state, &call.scope(), &mut obj, &call.expand).await?;
+    Ok(obj)
+}
+
+/// Create a customer.
+#[utoipa::path(post, path = "/v1/customers", tag = "customers",
+    responses((status = 200, description = "The new customer object")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: CustomerParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    check_references(&state, &call, &p).await?;
+    let now = state.now();
+    let id = new_id("cus");
+    let doc = customer::create(&id, call.auth.livemode, now, &random_base62(8).to_uppercase(), &p)?;
+    let evt = event::build(&call.event_ctx(now), "customer.created", &doc, None);
+    let body = respond(&state, &call, doc.clone()).await?;
+    let tags = customer::tags(&doc);
+    let change = Change::Insert { id, kind: KIND.into(), created: now, doc, tags };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+}
+
+/// Retrieve a customer. A deleted customer answers `{id, object, deleted: true}`.
+#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "The customer id")),
+    responses((status = 200, description = "The customer object"), (status = 404, description = "No such customer")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    expand::validate(&call.expand)?;
+    let obj = find(&state, &call, &id).await?;
+    if obj.deleted {
+        return Ok(Json(obj.doc));
+    }
+    Ok(Json(respond(&state, &call, obj.doc).await?))
+}
+
+/// Update a customer; parameters not sent are left unchanged.
+#[utoipa::path(post, path = "/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "The customer id")),
+    responses((status = 200, description = "The updated customer object"), (status = 404, description = "No such customer")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: CustomerParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    check_references(&state, &call, &p).await?;
+    // Optimistic concurrency: re-read and re-apply if another write won.
+    for _ in 0..5 {
+        let obj = find(&state, &call, &id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such("customer", &id, None));
+        }
+        let doc = customer::update(&obj.doc, &p)?;
+        let now = state.now();
+        let events = if doc == obj.doc {
+            Vec::new()
+        } else {
+            vec![event::build(&call.event_ctx(now), "customer.updated", &doc, Some(&obj.doc))]
+        };
+        let body = respond(&state, &call, doc.clone()).await?;
+        let tags = customer::tags(&doc);
+        let change = Change::Update { id: id.clone(), expected_version: obj.version, doc, tags };
+        match call.commit(&state, vec![change], events, StatusCode::OK, body).await {
+            Err(e) if e.code == Some("lock_timeout") => continue,
+            other => return other,
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
+
+/// Delete a customer.
+#[utoipa::path(delete, path = "/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "The customer id")),
+    responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such customer")))]
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
+    call.no_params()?;
+    for _ in 0..5 {
+        let obj = find(&state, &call, &id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such("customer", &id, None));
+        }
+        let now = state.now();
+        let evt = event::build(&call.event_ctx(now), "customer.deleted", &obj.doc, None);
+        let stub = customer::deleted(&id);
+        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
+        match call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub).await {
+            Err(e) if e.code == Some("lock_timeout") => continue,
+            other => return other,
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    email: Option<String>,
+}
+
+/// List customers, newest first; `email` filters by exact address.
+#[utoipa::path(get, path = "/v1/customers", tag = "customers",
+    params(("email" = Option<String>, Query, description = "Only customers with this email"),
+           ("limit" = Option<i64>, Query, description = "1 to 100, default 10"),
+           ("starting_after" = Option<String>, Query, description = "Cursor: a customer id"),
+           ("ending_before" = Option<String>, Query, description = "Cursor: a customer id")),
+    responses((status = 200, description = "A list of customers")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let filters = f.email.map(|e| vec![("email".to_owned(), e)]).unwrap_or_default();
+    let body = list::run(&state, &call, lp, KIND, "customer", filters, |d| d).await?;
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,231 @@
+//! `Call`: the one extractor for API requests. It authenticates, reads the
+//! API version, parses form / JSON / query parameters into one tree, pulls
+//! out `expand`, and claims the idempotency key of a POST (or answers with
+//! the stored replay).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::auth::{authenticate, Auth};
+use super::form;
+use super::idempotency::{self, IdemGuard};
+use super::middleware::RequestId;
+use super::params;
+use crate::domain::event::EventContext;
+use crate::domain::version::ApiVersion;
+use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::store::{Change, ChangeSet, IdempotencyRecord, Scope, StoreError};
+use crate::AppState;
+
+/// Request bodies larger than this are refused with a 413.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+pub struct Call {
+    pub auth: Auth,
+    pub version: ApiVersion,
+    pub request_id: String,
+    pub path: String,
+    /// The parameters not yet taken by the handler.
+    pub params: Value,
+    pub expand: Vec<String>,
+    pub idem: Option<IdemGuard>,
+}
+
+impl Call {
+    pub fn scope(&self) -> Scope {
+        self.auth.scope()
+    }
+
+    /// Takes the remaining parameters as `T`.
+    pub fn parse<T: DeserializeOwned>(&mut self) -> ApiResult<T> {
+        params::from_value(std::mem::take(&mut self.params))
+    }
+
+    /// Fails unless every parameter has been taken.
+    pub fn no_params(&self) -> ApiResult<()> {
+        match self.params.as_object().and_then(|m| m.keys().next()) {
+            Some(k) => Err(ApiError::unknown_param(k)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn event_ctx(&self, now: i64) -> EventContext<'_> {
+        EventContext {
+            api_version: &self.auth.account_version,
+            livemode: self.auth.livemode,
+            now,
+            request_id: Some(&self.request_id),
+            idempotency_key: self.idem.as_ref().map(|g| g.key.as_str()),
+        }
+    }
+
+    /// Commits `changes` and `events` with this request's idempotency record,
+    /// and answers with `body`.
+    pub async fn commit(
+        &self,
+        state: &AppState,
+        changes: Vec<Change>,
+        events: Vec<Value>,
+        status: StatusCode,
+        body: Value,
+    ) -> ApiResult<Response> {
+        let text = body.to_string();
+        let idempotency = self.idem.as_ref().map(|g| IdempotencyRecord {
+            key: g.key.clone(),
+            fingerprint: g.fingerprint.clone(),
+            status: status.as_u16(),
+            body: text.clone(),
+            created: state.now(),
+        });
+        let set = ChangeSet { scope: self.scope(), changes, events, idempotency };
+        match state.store.commit(set).await {
+            Ok(()) => Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response()),
+            Err(StoreError::DuplicateIdempotencyKey) => {
+                // Another node recorded this key first; our write rolled back.
+                let Some(g) = &self.idem else { return Err(ApiError::internal()) };
+                match state.store.find_idempotency(&self.scope(), &g.key).await? {
+                    Some(rec) if rec.fingerprint == g.fingerprint => Ok(idempotency::replay(&rec)),
+                    Some(_) => Err(idempotency::mismatch(&g.key)),
+                    None => Err(ApiError::internal()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn bad_body(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("parameter_invalid", message)
+}
+
+fn parse_version(req: &Request, auth: &Auth) -> ApiResult<ApiVersion> {
+    match req.headers().get("stripe-version") {
+        None => Ok(ApiVersion::parse(&auth.account_version).unwrap_or_else(|_| ApiVersion::latest())),
+        Some(v) => {
+            let text = v.to_str().unwrap_or("");
+            ApiVersion::parse(text.trim()).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorType::InvalidRequest,
+                    Some("api_version_invalid"),
+                    format!("Invalid Stripe API version: {}", text.chars().take(64).collect::<String>()),
+                )
+            })
+        }
+    }
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn parse_body(content_type: &str, bytes: &[u8]) -> ApiResult<Value> {
+    if content_type.starts_with("application/json") {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Object(Map::new()));
+        }
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| bad_body(format!("Invalid JSON body: {e}")))?;
+        if !v.is_object() {
+            return Err(bad_body("Invalid JSON body: expected an object of parameters."));
+        }
+        if depth(&v) > form::MAX_DEPTH {
+            return Err(bad_body(format!("Invalid JSON body: parameters nest at most {} levels deep.", form::MAX_DEPTH)));
+        }
+        return Ok(v);
+    }
+    form::parse(bytes).map_err(|e| {
+        let mut err = bad_body(e.to_string());
+        err.param = e.param().map(str::to_owned);
+        err
+    })
+}
+
+/// `expand[]` as a list of strings, removed from the parameters. Accepts
+/// `expand[]=a`, `expand[0]=a` (any integer keys, in order) and `expand=a`.
+fn take_expand(params: &mut Value) -> ApiResult<Vec<String>> {
+    let Some(raw) = params.as_object_mut().and_then(|m| m.remove("expand")) else {
+        return Ok(Vec::new());
+    };
+    let invalid = || ApiError::invalid("parameter_invalid", "expand", "Invalid expand: must be a list of strings.");
+    let items: Vec<Value> = match raw {
+        Value::String(s) => vec![Value::String(s)],
+        Value::Array(items) => items,
+        Value::Object(m) => {
+            let mut indexed = Vec::with_capacity(m.len());
+            for (k, v) in m {
+                indexed.push((k.parse::<u32>().map_err(|_| invalid())?, v));
+            }
+            indexed.sort_by_key(|(i, _)| *i);
+            indexed.into_iter().map(|(_, v)| v).collect()
+        }
+        _ => return Err(invalid()),
+    };
+    items
+        .into_iter()
+        .filter(|v| v.as_str() != Some(""))
+        .map(|v| match v {
+            Value::String(s) => Ok(s),
+            _ => Err(invalid()),
+        })
+        .collect()
+}
+
+impl Call {
+    async fn extract(req: Request, state: &AppState, secret_only: bool) -> Result<Self, Response> {
+        let auth = authenticate(state, req.headers(), secret_only).await.map_err(IntoResponse::into_response)?;
+        let version = parse_version(&req, &auth).map_err(IntoResponse::into_response)?;
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().unwrap_or("").to_owned();
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let idem_key = req.headers().get("idempotency-key").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorType::InvalidRequest,
+                Some("request_too_large"),
+                format!("The request body is larger than the maximum of {MAX_BODY} bytes."),
+            )
+            .into_response()
+        })?;
+        let mut params = if method == Method::POST && !bytes.is_empty() {
+            parse_body(&content_type, &bytes)
+        } else {
+            parse_body("", query.as_bytes())
+        }
+        .map_err(IntoResponse::into_response)?;
+        let expand = take_expand(&mut params).map_err(IntoResponse::into_response)?;
+
+        let idem = match (method == Method::POST, idem_key) {
+            (true, Some(key)) => {
+                let fp = idempotency::fingerprint(method.as_str(), &path, &params, &expand);
+                Some(idempotency::begin(state, auth.scope(), &key, fp).await?)
+            }
+            _ => None,
+        };
+        Ok(Self { auth, version, request_id, path, params, expand, idem })
+    }
+}
+
+impl FromRequest<AppState> for Call {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Call::extract(req, state, true).await
+    }
+}

@@ -1,0 +1,121 @@
+//! Idempotency keys, with Stripe's semantics (reference §5):
+//! - a replay returns the stored status and body with `Idempotent-Replayed`;
+//! - the same key with other parameters or another endpoint is a 400;
+//! - a concurrent duplicate on this node is a 409 `idempotency_key_in_use`;
+//! - the record commits in the same transaction as the request's write, so a
+//!   crash leaves both or neither. A request that wrote nothing stores nothing
+//!   and can simply be retried.
+//!
+//! Two nodes racing on one key (PostgreSQL) both run; the loser's commit hits
+//! the unique key, rolls back whole, and it answers with the winner's replay.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ErrorType};
+use crate::store::{IdempotencyRecord, Scope};
+use crate::AppState;
+
+pub const MAX_KEY_LEN: usize = 255;
+
+#[derive(Default)]
+pub struct InFlight(Mutex<HashSet<(Scope, String)>>);
+
+/// A claimed key; the claim is released when this is dropped, which is after
+/// the handler's commit.
+pub struct IdemGuard {
+    in_flight: Arc<InFlight>,
+    slot: (Scope, String),
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl Drop for IdemGuard {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.in_flight.0.lock() {
+            set.remove(&self.slot);
+        }
+    }
+}
+
+/// Hash of what makes two requests "the same": method, path and parameters.
+/// `serde_json::Map` is ordered, so equal parameters serialize equally.
+pub fn fingerprint(method: &str, path: &str, params: &Value, expand: &[String]) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(params.to_string().as_bytes());
+    h.update(b"\n");
+    h.update(expand.join(",").as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn shown(key: &str) -> String {
+    key.chars().take(MAX_KEY_LEN).collect()
+}
+
+pub fn mismatch(key: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorType::Idempotency,
+        None,
+        format!(
+            "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{}' if you meant to execute a different request.",
+            shown(key)
+        ),
+    )
+}
+
+fn in_use(key: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorType::InvalidRequest,
+        Some("idempotency_key_in_use"),
+        format!(
+            "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): {}. Please try again later.",
+            shown(key)
+        ),
+    )
+}
+
+/// The stored response, marked as a replay.
+pub fn replay(rec: &IdempotencyRecord) -> Response {
+    let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
+    let mut res = (status, [(axum::http::header::CONTENT_TYPE, "application/json")], rec.body.clone()).into_response();
+    res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
+}
+
+/// Either the stored answer (or an error) for this key, or a claim to run.
+pub async fn begin(state: &AppState, scope: Scope, key: &str, fingerprint: String) -> Result<IdemGuard, Response> {
+    if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
+        return Err(ApiError::bad_request(
+            "idempotency_key_invalid",
+            format!("Invalid Idempotency-Key: it must be 1 to {MAX_KEY_LEN} characters long."),
+        )
+        .into_response());
+    }
+    let slot = (scope.clone(), key.to_owned());
+    {
+        let Ok(mut set) = state.in_flight.0.lock() else {
+            return Err(ApiError::internal().into_response());
+        };
+        if !set.insert(slot.clone()) {
+            return Err(in_use(key).into_response());
+        }
+    }
+    let guard = IdemGuard { in_flight: state.in_flight.clone(), slot, key: key.to_owned(), fingerprint };
+    match state.store.find_idempotency(&scope, key).await {
+        Ok(None) => Ok(guard),
+        Ok(Some(rec)) if rec.fingerprint == guard.fingerprint => Err(replay(&rec)),
+        Ok(Some(_)) => Err(mismatch(key).into_response()),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}

@@ -1,0 +1,73 @@
+//! The HTTP API: one module per resource, each with its handlers; the
+//! router and the layers every request passes through are assembled here.
+
+pub mod auth;
+pub mod customers;
+pub mod expand;
+pub mod extract;
+pub mod form;
+pub mod idempotency;
+pub mod list;
+pub mod metrics;
+pub mod middleware;
+pub mod ops;
+pub mod params;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// Requests running longer than this are cut off with a retryable error.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kassa", description = "A self-hosted, Stripe-compatible checkout-sessions payment server."),
+    tags((name = "customers", description = "Customers"))
+)]
+struct ApiDoc;
+
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(customers::create, customers::list))
+        .routes(routes!(customers::retrieve, customers::update, customers::delete))
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = documented().split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, _) = documented().split_for_parts();
+    let spec = Arc::new(openapi());
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/v1/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
+        .fallback(ops::not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(middleware::request_id))
+                .layer(axum::middleware::from_fn(middleware::stripe_errors))
+                .layer(CatchPanicLayer::custom(middleware::panic_response))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,77 @@
+//! Event objects (`evt_…`), built in the same step as the change they describe.
+
+use serde_json::{json, Map, Value};
+
+use super::ids::new_id;
+
+/// What the event needs beyond the object itself.
+pub struct EventContext<'a> {
+    pub api_version: &'a str,
+    pub livemode: bool,
+    pub now: i64,
+    pub request_id: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// A Stripe event object. `previous` is the object before an update; the
+/// event then carries the changed top-level fields in `previous_attributes`.
+pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Value {
+    let mut data = Map::new();
+    data.insert("object".into(), object.clone());
+    if let Some(prev) = previous {
+        data.insert("previous_attributes".into(), previous_attributes(prev, object));
+    }
+    json!({
+        "id": new_id("evt"),
+        "object": "event",
+        "api_version": ctx.api_version,
+        "created": ctx.now,
+        "data": data,
+        "livemode": ctx.livemode,
+        "pending_webhooks": 0,
+        "request": {"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
+        "type": kind,
+    })
+}
+
+/// The old values of the top-level fields that differ between two objects.
+pub fn previous_attributes(before: &Value, after: &Value) -> Value {
+    let mut out = Map::new();
+    if let (Value::Object(b), Value::Object(a)) = (before, after) {
+        for (k, old) in b {
+            if a.get(k) != Some(old) {
+                out.insert(k.clone(), old.clone());
+            }
+        }
+        for k in a.keys() {
+            if !b.contains_key(k) {
+                out.insert(k.clone(), Value::Null);
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_attributes_hold_only_changed_fields() {
+        let before = json!({"id": "cus_1", "email": "a@x", "name": "A"});
+        let after = json!({"id": "cus_1", "email": "b@x", "name": "A", "phone": "1"});
+        assert_eq!(previous_attributes(&before, &after), json!({"email": "a@x", "phone": null}));
+    }
+
+    #[test]
+    fn events_have_stripes_shape() {
+        let ctx = EventContext { api_version: "2026-10-28.endive", livemode: false, now: 42, request_id: Some("req_1"), idempotency_key: None };
+        let e = build(&ctx, "customer.created", &json!({"id": "cus_1"}), None);
+        assert_eq!(e["object"], "event");
+        assert_eq!(e["type"], "customer.created");
+        assert_eq!(e["data"]["object"]["id"], "cus_1");
+        assert!(e["data"].get("previous_attributes").is_none());
+        assert_eq!(e["request"]["id"], "req_1");
+        assert!(e["id"].as_str().unwrap().starts_with("evt_"));
+    }
+}

@@ -1,0 +1,71 @@
+//! kassa: a self-hosted, Stripe-compatible checkout-sessions payment server.
+
+pub mod accounts;
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod store;
+pub mod telemetry;
+pub mod vault;
+pub mod worker;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::auth::KeyCache;
+use crate::api::idempotency::InFlight;
+use crate::api::metrics::Metrics;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::Store;
+use crate::vault::MasterKey;
+
+/// Everything a handler or worker needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub cfg: Arc<Config>,
+    /// The subkey that API keys are hashed with.
+    pub pepper: Arc<[u8; 32]>,
+    pub keys: Arc<KeyCache>,
+    pub in_flight: Arc<InFlight>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(cfg: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, master: &MasterKey) -> Self {
+        Self {
+            store,
+            clock,
+            cfg: Arc::new(cfg),
+            pepper: Arc::new(master.derive(accounts::API_KEY_PEPPER)),
+            keys: Arc::new(KeyCache::default()),
+            in_flight: Arc::new(InFlight::default()),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Serves the API and runs the workers until `shutdown` is cancelled, then
+/// finishes in-flight requests and returns.
+pub async fn run(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+    let workers = worker::spawn_all(state.clone(), shutdown.clone());
+    let app = api::router(state);
+    let token = shutdown.clone();
+    let served = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+    shutdown.cancel();
+    for w in workers {
+        let _ = w.await;
+    }
+    served
+}

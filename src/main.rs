@@ -1,0 +1,98 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use kassa::cli::{AccountCommand, Cli, Command};
+use kassa::clock::{Clock, SystemClock};
+use kassa::config::Config;
+use kassa::{accounts, store, telemetry, AppState};
+use tokio_util::sync::CancellationToken;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.global.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kassa: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kassa: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let master = cli.global.master_key()?;
+    let store = store::open(&cli.global.database_url).await.context("opening the database")?;
+    let pepper = master.derive(accounts::API_KEY_PEPPER);
+    match cli.command {
+        Command::Migrate => {
+            // Opening the store applied every pending migration.
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::Create { name, json } } => {
+            let made = accounts::create(store.as_ref(), &pepper, &name, SystemClock.now()).await?;
+            if json {
+                println!("{}", serde_json::to_string(&made)?);
+            } else {
+                print_keys(&made);
+            }
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let cfg = Config::from_serve(&args)?;
+            if store.account_count().await? == 0 {
+                let made = accounts::create(store.as_ref(), &pepper, "default", SystemClock.now()).await?;
+                println!("Created a first account. These keys are shown only once:");
+                print_keys(&made);
+            }
+            let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+            let state = AppState::new(cfg, store, Arc::new(SystemClock), &master);
+            let shutdown = CancellationToken::new();
+            tokio::spawn(stop_on_signal(shutdown.clone()));
+            tracing::info!(addr = %args.addr, public_url = %state.cfg.public_url, "kassa is listening");
+            kassa::run(listener, state, shutdown).await?;
+            tracing::info!("kassa stopped");
+            Ok(())
+        }
+    }
+}
+
+fn print_keys(made: &accounts::CreatedAccount) {
+    println!("  account:              {} ({})", made.id, made.name);
+    println!("  test secret key:      {}", made.secret_key);
+    println!("  test publishable key: {}", made.publishable_key);
+    println!("  live secret key:      {}", made.live_secret_key);
+    println!("  live publishable key: {}", made.live_publishable_key);
+}
+
+async fn stop_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                token.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    token.cancel();
+}

@@ -1,0 +1,184 @@
+//! Storage. Both backends implement one `Store` trait; every business rule
+//! lives above it, so SQLite and PostgreSQL can only differ in SQL.
+//!
+//! The model (see DESIGN-NOTES.md): an API object is a JSON document beside
+//! the columns queries filter on (account, livemode, kind, created, seq), plus
+//! `tags` for list filters (e.g. a customer's email) and a `version` for
+//! optimistic concurrency. A write is a `ChangeSet`: object changes, the
+//! events that describe them, and the idempotency record of the request, all
+//! committed in one transaction.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::domain::keys::KeyKind;
+
+pub mod migrate;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost: the object changed, or the id exists.
+    #[error("conflict: the object was changed concurrently")]
+    Conflict,
+    /// An object named by an update or delete does not exist in the scope.
+    #[error("not found")]
+    NotFound,
+    /// The request's idempotency key was recorded by another request first.
+    #[error("idempotency key already recorded")]
+    DuplicateIdempotencyKey,
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An account and a mode: every object belongs to exactly one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub account_id: String,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub api_version: String,
+    pub created: i64,
+}
+
+/// A key as stored: only its keyed hash and a masked form.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub hash: String,
+    pub kind: KeyKind,
+    pub livemode: bool,
+    pub masked: String,
+}
+
+/// What a key lookup finds.
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    pub account_id: String,
+    pub api_version: String,
+    pub kind: KeyKind,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredObject {
+    /// Internal, monotonic: orders objects created in the same second.
+    pub seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub created: i64,
+    pub version: i64,
+    pub deleted: bool,
+    pub doc: Value,
+}
+
+/// A `(name, value)` pair that a list can filter on.
+pub type Tag = (String, String);
+
+#[derive(Debug, Clone)]
+pub enum Change {
+    Insert { id: String, kind: String, created: i64, doc: Value, tags: Vec<Tag> },
+    /// Fails with `Conflict` unless the object is at `expected_version`.
+    Update { id: String, expected_version: i64, doc: Value, tags: Vec<Tag> },
+    /// Marks the object deleted; it leaves lists but can still be retrieved.
+    Delete { id: String, expected_version: i64, doc: Value },
+}
+
+/// The stored outcome of an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    /// Hash of method, path and parameters.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+    pub created: i64,
+}
+
+/// Everything one request writes, committed atomically.
+#[derive(Debug, Clone)]
+pub struct ChangeSet {
+    pub scope: Scope,
+    pub changes: Vec<Change>,
+    /// Event objects (`evt_…`), stored as objects of kind `event`.
+    pub events: Vec<Value>,
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreatedRange {
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+/// A position in a list, taken from the object a cursor names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    After { created: i64, seq: i64 },
+    Before { created: i64, seq: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub kind: String,
+    pub filters: Vec<Tag>,
+    pub created: CreatedRange,
+    pub cursor: Option<Cursor>,
+    pub limit: usize,
+}
+
+/// A page, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<StoredObject>,
+    pub has_more: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Succeeds when the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()>;
+    async fn account_count(&self) -> StoreResult<i64>;
+    async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Any object of the scope by id, deleted ones included.
+    async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>>;
+    /// Live (not deleted) objects of one kind, newest first.
+    async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page>;
+    async fn commit(&self, set: ChangeSet) -> StoreResult<()>;
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Removes idempotency records created before `created_before`; returns how many.
+    async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64>;
+}
+
+/// The kind and tags under which an event is stored.
+pub const EVENT_KIND: &str = "event";
+
+pub(crate) fn event_parts(event: &Value) -> StoreResult<(String, i64, Vec<Tag>)> {
+    let id = event["id"].as_str().ok_or_else(|| StoreError::Backend("event without id".into()))?;
+    let created = event["created"].as_i64().unwrap_or(0);
+    let kind = event["type"].as_str().unwrap_or_default();
+    Ok((id.to_owned(), created, vec![("type".to_owned(), kind.to_owned())]))
+}
+
+/// Opens the store named by a database URL and runs pending migrations.
+pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path))?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        anyhow::bail!("unsupported database URL: use sqlite:PATH or postgres://…")
+    }
+}

@@ -1,0 +1,303 @@
+//! PostgreSQL backend through sqlx. Any number of `kassa serve` nodes may
+//! share one database: every write is one transaction with conditional
+//! updates, so nodes never need to talk to each other.
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+
+use super::sql;
+use super::*;
+use crate::domain::keys::KeyKind;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+// An arbitrary constant: the advisory lock that serializes migrations.
+const MIGRATION_LOCK: i64 = 0x6b61_7373_61;
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(backend)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        for m in migrate::MIGRATIONS {
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.is_none() {
+                sqlx::raw_sql(m.postgres).execute(&mut *tx).await.map_err(backend)?;
+                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, EXTRACT(EPOCH FROM now())::BIGINT)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().await.map_err(backend)
+    }
+}
+
+fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
+    let doc: String = r.try_get("doc").map_err(backend)?;
+    Ok(StoredObject {
+        seq: r.try_get("seq").map_err(backend)?,
+        id: r.try_get("id").map_err(backend)?,
+        kind: r.try_get("kind").map_err(backend)?,
+        created: r.try_get("created").map_err(backend)?,
+        version: r.try_get("version").map_err(backend)?,
+        deleted: r.try_get("deleted").map_err(backend)?,
+        doc: serde_json::from_str(&doc).map_err(backend)?,
+    })
+}
+
+async fn insert_object(
+    tx: &mut Transaction<'_, Postgres>,
+    scope: &Scope,
+    id: &str,
+    kind: &str,
+    created: i64,
+    doc: &Value,
+    tags: &[Tag],
+) -> StoreResult<()> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING seq",
+    )
+    .bind(id)
+    .bind(&scope.account_id)
+    .bind(scope.livemode)
+    .bind(kind)
+    .bind(created)
+    .bind(doc.to_string())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
+    write_tags(tx, scope, kind, seq, tags).await
+}
+
+async fn write_tags(tx: &mut Transaction<'_, Postgres>, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {
+    for (name, value) in tags {
+        sqlx::query(
+            "INSERT INTO object_tags (account_id, livemode, kind, name, value, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&scope.account_id)
+        .bind(scope.livemode)
+        .bind(kind)
+        .bind(name)
+        .bind(value)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResult<()> {
+    let scope = &set.scope;
+    for change in &set.changes {
+        match change {
+            Change::Insert { id, kind, created, doc, tags } => insert_object(tx, scope, id, kind, *created, doc, tags).await?,
+            Change::Update { id, expected_version, doc, tags } => {
+                let row = sqlx::query(
+                    "UPDATE objects SET doc = $1, version = version + 1 WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq, kind",
+                )
+                .bind(doc.to_string())
+                .bind(id)
+                .bind(&scope.account_id)
+                .bind(scope.livemode)
+                .bind(expected_version)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend)?
+                .ok_or(StoreError::Conflict)?;
+                let seq: i64 = row.try_get("seq").map_err(backend)?;
+                let kind: String = row.try_get("kind").map_err(backend)?;
+                sqlx::query("DELETE FROM object_tags WHERE seq = $1").bind(seq).execute(&mut **tx).await.map_err(backend)?;
+                write_tags(tx, scope, &kind, seq, tags).await?;
+            }
+            Change::Delete { id, expected_version, doc } => {
+                let seq: i64 = sqlx::query_scalar(
+                    "UPDATE objects SET doc = $1, version = version + 1, deleted = TRUE WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq",
+                )
+                .bind(doc.to_string())
+                .bind(id)
+                .bind(&scope.account_id)
+                .bind(scope.livemode)
+                .bind(expected_version)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend)?
+                .ok_or(StoreError::Conflict)?;
+                sqlx::query("DELETE FROM object_tags WHERE seq = $1").bind(seq).execute(&mut **tx).await.map_err(backend)?;
+            }
+        }
+    }
+    for event in &set.events {
+        let (id, created, tags) = event_parts(event)?;
+        insert_object(tx, scope, &id, EVENT_KIND, created, event, &tags).await?;
+    }
+    if let Some(rec) = &set.idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&scope.account_id)
+        .bind(scope.livemode)
+        .bind(&rec.key)
+        .bind(&rec.fingerprint)
+        .bind(i64::from(rec.status))
+        .bind(&rec.body)
+        .bind(rec.created)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicateIdempotencyKey } else { backend(e) })?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend).map(|_| ())
+    }
+
+    async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)")
+            .bind(&account.id)
+            .bind(&account.name)
+            .bind(&account.api_version)
+            .bind(account.created)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for k in keys {
+            sqlx::query("INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&k.hash)
+                .bind(&account.id)
+                .bind(k.livemode)
+                .bind(k.kind.as_str())
+                .bind(&k.masked)
+                .bind(account.created)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn account_count(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await.map_err(backend)
+    }
+
+    async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let row = sqlx::query(
+            "SELECT k.account_id, a.api_version, k.kind, k.livemode FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let kind: String = r.try_get("kind").map_err(backend)?;
+        Ok(KeyKind::parse(&kind).map(|kind| ApiKeyRecord {
+            account_id: r.try_get("account_id").unwrap_or_default(),
+            api_version: r.try_get("api_version").unwrap_or_default(),
+            kind,
+            livemode: r.try_get("livemode").unwrap_or(false),
+        }))
+    }
+
+    async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
+        sqlx::query("SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE id = $1 AND account_id = $2 AND livemode = $3")
+            .bind(id)
+            .bind(&scope.account_id)
+            .bind(scope.livemode)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(to_object)
+            .transpose()
+    }
+
+    async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
+        let built = sql::list(scope, query, sql::Dialect::Postgres);
+        let mut q = sqlx::query(&built.text);
+        for a in &built.args {
+            q = match a {
+                sql::Arg::Text(s) => q.bind(s.clone()),
+                sql::Arg::Int(i) => q.bind(*i),
+                sql::Arg::Bool(b) => q.bind(*b),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        let items = rows.iter().map(to_object).collect::<StoreResult<Vec<_>>>()?;
+        Ok(sql::finish_page(items, query))
+    }
+
+    async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        apply(&mut tx, &set).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        let row = sqlx::query(
+            "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = $1 AND livemode = $2 AND key = $3",
+        )
+        .bind(&scope.account_id)
+        .bind(scope.livemode)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let status: i64 = r.try_get("status").map_err(backend)?;
+        Ok(Some(IdempotencyRecord {
+            key: r.try_get("key").map_err(backend)?,
+            fingerprint: r.try_get("fingerprint").map_err(backend)?,
+            status: u16::try_from(status).map_err(backend)?,
+            body: r.try_get("body").map_err(backend)?,
+            created: r.try_get("created").map_err(backend)?,
+        }))
+    }
+
+    async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(r.rows_affected())
+    }
+}

@@ -1,0 +1,122 @@
+//! SQL shared by both backends: the list query, built once with the
+//! placeholders of either dialect.
+
+use super::{Cursor, ListQuery, Page, Scope, StoredObject};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Arg {
+    pub fn to_sqlite(&self) -> rusqlite::types::Value {
+        match self {
+            Arg::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            Arg::Int(i) => rusqlite::types::Value::Integer(*i),
+            Arg::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+        }
+    }
+}
+
+pub struct Built {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+struct Builder {
+    dialect: Dialect,
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Builder {
+    fn push(&mut self, sql: &str) {
+        self.text.push_str(sql);
+    }
+
+    fn arg(&mut self, a: Arg) {
+        self.args.push(a);
+        match self.dialect {
+            Dialect::Sqlite => self.text.push('?'),
+            Dialect::Postgres => self.text.push_str(&format!("${}", self.args.len())),
+        }
+    }
+}
+
+pub const INSERT_OBJECT_SQLITE: &str =
+    "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc) VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING seq";
+
+/// Newest first by (created, seq); with `ending_before` the scan runs the
+/// other way and `finish_page` puts it back in order. One extra row is read
+/// to know whether there is more.
+pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
+    let mut b = Builder { dialect, text: String::new(), args: Vec::new() };
+    b.push("SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE account_id = ");
+    b.arg(Arg::Text(scope.account_id.clone()));
+    b.push(" AND livemode = ");
+    b.arg(Arg::Bool(scope.livemode));
+    b.push(" AND kind = ");
+    b.arg(Arg::Text(q.kind.clone()));
+    b.push(" AND deleted = ");
+    b.arg(Arg::Bool(false));
+    for (op, v) in [(">", q.created.gt), (">=", q.created.gte), ("<", q.created.lt), ("<=", q.created.lte)] {
+        if let Some(v) = v {
+            b.push(&format!(" AND created {op} "));
+            b.arg(Arg::Int(v));
+        }
+    }
+    for (name, value) in &q.filters {
+        b.push(" AND seq IN (SELECT seq FROM object_tags WHERE account_id = ");
+        b.arg(Arg::Text(scope.account_id.clone()));
+        b.push(" AND livemode = ");
+        b.arg(Arg::Bool(scope.livemode));
+        b.push(" AND kind = ");
+        b.arg(Arg::Text(q.kind.clone()));
+        b.push(" AND name = ");
+        b.arg(Arg::Text(name.clone()));
+        b.push(" AND value = ");
+        b.arg(Arg::Text(value.clone()));
+        b.push(")");
+    }
+    let ascending = match q.cursor {
+        Some(Cursor::After { created, seq }) => {
+            cursor_clause(&mut b, "<", created, seq);
+            false
+        }
+        Some(Cursor::Before { created, seq }) => {
+            cursor_clause(&mut b, ">", created, seq);
+            true
+        }
+        None => false,
+    };
+    b.push(if ascending { " ORDER BY created ASC, seq ASC LIMIT " } else { " ORDER BY created DESC, seq DESC LIMIT " });
+    b.arg(Arg::Int(i64::try_from(q.limit).unwrap_or(100).saturating_add(1)));
+    Built { text: b.text, args: b.args }
+}
+
+fn cursor_clause(b: &mut Builder, op: &str, created: i64, seq: i64) {
+    b.push(&format!(" AND (created {op} "));
+    b.arg(Arg::Int(created));
+    b.push(" OR (created = ");
+    b.arg(Arg::Int(created));
+    b.push(&format!(" AND seq {op} "));
+    b.arg(Arg::Int(seq));
+    b.push("))");
+}
+
+pub fn finish_page(mut items: Vec<StoredObject>, q: &ListQuery) -> Page {
+    let has_more = items.len() > q.limit;
+    items.truncate(q.limit);
+    if matches!(q.cursor, Some(Cursor::Before { .. })) {
+        items.reverse();
+    }
+    Page { items, has_more }
+}

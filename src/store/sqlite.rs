@@ -1,0 +1,361 @@
+//! SQLite backend: one writer thread doing group commit, plus reader threads.
+//! No connection is touched on the async runtime's threads.
+//!
+//! Group commit: the writer takes every queued write (up to `MAX_BATCH`) into
+//! one transaction, each inside its own savepoint so a failing one rolls back
+//! alone, and answers each request only after the shared COMMIT is durable
+//! (WAL with `synchronous=FULL`).
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+
+use super::sql;
+use super::*;
+use crate::domain::keys::KeyKind;
+
+const MAX_BATCH: usize = 128;
+const READERS: usize = 4;
+
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+/// A write runs inside a savepoint; it reports success, and a completion to
+/// call once the transaction's fate is known.
+type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+
+pub struct SqliteStore {
+    writer: flume::Sender<WriteJob>,
+    readers: flume::Sender<ReadJob>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(backend)?;
+    // FULL: an acknowledged write survives power loss, not just a crash.
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+    )
+    .map_err(backend)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let mut conn = connect(path)?;
+        migrate(&mut conn)?;
+
+        let (wtx, wrx) = flume::unbounded::<WriteJob>();
+        std::thread::Builder::new()
+            .name("kassa-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, wrx))
+            .map_err(backend)?;
+
+        let (rtx, rrx) = flume::unbounded::<ReadJob>();
+        for i in 0..READERS {
+            let conn = connect(path)?;
+            conn.execute_batch("PRAGMA query_only=ON;").map_err(backend)?;
+            let rrx = rrx.clone();
+            std::thread::Builder::new()
+                .name(format!("kassa-sqlite-reader-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rrx.recv() {
+                        job(&conn);
+                    }
+                })
+                .map_err(backend)?;
+        }
+        Ok(Self { writer: wtx, readers: rtx })
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |c| {
+            let _ = tx.send(f(c));
+        });
+        self.readers.send_async(job).await.map_err(|_| StoreError::Backend("reader pool closed".into()))?;
+        rx.await.map_err(|_| StoreError::Backend("reader dropped the request".into()))?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: WriteJob = Box::new(move |c| {
+            let result = f(c);
+            let ok = result.is_ok();
+            let done: Completion = Box::new(move |commit_error| {
+                let out = match commit_error {
+                    Some(e) if ok => Err(StoreError::Backend(e.to_owned())),
+                    _ => result,
+                };
+                let _ = tx.send(out);
+            });
+            (ok, done)
+        });
+        self.writer.send_async(job).await.map_err(|_| StoreError::Backend("writer closed".into()))?;
+        rx.await.map_err(|_| StoreError::Backend("writer dropped the request".into()))?
+    }
+}
+
+fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping an unexecuted job drops its reply channel: its caller
+            // gets a backend error (a retryable 500) and nothing was written.
+            tracing::error!(error = %e, "could not begin a write transaction");
+            drop(batch);
+            continue;
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        for job in batch {
+            let sp = conn.execute_batch("SAVEPOINT job");
+            let (ok, done) = job(&conn);
+            if sp.is_ok() {
+                let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                if let Err(e) = conn.execute_batch(end) {
+                    tracing::error!(error = %e, "savepoint end failed");
+                }
+            }
+            completions.push(done);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let err = commit.err();
+        for done in completions {
+            done(err.as_deref());
+        }
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(backend)?;
+    for m in migrate::MIGRATIONS {
+        // IMMEDIATE takes the write lock first, so two processes migrating
+        // at once serialize and the second sees the first one's row.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+        let done: Option<i64> = tx
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?", [m.version], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        if done.is_none() {
+            tx.execute_batch(m.sqlite).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
+                params![m.version, m.name],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
+    let (seq, id, kind, created, version, deleted, doc) = t;
+    let doc = serde_json::from_str(&doc).map_err(backend)?;
+    Ok(StoredObject { seq, id, kind, created, version, deleted, doc })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
+    let scope = &set.scope;
+    let insert = |id: &str, kind: &str, created: i64, doc: &Value, tags: &[Tag]| -> StoreResult<()> {
+        let seq: i64 = conn
+            .query_row(sql::INSERT_OBJECT_SQLITE, params![id, scope.account_id, scope.livemode, kind, created, doc.to_string()], |r| r.get(0))
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
+        write_tags(conn, scope, kind, seq, tags)
+    };
+    for change in &set.changes {
+        match change {
+            Change::Insert { id, kind, created, doc, tags } => insert(id, kind, *created, doc, tags)?,
+            Change::Update { id, expected_version, doc, tags } => {
+                let row: Option<(i64, String)> = conn
+                    .query_row(
+                        "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
+                        params![doc.to_string(), id, scope.account_id, scope.livemode, expected_version],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                let (seq, kind) = row.ok_or(StoreError::Conflict)?;
+                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
+                write_tags(conn, scope, &kind, seq, tags)?;
+            }
+            Change::Delete { id, expected_version, doc } => {
+                let seq: Option<i64> = conn
+                    .query_row(
+                        "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
+                        params![doc.to_string(), id, scope.account_id, scope.livemode, expected_version],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                let seq = seq.ok_or(StoreError::Conflict)?;
+                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
+            }
+        }
+    }
+    for event in &set.events {
+        let (id, created, tags) = event_parts(event)?;
+        insert(&id, EVENT_KIND, created, event, &tags)?;
+    }
+    if let Some(rec) = &set.idempotency {
+        conn.execute(
+            "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, rec.body, rec.created],
+        )
+        .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicateIdempotencyKey } else { backend(e) })?;
+    }
+    Ok(())
+}
+
+fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {
+    for (name, value) in tags {
+        conn.execute(
+            "INSERT OR IGNORE INTO object_tags (account_id, livemode, kind, name, value, seq) VALUES (?, ?, ?, ?, ?, ?)",
+            params![scope.account_id, scope.livemode, kind, name, value, seq],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)).await
+    }
+
+    async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
+        let account = account.clone();
+        let keys = keys.to_vec();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO accounts (id, name, api_version, created) VALUES (?, ?, ?, ?)",
+                params![account.id, account.name, account.api_version, account.created],
+            )
+            .map_err(backend)?;
+            for k in keys {
+                c.execute(
+                    "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    params![k.hash, account.id, k.livemode, k.kind.as_str(), k.masked, account.created],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn account_count(&self) -> StoreResult<i64> {
+        self.read(|c| c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)).await
+    }
+
+    async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let hash = hash.to_owned();
+        self.read(move |c| {
+            let row: Option<(String, String, String, bool)> = c
+                .query_row(
+                    "SELECT k.account_id, a.api_version, k.kind, k.livemode FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?",
+                    [hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(row.and_then(|(account_id, api_version, kind, livemode)| {
+                Some(ApiKeyRecord { account_id, api_version, kind: KeyKind::parse(&kind)?, livemode })
+            }))
+        })
+        .await
+    }
+
+    async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
+        let (scope, id) = (scope.clone(), id.to_owned());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE id = ? AND account_id = ? AND livemode = ?",
+                params![id, scope.account_id, scope.livemode],
+                row_to_object,
+            )
+            .optional()
+            .map_err(backend)?
+            .map(to_object)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
+        let (scope, query) = (scope.clone(), query.clone());
+        self.read(move |c| {
+            let built = sql::list(&scope, &query, sql::Dialect::Sqlite);
+            let mut stmt = c.prepare_cached(&built.text).map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), row_to_object)
+                .map_err(backend)?;
+            let mut items = Vec::new();
+            for r in rows {
+                items.push(to_object(r.map_err(backend)?)?);
+            }
+            Ok(sql::finish_page(items, &query))
+        })
+        .await
+    }
+
+    async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
+        self.write(move |c| apply(c, &set)).await
+    }
+
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        let (scope, key) = (scope.clone(), key.to_owned());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
+                params![scope.account_id, scope.livemode, key],
+                |r| Ok(IdempotencyRecord { key: r.get(0)?, fingerprint: r.get(1)?, status: r.get(2)?, body: r.get(3)?, created: r.get(4)? }),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
+        self.write(move |c| {
+            let n = c.execute("DELETE FROM idempotency_keys WHERE created < ?", [created_before]).map_err(backend)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}

@@ -1,0 +1,12 @@
+//! Background workers: plain async loops around one testable step.
+
+pub mod idempotency_reaper;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::AppState;
+
+pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    vec![tokio::spawn(idempotency_reaper::run(state, shutdown))]
+}
