@@ -94,6 +94,9 @@ fn expand_path<'a>(
             return Err(not_expandable(full));
         };
         let expandable = EXPANDABLE.contains(seg);
+        if rest.is_empty() && !expandable {
+            return Err(not_expandable(full));
+        }
         match field {
             Value::Null => return Ok(()),
             Value::String(id) if expandable => {
@@ -101,7 +104,7 @@ fn expand_path<'a>(
                     *field = obj.doc;
                 }
             }
-            Value::Object(_) if expandable || !rest.is_empty() => {}
+            Value::Object(_) => {}
             _ => return Err(not_expandable(full)),
         }
         if rest.is_empty() {

@@ -148,6 +148,26 @@ fn parse_body(content_type: &str, bytes: &[u8]) -> ApiResult<Value> {
     })
 }
 
+/// PostgreSQL cannot store NUL in text, and no parameter needs one.
+fn reject_nul(v: &Value, path: &str) -> ApiResult<()> {
+    let bad = |p: &str| ApiError::invalid("parameter_invalid", p, "Invalid parameter: text may not contain NUL characters.");
+    match v {
+        Value::String(s) if s.contains('\0') => Err(bad(path)),
+        Value::Object(m) => {
+            for (k, v) in m {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}[{k}]") };
+                if k.contains('\0') {
+                    return Err(bad(path));
+                }
+                reject_nul(v, &p)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| reject_nul(v, &format!("{path}[{i}]"))),
+        _ => Ok(()),
+    }
+}
+
 /// `expand[]` as a list of strings, removed from the parameters. Accepts
 /// `expand[]=a`, `expand[0]=a` (any integer keys, in order) and `expand=a`.
 fn take_expand(params: &mut Value) -> ApiResult<Vec<String>> {
@@ -209,6 +229,7 @@ impl Call {
             parse_body("", query.as_bytes())
         }
         .map_err(IntoResponse::into_response)?;
+        reject_nul(&params, "").map_err(IntoResponse::into_response)?;
         let expand = take_expand(&mut params).map_err(IntoResponse::into_response)?;
 
         let idem = match (method == Method::POST, idem_key) {

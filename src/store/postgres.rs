@@ -238,6 +238,10 @@ impl Store for PgStore {
     }
 
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
+        // PostgreSQL text cannot hold NUL, so no object has such an id.
+        if id.contains('\0') {
+            return Ok(None);
+        }
         sqlx::query("SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE id = $1 AND account_id = $2 AND livemode = $3")
             .bind(id)
             .bind(&scope.account_id)

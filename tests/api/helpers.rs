@@ -1,0 +1,280 @@
+//! The test harness: each test starts the real app on a random port with a
+//! fresh database, SQLite or PostgreSQL.
+
+use std::sync::Arc;
+
+use kassa::clock::ManualClock;
+use kassa::config::Config;
+use kassa::store::Store;
+use kassa::vault::MasterKey;
+use kassa::AppState;
+use reqwest::Method;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per backend, as `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some($app) = $crate::helpers::spawn($crate::helpers::Backend::Sqlite).await else { return };
+                $body
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await else { return };
+                $body
+            }
+        }
+    };
+}
+
+/// A fresh database for one test; dropped (PostgreSQL) when the test ends.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    use sqlx::Executor;
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                        let _ = pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Whether this run covers `backend`: `KASSA_TEST_BACKEND` picks one; by
+/// default SQLite always and PostgreSQL when `KASSA_TEST_POSTGRES_URL` is set.
+/// In CI a PostgreSQL run without a database is a failure, never a skip.
+pub fn enabled(backend: Backend) -> bool {
+    let only = std::env::var("KASSA_TEST_BACKEND").unwrap_or_default();
+    match backend {
+        Backend::Sqlite => only.is_empty() || only == "sqlite",
+        Backend::Postgres => {
+            if !(only.is_empty() || only == "postgres") {
+                return false;
+            }
+            let has_url = std::env::var("KASSA_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty());
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(
+                has_url || !(ci || only == "postgres"),
+                "a PostgreSQL test run needs KASSA_TEST_POSTGRES_URL (CI never skips it)"
+            );
+            has_url
+        }
+    }
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{base}/{db}{query}")
+}
+
+pub async fn test_db(backend: Backend) -> Option<TestDb> {
+    if !enabled(backend) {
+        return None;
+    }
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:{}", dir.path().join("kassa.db").display());
+            Some(TestDb { url, _dir: Some(dir), pg: None })
+        }
+        Backend::Postgres => {
+            use sqlx::Executor;
+            let admin = std::env::var("KASSA_TEST_POSTGRES_URL").unwrap();
+            let name = format!("kassa_t_{}", kassa::domain::ids::random_base62(16).to_lowercase());
+            let pool = sqlx::PgPool::connect(&admin).await.expect("cannot reach KASSA_TEST_POSTGRES_URL");
+            pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            pool.close().await;
+            Some(TestDb { url: with_database(&admin, &name), _dir: None, pg: Some((admin, name)) })
+        }
+    }
+}
+
+pub const START: i64 = 1_760_000_000;
+
+pub struct Keys {
+    pub account_id: String,
+    pub sk: String,
+    pub pk: String,
+    pub live_sk: String,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    pub keys: Keys,
+    pub backend: Backend,
+    shutdown: CancellationToken,
+    // Dropped last: the database outlives the server.
+    pub db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub struct Res {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a Stripe-shaped error and returns its `error` object.
+    pub fn error(&self, status: u16, code: Option<&str>, param: Option<&str>) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        let e = &self.body["error"];
+        assert!(e["type"].is_string() && e["message"].is_string(), "{}", self.body);
+        assert_eq!(e["code"].as_str(), code, "{}", self.body);
+        assert_eq!(e["param"].as_str(), param, "{}", self.body);
+        e
+    }
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    let db = test_db(backend).await?;
+    let store = kassa::store::open(&db.url).await.unwrap();
+    let master = MasterKey::from_bytes([9; 32]);
+    let clock = Arc::new(ManualClock::new(START));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(Config::for_addr(addr), store.clone(), clock.clone(), &master);
+    let made = kassa::accounts::create(store.as_ref(), &state.pepper, "test", START).await.unwrap();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(kassa::run(listener, state.clone(), shutdown.clone()));
+    Some(TestApp {
+        base: format!("http://{addr}"),
+        state,
+        store,
+        clock,
+        http: reqwest::Client::new(),
+        keys: Keys { account_id: made.id, sk: made.secret_key, pk: made.publishable_key, live_sk: made.live_secret_key },
+        backend,
+        shutdown,
+        db,
+    })
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", k, percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl TestApp {
+    pub fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{}", self.base, path))
+    }
+
+    pub async fn send(rb: reqwest::RequestBuilder) -> Res {
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Res { status, headers, body }
+    }
+
+    pub async fn post_as(&self, key: &str, path: &str, pairs: &[(&str, &str)]) -> Res {
+        Self::send(
+            self.req(Method::POST, path)
+                .bearer_auth(key)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(pairs)),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> Res {
+        self.post_as(&self.keys.sk, path, pairs).await
+    }
+
+    pub async fn post_idem(&self, path: &str, key: &str, pairs: &[(&str, &str)]) -> Res {
+        Self::send(
+            self.req(Method::POST, path)
+                .bearer_auth(&self.keys.sk)
+                .header("idempotency-key", key)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(pairs)),
+        )
+        .await
+    }
+
+    pub async fn get_as(&self, key: &str, path: &str) -> Res {
+        Self::send(self.req(Method::GET, path).bearer_auth(key)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Res {
+        self.get_as(&self.keys.sk, path).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Res {
+        Self::send(self.req(Method::DELETE, path).bearer_auth(&self.keys.sk)).await
+    }
+
+    /// Creates a customer and returns its id.
+    pub async fn customer(&self, pairs: &[(&str, &str)]) -> String {
+        let r = self.post("/v1/customers", pairs).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A second account on the same server.
+    pub async fn other_account(&self) -> kassa::accounts::CreatedAccount {
+        kassa::accounts::create(self.store.as_ref(), &self.state.pepper, "other", START).await.unwrap()
+    }
+
+    /// Every event in the outbox of the test account, newest first.
+    pub async fn events(&self) -> Vec<Value> {
+        let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: false };
+        let q = kassa::store::ListQuery {
+            kind: "event".into(),
+            filters: vec![],
+            created: Default::default(),
+            cursor: None,
+            limit: 100,
+        };
+        self.store.list_objects(&scope, &q).await.unwrap().items.into_iter().map(|o| o.doc).collect()
+    }
+}

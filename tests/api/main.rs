@@ -1,0 +1,14 @@
+//! Black-box tests: the real app on a random port, a fresh database each,
+//! every test on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod customers;
+mod errors;
+mod idempotency;
+mod lists;
+mod ops;
+mod params;
+mod store_contract;
