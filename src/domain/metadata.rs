@@ -16,7 +16,9 @@ pub enum MetadataUpdate {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MetadataError {
-    #[error("Invalid metadata: metadata can have up to {MAX_KEYS} keys, but you passed in {0} keys.")]
+    #[error(
+        "Invalid metadata: metadata can have up to {MAX_KEYS} keys, but you passed in {0} keys."
+    )]
     TooManyKeys(usize),
     #[error("Invalid metadata: keys can be at most {MAX_KEY_LEN} characters long, without square brackets.")]
     BadKey(String),
@@ -82,7 +84,11 @@ mod tests {
 
     #[test]
     fn empty_values_unset_single_keys_and_clear_unsets_all() {
-        let cur = apply(&BTreeMap::new(), &merge(&[("a", Some("1")), ("b", Some("2"))])).unwrap();
+        let cur = apply(
+            &BTreeMap::new(),
+            &merge(&[("a", Some("1")), ("b", Some("2"))]),
+        )
+        .unwrap();
         let next = apply(&cur, &merge(&[("a", None)])).unwrap();
         assert_eq!(next.keys().collect::<Vec<_>>(), ["b"]);
         assert!(apply(&cur, &MetadataUpdate::Clear).unwrap().is_empty());
@@ -98,9 +104,13 @@ mod tests {
         let long_val = "v".repeat(501);
         let e = apply(&BTreeMap::new(), &merge(&[("k", Some(&long_val))])).unwrap_err();
         assert_eq!(e, MetadataError::ValueTooLong("k".into()));
-        let many: Vec<(String, Option<&str>)> = (0..51).map(|i| (format!("k{i}"), Some("v"))).collect();
+        let many: Vec<(String, Option<&str>)> =
+            (0..51).map(|i| (format!("k{i}"), Some("v"))).collect();
         let many: Vec<(&str, Option<&str>)> = many.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        assert_eq!(apply(&BTreeMap::new(), &merge(&many)).unwrap_err(), MetadataError::TooManyKeys(51));
+        assert_eq!(
+            apply(&BTreeMap::new(), &merge(&many)).unwrap_err(),
+            MetadataError::TooManyKeys(51)
+        );
     }
 
     #[test]

@@ -91,7 +91,16 @@ mod tests {
 
     #[test]
     fn malformed_versions_are_rejected() {
-        for bad in ["", "2020", "2020-8-27", "2020-13-01", "yesterday", "2020-08-27.", "2020-08-27.Basil", "2020-08-27;drop"] {
+        for bad in [
+            "",
+            "2020",
+            "2020-8-27",
+            "2020-13-01",
+            "yesterday",
+            "2020-08-27.",
+            "2020-08-27.Basil",
+            "2020-08-27;drop",
+        ] {
             assert_eq!(ApiVersion::parse(bad), Err(InvalidVersion), "{bad}");
         }
     }

@@ -23,7 +23,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 // An arbitrary constant: the advisory lock that serializes migrations.
-const MIGRATION_LOCK: i64 = 0x6b61_7373_61;
+const MIGRATION_LOCK: i64 = 0x006b_6173_7361;
 
 impl PgStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
@@ -40,7 +40,11 @@ impl PgStore {
 
     async fn migrate(&self) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
         )
@@ -48,13 +52,17 @@ impl PgStore {
         .await
         .map_err(backend)?;
         for m in migrate::MIGRATIONS {
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(m.version)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
             if done.is_none() {
-                sqlx::raw_sql(m.postgres).execute(&mut *tx).await.map_err(backend)?;
+                sqlx::raw_sql(m.postgres)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
                 sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, EXTRACT(EPOCH FROM now())::BIGINT)")
                     .bind(m.version)
                     .bind(m.name)
@@ -104,7 +112,13 @@ async fn insert_object(
     write_tags(tx, scope, kind, seq, tags).await
 }
 
-async fn write_tags(tx: &mut Transaction<'_, Postgres>, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {
+async fn write_tags(
+    tx: &mut Transaction<'_, Postgres>,
+    scope: &Scope,
+    kind: &str,
+    seq: i64,
+    tags: &[Tag],
+) -> StoreResult<()> {
     for (name, value) in tags {
         sqlx::query(
             "INSERT INTO object_tags (account_id, livemode, kind, name, value, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -126,8 +140,19 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
     let scope = &set.scope;
     for change in &set.changes {
         match change {
-            Change::Insert { id, kind, created, doc, tags } => insert_object(tx, scope, id, kind, *created, doc, tags).await?,
-            Change::Update { id, expected_version, doc, tags } => {
+            Change::Insert {
+                id,
+                kind,
+                created,
+                doc,
+                tags,
+            } => insert_object(tx, scope, id, kind, *created, doc, tags).await?,
+            Change::Update {
+                id,
+                expected_version,
+                doc,
+                tags,
+            } => {
                 let row = sqlx::query(
                     "UPDATE objects SET doc = $1, version = version + 1 WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq, kind",
                 )
@@ -142,10 +167,18 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
                 .ok_or(StoreError::Conflict)?;
                 let seq: i64 = row.try_get("seq").map_err(backend)?;
                 let kind: String = row.try_get("kind").map_err(backend)?;
-                sqlx::query("DELETE FROM object_tags WHERE seq = $1").bind(seq).execute(&mut **tx).await.map_err(backend)?;
+                sqlx::query("DELETE FROM object_tags WHERE seq = $1")
+                    .bind(seq)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
                 write_tags(tx, scope, &kind, seq, tags).await?;
             }
-            Change::Delete { id, expected_version, doc } => {
+            Change::Delete {
+                id,
+                expected_version,
+                doc,
+            } => {
                 let seq: i64 = sqlx::query_scalar(
                     "UPDATE objects SET doc = $1, version = version + 1, deleted = TRUE WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq",
                 )
@@ -158,7 +191,11 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
                 .await
                 .map_err(backend)?
                 .ok_or(StoreError::Conflict)?;
-                sqlx::query("DELETE FROM object_tags WHERE seq = $1").bind(seq).execute(&mut **tx).await.map_err(backend)?;
+                sqlx::query("DELETE FROM object_tags WHERE seq = $1")
+                    .bind(seq)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
             }
         }
     }
@@ -187,19 +224,25 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend).map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)
+            .map(|_| ())
     }
 
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)")
-            .bind(&account.id)
-            .bind(&account.name)
-            .bind(&account.api_version)
-            .bind(account.created)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&account.id)
+        .bind(&account.name)
+        .bind(&account.api_version)
+        .bind(account.created)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         for k in keys {
             sqlx::query("INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&k.hash)
@@ -216,7 +259,10 @@ impl Store for PgStore {
     }
 
     async fn account_count(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await.map_err(backend)
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -265,7 +311,10 @@ impl Store for PgStore {
             };
         }
         let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
-        let items = rows.iter().map(to_object).collect::<StoreResult<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(to_object)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(sql::finish_page(items, query))
     }
 
@@ -275,7 +324,11 @@ impl Store for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+    async fn find_idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
         let row = sqlx::query(
             "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = $1 AND livemode = $2 AND key = $3",
         )

@@ -59,7 +59,8 @@ impl SqliteStore {
         let (rtx, rrx) = flume::unbounded::<ReadJob>();
         for i in 0..READERS {
             let conn = connect(path)?;
-            conn.execute_batch("PRAGMA query_only=ON;").map_err(backend)?;
+            conn.execute_batch("PRAGMA query_only=ON;")
+                .map_err(backend)?;
             let rrx = rrx.clone();
             std::thread::Builder::new()
                 .name(format!("kassa-sqlite-reader-{i}"))
@@ -70,7 +71,10 @@ impl SqliteStore {
                 })
                 .map_err(backend)?;
         }
-        Ok(Self { writer: wtx, readers: rtx })
+        Ok(Self {
+            writer: wtx,
+            readers: rtx,
+        })
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -82,8 +86,12 @@ impl SqliteStore {
         let job: ReadJob = Box::new(move |c| {
             let _ = tx.send(f(c));
         });
-        self.readers.send_async(job).await.map_err(|_| StoreError::Backend("reader pool closed".into()))?;
-        rx.await.map_err(|_| StoreError::Backend("reader dropped the request".into()))?
+        self.readers
+            .send_async(job)
+            .await
+            .map_err(|_| StoreError::Backend("reader pool closed".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("reader dropped the request".into()))?
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -104,8 +112,12 @@ impl SqliteStore {
             });
             (ok, done)
         });
-        self.writer.send_async(job).await.map_err(|_| StoreError::Backend("writer closed".into()))?;
-        rx.await.map_err(|_| StoreError::Backend("writer dropped the request".into()))?
+        self.writer
+            .send_async(job)
+            .await
+            .map_err(|_| StoreError::Backend("writer closed".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("writer dropped the request".into()))?
     }
 }
 
@@ -130,7 +142,11 @@ fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
             let sp = conn.execute_batch("SAVEPOINT job");
             let (ok, done) = job(&conn);
             if sp.is_ok() {
-                let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                let end = if ok {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job"
+                };
                 if let Err(e) = conn.execute_batch(end) {
                     tracing::error!(error = %e, "savepoint end failed");
                 }
@@ -156,9 +172,15 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     for m in migrate::MIGRATIONS {
         // IMMEDIATE takes the write lock first, so two processes migrating
         // at once serialize and the second sees the first one's row.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
         let done: Option<i64> = tx
-            .query_row("SELECT version FROM schema_migrations WHERE version = ?", [m.version], |r| r.get(0))
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?",
+                [m.version],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(backend)?;
         if done.is_none() {
@@ -174,14 +196,32 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+fn row_to_object(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }
 
 fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
     let (seq, id, kind, created, version, deleted, doc) = t;
     let doc = serde_json::from_str(&doc).map_err(backend)?;
-    Ok(StoredObject { seq, id, kind, created, version, deleted, doc })
+    Ok(StoredObject {
+        seq,
+        id,
+        kind,
+        created,
+        version,
+        deleted,
+        doc,
+    })
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -190,16 +230,45 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
     let scope = &set.scope;
-    let insert = |id: &str, kind: &str, created: i64, doc: &Value, tags: &[Tag]| -> StoreResult<()> {
-        let seq: i64 = conn
-            .query_row(sql::INSERT_OBJECT_SQLITE, params![id, scope.account_id, scope.livemode, kind, created, doc.to_string()], |r| r.get(0))
-            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
-        write_tags(conn, scope, kind, seq, tags)
-    };
+    let insert =
+        |id: &str, kind: &str, created: i64, doc: &Value, tags: &[Tag]| -> StoreResult<()> {
+            let seq: i64 = conn
+                .query_row(
+                    sql::INSERT_OBJECT_SQLITE,
+                    params![
+                        id,
+                        scope.account_id,
+                        scope.livemode,
+                        kind,
+                        created,
+                        doc.to_string()
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict
+                    } else {
+                        backend(e)
+                    }
+                })?;
+            write_tags(conn, scope, kind, seq, tags)
+        };
     for change in &set.changes {
         match change {
-            Change::Insert { id, kind, created, doc, tags } => insert(id, kind, *created, doc, tags)?,
-            Change::Update { id, expected_version, doc, tags } => {
+            Change::Insert {
+                id,
+                kind,
+                created,
+                doc,
+                tags,
+            } => insert(id, kind, *created, doc, tags)?,
+            Change::Update {
+                id,
+                expected_version,
+                doc,
+                tags,
+            } => {
                 let row: Option<(i64, String)> = conn
                     .query_row(
                         "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
@@ -209,10 +278,15 @@ fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
                     .optional()
                     .map_err(backend)?;
                 let (seq, kind) = row.ok_or(StoreError::Conflict)?;
-                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
+                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq])
+                    .map_err(backend)?;
                 write_tags(conn, scope, &kind, seq, tags)?;
             }
-            Change::Delete { id, expected_version, doc } => {
+            Change::Delete {
+                id,
+                expected_version,
+                doc,
+            } => {
                 let seq: Option<i64> = conn
                     .query_row(
                         "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
@@ -222,7 +296,8 @@ fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
                     .optional()
                     .map_err(backend)?;
                 let seq = seq.ok_or(StoreError::Conflict)?;
-                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
+                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq])
+                    .map_err(backend)?;
             }
         }
     }
@@ -240,7 +315,13 @@ fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
     Ok(())
 }
 
-fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {
+fn write_tags(
+    conn: &Connection,
+    scope: &Scope,
+    kind: &str,
+    seq: i64,
+    tags: &[Tag],
+) -> StoreResult<()> {
     for (name, value) in tags {
         conn.execute(
             "INSERT OR IGNORE INTO object_tags (account_id, livemode, kind, name, value, seq) VALUES (?, ?, ?, ?, ?, ?)",
@@ -254,7 +335,8 @@ fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Ta
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)).await
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
     }
 
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
@@ -279,7 +361,11 @@ impl Store for SqliteStore {
     }
 
     async fn account_count(&self) -> StoreResult<i64> {
-        self.read(|c| c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)).await
+        self.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))
+                .map_err(backend)
+        })
+        .await
     }
 
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -322,7 +408,10 @@ impl Store for SqliteStore {
             let built = sql::list(&scope, &query, sql::Dialect::Sqlite);
             let mut stmt = c.prepare_cached(&built.text).map_err(backend)?;
             let rows = stmt
-                .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), row_to_object)
+                .query_map(
+                    rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)),
+                    row_to_object,
+                )
                 .map_err(backend)?;
             let mut items = Vec::new();
             for r in rows {
@@ -337,7 +426,11 @@ impl Store for SqliteStore {
         self.write(move |c| apply(c, &set)).await
     }
 
-    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+    async fn find_idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
         let (scope, key) = (scope.clone(), key.to_owned());
         self.read(move |c| {
             c.query_row(
@@ -353,7 +446,12 @@ impl Store for SqliteStore {
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
         self.write(move |c| {
-            let n = c.execute("DELETE FROM idempotency_keys WHERE created < ?", [created_before]).map_err(backend)?;
+            let n = c
+                .execute(
+                    "DELETE FROM idempotency_keys WHERE created < ?",
+                    [created_before],
+                )
+                .map_err(backend)?;
             Ok(n as u64)
         })
         .await

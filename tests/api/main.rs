@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Black-box tests: the real app on a random port, a fresh database each,
 //! every test on SQLite and on PostgreSQL.
 

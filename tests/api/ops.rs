@@ -14,8 +14,18 @@ backend_test!(metrics_count_requests_by_route_and_status, |app| {
     app.get("/v1/customers/cus_missing").await;
     let r = TestApp::send(app.req(Method::GET, "/metrics")).await;
     let text = r.body.as_str().unwrap();
-    assert!(text.contains(r#"kassa_http_requests_total{method="POST",route="/v1/customers",status="200"} 1"#), "{text}");
-    assert!(text.contains(r#"kassa_http_requests_total{method="GET",route="/v1/customers/{id}",status="404"} 1"#), "{text}");
+    assert!(
+        text.contains(
+            r#"kassa_http_requests_total{method="POST",route="/v1/customers",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"kassa_http_requests_total{method="GET",route="/v1/customers/{id}",status="404"} 1"#
+        ),
+        "{text}"
+    );
     assert!(text.contains("kassa_http_request_duration_seconds_bucket"));
 });
 
@@ -43,5 +53,8 @@ fn the_committed_openapi_document_matches_the_handlers() {
         std::fs::write(&path, &generated).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == generated, "openapi.json is out of date: run KASSA_UPDATE_OPENAPI=1 cargo test --test api openapi");
+    assert!(
+        committed == generated,
+        "openapi.json is out of date: run KASSA_UPDATE_OPENAPI=1 cargo test --test api openapi"
+    );
 }
