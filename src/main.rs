@@ -59,8 +59,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if store.account_count().await? == 0 {
                 let made =
                     accounts::create(store.as_ref(), &pepper, "default", SystemClock.now()).await?;
-                println!("Created a first account. These keys are shown only once:");
-                print_keys(&made);
+                // Only the test keys: this output tends to land in logs, and
+                // live keys belong to `kassa account create`, run by a person.
+                println!(
+                    "Created a first account, {} ({}). Its test keys, shown only once:",
+                    made.id, made.name
+                );
+                println!("  secret key:      {}", made.secret_key);
+                println!("  publishable key: {}", made.publishable_key);
+                println!(
+                    "For live keys, create an account with `kassa account create --name NAME`."
+                );
             }
             let listener = tokio::net::TcpListener::bind(args.addr)
                 .await

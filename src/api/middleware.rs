@@ -14,11 +14,25 @@ use crate::error::{ApiError, ErrorType};
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// Gives the request its id, and logs one line when it ends. The line holds
+/// the path without its query string and no headers, so neither parameters
+/// nor keys reach the log.
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = new_id("req");
     let idem = req.headers().get("idempotency-key").cloned();
     req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path: String = req.uri().path().chars().take(200).collect();
+    let start = std::time::Instant::now();
     let mut res = next.run(req).await;
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        status = res.status().as_u16(),
+        ms = start.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("request-id", v);
     }

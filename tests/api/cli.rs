@@ -109,6 +109,16 @@ backend_test!(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(ready, "kassa serve did not become ready");
+        let bad_key = "sk_test_secretsecretsecretsecret1234";
+        let r = client
+            .get(format!(
+                "http://127.0.0.1:{port}/v1/customers?email=x%40y.io"
+            ))
+            .bearer_auth(bad_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
         let status = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status()
