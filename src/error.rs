@@ -42,6 +42,9 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The code of a lost optimistic-concurrency race; retryable.
+pub const CONFLICT_CODE: &str = "lock_timeout";
+
 impl ApiError {
     pub fn new(
         status: StatusCode,
@@ -190,7 +193,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict => Self::new(
                 StatusCode::CONFLICT,
                 ErrorType::InvalidRequest,
-                Some("lock_timeout"),
+                Some(CONFLICT_CODE),
                 "This object was changed by a concurrent request. Please retry.",
             ),
             other => {

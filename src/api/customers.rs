@@ -8,14 +8,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::expand;
-use super::extract::Call;
+use super::extract::{retry_on_conflict, Call};
 use super::list;
 use crate::domain::customer::{self, CustomerParams};
 use crate::domain::event;
 use crate::domain::fields::FieldError;
 use crate::domain::ids::{new_id, random_base62};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Change, StoreError, StoredObject};
+use crate::store::{Change, StoredObject};
 use crate::AppState;
 
 const KIND: &str = "customer";
@@ -124,8 +124,7 @@ pub async fn update(
     let p: CustomerParams = call.parse()?;
     expand::validate(&call.expand)?;
     check_references(&state, &call, &p).await?;
-    // Optimistic concurrency: re-read and re-apply if another write won.
-    for _ in 0..5 {
+    retry_on_conflict(|| async {
         let obj = find(&state, &call, &id).await?;
         if obj.deleted {
             return Err(ApiError::no_such("customer", &id, None));
@@ -150,15 +149,10 @@ pub async fn update(
             doc,
             tags,
         };
-        match call
-            .commit(&state, vec![change], events, StatusCode::OK, body)
+        call.commit(&state, vec![change], events, StatusCode::OK, body)
             .await
-        {
-            Err(e) if e.code == Some("lock_timeout") => continue,
-            other => return other,
-        }
-    }
-    Err(StoreError::Conflict.into())
+    })
+    .await
 }
 
 /// Delete a customer.
@@ -171,7 +165,7 @@ pub async fn delete(
     call: Call,
 ) -> ApiResult<Response> {
     call.no_params()?;
-    for _ in 0..5 {
+    retry_on_conflict(|| async {
         let obj = find(&state, &call, &id).await?;
         if obj.deleted {
             return Err(ApiError::no_such("customer", &id, None));
@@ -184,15 +178,10 @@ pub async fn delete(
             expected_version: obj.version,
             doc: stub.clone(),
         };
-        match call
-            .commit(&state, vec![change], vec![evt], StatusCode::OK, stub)
+        call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub)
             .await
-        {
-            Err(e) if e.code == Some("lock_timeout") => continue,
-            other => return other,
-        }
-    }
-    Err(StoreError::Conflict.into())
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -107,6 +107,22 @@ impl Call {
     }
 }
 
+/// Runs a read-modify-commit `attempt` again when it lost an optimistic
+/// concurrency race (another request changed the object in between).
+pub async fn retry_on_conflict<F, Fut>(mut attempt: F) -> ApiResult<Response>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Response>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.code == Some(crate::error::CONFLICT_CODE) && tries < 5 => tries += 1,
+            other => return other,
+        }
+    }
+}
+
 fn bad_body(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("parameter_invalid", message)
 }
