@@ -18,18 +18,9 @@ pub struct CreatedAccount {
     pub live_publishable_key: String,
 }
 
-pub async fn create(
-    store: &dyn Store,
-    pepper: &[u8; 32],
-    name: &str,
-    now: i64,
-) -> StoreResult<CreatedAccount> {
-    let account = Account {
-        id: new_id("acct"),
-        name: name.to_owned(),
-        api_version: version::LATEST.to_owned(),
-        created: now,
-    };
+pub async fn create(store: &dyn Store, pepper: &[u8; 32], name: &str, now: i64) -> StoreResult<CreatedAccount> {
+    let account =
+        Account { id: new_id("acct"), name: name.to_owned(), api_version: version::LATEST.to_owned(), created: now };
     let made = CreatedAccount {
         id: account.id.clone(),
         name: account.name.clone(),
@@ -44,12 +35,7 @@ pub async fn create(
         (&made.live_secret_key, KeyKind::Secret, true),
         (&made.live_publishable_key, KeyKind::Publishable, true),
     ]
-    .map(|(k, kind, livemode)| NewApiKey {
-        hash: keys::hash(pepper, k),
-        kind,
-        livemode,
-        masked: keys::mask(k),
-    });
+    .map(|(k, kind, livemode)| NewApiKey { hash: keys::hash(pepper, k), kind, livemode, masked: keys::mask(k) });
     store.create_account(&account, &stored).await?;
     Ok(made)
 }

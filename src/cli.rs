@@ -5,11 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{GlobalArgs, ServeArgs};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "kassa",
-    version,
-    about = "A self-hosted, Stripe-compatible checkout-sessions payment server"
-)]
+#[command(name = "kassa", version, about = "A self-hosted, Stripe-compatible checkout-sessions payment server")]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -17,23 +17,11 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// `sqlite:PATH` or `postgres://…`.
-    #[arg(
-        long,
-        env = "KASSA_DATABASE_URL",
-        default_value = "sqlite:kassa.db",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "KASSA_DATABASE_URL", default_value = "sqlite:kassa.db", global = true, hide_env_values = true)]
     pub database_url: String,
 
     /// Log lines as text or JSON.
-    #[arg(
-        long,
-        env = "KASSA_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "KASSA_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 
     /// The master key, 64 hex characters. Without it, a key file is used.
@@ -91,10 +79,7 @@ impl Config {
         if args.idempotency_retention_hours < 24 {
             anyhow::bail!("KASSA_IDEMPOTENCY_RETENTION_HOURS must be at least 24");
         }
-        let public_url = args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", args.addr));
+        let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.addr));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             anyhow::bail!("KASSA_PUBLIC_URL must start with http:// or https://");
         }
@@ -106,9 +91,6 @@ impl Config {
 
     /// Defaults for an app built in-process (tests, benchmarks).
     pub fn for_addr(addr: SocketAddr) -> Self {
-        Self {
-            public_url: format!("http://{addr}"),
-            idempotency_retention_secs: 24 * 3600,
-        }
+        Self { public_url: format!("http://{addr}"), idempotency_retention_secs: 24 * 3600 }
     }
 }

@@ -46,19 +46,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub const CONFLICT_CODE: &str = "lock_timeout";
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        kind: ErrorType,
-        code: Option<&'static str>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            status,
-            kind,
-            code,
-            param: None,
-            message: message.into(),
-        }
+    pub fn new(status: StatusCode, kind: ErrorType, code: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self { status, kind, code, param: None, message: message.into() }
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
@@ -67,43 +56,20 @@ impl ApiError {
     }
 
     /// A 400 `invalid_request_error` about one parameter.
-    pub fn invalid(
-        code: &'static str,
-        param: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            ErrorType::InvalidRequest,
-            Some(code),
-            message,
-        )
-        .with_param(param)
+    pub fn invalid(code: &'static str, param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, Some(code), message).with_param(param)
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            ErrorType::InvalidRequest,
-            Some(code),
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, Some(code), message)
     }
 
     pub fn unknown_param(param: &str) -> Self {
-        Self::invalid(
-            "parameter_unknown",
-            param,
-            format!("Received unknown parameter: {param}"),
-        )
+        Self::invalid("parameter_unknown", param, format!("Received unknown parameter: {param}"))
     }
 
     pub fn missing_param(param: &str) -> Self {
-        Self::invalid(
-            "parameter_missing",
-            param,
-            format!("Missing required param: {param}."),
-        )
+        Self::invalid("parameter_missing", param, format!("Missing required param: {param}."))
     }
 
     /// 404 for an object that does not exist in the caller's account and mode.
@@ -125,12 +91,7 @@ impl ApiError {
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorType::Authentication,
-            None,
-            message,
-        )
+        Self::new(StatusCode::UNAUTHORIZED, ErrorType::Authentication, None, message)
     }
 
     pub fn internal() -> Self {
@@ -150,10 +111,7 @@ impl ApiError {
             e.insert("code".into(), json!(code));
             e.insert(
                 "doc_url".into(),
-                json!(format!(
-                    "https://stripe.com/docs/error-codes/{}",
-                    code.replace('_', "-")
-                )),
+                json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))),
             );
         }
         e.insert("message".into(), json!(self.message));
@@ -171,18 +129,10 @@ fn truncate(s: &str, max: usize) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body().to_string();
-        let mut res = (
-            self.status,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
+        let mut res = (self.status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
         // The SDKs retry 409 and 5xx by default; say so explicitly.
         let retry = self.status == StatusCode::CONFLICT || self.status.is_server_error();
-        res.headers_mut().insert(
-            "stripe-should-retry",
-            HeaderValue::from_static(if retry { "true" } else { "false" }),
-        );
+        res.headers_mut().insert("stripe-should-retry", HeaderValue::from_static(if retry { "true" } else { "false" }));
         res
     }
 }
@@ -214,10 +164,7 @@ mod tests {
         assert_eq!(b["error"]["type"], "invalid_request_error");
         assert_eq!(b["error"]["code"], "parameter_unknown");
         assert_eq!(b["error"]["param"], "foo[bar]");
-        assert_eq!(
-            b["error"]["doc_url"],
-            "https://stripe.com/docs/error-codes/parameter-unknown"
-        );
+        assert_eq!(b["error"]["doc_url"], "https://stripe.com/docs/error-codes/parameter-unknown");
         let b = ApiError::internal().body();
         assert_eq!(b["error"]["type"], "api_error");
         assert!(b["error"].get("param").is_none());

@@ -39,12 +39,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        cfg: Config,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        master: &MasterKey,
-    ) -> Self {
+    pub fn new(cfg: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, master: &MasterKey) -> Self {
         Self {
             store,
             clock,
@@ -63,17 +58,11 @@ impl AppState {
 
 /// Serves the API and runs the workers until `shutdown` is cancelled, then
 /// finishes in-flight requests and returns.
-pub async fn run(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
+pub async fn run(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
     let workers = worker::spawn_all(state.clone(), shutdown.clone());
     let app = api::router(state);
     let token = shutdown.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move { token.cancelled().await })
-        .await;
+    let served = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
     shutdown.cancel();
     for w in workers {
         let _ = w.await;

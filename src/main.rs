@@ -12,10 +12,7 @@ use tokio_util::sync::CancellationToken;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.global.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kassa: cannot start the runtime: {e}");
@@ -33,9 +30,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let master = cli.global.master_key()?;
-    let store = store::open(&cli.global.database_url)
-        .await
-        .context("opening the database")?;
+    let store = store::open(&cli.global.database_url).await.context("opening the database")?;
     let pepper = master.derive(accounts::API_KEY_PEPPER);
     match cli.command {
         Command::Migrate => {
@@ -43,9 +38,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("migrations are up to date");
             Ok(())
         }
-        Command::Account {
-            command: AccountCommand::Create { name, json },
-        } => {
+        Command::Account { command: AccountCommand::Create { name, json } } => {
             let made = accounts::create(store.as_ref(), &pepper, &name, SystemClock.now()).await?;
             if json {
                 println!("{}", serde_json::to_string(&made)?);
@@ -57,23 +50,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let cfg = Config::from_serve(&args)?;
             if store.account_count().await? == 0 {
-                let made =
-                    accounts::create(store.as_ref(), &pepper, "default", SystemClock.now()).await?;
+                let made = accounts::create(store.as_ref(), &pepper, "default", SystemClock.now()).await?;
                 // Only the test keys: this output tends to land in logs, and
                 // live keys belong to `kassa account create`, run by a person.
-                println!(
-                    "Created a first account, {} ({}). Its test keys, shown only once:",
-                    made.id, made.name
-                );
+                println!("Created a first account, {} ({}). Its test keys, shown only once:", made.id, made.name);
                 println!("  secret key:      {}", made.secret_key);
                 println!("  publishable key: {}", made.publishable_key);
-                println!(
-                    "For live keys, create an account with `kassa account create --name NAME`."
-                );
+                println!("For live keys, create an account with `kassa account create --name NAME`.");
             }
-            let listener = tokio::net::TcpListener::bind(args.addr)
-                .await
-                .with_context(|| format!("binding {}", args.addr))?;
+            let listener =
+                tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
             let state = AppState::new(cfg, store, Arc::new(SystemClock), &master);
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
@@ -97,15 +83,14 @@ async fn stop_on_signal(token: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    token.cancel();
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                token.cancel();
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -14,8 +14,10 @@ CREATE TABLE api_keys (
     created INTEGER NOT NULL
 );
 
+-- seq is the rowid: rows are never removed, so it only grows (no AUTOINCREMENT
+-- bookkeeping needed on the write path).
 CREATE TABLE objects (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     account_id TEXT NOT NULL,
     livemode INTEGER NOT NULL,

@@ -26,10 +26,7 @@ pub struct Auth {
 
 impl Auth {
     pub fn scope(&self) -> Scope {
-        Scope {
-            account_id: self.account_id.clone(),
-            livemode: self.livemode,
-        }
+        Scope { account_id: self.account_id.clone(), livemode: self.livemode }
     }
 }
 
@@ -44,9 +41,7 @@ pub struct KeyCache(Mutex<HashMap<String, (ApiKeyRecord, Instant)>>);
 impl KeyCache {
     fn get(&self, hash: &str) -> Option<ApiKeyRecord> {
         let map = self.0.lock().ok()?;
-        map.get(hash)
-            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(r, _)| r.clone())
+        map.get(hash).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(r, _)| r.clone())
     }
 
     fn put(&self, hash: String, rec: ApiKeyRecord) {
@@ -69,10 +64,7 @@ fn presented_key(headers: &HeaderMap) -> ApiResult<String> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Err(ApiError::unauthenticated(NO_KEY));
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthenticated("Invalid API Key provided."))?
-        .trim();
+    let value = value.to_str().map_err(|_| ApiError::unauthenticated("Invalid API Key provided."))?.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let key = if scheme.eq_ignore_ascii_case("bearer") {
         rest.trim().to_owned()
@@ -99,11 +91,7 @@ fn presented_key(headers: &HeaderMap) -> ApiResult<String> {
 }
 
 /// Resolves the caller. `secret_only` refuses publishable keys.
-pub async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    secret_only: bool,
-) -> ApiResult<Auth> {
+pub async fn authenticate(state: &AppState, headers: &HeaderMap, secret_only: bool) -> ApiResult<Auth> {
     let key = presented_key(headers)?;
     let masked = keys::mask(&key);
     let invalid = || ApiError::unauthenticated(format!("Invalid API Key provided: {masked}"));

@@ -37,23 +37,11 @@ async fn find(state: &AppState, call: &Call, id: &str) -> ApiResult<StoredObject
 
 /// A payment method named by the params must exist in the caller's scope.
 async fn check_references(state: &AppState, call: &Call, p: &CustomerParams) -> ApiResult<()> {
-    if let Some(Some(pm)) = p
-        .invoice_settings
-        .as_ref()
-        .and_then(|s| s.default_payment_method.as_ref())
-    {
-        let found = state
-            .store
-            .get_object(&call.scope(), pm)
-            .await?
-            .filter(|o| o.kind == "payment_method");
+    if let Some(Some(pm)) = p.invoice_settings.as_ref().and_then(|s| s.default_payment_method.as_ref()) {
+        let found = state.store.get_object(&call.scope(), pm).await?.filter(|o| o.kind == "payment_method");
         if found.is_none() {
-            return Err(ApiError::no_such(
-                "PaymentMethod",
-                pm,
-                Some("invoice_settings[default_payment_method]"),
-            )
-            .with_status_400());
+            return Err(ApiError::no_such("PaymentMethod", pm, Some("invoice_settings[default_payment_method]"))
+                .with_status_400());
         }
     }
     Ok(())
@@ -73,36 +61,19 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     check_references(&state, &call, &p).await?;
     let now = state.now();
     let id = new_id("cus");
-    let doc = customer::create(
-        &id,
-        call.auth.livemode,
-        now,
-        &random_base62(8).to_uppercase(),
-        &p,
-    )?;
+    let doc = customer::create(&id, call.auth.livemode, now, &random_base62(8).to_uppercase(), &p)?;
     let evt = event::build(&call.event_ctx(now), "customer.created", &doc, None);
     let body = respond(&state, &call, doc.clone()).await?;
     let tags = customer::tags(&doc);
-    let change = Change::Insert {
-        id,
-        kind: KIND.into(),
-        created: now,
-        doc,
-        tags,
-    };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, body)
-        .await
+    let change = Change::Insert { id, kind: KIND.into(), created: now, doc, tags };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
 }
 
 /// Retrieve a customer. A deleted customer answers `{id, object, deleted: true}`.
 #[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
     responses((status = 200, description = "The customer object"), (status = 404, description = "No such customer")))]
-pub async fn retrieve(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    call: Call,
-) -> ApiResult<Json<Value>> {
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     expand::validate(&call.expand)?;
     let obj = find(&state, &call, &id).await?;
@@ -116,11 +87,7 @@ pub async fn retrieve(
 #[utoipa::path(post, path = "/v1/customers/{id}", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
     responses((status = 200, description = "The updated customer object"), (status = 404, description = "No such customer")))]
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    mut call: Call,
-) -> ApiResult<Response> {
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: CustomerParams = call.parse()?;
     expand::validate(&call.expand)?;
     check_references(&state, &call, &p).await?;
@@ -134,23 +101,12 @@ pub async fn update(
         let events = if doc == obj.doc {
             Vec::new()
         } else {
-            vec![event::build(
-                &call.event_ctx(now),
-                "customer.updated",
-                &doc,
-                Some(&obj.doc),
-            )]
+            vec![event::build(&call.event_ctx(now), "customer.updated", &doc, Some(&obj.doc))]
         };
         let body = respond(&state, &call, doc.clone()).await?;
         let tags = customer::tags(&doc);
-        let change = Change::Update {
-            id: id.clone(),
-            expected_version: obj.version,
-            doc,
-            tags,
-        };
-        call.commit(&state, vec![change], events, StatusCode::OK, body)
-            .await
+        let change = Change::Update { id: id.clone(), expected_version: obj.version, doc, tags };
+        call.commit(&state, vec![change], events, StatusCode::OK, body).await
     })
     .await
 }
@@ -159,11 +115,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/v1/customers/{id}", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
     responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such customer")))]
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    call: Call,
-) -> ApiResult<Response> {
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
         let obj = find(&state, &call, &id).await?;
@@ -173,13 +125,8 @@ pub async fn delete(
         let now = state.now();
         let evt = event::build(&call.event_ctx(now), "customer.deleted", &obj.doc, None);
         let stub = customer::deleted(&id);
-        let change = Change::Delete {
-            id: id.clone(),
-            expected_version: obj.version,
-            doc: stub.clone(),
-        };
-        call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub)
-            .await
+        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
+        call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub).await
     })
     .await
 }
@@ -200,10 +147,7 @@ struct ListFilters {
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
-    let filters = f
-        .email
-        .map(|e| vec![("email".to_owned(), e)])
-        .unwrap_or_default();
+    let filters = f.email.map(|e| vec![("email".to_owned(), e)]).unwrap_or_default();
     let body = list::run(&state, &call, lp, KIND, "customer", filters, |d| d).await?;
     Ok(Json(body).into_response())
 }

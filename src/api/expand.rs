@@ -36,11 +36,7 @@ const EXPANDABLE: &[&str] = &[
 ];
 
 fn not_expandable(path: &str) -> ApiError {
-    ApiError::invalid(
-        "parameter_invalid",
-        "expand",
-        format!("This property cannot be expanded ({path})."),
-    )
+    ApiError::invalid("parameter_invalid", "expand", format!("This property cannot be expanded ({path})."))
 }
 
 /// Checks every path's shape before any work is done.
@@ -54,9 +50,7 @@ pub fn validate(paths: &[String]) -> ApiResult<()> {
             return Err(ApiError::invalid(
                 "parameter_invalid",
                 "expand",
-                format!(
-                    "You cannot expand more than {MAX_DEPTH} levels of a property. Property: {p}"
-                ),
+                format!("You cannot expand more than {MAX_DEPTH} levels of a property. Property: {p}"),
             ));
         }
     }
@@ -64,12 +58,7 @@ pub fn validate(paths: &[String]) -> ApiResult<()> {
 }
 
 /// Expands `paths` within one object.
-pub async fn apply(
-    state: &AppState,
-    scope: &Scope,
-    obj: &mut Value,
-    paths: &[String],
-) -> ApiResult<()> {
+pub async fn apply(state: &AppState, scope: &Scope, obj: &mut Value, paths: &[String]) -> ApiResult<()> {
     for p in paths {
         let segs: Vec<&str> = p.split('.').collect();
         expand_path(state, scope, obj, &segs, p).await?;
@@ -78,12 +67,7 @@ pub async fn apply(
 }
 
 /// Expands paths given for a list: each must start with `data.`.
-pub async fn apply_to_list(
-    state: &AppState,
-    scope: &Scope,
-    items: &mut [Value],
-    paths: &[String],
-) -> ApiResult<()> {
+pub async fn apply_to_list(state: &AppState, scope: &Scope, items: &mut [Value], paths: &[String]) -> ApiResult<()> {
     let mut inner = Vec::with_capacity(paths.len());
     for p in paths {
         match p.strip_prefix("data.") {

@@ -81,16 +81,9 @@ impl Call {
             body: text.clone(),
             created: state.now(),
         });
-        let set = ChangeSet {
-            scope: self.scope(),
-            changes,
-            events,
-            idempotency,
-        };
+        let set = ChangeSet { scope: self.scope(), changes, events, idempotency };
         match state.store.commit(set).await {
-            Ok(()) => {
-                Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response())
-            }
+            Ok(()) => Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response()),
             Err(StoreError::DuplicateIdempotencyKey) => {
                 // Another node recorded this key first; our write rolled back.
                 let Some(g) = &self.idem else {
@@ -129,9 +122,7 @@ fn bad_body(message: impl Into<String>) -> ApiError {
 
 fn parse_version(req: &Request, auth: &Auth) -> ApiResult<ApiVersion> {
     match req.headers().get("stripe-version") {
-        None => {
-            Ok(ApiVersion::parse(&auth.account_version).unwrap_or_else(|_| ApiVersion::latest()))
-        }
+        None => Ok(ApiVersion::parse(&auth.account_version).unwrap_or_else(|_| ApiVersion::latest())),
         Some(v) => {
             let text = v.to_str().unwrap_or("");
             ApiVersion::parse(text.trim()).map_err(|_| {
@@ -139,10 +130,7 @@ fn parse_version(req: &Request, auth: &Auth) -> ApiResult<ApiVersion> {
                     StatusCode::BAD_REQUEST,
                     ErrorType::InvalidRequest,
                     Some("api_version_invalid"),
-                    format!(
-                        "Invalid Stripe API version: {}",
-                        text.chars().take(64).collect::<String>()
-                    ),
+                    format!("Invalid Stripe API version: {}", text.chars().take(64).collect::<String>()),
                 )
             })
         }
@@ -162,12 +150,9 @@ fn parse_body(content_type: &str, bytes: &[u8]) -> ApiResult<Value> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Object(Map::new()));
         }
-        let v: Value = serde_json::from_slice(bytes)
-            .map_err(|e| bad_body(format!("Invalid JSON body: {e}")))?;
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| bad_body(format!("Invalid JSON body: {e}")))?;
         if !v.is_object() {
-            return Err(bad_body(
-                "Invalid JSON body: expected an object of parameters.",
-            ));
+            return Err(bad_body("Invalid JSON body: expected an object of parameters."));
         }
         if depth(&v) > form::MAX_DEPTH {
             return Err(bad_body(format!(
@@ -186,22 +171,13 @@ fn parse_body(content_type: &str, bytes: &[u8]) -> ApiResult<Value> {
 
 /// PostgreSQL cannot store NUL in text, and no parameter needs one.
 fn reject_nul(v: &Value, path: &str) -> ApiResult<()> {
-    let bad = |p: &str| {
-        ApiError::invalid(
-            "parameter_invalid",
-            p,
-            "Invalid parameter: text may not contain NUL characters.",
-        )
-    };
+    let bad =
+        |p: &str| ApiError::invalid("parameter_invalid", p, "Invalid parameter: text may not contain NUL characters.");
     match v {
         Value::String(s) if s.contains('\0') => Err(bad(path)),
         Value::Object(m) => {
             for (k, v) in m {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}[{k}]")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}[{k}]") };
                 if k.contains('\0') {
                     return Err(bad(path));
                 }
@@ -209,10 +185,7 @@ fn reject_nul(v: &Value, path: &str) -> ApiResult<()> {
             }
             Ok(())
         }
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, v)| reject_nul(v, &format!("{path}[{i}]"))),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| reject_nul(v, &format!("{path}[{i}]"))),
         _ => Ok(()),
     }
 }
@@ -223,13 +196,7 @@ fn take_expand(params: &mut Value) -> ApiResult<Vec<String>> {
     let Some(raw) = params.as_object_mut().and_then(|m| m.remove("expand")) else {
         return Ok(Vec::new());
     };
-    let invalid = || {
-        ApiError::invalid(
-            "parameter_invalid",
-            "expand",
-            "Invalid expand: must be a list of strings.",
-        )
-    };
+    let invalid = || ApiError::invalid("parameter_invalid", "expand", "Invalid expand: must be a list of strings.");
     let items: Vec<Value> = match raw {
         Value::String(s) => vec![Value::String(s)],
         Value::Array(items) => items,
@@ -255,40 +222,25 @@ fn take_expand(params: &mut Value) -> ApiResult<Vec<String>> {
 
 impl Call {
     async fn extract(req: Request, state: &AppState, secret_only: bool) -> Result<Self, Response> {
-        let auth = authenticate(state, req.headers(), secret_only)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let auth = authenticate(state, req.headers(), secret_only).await.map_err(IntoResponse::into_response)?;
         let version = parse_version(&req, &auth).map_err(IntoResponse::into_response)?;
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let query = req.uri().query().unwrap_or("").to_owned();
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let idem_key = req
-            .headers()
-            .get("idempotency-key")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let idem_key = req.headers().get("idempotency-key").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
 
-        let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorType::InvalidRequest,
-                    Some("request_too_large"),
-                    format!("The request body is larger than the maximum of {MAX_BODY} bytes."),
-                )
-                .into_response()
-            })?;
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorType::InvalidRequest,
+                Some("request_too_large"),
+                format!("The request body is larger than the maximum of {MAX_BODY} bytes."),
+            )
+            .into_response()
+        })?;
         let mut params = if method == Method::POST && !bytes.is_empty() {
             parse_body(&content_type, &bytes)
         } else {
@@ -305,15 +257,7 @@ impl Call {
             }
             _ => None,
         };
-        Ok(Self {
-            auth,
-            version,
-            request_id,
-            path,
-            params,
-            expand,
-            idem,
-        })
+        Ok(Self { auth, version, request_id, path, params, expand, idem })
     }
 }
 

@@ -57,10 +57,7 @@ pub fn parse(input: &[u8]) -> Result<Value, FormError> {
 }
 
 fn decode(raw: &[u8]) -> Result<String, FormError> {
-    let plus: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
+    let plus: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
     let bytes: Vec<u8> = percent_decode(&plus).collect();
     String::from_utf8(bytes).map_err(|_| FormError::NotUtf8)
 }
@@ -91,11 +88,7 @@ fn split_key(key: &str) -> Result<Vec<Seg>, FormError> {
         if inner.contains('[') {
             return Err(bad());
         }
-        segs.push(if inner.is_empty() {
-            Seg::Push
-        } else {
-            Seg::Key(inner.to_owned())
-        });
+        segs.push(if inner.is_empty() { Seg::Push } else { Seg::Key(inner.to_owned()) });
         if segs.len() > MAX_DEPTH {
             return Err(FormError::TooDeep(key.chars().take(100).collect()));
         }
@@ -121,9 +114,7 @@ fn insert(node: &mut Value, path: &[Seg], value: String, key: &str) -> Result<()
                 map.insert(k.clone(), Value::String(value));
                 return Ok(());
             }
-            let child = map
-                .entry(k.clone())
-                .or_insert_with(|| container_for(&rest[0]));
+            let child = map.entry(k.clone()).or_insert_with(|| container_for(&rest[0]));
             if child.is_string() {
                 return Err(conflict());
             }
@@ -161,7 +152,8 @@ mod tests {
 
     #[test]
     fn nested_brackets_build_a_tree() {
-        let v = parse(b"line_items[0][price_data][unit_amount]=500&line_items[0][quantity]=2&metadata[k]=v%20w+x").unwrap();
+        let v =
+            parse(b"line_items[0][price_data][unit_amount]=500&line_items[0][quantity]=2&metadata[k]=v%20w+x").unwrap();
         assert_eq!(
             v,
             json!({"line_items": {"0": {"price_data": {"unit_amount": "500"}, "quantity": "2"}}, "metadata": {"k": "v w x"}})
@@ -170,18 +162,12 @@ mod tests {
 
     #[test]
     fn empty_brackets_append() {
-        assert_eq!(
-            parse(b"expand[]=a&expand[]=b").unwrap(),
-            json!({"expand": ["a", "b"]})
-        );
+        assert_eq!(parse(b"expand[]=a&expand[]=b").unwrap(), json!({"expand": ["a", "b"]}));
     }
 
     #[test]
     fn encoded_brackets_are_the_same_as_plain_ones() {
-        assert_eq!(
-            parse(b"metadata%5Bk%5D=v").unwrap(),
-            json!({"metadata": {"k": "v"}})
-        );
+        assert_eq!(parse(b"metadata%5Bk%5D=v").unwrap(), json!({"metadata": {"k": "v"}}));
     }
 
     #[test]
@@ -194,19 +180,13 @@ mod tests {
         assert!(matches!(parse(b"a[b]=2&a=1"), Err(FormError::Conflict(_))));
         let deep = format!("a{}=1", "[x]".repeat(MAX_DEPTH));
         assert!(matches!(parse(deep.as_bytes()), Err(FormError::TooDeep(_))));
-        let many = (0..=MAX_PAIRS)
-            .map(|i| format!("k{i}=v"))
-            .collect::<Vec<_>>()
-            .join("&");
+        let many = (0..=MAX_PAIRS).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join("&");
         assert_eq!(parse(many.as_bytes()), Err(FormError::TooMany));
     }
 
     #[test]
     fn a_key_without_value_is_empty() {
-        assert_eq!(
-            parse(b"description&x=").unwrap(),
-            json!({"description": "", "x": ""})
-        );
+        assert_eq!(parse(b"description&x=").unwrap(), json!({"description": "", "x": ""}));
     }
 
     proptest::proptest! {

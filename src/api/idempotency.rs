@@ -88,24 +88,13 @@ fn in_use(key: &str) -> ApiError {
 /// The stored response, marked as a replay.
 pub fn replay(rec: &IdempotencyRecord) -> Response {
     let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
-    let mut res = (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        rec.body.clone(),
-    )
-        .into_response();
-    res.headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    let mut res = (status, [(axum::http::header::CONTENT_TYPE, "application/json")], rec.body.clone()).into_response();
+    res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     res
 }
 
 /// Either the stored answer (or an error) for this key, or a claim to run.
-pub async fn begin(
-    state: &AppState,
-    scope: Scope,
-    key: &str,
-    fingerprint: String,
-) -> Result<IdemGuard, Response> {
+pub async fn begin(state: &AppState, scope: Scope, key: &str, fingerprint: String) -> Result<IdemGuard, Response> {
     if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
         return Err(ApiError::bad_request(
             "idempotency_key_invalid",
@@ -122,12 +111,7 @@ pub async fn begin(
             return Err(in_use(key).into_response());
         }
     }
-    let guard = IdemGuard {
-        in_flight: state.in_flight.clone(),
-        slot,
-        key: key.to_owned(),
-        fingerprint,
-    };
+    let guard = IdemGuard { in_flight: state.in_flight.clone(), slot, key: key.to_owned(), fingerprint };
     match state.store.find_idempotency(&scope, key).await {
         Ok(None) => Ok(guard),
         Ok(Some(rec)) if rec.fingerprint == guard.fingerprint => Err(replay(&rec)),

@@ -36,22 +36,16 @@ fn int(v: &Value, param: &str) -> ApiResult<i64> {
             Value::String(s) => s.chars().take(40).collect(),
             other => other.to_string().chars().take(40).collect(),
         };
-        ApiError::invalid(
-            "parameter_invalid_integer",
-            param,
-            format!("Invalid integer: {shown}"),
-        )
+        ApiError::invalid("parameter_invalid_integer", param, format!("Invalid integer: {shown}"))
     })
 }
 
 fn string(v: Value, param: &str) -> ApiResult<String> {
     match v {
         Value::String(s) if !s.is_empty() => Ok(s),
-        _ => Err(ApiError::invalid(
-            "parameter_invalid_string",
-            param,
-            format!("Invalid {param}: must be an object id."),
-        )),
+        _ => {
+            Err(ApiError::invalid("parameter_invalid_string", param, format!("Invalid {param}: must be an object id.")))
+        }
     }
 }
 
@@ -59,12 +53,7 @@ fn string(v: Value, param: &str) -> ApiResult<String> {
 pub fn take(params: &mut Value) -> ApiResult<ListParams> {
     let map = match params.as_object_mut() {
         Some(m) => m,
-        None => {
-            return Err(ApiError::bad_request(
-                "parameter_invalid",
-                "Invalid parameters.",
-            ))
-        }
+        None => return Err(ApiError::bad_request("parameter_invalid", "Invalid parameters.")),
     };
     let limit = match map.remove("limit") {
         None => DEFAULT_LIMIT,
@@ -80,14 +69,8 @@ pub fn take(params: &mut Value) -> ApiResult<ListParams> {
             usize::try_from(n).unwrap_or(DEFAULT_LIMIT)
         }
     };
-    let after = map
-        .remove("starting_after")
-        .map(|v| string(v, "starting_after"))
-        .transpose()?;
-    let before = map
-        .remove("ending_before")
-        .map(|v| string(v, "ending_before"))
-        .transpose()?;
+    let after = map.remove("starting_after").map(|v| string(v, "starting_after")).transpose()?;
+    let before = map.remove("ending_before").map(|v| string(v, "ending_before")).transpose()?;
     let cursor = match (after, before) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
@@ -104,11 +87,7 @@ pub fn take(params: &mut Value) -> ApiResult<ListParams> {
         None => CreatedRange::default(),
         Some(v) => created_range(v)?,
     };
-    Ok(ListParams {
-        limit,
-        cursor,
-        created,
-    })
+    Ok(ListParams { limit, cursor, created })
 }
 
 fn created_range(v: Value) -> ApiResult<CreatedRange> {
@@ -130,11 +109,7 @@ fn created_range(v: Value) -> ApiResult<CreatedRange> {
         }
         other => {
             let t = int(&other, "created")?;
-            Ok(CreatedRange {
-                gte: Some(t),
-                lte: Some(t),
-                ..Default::default()
-            })
+            Ok(CreatedRange { gte: Some(t), lte: Some(t), ..Default::default() })
         }
     }
 }
@@ -166,24 +141,12 @@ pub async fn run(
                 .filter(|o| o.kind == kind)
                 .ok_or_else(|| ApiError::no_such(what, id, Some(param)).with_status_400())?;
             Some(match c {
-                CursorParam::StartingAfter(_) => Cursor::After {
-                    created: obj.created,
-                    seq: obj.seq,
-                },
-                CursorParam::EndingBefore(_) => Cursor::Before {
-                    created: obj.created,
-                    seq: obj.seq,
-                },
+                CursorParam::StartingAfter(_) => Cursor::After { created: obj.created, seq: obj.seq },
+                CursorParam::EndingBefore(_) => Cursor::Before { created: obj.created, seq: obj.seq },
             })
         }
     };
-    let query = ListQuery {
-        kind: kind.to_owned(),
-        filters,
-        created: lp.created,
-        cursor,
-        limit: lp.limit,
-    };
+    let query = ListQuery { kind: kind.to_owned(), filters, created: lp.created, cursor, limit: lp.limit };
     let page = state.store.list_objects(&scope, &query).await?;
     let mut data: Vec<Value> = page.items.into_iter().map(|o| render(o.doc)).collect();
     expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;

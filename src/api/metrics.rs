@@ -5,9 +5,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 use crate::AppState;
 
@@ -28,20 +26,12 @@ impl Metrics {
         let registry = Registry::new();
         // Metric definitions are constants: these constructors cannot fail.
         let requests = IntCounterVec::new(
-            Opts::new(
-                "kassa_http_requests_total",
-                "HTTP requests by route, method and status",
-            ),
+            Opts::new("kassa_http_requests_total", "HTTP requests by route, method and status"),
             &["route", "method", "status"],
         );
         let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "kassa_http_request_duration_seconds",
-                "HTTP request latency by route and method",
-            )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-            ]),
+            HistogramOpts::new("kassa_http_request_duration_seconds", "HTTP request latency by route and method")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
             &["route", "method"],
         );
         let (requests, latency) = match (requests, latency) {
@@ -50,20 +40,12 @@ impl Metrics {
         };
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(latency.clone()));
-        Self {
-            registry,
-            requests,
-            latency,
-        }
+        Self { registry, requests, latency }
     }
 
     pub fn observe(&self, route: &str, method: &str, status: u16, secs: f64) {
-        self.requests
-            .with_label_values(&[route, method, &status.to_string()])
-            .inc();
-        self.latency
-            .with_label_values(&[route, method])
-            .observe(secs);
+        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+        self.latency.with_label_values(&[route, method]).observe(secs);
     }
 
     pub fn render(&self) -> String {
@@ -76,19 +58,11 @@ impl Metrics {
 /// Route-level layer: the route label is the matched template, never the raw
 /// path, so ids do not explode the label set.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.observe(
-        &route,
-        &method,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
+    state.metrics.observe(&route, &method, res.status().as_u16(), start.elapsed().as_secs_f64());
     res
 }

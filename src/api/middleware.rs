@@ -51,9 +51,7 @@ pub async fn stripe_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.starts_with("application/json") || v.starts_with("text/plain; version=0.0.4")
-        });
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/plain; version=0.0.4"));
     if status.as_u16() < 400 || is_json {
         return res;
     }
@@ -77,12 +75,9 @@ pub async fn stripe_errors(req: Request, next: Next) -> Response {
             "The request took too long. It is safe to retry with the same Idempotency-Key.",
         ),
         s if s.is_server_error() => ApiError::internal(),
-        s => ApiError::new(
-            s,
-            ErrorType::InvalidRequest,
-            None,
-            s.canonical_reason().unwrap_or("Bad request").to_owned(),
-        ),
+        s => {
+            ApiError::new(s, ErrorType::InvalidRequest, None, s.canonical_reason().unwrap_or("Bad request").to_owned())
+        }
     };
     let mut out = err.into_response();
     for name in ["request-id", "idempotency-key"] {

@@ -39,13 +39,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 struct ApiDoc;
 
 fn documented() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(customers::create, customers::list))
-        .routes(routes!(
-            customers::retrieve,
-            customers::update,
-            customers::delete
-        ))
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(customers::create, customers::list)).routes(routes!(
+        customers::retrieve,
+        customers::update,
+        customers::delete
+    ))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.
@@ -58,29 +56,20 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, _) = documented().split_for_parts();
     let spec = Arc::new(openapi());
-    let api = api.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        metrics::track,
-    ));
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
     Router::new()
         .merge(api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route(
-            "/v1/openapi.json",
-            get(move || async move { Json(spec.as_ref().clone()) }),
-        )
+        .route("/v1/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .fallback(ops::not_found)
         .layer(
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn(middleware::request_id))
                 .layer(axum::middleware::from_fn(middleware::stripe_errors))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    REQUEST_TIMEOUT,
-                )),
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)),
         )
         .with_state(state)
 }

@@ -20,21 +20,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable"}))).into_response()
         }
     }
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 pub async fn not_found(
@@ -42,9 +34,7 @@ pub async fn not_found(
     OriginalUri(uri): OriginalUri,
     method: axum::http::Method,
 ) -> Response {
-    state
-        .metrics
-        .observe("unmatched", method.as_str(), 404, 0.0);
+    state.metrics.observe("unmatched", method.as_str(), 404, 0.0);
     let path: String = uri.path().chars().take(200).collect();
     ApiError::new(
         StatusCode::NOT_FOUND,

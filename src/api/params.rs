@@ -4,9 +4,7 @@
 
 use std::fmt;
 
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
 use serde_json::{Map, Value};
 
@@ -39,25 +37,16 @@ impl de::Error for ParamError {
         ParamError::Custom(msg.to_string())
     }
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        ParamError::Invalid {
-            expected: exp.to_string(),
-            got: describe(unexp),
-        }
+        ParamError::Invalid { expected: exp.to_string(), got: describe(unexp) }
     }
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        ParamError::Invalid {
-            expected: exp.to_string(),
-            got: describe(unexp),
-        }
+        ParamError::Invalid { expected: exp.to_string(), got: describe(unexp) }
     }
     fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
         ParamError::Unknown(field.to_owned())
     }
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        ParamError::Invalid {
-            expected: format!("one of: {}", expected.join(", ")),
-            got: variant.to_owned(),
-        }
+        ParamError::Invalid { expected: format!("one of: {}", expected.join(", ")), got: variant.to_owned() }
     }
     fn missing_field(field: &'static str) -> Self {
         ParamError::Missing(field.to_owned())
@@ -112,10 +101,7 @@ fn to_api_error(e: ParamError, mut path: String) -> ApiError {
     match e {
         ParamError::Unknown(field) => {
             // The path usually already ends at the unknown key.
-            let last = path
-                .rsplit(['[', ']'])
-                .find(|s| !s.is_empty())
-                .unwrap_or("");
+            let last = path.rsplit(['[', ']']).find(|s| !s.is_empty()).unwrap_or("");
             if last != field {
                 push_segment(&mut path, &field);
             }
@@ -146,11 +132,7 @@ fn to_api_error(e: ParamError, mut path: String) -> ApiError {
             ApiError::invalid(code, path, msg)
         }
         ParamError::Custom(msg) => {
-            let p = if path.is_empty() {
-                None
-            } else {
-                Some(path.clone())
-            };
+            let p = if path.is_empty() { None } else { Some(path.clone()) };
             let mut e = ApiError::bad_request(
                 "parameter_invalid",
                 format!("Invalid {}: {msg}", p.as_deref().unwrap_or("request")),
@@ -166,17 +148,12 @@ pub use crate::domain::fields::emptyable;
 pub struct ParamDeserializer(pub Value);
 
 fn is_index_map(m: &Map<String, Value>) -> bool {
-    !m.is_empty()
-        && m.keys()
-            .all(|k| !k.is_empty() && k.len() <= 6 && k.bytes().all(|b| b.is_ascii_digit()))
+    !m.is_empty() && m.keys().all(|k| !k.is_empty() && k.len() <= 6 && k.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// An integer-keyed map, in index order, as a list.
 fn index_map_items(m: Map<String, Value>) -> Vec<Value> {
-    let mut items: Vec<(u64, Value)> = m
-        .into_iter()
-        .map(|(k, v)| (k.parse().unwrap_or(u64::MAX), v))
-        .collect();
+    let mut items: Vec<(u64, Value)> = m.into_iter().map(|(k, v)| (k.parse().unwrap_or(u64::MAX), v)).collect();
     items.sort_by_key(|(i, _)| *i);
     items.into_iter().map(|(_, v)| v).collect()
 }
@@ -207,10 +184,7 @@ impl ParamDeserializer {
             Value::Array(_) => "an array".into(),
             Value::Object(_) => "a hash".into(),
         };
-        ParamError::Invalid {
-            expected: expected.into(),
-            got,
-        }
+        ParamError::Invalid { expected: expected.into(), got }
     }
 }
 
@@ -232,10 +206,7 @@ impl<'de> Deserializer<'de> for ParamDeserializer {
             }
             Value::String(s) => visitor.visit_string(s),
             Value::Array(items) => visitor.visit_seq(Seq(items.into_iter())),
-            Value::Object(m) => visitor.visit_map(Entries {
-                iter: m.into_iter(),
-                pending: None,
-            }),
+            Value::Object(m) => visitor.visit_map(Entries { iter: m.into_iter(), pending: None }),
         }
     }
 
@@ -299,9 +270,7 @@ impl<'de> Deserializer<'de> for ParamDeserializer {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
         match self.0 {
             Value::Array(items) => visitor.visit_seq(Seq(items.into_iter())),
-            Value::Object(m) if is_index_map(&m) => {
-                visitor.visit_seq(Seq(index_map_items(m).into_iter()))
-            }
+            Value::Object(m) if is_index_map(&m) => visitor.visit_seq(Seq(index_map_items(m).into_iter())),
             Value::String(s) if s.is_empty() => visitor.visit_seq(Seq(Vec::new().into_iter())),
             other => Err(ParamDeserializer(other).invalid("array")),
         }
@@ -309,10 +278,7 @@ impl<'de> Deserializer<'de> for ParamDeserializer {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
         match self.0 {
-            Value::Object(m) => visitor.visit_map(Entries {
-                iter: m.into_iter(),
-                pending: None,
-            }),
+            Value::Object(m) => visitor.visit_map(Entries { iter: m.into_iter(), pending: None }),
             other => Err(ParamDeserializer(other).invalid("hash")),
         }
     }
@@ -350,11 +316,7 @@ impl<'de> Deserializer<'de> for ParamDeserializer {
         visitor.visit_unit()
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, ParamError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, ParamError> {
         visitor.visit_unit()
     }
 
@@ -366,11 +328,7 @@ impl<'de> Deserializer<'de> for ParamDeserializer {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, ParamError> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, ParamError> {
         self.deserialize_seq(visitor)
     }
 
@@ -396,10 +354,7 @@ struct Seq(std::vec::IntoIter<Value>);
 
 impl<'de> SeqAccess<'de> for Seq {
     type Error = ParamError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, ParamError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ParamError> {
         match self.0.next() {
             Some(v) => seed.deserialize(ParamDeserializer(v)).map(Some),
             None => Ok(None),
@@ -414,23 +369,16 @@ struct Entries {
 
 impl<'de> MapAccess<'de> for Entries {
     type Error = ParamError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, ParamError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ParamError> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.pending = Some(v);
-                seed.deserialize(ParamDeserializer(Value::String(k)))
-                    .map(Some)
+                seed.deserialize(ParamDeserializer(Value::String(k))).map(Some)
             }
             None => Ok(None),
         }
     }
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, ParamError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ParamError> {
         let v = self.pending.take().unwrap_or(Value::Null);
         seed.deserialize(ParamDeserializer(v))
     }
@@ -466,20 +414,11 @@ mod tests {
 
     #[test]
     fn strings_coerce_to_the_target_type() {
-        let c: Create = from_value(json!({"name": "n", "items": {"1": {"quantity": "3"}, "0": {"quantity": 2, "adjustable": "true"}}})).unwrap();
-        assert_eq!(
-            c.items,
-            vec![
-                Item {
-                    quantity: 2,
-                    adjustable: Some(true)
-                },
-                Item {
-                    quantity: 3,
-                    adjustable: None
-                }
-            ]
-        );
+        let c: Create = from_value(
+            json!({"name": "n", "items": {"1": {"quantity": "3"}, "0": {"quantity": 2, "adjustable": "true"}}}),
+        )
+        .unwrap();
+        assert_eq!(c.items, vec![Item { quantity: 2, adjustable: Some(true) }, Item { quantity: 3, adjustable: None }]);
         assert_eq!(c.description, None);
     }
 

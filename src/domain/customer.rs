@@ -128,21 +128,13 @@ fn check_email(email: &str) -> Result<(), FieldError> {
         return Err(FieldError {
             param: "email".into(),
             code: "email_invalid",
-            message: format!(
-                "Invalid email address: {}",
-                email.chars().take(100).collect::<String>()
-            ),
+            message: format!("Invalid email address: {}", email.chars().take(100).collect::<String>()),
         });
     }
     Ok(())
 }
 
-fn set_text(
-    doc: &mut Map<String, Value>,
-    key: &str,
-    v: &Option<Option<String>>,
-    max: usize,
-) -> Result<(), FieldError> {
+fn set_text(doc: &mut Map<String, Value>, key: &str, v: &Option<Option<String>>, max: usize) -> Result<(), FieldError> {
     match v {
         None => {}
         Some(None) => {
@@ -207,10 +199,7 @@ pub fn update(current: &Value, p: &CustomerParams) -> Result<Value, FieldError> 
     }
     if let Some(locales) = &p.preferred_locales {
         if locales.len() > 10 {
-            return Err(FieldError::invalid(
-                "preferred_locales",
-                "Invalid preferred_locales: at most 10 locales.",
-            ));
+            return Err(FieldError::invalid("preferred_locales", "Invalid preferred_locales: at most 10 locales."));
         }
         for (i, l) in locales.iter().enumerate() {
             max_len(&format!("preferred_locales[{i}]"), l, 20)?;
@@ -248,27 +237,19 @@ pub fn update(current: &Value, p: &CustomerParams) -> Result<Value, FieldError> 
             Some(m) => MetadataUpdate::Merge(m.clone()),
         };
         let current: BTreeMap<String, String> =
-            serde_json::from_value(doc.get("metadata").cloned().unwrap_or(json!({})))
-                .unwrap_or_default();
-        let next = metadata::apply(&current, &update)
-            .map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
+            serde_json::from_value(doc.get("metadata").cloned().unwrap_or(json!({}))).unwrap_or_default();
+        let next = metadata::apply(&current, &update).map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
         doc.insert("metadata".into(), json!(next));
     }
     Ok(Value::Object(doc))
 }
 
 fn check_invoice_prefix(prefix: &str) -> Result<(), FieldError> {
-    let ok = (3..=12).contains(&prefix.len())
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let ok = (3..=12).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if ok {
         Ok(())
     } else {
-        Err(FieldError::invalid(
-            "invoice_prefix",
-            "Invalid invoice_prefix: use 3 to 12 uppercase letters or numbers.",
-        ))
+        Err(FieldError::invalid("invoice_prefix", "Invalid invoice_prefix: use 3 to 12 uppercase letters or numbers."))
     }
 }
 
@@ -285,21 +266,10 @@ fn invoice_settings(current: &Value, s: &InvoiceSettings) -> Result<Value, Field
                     ));
                 }
                 for (i, f) in fields.iter().enumerate() {
-                    max_len(
-                        &format!("invoice_settings[custom_fields][{i}][name]"),
-                        &f.name,
-                        40,
-                    )?;
-                    max_len(
-                        &format!("invoice_settings[custom_fields][{i}][value]"),
-                        &f.value,
-                        140,
-                    )?;
+                    max_len(&format!("invoice_settings[custom_fields][{i}][name]"), &f.name, 40)?;
+                    max_len(&format!("invoice_settings[custom_fields][{i}][value]"), &f.value, 140)?;
                 }
-                json!(fields
-                    .iter()
-                    .map(|f| json!({"name": f.name, "value": f.value}))
-                    .collect::<Vec<_>>())
+                json!(fields.iter().map(|f| json!({"name": f.name, "value": f.value})).collect::<Vec<_>>())
             }
         };
         out.insert("custom_fields".into(), v);
@@ -353,14 +323,7 @@ mod tests {
 
     #[test]
     fn a_new_customer_has_every_field() {
-        let c = create(
-            "cus_1",
-            false,
-            10,
-            "ABCD1234",
-            &params(json!({"email": "a@b.c"})),
-        )
-        .unwrap();
+        let c = create("cus_1", false, 10, "ABCD1234", &params(json!({"email": "a@b.c"}))).unwrap();
         for f in [
             "address",
             "balance",
@@ -390,14 +353,9 @@ mod tests {
 
     #[test]
     fn updates_touch_only_named_fields_and_empty_unsets() {
-        let c = create(
-            "cus_1",
-            false,
-            10,
-            "ABC",
-            &params(json!({"email": "a@b.c", "name": "N", "metadata": {"a": "1"}})),
-        )
-        .unwrap();
+        let c =
+            create("cus_1", false, 10, "ABC", &params(json!({"email": "a@b.c", "name": "N", "metadata": {"a": "1"}})))
+                .unwrap();
         let u = update(&c, &params(json!({"name": null, "metadata": {"b": "2"}}))).unwrap();
         assert_eq!(u["email"], "a@b.c");
         assert_eq!(u["name"], Value::Null);
@@ -406,32 +364,11 @@ mod tests {
 
     #[test]
     fn bad_fields_name_their_param() {
-        let e = create(
-            "cus_1",
-            false,
-            10,
-            "ABC",
-            &params(json!({"email": "not-an-email"})),
-        )
-        .unwrap_err();
+        let e = create("cus_1", false, 10, "ABC", &params(json!({"email": "not-an-email"}))).unwrap_err();
         assert_eq!((e.param.as_str(), e.code), ("email", "email_invalid"));
-        let e = create(
-            "cus_1",
-            false,
-            10,
-            "ABC",
-            &params(json!({"invoice_prefix": "ab"})),
-        )
-        .unwrap_err();
+        let e = create("cus_1", false, 10, "ABC", &params(json!({"invoice_prefix": "ab"}))).unwrap_err();
         assert_eq!(e.param, "invoice_prefix");
-        let e = create(
-            "cus_1",
-            false,
-            10,
-            "ABC",
-            &params(json!({"name": "x".repeat(257)})),
-        )
-        .unwrap_err();
+        let e = create("cus_1", false, 10, "ABC", &params(json!({"name": "x".repeat(257)}))).unwrap_err();
         assert_eq!(e.param, "name");
     }
 }

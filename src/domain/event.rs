@@ -15,19 +15,11 @@ pub struct EventContext<'a> {
 
 /// A Stripe event object. `previous` is the object before an update; the
 /// event then carries the changed top-level fields in `previous_attributes`.
-pub fn build(
-    ctx: &EventContext<'_>,
-    kind: &str,
-    object: &Value,
-    previous: Option<&Value>,
-) -> Value {
+pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Value {
     let mut data = Map::new();
     data.insert("object".into(), object.clone());
     if let Some(prev) = previous {
-        data.insert(
-            "previous_attributes".into(),
-            previous_attributes(prev, object),
-        );
+        data.insert("previous_attributes".into(), previous_attributes(prev, object));
     }
     json!({
         "id": new_id("evt"),
@@ -68,10 +60,7 @@ mod tests {
     fn previous_attributes_hold_only_changed_fields() {
         let before = json!({"id": "cus_1", "email": "a@x", "name": "A"});
         let after = json!({"id": "cus_1", "email": "b@x", "name": "A", "phone": "1"});
-        assert_eq!(
-            previous_attributes(&before, &after),
-            json!({"email": "a@x", "phone": null})
-        );
+        assert_eq!(previous_attributes(&before, &after), json!({"email": "a@x", "phone": null}));
     }
 
     #[test]

@@ -25,11 +25,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            param: param.into(),
-            code: "parameter_invalid",
-            message: message.into(),
-        }
+        Self { param: param.into(), code: "parameter_invalid", message: message.into() }
     }
 }
 

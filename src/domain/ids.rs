@@ -7,9 +7,7 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// Random base62 text of `len` characters from the OS-seeded thread RNG.
 pub fn random_base62(len: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..len)
-        .map(|_| char::from(BASE62[rng.gen_range(0..BASE62.len())]))
-        .collect()
+    (0..len).map(|_| char::from(BASE62[rng.gen_range(0..BASE62.len())])).collect()
 }
 
 /// A new id such as `cus_…`. Lengths follow Stripe's fixtures (reference §4.1).

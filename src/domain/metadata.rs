@@ -16,9 +16,7 @@ pub enum MetadataUpdate {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MetadataError {
-    #[error(
-        "Invalid metadata: metadata can have up to {MAX_KEYS} keys, but you passed in {0} keys."
-    )]
+    #[error("Invalid metadata: metadata can have up to {MAX_KEYS} keys, but you passed in {0} keys.")]
     TooManyKeys(usize),
     #[error("Invalid metadata: keys can be at most {MAX_KEY_LEN} characters long, without square brackets.")]
     BadKey(String),
@@ -50,9 +48,7 @@ pub fn apply(
                     return Err(MetadataError::BadKey(k.clone()));
                 }
                 match v {
-                    Some(v) if v.chars().count() > MAX_VALUE_LEN => {
-                        return Err(MetadataError::ValueTooLong(k.clone()))
-                    }
+                    Some(v) if v.chars().count() > MAX_VALUE_LEN => return Err(MetadataError::ValueTooLong(k.clone())),
                     Some(v) => {
                         next.insert(k.clone(), v.clone());
                     }
@@ -74,21 +70,12 @@ mod tests {
     use super::*;
 
     fn merge(pairs: &[(&str, Option<&str>)]) -> MetadataUpdate {
-        MetadataUpdate::Merge(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
-                .collect(),
-        )
+        MetadataUpdate::Merge(pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_owned))).collect())
     }
 
     #[test]
     fn empty_values_unset_single_keys_and_clear_unsets_all() {
-        let cur = apply(
-            &BTreeMap::new(),
-            &merge(&[("a", Some("1")), ("b", Some("2"))]),
-        )
-        .unwrap();
+        let cur = apply(&BTreeMap::new(), &merge(&[("a", Some("1")), ("b", Some("2"))])).unwrap();
         let next = apply(&cur, &merge(&[("a", None)])).unwrap();
         assert_eq!(next.keys().collect::<Vec<_>>(), ["b"]);
         assert!(apply(&cur, &MetadataUpdate::Clear).unwrap().is_empty());
@@ -104,13 +91,9 @@ mod tests {
         let long_val = "v".repeat(501);
         let e = apply(&BTreeMap::new(), &merge(&[("k", Some(&long_val))])).unwrap_err();
         assert_eq!(e, MetadataError::ValueTooLong("k".into()));
-        let many: Vec<(String, Option<&str>)> =
-            (0..51).map(|i| (format!("k{i}"), Some("v"))).collect();
+        let many: Vec<(String, Option<&str>)> = (0..51).map(|i| (format!("k{i}"), Some("v"))).collect();
         let many: Vec<(&str, Option<&str>)> = many.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        assert_eq!(
-            apply(&BTreeMap::new(), &merge(&many)).unwrap_err(),
-            MetadataError::TooManyKeys(51)
-        );
+        assert_eq!(apply(&BTreeMap::new(), &merge(&many)).unwrap_err(), MetadataError::TooManyKeys(51));
     }
 
     #[test]

@@ -47,17 +47,11 @@ impl ApiVersion {
         if !(2011..=2100).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
             return Err(InvalidVersion);
         }
-        Ok(Self {
-            date: (y, m, d),
-            raw: s.to_owned(),
-        })
+        Ok(Self { date: (y, m, d), raw: s.to_owned() })
     }
 
     pub fn latest() -> Self {
-        Self::parse(LATEST).unwrap_or(Self {
-            date: (2026, 10, 28),
-            raw: LATEST.to_owned(),
-        })
+        Self::parse(LATEST).unwrap_or(Self { date: (2026, 10, 28), raw: LATEST.to_owned() })
     }
 
     pub fn as_str(&self) -> &str {
@@ -91,16 +85,9 @@ mod tests {
 
     #[test]
     fn malformed_versions_are_rejected() {
-        for bad in [
-            "",
-            "2020",
-            "2020-8-27",
-            "2020-13-01",
-            "yesterday",
-            "2020-08-27.",
-            "2020-08-27.Basil",
-            "2020-08-27;drop",
-        ] {
+        for bad in
+            ["", "2020", "2020-8-27", "2020-13-01", "yesterday", "2020-08-27.", "2020-08-27.Basil", "2020-08-27;drop"]
+        {
             assert_eq!(ApiVersion::parse(bad), Err(InvalidVersion), "{bad}");
         }
     }

@@ -29,18 +29,11 @@ mod tests {
     #[test]
     fn every_migration_file_is_listed_once_for_each_backend() {
         for backend in ["sqlite", "postgres"] {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("migrations")
-                .join(backend);
-            let mut files: Vec<String> = std::fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .collect();
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let mut files: Vec<String> =
+                std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
             files.sort();
-            let listed: Vec<String> = MIGRATIONS
-                .iter()
-                .map(|m| format!("{:04}_{}.sql", m.version, m.name))
-                .collect();
+            let listed: Vec<String> = MIGRATIONS.iter().map(|m| format!("{:04}_{}.sql", m.version, m.name)).collect();
             assert_eq!(files, listed, "{backend}");
         }
     }

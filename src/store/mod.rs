@@ -171,11 +171,7 @@ pub trait Store: Send + Sync + 'static {
     /// Live (not deleted) objects of one kind, newest first.
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page>;
     async fn commit(&self, set: ChangeSet) -> StoreResult<()>;
-    async fn find_idempotency(
-        &self,
-        scope: &Scope,
-        key: &str,
-    ) -> StoreResult<Option<IdempotencyRecord>>;
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
     /// Removes idempotency records created before `created_before`; returns how many.
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64>;
 }
@@ -184,25 +180,17 @@ pub trait Store: Send + Sync + 'static {
 pub const EVENT_KIND: &str = "event";
 
 pub(crate) fn event_parts(event: &Value) -> StoreResult<(String, i64, Vec<Tag>)> {
-    let id = event["id"]
-        .as_str()
-        .ok_or_else(|| StoreError::Backend("event without id".into()))?;
+    let id = event["id"].as_str().ok_or_else(|| StoreError::Backend("event without id".into()))?;
     let created = event["created"].as_i64().unwrap_or(0);
     let kind = event["type"].as_str().unwrap_or_default();
-    Ok((
-        id.to_owned(),
-        created,
-        vec![("type".to_owned(), kind.to_owned())],
-    ))
+    Ok((id.to_owned(), created, vec![("type".to_owned(), kind.to_owned())]))
 }
 
 /// Opens the store named by a database URL and runs pending migrations.
 pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.trim_start_matches("//");
-        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(
-            std::path::Path::new(path),
-        )?))
+        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path))?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(postgres::PgStore::connect(url).await?))
     } else {

@@ -52,17 +52,13 @@ impl PgStore {
         .await
         .map_err(backend)?;
         for m in migrate::MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(m.version)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
             if done.is_none() {
-                sqlx::raw_sql(m.postgres)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                sqlx::raw_sql(m.postgres).execute(&mut *tx).await.map_err(backend)?;
                 sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, EXTRACT(EPOCH FROM now())::BIGINT)")
                     .bind(m.version)
                     .bind(m.name)
@@ -140,19 +136,10 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
     let scope = &set.scope;
     for change in &set.changes {
         match change {
-            Change::Insert {
-                id,
-                kind,
-                created,
-                doc,
-                tags,
-            } => insert_object(tx, scope, id, kind, *created, doc, tags).await?,
-            Change::Update {
-                id,
-                expected_version,
-                doc,
-                tags,
-            } => {
+            Change::Insert { id, kind, created, doc, tags } => {
+                insert_object(tx, scope, id, kind, *created, doc, tags).await?
+            }
+            Change::Update { id, expected_version, doc, tags } => {
                 let row = sqlx::query(
                     "UPDATE objects SET doc = $1, version = version + 1 WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq, kind",
                 )
@@ -174,11 +161,7 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
                     .map_err(backend)?;
                 write_tags(tx, scope, &kind, seq, tags).await?;
             }
-            Change::Delete {
-                id,
-                expected_version,
-                doc,
-            } => {
+            Change::Delete { id, expected_version, doc } => {
                 let seq: i64 = sqlx::query_scalar(
                     "UPDATE objects SET doc = $1, version = version + 1, deleted = TRUE WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq",
                 )
@@ -224,25 +207,19 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResu
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(backend)
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend).map(|_| ())
     }
 
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&account.id)
-        .bind(&account.name)
-        .bind(&account.api_version)
-        .bind(account.created)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
+        sqlx::query("INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)")
+            .bind(&account.id)
+            .bind(&account.name)
+            .bind(&account.api_version)
+            .bind(account.created)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         for k in keys {
             sqlx::query("INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&k.hash)
@@ -259,10 +236,7 @@ impl Store for PgStore {
     }
 
     async fn account_count(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await.map_err(backend)
     }
 
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -311,10 +285,7 @@ impl Store for PgStore {
             };
         }
         let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
-        let items = rows
-            .iter()
-            .map(to_object)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let items = rows.iter().map(to_object).collect::<StoreResult<Vec<_>>>()?;
         Ok(sql::finish_page(items, query))
     }
 
@@ -324,11 +295,7 @@ impl Store for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn find_idempotency(
-        &self,
-        scope: &Scope,
-        key: &str,
-    ) -> StoreResult<Option<IdempotencyRecord>> {
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         let row = sqlx::query(
             "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = $1 AND livemode = $2 AND key = $3",
         )

@@ -58,11 +58,7 @@ pub const INSERT_OBJECT_SQLITE: &str =
 /// other way and `finish_page` puts it back in order. One extra row is read
 /// to know whether there is more.
 pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
-    let mut b = Builder {
-        dialect,
-        text: String::new(),
-        args: Vec::new(),
-    };
+    let mut b = Builder { dialect, text: String::new(), args: Vec::new() };
     b.push("SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE account_id = ");
     b.arg(Arg::Text(scope.account_id.clone()));
     b.push(" AND livemode = ");
@@ -71,12 +67,7 @@ pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
     b.arg(Arg::Text(q.kind.clone()));
     b.push(" AND deleted = ");
     b.arg(Arg::Bool(false));
-    for (op, v) in [
-        (">", q.created.gt),
-        (">=", q.created.gte),
-        ("<", q.created.lt),
-        ("<=", q.created.lte),
-    ] {
+    for (op, v) in [(">", q.created.gt), (">=", q.created.gte), ("<", q.created.lt), ("<=", q.created.lte)] {
         if let Some(v) = v {
             b.push(&format!(" AND created {op} "));
             b.arg(Arg::Int(v));
@@ -106,18 +97,9 @@ pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
         }
         None => false,
     };
-    b.push(if ascending {
-        " ORDER BY created ASC, seq ASC LIMIT "
-    } else {
-        " ORDER BY created DESC, seq DESC LIMIT "
-    });
-    b.arg(Arg::Int(
-        i64::try_from(q.limit).unwrap_or(100).saturating_add(1),
-    ));
-    Built {
-        text: b.text,
-        args: b.args,
-    }
+    b.push(if ascending { " ORDER BY created ASC, seq ASC LIMIT " } else { " ORDER BY created DESC, seq DESC LIMIT " });
+    b.arg(Arg::Int(i64::try_from(q.limit).unwrap_or(100).saturating_add(1)));
+    Built { text: b.text, args: b.args }
 }
 
 fn cursor_clause(b: &mut Builder, op: &str, created: i64, seq: i64) {

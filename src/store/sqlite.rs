@@ -59,8 +59,7 @@ impl SqliteStore {
         let (rtx, rrx) = flume::unbounded::<ReadJob>();
         for i in 0..READERS {
             let conn = connect(path)?;
-            conn.execute_batch("PRAGMA query_only=ON;")
-                .map_err(backend)?;
+            conn.execute_batch("PRAGMA query_only=ON;").map_err(backend)?;
             let rrx = rrx.clone();
             std::thread::Builder::new()
                 .name(format!("kassa-sqlite-reader-{i}"))
@@ -71,10 +70,7 @@ impl SqliteStore {
                 })
                 .map_err(backend)?;
         }
-        Ok(Self {
-            writer: wtx,
-            readers: rtx,
-        })
+        Ok(Self { writer: wtx, readers: rtx })
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -86,12 +82,8 @@ impl SqliteStore {
         let job: ReadJob = Box::new(move |c| {
             let _ = tx.send(f(c));
         });
-        self.readers
-            .send_async(job)
-            .await
-            .map_err(|_| StoreError::Backend("reader pool closed".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Backend("reader dropped the request".into()))?
+        self.readers.send_async(job).await.map_err(|_| StoreError::Backend("reader pool closed".into()))?;
+        rx.await.map_err(|_| StoreError::Backend("reader dropped the request".into()))?
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -112,12 +104,8 @@ impl SqliteStore {
             });
             (ok, done)
         });
-        self.writer
-            .send_async(job)
-            .await
-            .map_err(|_| StoreError::Backend("writer closed".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Backend("writer dropped the request".into()))?
+        self.writer.send_async(job).await.map_err(|_| StoreError::Backend("writer closed".into()))?;
+        rx.await.map_err(|_| StoreError::Backend("writer dropped the request".into()))?
     }
 }
 
@@ -142,11 +130,7 @@ fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
             let sp = conn.execute_batch("SAVEPOINT job");
             let (ok, done) = job(&conn);
             if sp.is_ok() {
-                let end = if ok {
-                    "RELEASE job"
-                } else {
-                    "ROLLBACK TO job; RELEASE job"
-                };
+                let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
                 if let Err(e) = conn.execute_batch(end) {
                     tracing::error!(error = %e, "savepoint end failed");
                 }
@@ -172,15 +156,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     for m in migrate::MIGRATIONS {
         // IMMEDIATE takes the write lock first, so two processes migrating
         // at once serialize and the second sees the first one's row.
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(backend)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
         let done: Option<i64> = tx
-            .query_row(
-                "SELECT version FROM schema_migrations WHERE version = ?",
-                [m.version],
-                |r| r.get(0),
-            )
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?", [m.version], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         if done.is_none() {
@@ -196,117 +174,105 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn row_to_object(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
+/// Statements are prepared once per connection and reused.
+fn exec<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    f: F,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
 fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
     let (seq, id, kind, created, version, deleted, doc) = t;
     let doc = serde_json::from_str(&doc).map_err(backend)?;
-    Ok(StoredObject {
-        seq,
-        id,
-        kind,
-        created,
-        version,
-        deleted,
-        doc,
-    })
+    Ok(StoredObject { seq, id, kind, created, version, deleted, doc })
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
-fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
+/// A change set with its documents already serialized, so the single writer
+/// thread spends its time on SQL only.
+struct Prepared {
+    set: ChangeSet,
+    docs: Vec<String>,
+    events: Vec<String>,
+}
+
+impl Prepared {
+    fn new(set: ChangeSet) -> Self {
+        let docs = set
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Insert { doc, .. } | Change::Update { doc, .. } | Change::Delete { doc, .. } => doc.to_string(),
+            })
+            .collect();
+        let events = set.events.iter().map(Value::to_string).collect();
+        Self { set, docs, events }
+    }
+}
+
+fn apply(conn: &Connection, prepared: &Prepared) -> StoreResult<()> {
+    let set = &prepared.set;
     let scope = &set.scope;
-    let insert =
-        |id: &str, kind: &str, created: i64, doc: &Value, tags: &[Tag]| -> StoreResult<()> {
-            let seq: i64 = conn
-                .query_row(
-                    sql::INSERT_OBJECT_SQLITE,
-                    params![
-                        id,
-                        scope.account_id,
-                        scope.livemode,
-                        kind,
-                        created,
-                        doc.to_string()
-                    ],
-                    |r| r.get(0),
-                )
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict
-                    } else {
-                        backend(e)
-                    }
-                })?;
-            write_tags(conn, scope, kind, seq, tags)
-        };
-    for change in &set.changes {
+    let insert = |id: &str, kind: &str, created: i64, doc: &str, tags: &[Tag]| -> StoreResult<()> {
+        let seq: i64 = row(
+            conn,
+            sql::INSERT_OBJECT_SQLITE,
+            params![id, scope.account_id, scope.livemode, kind, created, doc],
+            |r| r.get(0),
+        )
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
+        write_tags(conn, scope, kind, seq, tags)
+    };
+    for (change, doc) in set.changes.iter().zip(&prepared.docs) {
         match change {
-            Change::Insert {
-                id,
-                kind,
-                created,
-                doc,
-                tags,
-            } => insert(id, kind, *created, doc, tags)?,
-            Change::Update {
-                id,
-                expected_version,
-                doc,
-                tags,
-            } => {
-                let row: Option<(i64, String)> = conn
-                    .query_row(
-                        "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
-                        params![doc.to_string(), id, scope.account_id, scope.livemode, expected_version],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(backend)?;
-                let (seq, kind) = row.ok_or(StoreError::Conflict)?;
-                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq])
-                    .map_err(backend)?;
+            Change::Insert { id, kind, created, tags, .. } => insert(id, kind, *created, doc, tags)?,
+            Change::Update { id, expected_version, tags, .. } => {
+                let found: Option<(i64, String)> = row(
+                    conn,
+                    "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
+                    params![doc, id, scope.account_id, scope.livemode, expected_version],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+                let (seq, kind) = found.ok_or(StoreError::Conflict)?;
+                exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
                 write_tags(conn, scope, &kind, seq, tags)?;
             }
-            Change::Delete {
-                id,
-                expected_version,
-                doc,
-            } => {
-                let seq: Option<i64> = conn
-                    .query_row(
-                        "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
-                        params![doc.to_string(), id, scope.account_id, scope.livemode, expected_version],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(backend)?;
+            Change::Delete { id, expected_version, .. } => {
+                let seq: Option<i64> = row(
+                    conn,
+                    "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
+                    params![doc, id, scope.account_id, scope.livemode, expected_version],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
                 let seq = seq.ok_or(StoreError::Conflict)?;
-                conn.execute("DELETE FROM object_tags WHERE seq = ?", [seq])
-                    .map_err(backend)?;
+                exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
             }
         }
     }
-    for event in &set.events {
+    for (event, doc) in set.events.iter().zip(&prepared.events) {
         let (id, created, tags) = event_parts(event)?;
-        insert(&id, EVENT_KIND, created, event, &tags)?;
+        insert(&id, EVENT_KIND, created, doc, &tags)?;
     }
     if let Some(rec) = &set.idempotency {
-        conn.execute(
+        exec(conn,
             "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
             params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, rec.body, rec.created],
         )
@@ -315,15 +281,9 @@ fn apply(conn: &Connection, set: &ChangeSet) -> StoreResult<()> {
     Ok(())
 }
 
-fn write_tags(
-    conn: &Connection,
-    scope: &Scope,
-    kind: &str,
-    seq: i64,
-    tags: &[Tag],
-) -> StoreResult<()> {
+fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {
     for (name, value) in tags {
-        conn.execute(
+        exec(conn,
             "INSERT OR IGNORE INTO object_tags (account_id, livemode, kind, name, value, seq) VALUES (?, ?, ?, ?, ?, ?)",
             params![scope.account_id, scope.livemode, kind, name, value, seq],
         )
@@ -335,21 +295,20 @@ fn write_tags(
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
-            .await
+        self.read(|c| row(c, "SELECT 1", [], |_| Ok(())).map_err(backend)).await
     }
 
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
         let account = account.clone();
         let keys = keys.to_vec();
         self.write(move |c| {
-            c.execute(
+            exec(c,
                 "INSERT INTO accounts (id, name, api_version, created) VALUES (?, ?, ?, ?)",
                 params![account.id, account.name, account.api_version, account.created],
             )
             .map_err(backend)?;
             for k in keys {
-                c.execute(
+                exec(c,
                     "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES (?, ?, ?, ?, ?, ?)",
                     params![k.hash, account.id, k.livemode, k.kind.as_str(), k.masked, account.created],
                 )
@@ -361,25 +320,20 @@ impl Store for SqliteStore {
     }
 
     async fn account_count(&self) -> StoreResult<i64> {
-        self.read(|c| {
-            c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))
-                .map_err(backend)
-        })
-        .await
+        self.read(|c| row(c, "SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)).await
     }
 
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let hash = hash.to_owned();
         self.read(move |c| {
-            let row: Option<(String, String, String, bool)> = c
-                .query_row(
+            let found: Option<(String, String, String, bool)> = row(c,
                     "SELECT k.account_id, a.api_version, k.kind, k.livemode FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?",
                     [hash],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()
                 .map_err(backend)?;
-            Ok(row.and_then(|(account_id, api_version, kind, livemode)| {
+            Ok(found.and_then(|(account_id, api_version, kind, livemode)| {
                 Some(ApiKeyRecord { account_id, api_version, kind: KeyKind::parse(&kind)?, livemode })
             }))
         })
@@ -389,7 +343,7 @@ impl Store for SqliteStore {
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
         let (scope, id) = (scope.clone(), id.to_owned());
         self.read(move |c| {
-            c.query_row(
+            row(c,
                 "SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE id = ? AND account_id = ? AND livemode = ?",
                 params![id, scope.account_id, scope.livemode],
                 row_to_object,
@@ -408,10 +362,7 @@ impl Store for SqliteStore {
             let built = sql::list(&scope, &query, sql::Dialect::Sqlite);
             let mut stmt = c.prepare_cached(&built.text).map_err(backend)?;
             let rows = stmt
-                .query_map(
-                    rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)),
-                    row_to_object,
-                )
+                .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), row_to_object)
                 .map_err(backend)?;
             let mut items = Vec::new();
             for r in rows {
@@ -423,17 +374,14 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
-        self.write(move |c| apply(c, &set)).await
+        let prepared = Prepared::new(set);
+        self.write(move |c| apply(c, &prepared)).await
     }
 
-    async fn find_idempotency(
-        &self,
-        scope: &Scope,
-        key: &str,
-    ) -> StoreResult<Option<IdempotencyRecord>> {
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         let (scope, key) = (scope.clone(), key.to_owned());
         self.read(move |c| {
-            c.query_row(
+            row(c,
                 "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
                 params![scope.account_id, scope.livemode, key],
                 |r| Ok(IdempotencyRecord { key: r.get(0)?, fingerprint: r.get(1)?, status: r.get(2)?, body: r.get(3)?, created: r.get(4)? }),
@@ -446,12 +394,7 @@ impl Store for SqliteStore {
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
         self.write(move |c| {
-            let n = c
-                .execute(
-                    "DELETE FROM idempotency_keys WHERE created < ?",
-                    [created_before],
-                )
-                .map_err(backend)?;
+            let n = c.execute("DELETE FROM idempotency_keys WHERE created < ?", [created_before]).map_err(backend)?;
             Ok(n as u64)
         })
         .await

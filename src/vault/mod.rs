@@ -23,10 +23,7 @@ pub enum KeyError {
     #[error("KASSA_MASTER_KEY must be 64 hexadecimal characters (32 bytes)")]
     BadHex,
     #[error("key file {path}: {source}")]
-    File {
-        path: String,
-        source: std::io::Error,
-    },
+    File { path: String, source: std::io::Error },
 }
 
 impl MasterKey {
@@ -50,10 +47,7 @@ impl MasterKey {
     /// Reads the key file, creating it (mode 0600) when it does not exist.
     /// Two processes racing to create it both end up with the winner's key.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
-        let err = |source| KeyError::File {
-            path: path.display().to_string(),
-            source,
-        };
+        let err = |source| KeyError::File { path: path.display().to_string(), source };
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -108,10 +102,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
     }
 

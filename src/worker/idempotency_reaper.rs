@@ -11,9 +11,7 @@ const EVERY: Duration = Duration::from_secs(300);
 
 /// One pass; returns how many records were removed.
 pub async fn reap_once(state: &AppState) -> StoreResult<u64> {
-    let cutoff = state
-        .now()
-        .saturating_sub(state.cfg.idempotency_retention_secs);
+    let cutoff = state.now().saturating_sub(state.cfg.idempotency_retention_secs);
     state.store.reap_idempotency(cutoff).await
 }
 

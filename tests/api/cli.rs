@@ -18,122 +18,76 @@ fn kassa(db_url: &str) -> Command {
     c
 }
 
-backend_test!(
-    account_create_prints_one_json_object_with_working_keys,
-    |app| {
-        // The test app is running on this database: the CLI works beside it.
-        let out = kassa(&app.db.url)
-            .args(["account", "create", "--name", "Acme", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
-        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys.len(), 6);
-        assert!(v["id"].as_str().unwrap().starts_with("acct_"));
-        assert_eq!(v["name"], "Acme");
-        for (k, prefix) in [
-            ("secret_key", "sk_test_"),
-            ("publishable_key", "pk_test_"),
-            ("live_secret_key", "sk_live_"),
-            ("live_publishable_key", "pk_live_"),
-        ] {
-            assert!(v[k].as_str().unwrap().starts_with(prefix), "{k}");
-        }
-        let r = app
-            .post_as(
-                v["secret_key"].as_str().unwrap(),
-                "/v1/customers",
-                &[("name", "via cli")],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let r = app
-            .get_as(v["live_secret_key"].as_str().unwrap(), "/v1/customers")
-            .await;
-        assert_eq!(r.body["data"].as_array().unwrap().len(), 0);
+backend_test!(account_create_prints_one_json_object_with_working_keys, |app| {
+    // The test app is running on this database: the CLI works beside it.
+    let out = kassa(&app.db.url).args(["account", "create", "--name", "Acme", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 6);
+    assert!(v["id"].as_str().unwrap().starts_with("acct_"));
+    assert_eq!(v["name"], "Acme");
+    for (k, prefix) in [
+        ("secret_key", "sk_test_"),
+        ("publishable_key", "pk_test_"),
+        ("live_secret_key", "sk_live_"),
+        ("live_publishable_key", "pk_live_"),
+    ] {
+        assert!(v[k].as_str().unwrap().starts_with(prefix), "{k}");
     }
-);
+    let r = app.post_as(v["secret_key"].as_str().unwrap(), "/v1/customers", &[("name", "via cli")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.get_as(v["live_secret_key"].as_str().unwrap(), "/v1/customers").await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 0);
+});
 
 backend_test!(migrate_is_repeatable, |app| {
     for _ in 0..2 {
         let out = kassa(&app.db.url).arg("migrate").output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 });
 
-backend_test!(
-    serve_creates_a_first_account_and_stops_gracefully_on_sigterm,
-    |app| {
-        // A fresh database of the same backend, not the test app's.
-        let db = crate::helpers::test_db(app.backend).await.unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = kassa(&db.url)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let lines = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
-        let client = reqwest::Client::new();
-        let mut ready = false;
-        for _ in 0..100 {
-            if let Ok(r) = client
-                .get(format!("http://127.0.0.1:{port}/readyz"))
-                .send()
-                .await
-            {
-                ready = r.status() == 200;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+backend_test!(serve_creates_a_first_account_and_stops_gracefully_on_sigterm, |app| {
+    // A fresh database of the same backend, not the test app's.
+    let db = crate::helpers::test_db(app.backend).await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = kassa(&db.url)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
+            ready = r.status() == 200;
+            break;
         }
-        assert!(ready, "kassa serve did not become ready");
-        let bad_key = "sk_test_secretsecretsecretsecret1234";
-        let r = client
-            .get(format!(
-                "http://127.0.0.1:{port}/v1/customers?email=x%40y.io"
-            ))
-            .bearer_auth(bad_key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401);
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = child.wait().unwrap();
-        assert!(exit.success(), "{exit:?}");
-        let printed = lines.join().unwrap().join("\n");
-        assert!(
-            printed.contains("sk_test_") && printed.contains("pk_test_"),
-            "{printed}"
-        );
-        let _ = TestApp::send; // the app stays up for the whole test
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-);
+    assert!(ready, "kassa serve did not become ready");
+    let bad_key = "sk_test_secretsecretsecretsecret1234";
+    let r = client
+        .get(format!("http://127.0.0.1:{port}/v1/customers?email=x%40y.io"))
+        .bearer_auth(bad_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let printed = lines.join().unwrap().join("\n");
+    assert!(printed.contains("sk_test_") && printed.contains("pk_test_"), "{printed}");
+    let _ = TestApp::send; // the app stays up for the whole test
+});
 
 #[test]
 fn postgres_without_a_master_key_is_refused_with_a_clear_message() {

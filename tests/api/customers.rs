@@ -39,14 +39,7 @@ backend_test!(customers_are_created_retrieved_updated_and_deleted, |app| {
     assert_eq!(&got.body, c);
 
     let up = app
-        .post(
-            &format!("/v1/customers/{id}"),
-            &[
-                ("name", ""),
-                ("phone", "+4712345678"),
-                ("metadata[plan]", ""),
-            ],
-        )
+        .post(&format!("/v1/customers/{id}"), &[("name", ""), ("phone", "+4712345678"), ("metadata[plan]", "")])
         .await;
     assert_eq!(up.status, 200, "{}", up.body);
     assert_eq!(up.body["name"], serde_json::Value::Null);
@@ -56,60 +49,33 @@ backend_test!(customers_are_created_retrieved_updated_and_deleted, |app| {
 
     let del = app.delete(&format!("/v1/customers/{id}")).await;
     assert_eq!(del.status, 200);
-    assert_eq!(
-        del.body,
-        json!({"id": id, "object": "customer", "deleted": true})
-    );
+    assert_eq!(del.body, json!({"id": id, "object": "customer", "deleted": true}));
     let again = app.get(&format!("/v1/customers/{id}")).await;
-    assert_eq!(
-        again.body,
-        json!({"id": id, "object": "customer", "deleted": true})
-    );
-    app.post(&format!("/v1/customers/{id}"), &[("name", "x")])
-        .await
-        .error(404, Some("resource_missing"), Some("id"));
-    app.delete(&format!("/v1/customers/{id}")).await.error(
-        404,
-        Some("resource_missing"),
-        Some("id"),
-    );
-    assert!(app.get("/v1/customers").await.body["data"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert_eq!(again.body, json!({"id": id, "object": "customer", "deleted": true}));
+    app.post(&format!("/v1/customers/{id}"), &[("name", "x")]).await.error(404, Some("resource_missing"), Some("id"));
+    app.delete(&format!("/v1/customers/{id}")).await.error(404, Some("resource_missing"), Some("id"));
+    assert!(app.get("/v1/customers").await.body["data"].as_array().unwrap().is_empty());
 });
 
 backend_test!(every_change_records_its_event_in_the_outbox, |app| {
     let id = app.customer(&[("email", "a@b.co")]).await;
-    app.post(&format!("/v1/customers/{id}"), &[("email", "c@d.co")])
-        .await;
+    app.post(&format!("/v1/customers/{id}"), &[("email", "c@d.co")]).await;
     app.delete(&format!("/v1/customers/{id}")).await;
     let events = app.events().await;
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(
-        types,
-        ["customer.deleted", "customer.updated", "customer.created"]
-    );
+    assert_eq!(types, ["customer.deleted", "customer.updated", "customer.created"]);
     let updated = &events[1];
     assert_eq!(updated["object"], "event");
     assert_eq!(updated["data"]["object"]["email"], "c@d.co");
-    assert_eq!(
-        updated["data"]["previous_attributes"],
-        json!({"email": "a@b.co"})
-    );
+    assert_eq!(updated["data"]["previous_attributes"], json!({"email": "a@b.co"}));
     assert_eq!(updated["api_version"], kassa::domain::version::LATEST);
-    assert!(updated["request"]["id"]
-        .as_str()
-        .unwrap()
-        .starts_with("req_"));
+    assert!(updated["request"]["id"].as_str().unwrap().starts_with("req_"));
     assert_eq!(events[0]["data"]["object"]["id"], id.as_str());
 });
 
 backend_test!(an_update_that_changes_nothing_records_no_event, |app| {
     let id = app.customer(&[("email", "a@b.co")]).await;
-    let r = app
-        .post(&format!("/v1/customers/{id}"), &[("email", "a@b.co")])
-        .await;
+    let r = app.post(&format!("/v1/customers/{id}"), &[("email", "a@b.co")]).await;
     assert_eq!(r.status, 200);
     assert_eq!(app.events().await.len(), 1);
 });
@@ -119,47 +85,38 @@ backend_test!(customers_can_be_listed_by_email, |app| {
     app.customer(&[("email", "other@x.io")]).await;
     let b = app.customer(&[("email", "same@x.io")]).await;
     let r = app.get("/v1/customers?email=same%40x.io").await;
-    let ids: Vec<&str> = r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [b.as_str(), a.as_str()]);
     // Changing the email moves the customer out of the filter.
-    app.post(&format!("/v1/customers/{b}"), &[("email", "new@x.io")])
-        .await;
+    app.post(&format!("/v1/customers/{b}"), &[("email", "new@x.io")]).await;
     let r = app.get("/v1/customers?email=same%40x.io").await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
-    app.get("/v1/customers?colour=red")
-        .await
-        .error(400, Some("parameter_unknown"), Some("colour"));
+    app.get("/v1/customers?colour=red").await.error(400, Some("parameter_unknown"), Some("colour"));
 });
 
 backend_test!(invalid_customer_fields_name_their_param, |app| {
-    app.post("/v1/customers", &[("email", "nope")]).await.error(
+    app.post("/v1/customers", &[("email", "nope")]).await.error(400, Some("email_invalid"), Some("email"));
+    app.post("/v1/customers", &[("balance", "lots")]).await.error(
         400,
-        Some("email_invalid"),
-        Some("email"),
+        Some("parameter_invalid_integer"),
+        Some("balance"),
     );
-    app.post("/v1/customers", &[("balance", "lots")])
-        .await
-        .error(400, Some("parameter_invalid_integer"), Some("balance"));
-    app.post("/v1/customers", &[("tax_exempt", "sometimes")])
-        .await
-        .error(400, Some("parameter_invalid_enum"), Some("tax_exempt"));
-    app.post("/v1/customers", &[("shipping[address][city]", "Oslo")])
-        .await
-        .error(400, Some("parameter_missing"), Some("shipping[name]"));
-    app.post("/v1/customers", &[("address[planet]", "Mars")])
-        .await
-        .error(400, Some("parameter_unknown"), Some("address[planet]"));
-    app.post(
-        "/v1/customers",
-        &[("invoice_settings[default_payment_method]", "pm_nope")],
-    )
-    .await
-    .error(
+    app.post("/v1/customers", &[("tax_exempt", "sometimes")]).await.error(
+        400,
+        Some("parameter_invalid_enum"),
+        Some("tax_exempt"),
+    );
+    app.post("/v1/customers", &[("shipping[address][city]", "Oslo")]).await.error(
+        400,
+        Some("parameter_missing"),
+        Some("shipping[name]"),
+    );
+    app.post("/v1/customers", &[("address[planet]", "Mars")]).await.error(
+        400,
+        Some("parameter_unknown"),
+        Some("address[planet]"),
+    );
+    app.post("/v1/customers", &[("invoice_settings[default_payment_method]", "pm_nope")]).await.error(
         400,
         Some("resource_missing"),
         Some("invoice_settings[default_payment_method]"),
@@ -170,105 +127,74 @@ backend_test!(invalid_customer_fields_name_their_param, |app| {
         Some("parameter_invalid_string_length"),
         Some("name"),
     );
-    assert!(
-        app.events().await.is_empty(),
-        "nothing is written by a refused request"
-    );
+    assert!(app.events().await.is_empty(), "nothing is written by a refused request");
 });
 
-backend_test!(
-    sql_metacharacters_in_every_string_field_are_plain_text,
-    |app| {
-        let nasty = "'; DROP TABLE objects; -- \" \\ % _ x";
-        let nasty_email = "o'hara\"--;@x.io";
-        let pairs = [
-            ("email", nasty_email),
-            ("name", nasty),
-            ("description", nasty),
-            ("phone", "';--"),
-            ("address[line1]", nasty),
-            ("shipping[name]", nasty),
-            ("shipping[address][city]", nasty),
-            ("metadata[k';--]", nasty),
-            ("invoice_settings[footer]", nasty),
-            ("preferred_locales[0]", "'--"),
-        ];
-        let r = app.post("/v1/customers", &pairs).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let id = r.body["id"].as_str().unwrap();
-        let got = app.get(&format!("/v1/customers/{id}")).await.body;
-        assert_eq!(got["name"], nasty);
-        assert_eq!(got["metadata"]["k';--"], nasty);
-        let enc =
-            percent_encoding::utf8_percent_encode(nasty_email, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
-        let listed = app.get(&format!("/v1/customers?email={enc}")).await.body;
-        assert_eq!(listed["data"][0]["id"], id);
-        let enc = percent_encoding::utf8_percent_encode(nasty, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
-        app.get(&format!("/v1/customers/{enc}")).await.error(
-            404,
-            Some("resource_missing"),
-            Some("id"),
-        );
-        app.get(&format!("/v1/customers?starting_after={enc}"))
-            .await
-            .error(400, Some("resource_missing"), Some("starting_after"));
-        assert_eq!(
-            app.get("/v1/customers").await.body["data"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-    }
-);
+backend_test!(sql_metacharacters_in_every_string_field_are_plain_text, |app| {
+    let nasty = "'; DROP TABLE objects; -- \" \\ % _ x";
+    let nasty_email = "o'hara\"--;@x.io";
+    let pairs = [
+        ("email", nasty_email),
+        ("name", nasty),
+        ("description", nasty),
+        ("phone", "';--"),
+        ("address[line1]", nasty),
+        ("shipping[name]", nasty),
+        ("shipping[address][city]", nasty),
+        ("metadata[k';--]", nasty),
+        ("invoice_settings[footer]", nasty),
+        ("preferred_locales[0]", "'--"),
+    ];
+    let r = app.post("/v1/customers", &pairs).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    let got = app.get(&format!("/v1/customers/{id}")).await.body;
+    assert_eq!(got["name"], nasty);
+    assert_eq!(got["metadata"]["k';--"], nasty);
+    let enc = percent_encoding::utf8_percent_encode(nasty_email, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let listed = app.get(&format!("/v1/customers?email={enc}")).await.body;
+    assert_eq!(listed["data"][0]["id"], id);
+    let enc = percent_encoding::utf8_percent_encode(nasty, percent_encoding::NON_ALPHANUMERIC).to_string();
+    app.get(&format!("/v1/customers/{enc}")).await.error(404, Some("resource_missing"), Some("id"));
+    app.get(&format!("/v1/customers?starting_after={enc}")).await.error(
+        400,
+        Some("resource_missing"),
+        Some("starting_after"),
+    );
+    assert_eq!(app.get("/v1/customers").await.body["data"].as_array().unwrap().len(), 1);
+});
 
 backend_test!(metadata_limits_are_enforced, |app| {
     let key = "k".repeat(41);
-    app.post("/v1/customers", &[(&format!("metadata[{key}]"), "v")])
-        .await
-        .error(
-            400,
-            Some("parameter_invalid"),
-            Some(&format!("metadata[{key}]")),
-        );
+    app.post("/v1/customers", &[(&format!("metadata[{key}]"), "v")]).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some(&format!("metadata[{key}]")),
+    );
     let val = "v".repeat(501);
-    app.post("/v1/customers", &[("metadata[k]", &val)])
-        .await
-        .error(400, Some("parameter_invalid"), Some("metadata[k]"));
-    let many: Vec<(String, String)> = (0..51)
-        .map(|i| (format!("metadata[k{i}]"), "v".to_owned()))
-        .collect();
+    app.post("/v1/customers", &[("metadata[k]", &val)]).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some("metadata[k]"),
+    );
+    let many: Vec<(String, String)> = (0..51).map(|i| (format!("metadata[k{i}]"), "v".to_owned())).collect();
     let pairs: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    app.post("/v1/customers", &pairs)
-        .await
-        .error(400, Some("parameter_invalid"), Some("metadata"));
+    app.post("/v1/customers", &pairs).await.error(400, Some("parameter_invalid"), Some("metadata"));
     let r = TestApp::send(
-        app.req(Method::POST, "/v1/customers")
-            .bearer_auth(&app.keys.sk)
-            .json(&json!({"metadata": {"a[b]": "v"}})),
+        app.req(Method::POST, "/v1/customers").bearer_auth(&app.keys.sk).json(&json!({"metadata": {"a[b]": "v"}})),
     )
     .await;
     r.error(400, Some("parameter_invalid"), Some("metadata[a[b]]"));
 
-    let fifty: Vec<(String, String)> = (0..50)
-        .map(|i| (format!("metadata[k{i}]"), "v".to_owned()))
-        .collect();
-    let pairs: Vec<(&str, &str)> = fifty
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let fifty: Vec<(String, String)> = (0..50).map(|i| (format!("metadata[k{i}]"), "v".to_owned())).collect();
+    let pairs: Vec<(&str, &str)> = fifty.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let id = app.customer(&pairs).await;
-    app.post(
-        &format!("/v1/customers/{id}"),
-        &[("metadata[one_more]", "v")],
-    )
-    .await
-    .error(400, Some("parameter_invalid"), Some("metadata"));
-    let cleared = app
-        .post(&format!("/v1/customers/{id}"), &[("metadata", "")])
-        .await;
+    app.post(&format!("/v1/customers/{id}"), &[("metadata[one_more]", "v")]).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some("metadata"),
+    );
+    let cleared = app.post(&format!("/v1/customers/{id}"), &[("metadata", "")]).await;
     assert_eq!(cleared.body["metadata"], json!({}));
 });
 
@@ -276,10 +202,7 @@ backend_test!(expand_replaces_ids_and_refuses_bad_paths, |app| {
     // No endpoint creates payment methods yet: put one in the store directly.
     let pm = json!({"id": "pm_expandme", "object": "payment_method", "type": "card"});
     let set = kassa::store::ChangeSet {
-        scope: kassa::store::Scope {
-            account_id: app.keys.account_id.clone(),
-            livemode: false,
-        },
+        scope: kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false },
         changes: vec![kassa::store::Change::Insert {
             id: "pm_expandme".into(),
             kind: "payment_method".into(),
@@ -291,38 +214,28 @@ backend_test!(expand_replaces_ids_and_refuses_bad_paths, |app| {
         idempotency: None,
     };
     app.store.commit(set).await.unwrap();
-    let id = app
-        .customer(&[("invoice_settings[default_payment_method]", "pm_expandme")])
-        .await;
+    let id = app.customer(&[("invoice_settings[default_payment_method]", "pm_expandme")]).await;
     let r = app.get(&format!("/v1/customers/{id}")).await;
-    assert_eq!(
-        r.body["invoice_settings"]["default_payment_method"],
-        "pm_expandme"
-    );
-    let r = app.get(&format!("/v1/customers/{id}?expand[]=test_clock&expand[]=invoice_settings.default_payment_method")).await;
+    assert_eq!(r.body["invoice_settings"]["default_payment_method"], "pm_expandme");
+    let r = app
+        .get(&format!("/v1/customers/{id}?expand[]=test_clock&expand[]=invoice_settings.default_payment_method"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["invoice_settings"]["default_payment_method"], pm);
-    let r = app
-        .get("/v1/customers?expand[0]=data.invoice_settings.default_payment_method")
-        .await;
-    assert_eq!(
-        r.body["data"][0]["invoice_settings"]["default_payment_method"],
-        pm
-    );
-    app.get(&format!("/v1/customers/{id}?expand[]=email"))
-        .await
-        .error(400, Some("parameter_invalid"), Some("expand"));
-    app.get(&format!("/v1/customers/{id}?expand[]=nothing_here"))
-        .await
-        .error(400, Some("parameter_invalid"), Some("expand"));
-    app.get(&format!("/v1/customers/{id}?expand[]=a.b.c.d.e"))
-        .await
-        .error(400, Some("parameter_invalid"), Some("expand"));
-    let r = app.get("/v1/customers?expand[]=data.test_clock").await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    app.get("/v1/customers?expand[]=test_clock").await.error(
+    let r = app.get("/v1/customers?expand[0]=data.invoice_settings.default_payment_method").await;
+    assert_eq!(r.body["data"][0]["invoice_settings"]["default_payment_method"], pm);
+    app.get(&format!("/v1/customers/{id}?expand[]=email")).await.error(400, Some("parameter_invalid"), Some("expand"));
+    app.get(&format!("/v1/customers/{id}?expand[]=nothing_here")).await.error(
         400,
         Some("parameter_invalid"),
         Some("expand"),
     );
+    app.get(&format!("/v1/customers/{id}?expand[]=a.b.c.d.e")).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some("expand"),
+    );
+    let r = app.get("/v1/customers?expand[]=data.test_clock").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.get("/v1/customers?expand[]=test_clock").await.error(400, Some("parameter_invalid"), Some("expand"));
 });

@@ -27,16 +27,14 @@ macro_rules! backend_test {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let Some($app) = $crate::helpers::spawn($crate::helpers::Backend::Sqlite).await
-                else {
+                let Some($app) = $crate::helpers::spawn($crate::helpers::Backend::Sqlite).await else {
                     return;
                 };
                 $body
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some($app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await
-                else {
+                let Some($app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await else {
                     return;
                 };
                 $body
@@ -56,18 +54,11 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.pg.take() {
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async move {
                     use sqlx::Executor;
                     if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
-                        let _ = pool
-                            .execute(
-                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
-                            )
-                            .await;
+                        let _ = pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
                     }
                 });
             })
@@ -119,31 +110,16 @@ pub async fn test_db(backend: Backend) -> Option<TestDb> {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite:{}", dir.path().join("kassa.db").display());
-            Some(TestDb {
-                url,
-                _dir: Some(dir),
-                pg: None,
-            })
+            Some(TestDb { url, _dir: Some(dir), pg: None })
         }
         Backend::Postgres => {
             use sqlx::Executor;
             let admin = std::env::var("KASSA_TEST_POSTGRES_URL").unwrap();
-            let name = format!(
-                "kassa_t_{}",
-                kassa::domain::ids::random_base62(16).to_lowercase()
-            );
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("cannot reach KASSA_TEST_POSTGRES_URL");
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
+            let name = format!("kassa_t_{}", kassa::domain::ids::random_base62(16).to_lowercase());
+            let pool = sqlx::PgPool::connect(&admin).await.expect("cannot reach KASSA_TEST_POSTGRES_URL");
+            pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
             pool.close().await;
-            Some(TestDb {
-                url: with_database(&admin, &name),
-                _dir: None,
-                pg: Some((admin, name)),
-            })
+            Some(TestDb { url: with_database(&admin, &name), _dir: None, pg: Some((admin, name)) })
         }
     }
 }
@@ -191,11 +167,7 @@ impl Res {
     pub fn error(&self, status: u16, code: Option<&str>, param: Option<&str>) -> &Value {
         assert_eq!(self.status, status, "{}", self.body);
         let e = &self.body["error"];
-        assert!(
-            e["type"].is_string() && e["message"].is_string(),
-            "{}",
-            self.body
-        );
+        assert!(e["type"].is_string() && e["message"].is_string(), "{}", self.body);
         assert_eq!(e["code"].as_str(), code, "{}", self.body);
         assert_eq!(e["param"].as_str(), param, "{}", self.body);
         e
@@ -209,15 +181,8 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     let clock = Arc::new(ManualClock::new(START));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(
-        Config::for_addr(addr),
-        store.clone(),
-        clock.clone(),
-        &master,
-    );
-    let made = kassa::accounts::create(store.as_ref(), &state.pepper, "test", START)
-        .await
-        .unwrap();
+    let state = AppState::new(Config::for_addr(addr), store.clone(), clock.clone(), &master);
+    let made = kassa::accounts::create(store.as_ref(), &state.pepper, "test", START).await.unwrap();
     let shutdown = CancellationToken::new();
     tokio::spawn(kassa::run(listener, state.clone(), shutdown.clone()));
     Some(TestApp {
@@ -241,13 +206,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
 pub fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                k,
-                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-            )
-        })
+        .map(|(k, v)| format!("{}={}", k, percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -263,11 +222,7 @@ impl TestApp {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Res {
-            status,
-            headers,
-            body,
-        }
+        Res { status, headers, body }
     }
 
     pub async fn post_as(&self, key: &str, path: &str, pairs: &[(&str, &str)]) -> Res {
@@ -316,17 +271,12 @@ impl TestApp {
 
     /// A second account on the same server.
     pub async fn other_account(&self) -> kassa::accounts::CreatedAccount {
-        kassa::accounts::create(self.store.as_ref(), &self.state.pepper, "other", START)
-            .await
-            .unwrap()
+        kassa::accounts::create(self.store.as_ref(), &self.state.pepper, "other", START).await.unwrap()
     }
 
     /// Every event in the outbox of the test account, newest first.
     pub async fn events(&self) -> Vec<Value> {
-        let scope = kassa::store::Scope {
-            account_id: self.keys.account_id.clone(),
-            livemode: false,
-        };
+        let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: false };
         let q = kassa::store::ListQuery {
             kind: "event".into(),
             filters: vec![],
@@ -334,13 +284,6 @@ impl TestApp {
             cursor: None,
             limit: 100,
         };
-        self.store
-            .list_objects(&scope, &q)
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|o| o.doc)
-            .collect()
+        self.store.list_objects(&scope, &q).await.unwrap().items.into_iter().map(|o| o.doc).collect()
     }
 }

@@ -5,63 +5,33 @@ use crate::helpers::{form, TestApp};
 use reqwest::Method;
 
 backend_test!(a_replay_returns_the_stored_response, |app| {
-    let first = app
-        .post_idem("/v1/customers", "key-1", &[("email", "r@x.io")])
-        .await;
+    let first = app.post_idem("/v1/customers", "key-1", &[("email", "r@x.io")]).await;
     assert_eq!(first.status, 200);
     assert_eq!(first.header("idempotent-replayed"), None);
     assert_eq!(first.header("idempotency-key"), Some("key-1"));
     app.clock.advance(60);
-    let again = app
-        .post_idem("/v1/customers", "key-1", &[("email", "r@x.io")])
-        .await;
+    let again = app.post_idem("/v1/customers", "key-1", &[("email", "r@x.io")]).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
-    assert_eq!(
-        app.get("/v1/customers").await.body["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(app.get("/v1/customers").await.body["data"].as_array().unwrap().len(), 1);
     assert_eq!(app.events().await.len(), 1);
 });
 
-backend_test!(
-    a_key_reused_with_other_params_or_endpoint_is_an_idempotency_error,
-    |app| {
-        let first = app
-            .post_idem("/v1/customers", "key-2", &[("email", "a@x.io")])
-            .await;
-        let id = first.body["id"].as_str().unwrap();
-        let r = app
-            .post_idem("/v1/customers", "key-2", &[("email", "b@x.io")])
-            .await;
-        let e = r.error(400, None, None);
-        assert_eq!(e["type"], "idempotency_error");
-        assert!(e["message"].as_str().unwrap().contains("key-2"));
-        let r = app
-            .post_idem(
-                &format!("/v1/customers/{id}"),
-                "key-2",
-                &[("email", "a@x.io")],
-            )
-            .await;
-        assert_eq!(r.body["error"]["type"], "idempotency_error");
-        assert_eq!(
-            app.get("/v1/customers").await.body["data"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-    }
-);
+backend_test!(a_key_reused_with_other_params_or_endpoint_is_an_idempotency_error, |app| {
+    let first = app.post_idem("/v1/customers", "key-2", &[("email", "a@x.io")]).await;
+    let id = first.body["id"].as_str().unwrap();
+    let r = app.post_idem("/v1/customers", "key-2", &[("email", "b@x.io")]).await;
+    let e = r.error(400, None, None);
+    assert_eq!(e["type"], "idempotency_error");
+    assert!(e["message"].as_str().unwrap().contains("key-2"));
+    let r = app.post_idem(&format!("/v1/customers/{id}"), "key-2", &[("email", "a@x.io")]).await;
+    assert_eq!(r.body["error"]["type"], "idempotency_error");
+    assert_eq!(app.get("/v1/customers").await.body["data"].as_array().unwrap().len(), 1);
+});
 
 backend_test!(keys_are_scoped_to_account_and_mode, |app| {
-    app.post_idem("/v1/customers", "shared", &[("email", "a@x.io")])
-        .await;
+    app.post_idem("/v1/customers", "shared", &[("email", "a@x.io")]).await;
     let live = TestApp::send(
         app.req(Method::POST, "/v1/customers")
             .bearer_auth(&app.keys.live_sk)
@@ -82,79 +52,54 @@ backend_test!(a_key_longer_than_255_characters_is_refused, |app| {
     assert_eq!(ok.status, 200);
 });
 
-backend_test!(
-    a_failed_validation_is_not_stored_and_can_be_retried,
-    |app| {
-        app.post_idem("/v1/customers", "key-3", &[("email", "bad")])
-            .await
-            .error(400, Some("email_invalid"), Some("email"));
-        let r = app
-            .post_idem("/v1/customers", "key-3", &[("email", "good@x.io")])
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-);
+backend_test!(a_failed_validation_is_not_stored_and_can_be_retried, |app| {
+    app.post_idem("/v1/customers", "key-3", &[("email", "bad")]).await.error(400, Some("email_invalid"), Some("email"));
+    let r = app.post_idem("/v1/customers", "key-3", &[("email", "good@x.io")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+});
 
-backend_test!(
-    thirty_two_concurrent_posts_with_one_key_create_one_customer,
-    |app| {
-        let mut tasks = Vec::new();
-        for _ in 0..32 {
-            let rb = app
-                .req(Method::POST, "/v1/customers")
-                .bearer_auth(&app.keys.sk)
-                .header("idempotency-key", "race")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body("email=race%40x.io");
-            tasks.push(tokio::spawn(TestApp::send(rb)));
-        }
-        let mut ids = HashSet::new();
-        let mut conflicts = 0;
-        for t in tasks {
-            let r = t.await.unwrap();
-            match r.status {
-                200 => {
-                    ids.insert(r.body["id"].as_str().unwrap().to_owned());
-                }
-                409 => {
-                    r.error(409, Some("idempotency_key_in_use"), None);
-                    assert_eq!(r.header("stripe-should-retry"), Some("true"));
-                    conflicts += 1;
-                }
-                s => panic!("unexpected {s}: {}", r.body),
-            }
-        }
-        assert_eq!(ids.len(), 1, "every success names the same customer");
-        let listed = app.get("/v1/customers").await.body;
-        assert_eq!(listed["data"].as_array().unwrap().len(), 1);
-        assert_eq!(app.events().await.len(), 1);
-        assert!(conflicts < 32);
+backend_test!(thirty_two_concurrent_posts_with_one_key_create_one_customer, |app| {
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let rb = app
+            .req(Method::POST, "/v1/customers")
+            .bearer_auth(&app.keys.sk)
+            .header("idempotency-key", "race")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("email=race%40x.io");
+        tasks.push(tokio::spawn(TestApp::send(rb)));
     }
-);
+    let mut ids = HashSet::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            200 => {
+                ids.insert(r.body["id"].as_str().unwrap().to_owned());
+            }
+            409 => {
+                r.error(409, Some("idempotency_key_in_use"), None);
+                assert_eq!(r.header("stripe-should-retry"), Some("true"));
+                conflicts += 1;
+            }
+            s => panic!("unexpected {s}: {}", r.body),
+        }
+    }
+    assert_eq!(ids.len(), 1, "every success names the same customer");
+    let listed = app.get("/v1/customers").await.body;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(app.events().await.len(), 1);
+    assert!(conflicts < 32);
+});
 
 backend_test!(keys_older_than_a_day_are_reaped, |app| {
-    app.post_idem("/v1/customers", "old", &[("email", "a@x.io")])
-        .await;
+    app.post_idem("/v1/customers", "old", &[("email", "a@x.io")]).await;
     app.clock.advance(23 * 3600);
-    assert_eq!(
-        kassa::worker::idempotency_reaper::reap_once(&app.state)
-            .await
-            .unwrap(),
-        0
-    );
-    app.post_idem("/v1/customers", "old", &[("email", "b@x.io")])
-        .await
-        .error(400, None, None);
+    assert_eq!(kassa::worker::idempotency_reaper::reap_once(&app.state).await.unwrap(), 0);
+    app.post_idem("/v1/customers", "old", &[("email", "b@x.io")]).await.error(400, None, None);
     app.clock.advance(2 * 3600);
-    assert_eq!(
-        kassa::worker::idempotency_reaper::reap_once(&app.state)
-            .await
-            .unwrap(),
-        1
-    );
-    let r = app
-        .post_idem("/v1/customers", "old", &[("email", "b@x.io")])
-        .await;
+    assert_eq!(kassa::worker::idempotency_reaper::reap_once(&app.state).await.unwrap(), 1);
+    let r = app.post_idem("/v1/customers", "old", &[("email", "b@x.io")]).await;
     assert_eq!(r.status, 200, "after pruning, the key starts a new request");
 });
 

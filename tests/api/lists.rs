@@ -4,12 +4,7 @@ use crate::backend_test;
 use crate::helpers::START;
 
 fn ids(body: &serde_json::Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
+    body["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
 }
 
 backend_test!(lists_have_stripes_envelope_and_default_limit, |app| {
@@ -28,31 +23,25 @@ backend_test!(lists_have_stripes_envelope_and_default_limit, |app| {
 
 backend_test!(bad_limits_and_cursors_are_refused, |app| {
     for l in ["0", "-1", "101", "99999999999999999999", "ten"] {
-        app.get(&format!("/v1/customers?limit={l}")).await.error(
-            400,
-            Some("parameter_invalid_integer"),
-            Some("limit"),
-        );
+        app.get(&format!("/v1/customers?limit={l}")).await.error(400, Some("parameter_invalid_integer"), Some("limit"));
     }
-    app.get("/v1/customers?starting_after=cus_a&ending_before=cus_b")
-        .await
-        .error(400, Some("parameters_exclusive"), Some("ending_before"));
-    app.get("/v1/customers?starting_after=cus_missing")
-        .await
-        .error(400, Some("resource_missing"), Some("starting_after"));
-    app.get("/v1/customers?ending_before=cus_missing")
-        .await
-        .error(400, Some("resource_missing"), Some("ending_before"));
-    app.get("/v1/customers?created[since]=1").await.error(
+    app.get("/v1/customers?starting_after=cus_a&ending_before=cus_b").await.error(
         400,
-        Some("parameter_unknown"),
-        Some("created[since]"),
+        Some("parameters_exclusive"),
+        Some("ending_before"),
     );
-    app.get("/v1/customers?created[gt]=soon").await.error(
+    app.get("/v1/customers?starting_after=cus_missing").await.error(
         400,
-        Some("parameter_invalid_integer"),
-        Some("created[gt]"),
+        Some("resource_missing"),
+        Some("starting_after"),
     );
+    app.get("/v1/customers?ending_before=cus_missing").await.error(
+        400,
+        Some("resource_missing"),
+        Some("ending_before"),
+    );
+    app.get("/v1/customers?created[since]=1").await.error(400, Some("parameter_unknown"), Some("created[since]"));
+    app.get("/v1/customers?created[gt]=soon").await.error(400, Some("parameter_invalid_integer"), Some("created[gt]"));
 });
 
 backend_test!(paging_within_one_second_neither_skips_nor_repeats, |app| {
@@ -84,9 +73,7 @@ backend_test!(paging_within_one_second_neither_skips_nor_repeats, |app| {
     let mut back = Vec::new();
     let mut before = created.last().cloned().unwrap();
     loop {
-        let r = app
-            .get(&format!("/v1/customers?limit=7&ending_before={before}"))
-            .await;
+        let r = app.get(&format!("/v1/customers?limit=7&ending_before={before}")).await;
         let page = ids(&r.body);
         let mut next = page.clone();
         next.extend(back);
@@ -106,38 +93,9 @@ backend_test!(created_filters_select_by_time, |app| {
     app.clock.advance(100);
     let c = app.customer(&[]).await;
     let t = START + 100;
-    assert_eq!(
-        ids(&app.get(&format!("/v1/customers?created={t}")).await.body),
-        vec![b.clone()]
-    );
-    assert_eq!(
-        ids(&app
-            .get(&format!("/v1/customers?created[gt]={t}"))
-            .await
-            .body),
-        vec![c.clone()]
-    );
-    assert_eq!(
-        ids(&app
-            .get(&format!("/v1/customers?created[gte]={t}"))
-            .await
-            .body),
-        [c.clone(), b.clone()]
-    );
-    assert_eq!(
-        ids(&app
-            .get(&format!("/v1/customers?created[lt]={t}"))
-            .await
-            .body),
-        vec![a.clone()]
-    );
-    assert_eq!(
-        ids(&app
-            .get(&format!(
-                "/v1/customers?created[lte]={t}&created[gt]={START}"
-            ))
-            .await
-            .body),
-        [b]
-    );
+    assert_eq!(ids(&app.get(&format!("/v1/customers?created={t}")).await.body), vec![b.clone()]);
+    assert_eq!(ids(&app.get(&format!("/v1/customers?created[gt]={t}")).await.body), vec![c.clone()]);
+    assert_eq!(ids(&app.get(&format!("/v1/customers?created[gte]={t}")).await.body), [c.clone(), b.clone()]);
+    assert_eq!(ids(&app.get(&format!("/v1/customers?created[lt]={t}")).await.body), vec![a.clone()]);
+    assert_eq!(ids(&app.get(&format!("/v1/customers?created[lte]={t}&created[gt]={START}")).await.body), [b]);
 });

@@ -15,15 +15,11 @@ backend_test!(metrics_count_requests_by_route_and_status, |app| {
     let r = TestApp::send(app.req(Method::GET, "/metrics")).await;
     let text = r.body.as_str().unwrap();
     assert!(
-        text.contains(
-            r#"kassa_http_requests_total{method="POST",route="/v1/customers",status="200"} 1"#
-        ),
+        text.contains(r#"kassa_http_requests_total{method="POST",route="/v1/customers",status="200"} 1"#),
         "{text}"
     );
     assert!(
-        text.contains(
-            r#"kassa_http_requests_total{method="GET",route="/v1/customers/{id}",status="404"} 1"#
-        ),
+        text.contains(r#"kassa_http_requests_total{method="GET",route="/v1/customers/{id}",status="404"} 1"#),
         "{text}"
     );
     assert!(text.contains("kassa_http_request_duration_seconds_bucket"));

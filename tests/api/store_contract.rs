@@ -4,85 +4,42 @@ use serde_json::json;
 
 use crate::backend_test;
 use crate::helpers::START;
-use kassa::store::{
-    Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, Scope, StoreError,
-};
+use kassa::store::{Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, Scope, StoreError};
 
 fn scope(app: &crate::helpers::TestApp) -> Scope {
-    Scope {
-        account_id: app.keys.account_id.clone(),
-        livemode: false,
-    }
+    Scope { account_id: app.keys.account_id.clone(), livemode: false }
 }
 
 fn set(scope: &Scope, changes: Vec<Change>) -> ChangeSet {
-    ChangeSet {
-        scope: scope.clone(),
-        changes,
-        events: vec![],
-        idempotency: None,
-    }
+    ChangeSet { scope: scope.clone(), changes, events: vec![], idempotency: None }
 }
 
 fn insert(id: &str, created: i64, tags: Vec<(String, String)>) -> Change {
-    Change::Insert {
-        id: id.into(),
-        kind: "thing".into(),
-        created,
-        doc: json!({"id": id}),
-        tags,
-    }
+    Change::Insert { id: id.into(), kind: "thing".into(), created, doc: json!({"id": id}), tags }
 }
 
 fn query(limit: usize) -> ListQuery {
-    ListQuery {
-        kind: "thing".into(),
-        filters: vec![],
-        created: CreatedRange::default(),
-        cursor: None,
-        limit,
-    }
+    ListQuery { kind: "thing".into(), filters: vec![], created: CreatedRange::default(), cursor: None, limit }
 }
 
 backend_test!(store_inserts_gets_and_scopes_objects, |app| {
     let s = scope(&app);
     let store = &app.store;
     store.ping().await.unwrap();
-    store
-        .commit(set(&s, vec![insert("t_1", 5, vec![])]))
-        .await
-        .unwrap();
+    store.commit(set(&s, vec![insert("t_1", 5, vec![])])).await.unwrap();
     let got = store.get_object(&s, "t_1").await.unwrap().unwrap();
-    assert_eq!(
-        (got.kind.as_str(), got.created, got.version, got.deleted),
-        ("thing", 5, 1, false)
-    );
-    let live = Scope {
-        livemode: true,
-        ..s.clone()
-    };
+    assert_eq!((got.kind.as_str(), got.created, got.version, got.deleted), ("thing", 5, 1, false));
+    let live = Scope { livemode: true, ..s.clone() };
     assert!(store.get_object(&live, "t_1").await.unwrap().is_none());
-    let other = Scope {
-        account_id: "acct_other".into(),
-        livemode: false,
-    };
+    let other = Scope { account_id: "acct_other".into(), livemode: false };
     assert!(store.get_object(&other, "t_1").await.unwrap().is_none());
-    assert!(matches!(
-        store.commit(set(&s, vec![insert("t_1", 5, vec![])])).await,
-        Err(StoreError::Conflict)
-    ));
+    assert!(matches!(store.commit(set(&s, vec![insert("t_1", 5, vec![])])).await, Err(StoreError::Conflict)));
 });
 
 backend_test!(store_updates_are_conditional_on_version, |app| {
     let s = scope(&app);
     let store = &app.store;
-    store
-        .commit(set(
-            &s,
-            vec![insert("t_1", 5, vec![("color".into(), "red".into())])],
-        ))
-        .await
-        .unwrap();
+    store.commit(set(&s, vec![insert("t_1", 5, vec![("color".into(), "red".into())])])).await.unwrap();
     let up = |v: i64, color: &str| Change::Update {
         id: "t_1".into(),
         expected_version: v,
@@ -90,10 +47,7 @@ backend_test!(store_updates_are_conditional_on_version, |app| {
         tags: vec![("color".into(), color.into())],
     };
     store.commit(set(&s, vec![up(1, "blue")])).await.unwrap();
-    assert!(matches!(
-        store.commit(set(&s, vec![up(1, "green")])).await,
-        Err(StoreError::Conflict)
-    ));
+    assert!(matches!(store.commit(set(&s, vec![up(1, "green")])).await, Err(StoreError::Conflict)));
     let got = store.get_object(&s, "t_1").await.unwrap().unwrap();
     assert_eq!((got.version, got.doc["c"].as_str()), (2, Some("blue")));
     let mut q = query(10);
@@ -106,82 +60,41 @@ backend_test!(store_updates_are_conditional_on_version, |app| {
 backend_test!(store_deletes_leave_lists_but_stay_retrievable, |app| {
     let s = scope(&app);
     let store = &app.store;
+    store.commit(set(&s, vec![insert("t_1", 5, vec![("k".into(), "v".into())])])).await.unwrap();
     store
-        .commit(set(
-            &s,
-            vec![insert("t_1", 5, vec![("k".into(), "v".into())])],
-        ))
-        .await
-        .unwrap();
-    store
-        .commit(set(
-            &s,
-            vec![Change::Delete {
-                id: "t_1".into(),
-                expected_version: 1,
-                doc: json!({"deleted": true}),
-            }],
-        ))
+        .commit(set(&s, vec![Change::Delete { id: "t_1".into(), expected_version: 1, doc: json!({"deleted": true}) }]))
         .await
         .unwrap();
     let got = store.get_object(&s, "t_1").await.unwrap().unwrap();
     assert!(got.deleted);
-    assert!(store
-        .list_objects(&s, &query(10))
-        .await
-        .unwrap()
-        .items
-        .is_empty());
-    let again = Change::Delete {
-        id: "t_1".into(),
-        expected_version: 2,
-        doc: json!({}),
-    };
-    assert!(matches!(
-        store.commit(set(&s, vec![again])).await,
-        Err(StoreError::Conflict)
-    ));
+    assert!(store.list_objects(&s, &query(10)).await.unwrap().items.is_empty());
+    let again = Change::Delete { id: "t_1".into(), expected_version: 2, doc: json!({}) };
+    assert!(matches!(store.commit(set(&s, vec![again])).await, Err(StoreError::Conflict)));
 });
 
 backend_test!(store_change_sets_are_all_or_nothing, |app| {
     let s = scope(&app);
     let store = &app.store;
-    store
-        .commit(set(&s, vec![insert("t_1", 5, vec![])]))
-        .await
-        .unwrap();
+    store.commit(set(&s, vec![insert("t_1", 5, vec![])])).await.unwrap();
     // The second change fails, so the first must not stay either.
-    let r = store
-        .commit(set(
-            &s,
-            vec![insert("t_2", 5, vec![]), insert("t_1", 5, vec![])],
-        ))
-        .await;
+    let r = store.commit(set(&s, vec![insert("t_2", 5, vec![]), insert("t_1", 5, vec![])])).await;
     assert!(matches!(r, Err(StoreError::Conflict)));
     assert!(store.get_object(&s, "t_2").await.unwrap().is_none());
     let with_event = ChangeSet {
         scope: s.clone(),
         changes: vec![insert("t_3", 6, vec![])],
-        events: vec![
-            json!({"id": "evt_1", "object": "event", "type": "thing.created", "created": 6}),
-        ],
+        events: vec![json!({"id": "evt_1", "object": "event", "type": "thing.created", "created": 6})],
         idempotency: None,
     };
     store.commit(with_event).await.unwrap();
-    assert_eq!(
-        store.get_object(&s, "evt_1").await.unwrap().unwrap().kind,
-        "event"
-    );
+    assert_eq!(store.get_object(&s, "evt_1").await.unwrap().unwrap().kind, "event");
 });
 
 backend_test!(store_lists_page_by_created_then_sequence, |app| {
     let s = scope(&app);
     let store = &app.store;
     for (i, created) in [10, 10, 10, 20, 5].iter().enumerate() {
-        store
-            .commit(set(&s, vec![insert(&format!("t_{i}"), *created, vec![])]))
-            .await
-            .unwrap();
+        store.commit(set(&s, vec![insert(&format!("t_{i}"), *created, vec![])])).await.unwrap();
     }
     let all = store.list_objects(&s, &query(10)).await.unwrap();
     let ids: Vec<&str> = all.items.iter().map(|o| o.id.as_str()).collect();
@@ -191,79 +104,50 @@ backend_test!(store_lists_page_by_created_then_sequence, |app| {
     assert!(first.has_more);
     let last = &first.items[1];
     let mut q = query(2);
-    q.cursor = Some(Cursor::After {
-        created: last.created,
-        seq: last.seq,
-    });
-    let next: Vec<String> = store
-        .list_objects(&s, &q)
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|o| o.id)
-        .collect();
+    q.cursor = Some(Cursor::After { created: last.created, seq: last.seq });
+    let next: Vec<String> = store.list_objects(&s, &q).await.unwrap().items.into_iter().map(|o| o.id).collect();
     assert_eq!(next, ["t_1", "t_0"]);
     let t0 = all.items[3].clone();
-    q.cursor = Some(Cursor::Before {
-        created: t0.created,
-        seq: t0.seq,
-    });
+    q.cursor = Some(Cursor::Before { created: t0.created, seq: t0.seq });
     let page = store.list_objects(&s, &q).await.unwrap();
     let prev: Vec<String> = page.items.into_iter().map(|o| o.id).collect();
     assert_eq!(prev, ["t_2", "t_1"]);
     assert!(page.has_more);
     let mut q = query(10);
-    q.created = CreatedRange {
-        gte: Some(10),
-        lt: Some(20),
-        ..Default::default()
-    };
+    q.created = CreatedRange { gte: Some(10), lt: Some(20), ..Default::default() };
     assert_eq!(store.list_objects(&s, &q).await.unwrap().items.len(), 3);
 });
 
-backend_test!(
-    store_idempotency_records_commit_with_the_write_and_are_reaped,
-    |app| {
-        let s = scope(&app);
-        let store = &app.store;
-        // Timestamps after START: the app's own reaper must not touch them.
-        let rec = |key: &str, created: i64| IdempotencyRecord {
-            key: key.into(),
-            fingerprint: "f".into(),
-            status: 200,
-            body: "{}".into(),
-            created: START + created,
-        };
-        let mut cs = set(&s, vec![insert("t_1", 5, vec![])]);
-        cs.idempotency = Some(rec("k1", 100));
-        store.commit(cs).await.unwrap();
-        assert_eq!(
-            store.find_idempotency(&s, "k1").await.unwrap(),
-            Some(rec("k1", 100))
-        );
-        // A duplicate key rolls back the whole change set.
-        let mut dup = set(&s, vec![insert("t_2", 5, vec![])]);
-        dup.idempotency = Some(rec("k1", 101));
-        let r = store.commit(dup).await;
-        assert!(
-            matches!(r, Err(StoreError::DuplicateIdempotencyKey)),
-            "{r:?}"
-        );
-        assert!(store.get_object(&s, "t_2").await.unwrap().is_none());
-        let live = Scope {
-            livemode: true,
-            ..s.clone()
-        };
-        assert!(store.find_idempotency(&live, "k1").await.unwrap().is_none());
-        let mut later = set(&s, vec![]);
-        later.idempotency = Some(rec("k2", 200));
-        store.commit(later).await.unwrap();
-        assert_eq!(store.reap_idempotency(START + 150).await.unwrap(), 1);
-        assert!(store.find_idempotency(&s, "k1").await.unwrap().is_none());
-        assert!(store.find_idempotency(&s, "k2").await.unwrap().is_some());
-    }
-);
+backend_test!(store_idempotency_records_commit_with_the_write_and_are_reaped, |app| {
+    let s = scope(&app);
+    let store = &app.store;
+    // Timestamps after START: the app's own reaper must not touch them.
+    let rec = |key: &str, created: i64| IdempotencyRecord {
+        key: key.into(),
+        fingerprint: "f".into(),
+        status: 200,
+        body: "{}".into(),
+        created: START + created,
+    };
+    let mut cs = set(&s, vec![insert("t_1", 5, vec![])]);
+    cs.idempotency = Some(rec("k1", 100));
+    store.commit(cs).await.unwrap();
+    assert_eq!(store.find_idempotency(&s, "k1").await.unwrap(), Some(rec("k1", 100)));
+    // A duplicate key rolls back the whole change set.
+    let mut dup = set(&s, vec![insert("t_2", 5, vec![])]);
+    dup.idempotency = Some(rec("k1", 101));
+    let r = store.commit(dup).await;
+    assert!(matches!(r, Err(StoreError::DuplicateIdempotencyKey)), "{r:?}");
+    assert!(store.get_object(&s, "t_2").await.unwrap().is_none());
+    let live = Scope { livemode: true, ..s.clone() };
+    assert!(store.find_idempotency(&live, "k1").await.unwrap().is_none());
+    let mut later = set(&s, vec![]);
+    later.idempotency = Some(rec("k2", 200));
+    store.commit(later).await.unwrap();
+    assert_eq!(store.reap_idempotency(START + 150).await.unwrap(), 1);
+    assert!(store.find_idempotency(&s, "k1").await.unwrap().is_none());
+    assert!(store.find_idempotency(&s, "k2").await.unwrap().is_some());
+});
 
 backend_test!(store_finds_api_keys_by_hash_only, |app| {
     let store = &app.store;
@@ -273,9 +157,5 @@ backend_test!(store_finds_api_keys_by_hash_only, |app| {
     let rec = store.find_api_key(&hash).await.unwrap().unwrap();
     assert_eq!(rec.account_id, app.keys.account_id);
     assert!(!rec.livemode);
-    assert!(store
-        .find_api_key(&kassa::domain::keys::hash(&[0; 32], &app.keys.sk))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(store.find_api_key(&kassa::domain::keys::hash(&[0; 32], &app.keys.sk)).await.unwrap().is_none());
 });
