@@ -1,5 +1,8 @@
 //! kassa: a self-hosted, Stripe-compatible checkout-sessions payment server.
 
+// The session object is one large json! literal.
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod api;
 pub mod cli;

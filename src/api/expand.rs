@@ -103,7 +103,16 @@ fn expand_path<'a>(
             Value::Null => return Ok(()),
             Value::String(id) if expandable => {
                 if let Some(obj) = state.store.get_object(scope, id).await? {
-                    *field = obj.doc;
+                    *field = if obj.kind == crate::domain::session::KIND {
+                        crate::domain::session::render(
+                            &obj.doc,
+                            state.now(),
+                            &crate::domain::version::ApiVersion::latest(),
+                            false,
+                        )
+                    } else {
+                        obj.doc
+                    };
                 }
             }
             Value::Object(_) => {}

@@ -12,6 +12,11 @@ pub mod metrics;
 pub mod middleware;
 pub mod ops;
 pub mod params;
+pub mod prices;
+pub mod products;
+pub mod resource;
+pub mod session_lines;
+pub mod sessions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,16 +39,27 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kassa", description = "A self-hosted, Stripe-compatible checkout-sessions payment server."),
-    tags((name = "customers", description = "Customers"))
+    tags(
+        (name = "customers", description = "Customers"),
+        (name = "products", description = "Products"),
+        (name = "prices", description = "Prices"),
+        (name = "checkout.sessions", description = "Checkout Sessions")
+    )
 )]
 struct ApiDoc;
 
 fn documented() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(customers::create, customers::list)).routes(routes!(
-        customers::retrieve,
-        customers::update,
-        customers::delete
-    ))
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(customers::create, customers::list))
+        .routes(routes!(customers::retrieve, customers::update, customers::delete))
+        .routes(routes!(products::create, products::list))
+        .routes(routes!(products::retrieve, products::update))
+        .routes(routes!(prices::create, prices::list))
+        .routes(routes!(prices::retrieve, prices::update))
+        .routes(routes!(sessions::create, sessions::list))
+        .routes(routes!(sessions::retrieve, sessions::update))
+        .routes(routes!(sessions::line_items))
+        .routes(routes!(sessions::expire))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -40,3 +40,8 @@ pub fn max_len(param: &str, value: &str, max: usize) -> Result<(), FieldError> {
     }
     Ok(())
 }
+
+/// A timestamp as a tag value that sorts as text: 20 digits, zero-padded.
+pub fn time_tag(t: i64) -> String {
+    format!("{:020}", t.max(0))
+}

@@ -1,10 +1,18 @@
 //! Pure domain logic: no I/O, no HTTP, no database. Everything here is
 //! deterministic given its inputs (time is always passed in).
 
+pub mod currency;
+pub mod custom_fields;
 pub mod customer;
 pub mod event;
 pub mod fields;
 pub mod ids;
 pub mod keys;
 pub mod metadata;
+pub mod price;
+pub mod pricing;
+pub mod product;
+pub mod session;
+pub mod session_params;
+pub mod session_rules;
 pub mod version;

@@ -8,12 +8,20 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "tag_schedule",
+        sqlite: include_str!("../../migrations/sqlite/0002_tag_schedule.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_tag_schedule.sql"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -172,6 +172,17 @@ pub trait Store: Send + Sync + 'static {
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page>;
     async fn commit(&self, set: ChangeSet) -> StoreResult<()>;
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Live objects of `kind` whose tag `name` is at most `up_to` (compared as
+    /// text, so timestamps are zero-padded), lowest first, across every
+    /// account unless `scope` narrows it. Workers use it to find due work.
+    async fn due(
+        &self,
+        kind: &str,
+        name: &str,
+        up_to: &str,
+        scope: Option<&Scope>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Scope, StoredObject)>>;
     /// Removes idempotency records created before `created_before`; returns how many.
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64>;
 }

@@ -316,6 +316,35 @@ impl Store for PgStore {
         }))
     }
 
+    async fn due(
+        &self,
+        kind: &str,
+        name: &str,
+        up_to: &str,
+        scope: Option<&Scope>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Postgres);
+        let mut q = sqlx::query(&built.text);
+        for a in &built.args {
+            q = match a {
+                sql::Arg::Text(s) => q.bind(s.clone()),
+                sql::Arg::Int(i) => q.bind(*i),
+                sql::Arg::Bool(b) => q.bind(*b),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let scope = Scope {
+                    account_id: r.try_get("account_id").map_err(backend)?,
+                    livemode: r.try_get("livemode").map_err(backend)?,
+                };
+                Ok((scope, to_object(r)?))
+            })
+            .collect()
+    }
+
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
         let r = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
             .bind(created_before)

@@ -120,3 +120,26 @@ pub fn finish_page(mut items: Vec<StoredObject>, q: &ListQuery) -> Page {
     }
     Page { items, has_more }
 }
+
+/// Objects whose tag is due, for `Store::due`.
+pub fn due(kind: &str, name: &str, up_to: &str, scope: Option<&Scope>, limit: usize, dialect: Dialect) -> Built {
+    let mut b = Builder { dialect, text: String::new(), args: Vec::new() };
+    b.push("SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode FROM objects o WHERE o.deleted = ");
+    b.arg(Arg::Bool(false));
+    b.push(" AND o.seq IN (SELECT t.seq FROM object_tags t WHERE t.kind = ");
+    b.arg(Arg::Text(kind.to_owned()));
+    b.push(" AND t.name = ");
+    b.arg(Arg::Text(name.to_owned()));
+    b.push(" AND t.value <= ");
+    b.arg(Arg::Text(up_to.to_owned()));
+    if let Some(s) = scope {
+        b.push(" AND t.account_id = ");
+        b.arg(Arg::Text(s.account_id.clone()));
+        b.push(" AND t.livemode = ");
+        b.arg(Arg::Bool(s.livemode));
+    }
+    b.push(" ORDER BY t.value LIMIT ");
+    b.arg(Arg::Int(i64::try_from(limit).unwrap_or(100)));
+    b.push(")");
+    Built { text: b.text, args: b.args }
+}

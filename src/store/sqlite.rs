@@ -392,6 +392,32 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn due(
+        &self,
+        kind: &str,
+        name: &str,
+        up_to: &str,
+        scope: Option<&Scope>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Sqlite);
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&built.text).map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), |r| {
+                    Ok((row_to_object(r)?, r.get::<_, String>(7)?, r.get::<_, bool>(8)?))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (o, account_id, livemode) = r.map_err(backend)?;
+                out.push((Scope { account_id, livemode }, to_object(o)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
         self.write(move |c| {
             let n = c.execute("DELETE FROM idempotency_keys WHERE created < ?", [created_before]).map_err(backend)?;

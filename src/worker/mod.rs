@@ -1,6 +1,7 @@
 //! Background workers: plain async loops around one testable step.
 
 pub mod idempotency_reaper;
+pub mod session_expiry;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -8,5 +9,8 @@ use tokio_util::sync::CancellationToken;
 use crate::AppState;
 
 pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
-    vec![tokio::spawn(idempotency_reaper::run(state, shutdown))]
+    vec![
+        tokio::spawn(idempotency_reaper::run(state.clone(), shutdown.clone())),
+        tokio::spawn(session_expiry::run(state, shutdown)),
+    ]
 }

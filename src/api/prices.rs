@@ -1,0 +1,247 @@
+//! `/v1/prices`: create, retrieve, update, list.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::list;
+use super::resource::{self, Updater};
+use crate::domain::event;
+use crate::domain::ids::new_id;
+use crate::domain::price::{self, PriceParams, PriceUpdateParams, ProductData};
+use crate::domain::product::{self, ProductParams};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Change, CreatedRange, ListQuery};
+use crate::AppState;
+
+pub const KIND: &str = "price";
+
+/// The product a new price belongs to: an existing active one, or one made
+/// from `product_data` (returned as a change to commit with the price).
+pub async fn resolve_product(
+    state: &AppState,
+    call: &Call,
+    product_id: Option<&str>,
+    data: Option<&ProductData>,
+    prefix: &str,
+    now: i64,
+) -> ApiResult<(String, Option<(Change, Value)>)> {
+    match (product_id, data) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "parameters_exclusive",
+            price::at(prefix, "product_data"),
+            "You may only specify one of these parameters: product, product_data.",
+        )),
+        (None, None) => Err(ApiError::missing_param(&price::at(prefix, "product"))),
+        (Some(id), None) => {
+            let param = price::at(prefix, "product");
+            let p = resource::find_param(state, call, product::KIND_PRODUCT, "product", id, &param).await?;
+            if p.doc["active"] != true {
+                return Err(ApiError::invalid("product_inactive", param, format!("The product {id} is not active.")));
+            }
+            Ok((id.to_owned(), None))
+        }
+        (None, Some(d)) => {
+            let id = match &d.id {
+                Some(id) => {
+                    product::check_custom_id(id)
+                        .map_err(|e| ApiError::invalid(e.code, price::at(prefix, "product_data[id]"), e.message))?;
+                    id.clone()
+                }
+                None => new_id("prod"),
+            };
+            let params = ProductParams {
+                name: Some(d.name.clone()),
+                active: d.active,
+                description: d.description.clone().map(Some),
+                images: d.images.clone(),
+                metadata: d.metadata.clone().map(Some),
+                statement_descriptor: d.statement_descriptor.clone().map(Some),
+                tax_code: d.tax_code.clone().map(Some),
+                unit_label: d.unit_label.clone().map(Some),
+                ..ProductParams::default()
+            };
+            let doc = product::create(&id, call.auth.livemode, now, &params).map_err(|mut e| {
+                e.param = price::at(prefix, &format!("product_data[{}]", e.param));
+                e
+            })?;
+            let evt = event::build(&call.event_ctx(now), "product.created", &doc, None);
+            let change = Change::Insert {
+                id: id.clone(),
+                kind: product::KIND_PRODUCT.into(),
+                created: now,
+                tags: product::tags(&doc),
+                doc,
+            };
+            Ok((id, Some((change, evt))))
+        }
+    }
+}
+
+/// Create a price.
+#[utoipa::path(post, path = "/v1/prices", tag = "prices", responses((status = 200, description = "The new price")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: PriceParams = call.parse()?;
+    super::expand::validate(&call.expand)?;
+    let now = state.now();
+    let (product_id, new_product) =
+        resolve_product(&state, &call, p.product.as_deref(), p.product_data.as_ref(), "", now).await?;
+    let id = new_id("price");
+    let doc = price::build(&id, call.auth.livemode, now, &product_id, &p, "")?;
+    let mut changes = Vec::new();
+    let mut events = Vec::new();
+    if let Some((c, e)) = new_product {
+        changes.push(c);
+        events.push(e);
+    }
+    if let Some(key) = &p.lookup_key {
+        for holder in prices_with_lookup_key(&state, &call, key).await? {
+            if p.transfer_lookup_key != Some(true) {
+                return Err(ApiError::invalid(
+                    "parameter_invalid",
+                    "lookup_key",
+                    format!(
+                        "A price ({}) already uses that lookup key. Pass transfer_lookup_key=true to move it.",
+                        holder.id
+                    ),
+                ));
+            }
+            let mut moved = holder.doc.clone();
+            moved["lookup_key"] = Value::Null;
+            events.push(event::build(&call.event_ctx(now), "price.updated", &moved, Some(&holder.doc)));
+            changes.push(Change::Update {
+                id: holder.id.clone(),
+                expected_version: holder.version,
+                tags: price::tags(&moved),
+                doc: moved,
+            });
+        }
+    }
+    events.push(event::build(&call.event_ctx(now), "price.created", &doc, None));
+    let body = resource::respond(&state, &call, doc.clone()).await?;
+    changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: price::tags(&doc), doc });
+    call.commit(&state, changes, events, StatusCode::OK, body).await
+}
+
+async fn prices_with_lookup_key(
+    state: &AppState,
+    call: &Call,
+    key: &str,
+) -> ApiResult<Vec<crate::store::StoredObject>> {
+    let q = ListQuery {
+        kind: KIND.into(),
+        filters: vec![("lookup_key".into(), key.to_owned())],
+        created: CreatedRange::default(),
+        cursor: None,
+        limit: 10,
+    };
+    Ok(state.store.list_objects(&call.scope(), &q).await?.items)
+}
+
+/// Retrieve a price.
+#[utoipa::path(get, path = "/v1/prices/{id}", tag = "prices",
+    params(("id" = String, Path, description = "The price id")),
+    responses((status = 200, description = "The price"), (status = 404, description = "No such price")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    super::expand::validate(&call.expand)?;
+    let obj = resource::find(&state, &call, KIND, "price", &id).await?;
+    Ok(Json(resource::respond(&state, &call, obj.doc).await?))
+}
+
+/// Update a price: active, lookup_key, metadata, nickname, tax_behavior.
+#[utoipa::path(post, path = "/v1/prices/{id}", tag = "prices",
+    params(("id" = String, Path, description = "The price id")),
+    responses((status = 200, description = "The updated price"), (status = 404, description = "No such price")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: PriceUpdateParams = call.parse()?;
+    super::expand::validate(&call.expand)?;
+    if let Some(Some(key)) = &p.lookup_key {
+        let others: Vec<_> =
+            prices_with_lookup_key(&state, &call, key).await?.into_iter().filter(|o| o.id != id).collect();
+        if !others.is_empty() && p.transfer_lookup_key != Some(true) {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                "lookup_key",
+                "Another price already uses that lookup key.",
+            ));
+        }
+        for holder in others {
+            let mut moved = holder.doc.clone();
+            moved["lookup_key"] = json!(null);
+            let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags };
+            resource::update(&state, &call, &holder.id, u, |_, _| Ok(moved.clone())).await?;
+        }
+    }
+    let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags };
+    resource::update(&state, &call, &id, u, |doc, _| Ok(price::update(doc, &p)?)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    active: Option<bool>,
+    currency: Option<String>,
+    lookup_keys: Option<Vec<String>>,
+    product: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<PriceType>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PriceType {
+    OneTime,
+    Recurring,
+}
+
+/// List prices, newest first.
+#[utoipa::path(get, path = "/v1/prices", tag = "prices", responses((status = 200, description = "A list of prices")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let mut filters = Vec::new();
+    if let Some(a) = f.active {
+        filters.push(("active".to_owned(), a.to_string()));
+    }
+    if let Some(c) = f.currency {
+        filters.push(("currency".to_owned(), c.to_ascii_lowercase()));
+    }
+    if let Some(p) = f.product {
+        filters.push(("product".to_owned(), p));
+    }
+    if let Some(t) = f.kind {
+        filters.push((
+            "type".to_owned(),
+            match t {
+                PriceType::OneTime => "one_time",
+                PriceType::Recurring => "recurring",
+            }
+            .to_owned(),
+        ));
+    }
+    match f.lookup_keys.as_deref() {
+        None | Some([]) => {}
+        Some([one]) => filters.push(("lookup_key".to_owned(), one.clone())),
+        Some(_) => {
+            // Several keys: at most one price each, so look them up directly.
+            let mut found = Vec::new();
+            for key in f.lookup_keys.iter().flatten().take(10) {
+                let mut q = filters.clone();
+                q.push(("lookup_key".to_owned(), key.clone()));
+                let query =
+                    ListQuery { kind: KIND.into(), filters: q, created: lp.created.clone(), cursor: None, limit: 1 };
+                found.extend(state.store.list_objects(&call.scope(), &query).await?.items);
+            }
+            found.sort_by(|a, b| (b.created, b.seq).cmp(&(a.created, a.seq)));
+            let data = found.into_iter().map(|o| o.doc).collect();
+            return Ok(Json(list::envelope(&call.path, data, false)).into_response());
+        }
+    }
+    let body = list::run(&state, &call, lp, KIND, "price", filters, |d| d).await?;
+    Ok(Json(body).into_response())
+}

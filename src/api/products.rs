@@ -1,0 +1,132 @@
+//! `/v1/products`: create, retrieve, update, list.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::Call;
+use super::list;
+use super::resource::{self, Updater};
+use crate::domain::event;
+use crate::domain::ids::new_id;
+use crate::domain::product::{self, ProductParams};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::AppState;
+
+pub const KIND: &str = crate::domain::product::KIND_PRODUCT;
+
+/// Create a product.
+#[utoipa::path(post, path = "/v1/products", tag = "products", responses((status = 200, description = "The new product")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: ProductParams = call.parse()?;
+    super::expand::validate(&call.expand)?;
+    if p.default_price.is_some() {
+        return Err(ApiError::unknown_param("default_price"));
+    }
+    let id = match &p.id {
+        Some(id) => {
+            product::check_custom_id(id)?;
+            if state.store.get_object(&call.scope(), id).await?.is_some() {
+                return Err(ApiError::invalid(
+                    "resource_already_exists",
+                    "id",
+                    format!("Product already exists: {id}"),
+                ));
+            }
+            id.clone()
+        }
+        None => new_id("prod"),
+    };
+    let now = state.now();
+    let doc = product::create(&id, call.auth.livemode, now, &p)?;
+    let evt = event::build(&call.event_ctx(now), "product.created", &doc, None);
+    let body = resource::respond(&state, &call, doc.clone()).await?;
+    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: product::tags(&doc), doc };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+}
+
+/// Retrieve a product.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "The product id")),
+    responses((status = 200, description = "The product"), (status = 404, description = "No such product")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    super::expand::validate(&call.expand)?;
+    let obj = resource::find(&state, &call, KIND, "product", &id).await?;
+    Ok(Json(resource::respond(&state, &call, obj.doc).await?))
+}
+
+/// Update a product.
+#[utoipa::path(post, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "The product id")),
+    responses((status = 200, description = "The updated product"), (status = 404, description = "No such product")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: ProductParams = call.parse()?;
+    super::expand::validate(&call.expand)?;
+    if p.id.is_some() {
+        return Err(ApiError::unknown_param("id"));
+    }
+    if let Some(price_id) = &p.default_price {
+        let price =
+            resource::find_param(&state, &call, super::prices::KIND, "price", price_id, "default_price").await?;
+        if price.doc["product"] != id.as_str() {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                "default_price",
+                "The default price must belong to this product.",
+            ));
+        }
+    }
+    let u = Updater { kind: KIND, what: "product", event: "product.updated", tags: product::tags };
+    resource::update(&state, &call, &id, u, |doc, now| Ok(product::update(doc, &p, now)?)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    active: Option<bool>,
+    shippable: Option<bool>,
+    url: Option<String>,
+    ids: Option<Vec<String>>,
+}
+
+/// List products, newest first.
+#[utoipa::path(get, path = "/v1/products", tag = "products", responses((status = 200, description = "A list of products")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let mut filters = Vec::new();
+    if let Some(a) = f.active {
+        filters.push(("active".to_owned(), a.to_string()));
+    }
+    if let Some(s) = f.shippable {
+        filters.push(("shippable".to_owned(), s.to_string()));
+    }
+    if let Some(u) = f.url {
+        filters.push(("url".to_owned(), u));
+    }
+    if let Some(ids) = f.ids {
+        // A short id list is answered by lookups, newest first like any list.
+        if ids.len() > 100 {
+            return Err(ApiError::invalid("parameter_invalid", "ids", "Invalid ids: at most 100."));
+        }
+        let mut found = Vec::new();
+        for id in &ids {
+            if let Some(o) = state.store.get_object(&call.scope(), id).await? {
+                if o.kind == KIND && !o.deleted {
+                    found.push(o);
+                }
+            }
+        }
+        found.sort_by(|a, b| (b.created, b.seq).cmp(&(a.created, a.seq)));
+        found.retain(|o| filters.iter().all(|(k, v)| product::tags(&o.doc).contains(&(k.clone(), v.clone()))));
+        let data: Vec<Value> = found.into_iter().take(lp.limit).map(|o| o.doc).collect();
+        return Ok(Json(list::envelope(&call.path, data, false)).into_response());
+    }
+    let body = list::run(&state, &call, lp, KIND, "product", filters, |d| d).await?;
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,81 @@
+//! What every stored resource's handlers share: find by id within the
+//! caller's scope, answer with expansions, and the read-modify-commit update.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+use super::expand;
+use super::extract::{retry_on_conflict, Call};
+use crate::domain::event;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Change, StoredObject, Tag};
+use crate::AppState;
+
+/// The caller's object of `kind`, or a 404 naming `what`.
+pub async fn find(state: &AppState, call: &Call, kind: &str, what: &str, id: &str) -> ApiResult<StoredObject> {
+    state
+        .store
+        .get_object(&call.scope(), id)
+        .await?
+        .filter(|o| o.kind == kind)
+        .ok_or_else(|| ApiError::no_such(what, id, None))
+}
+
+/// As `find`, for an id given in a parameter: a 400 naming that param.
+pub async fn find_param(
+    state: &AppState,
+    call: &Call,
+    kind: &str,
+    what: &str,
+    id: &str,
+    param: &str,
+) -> ApiResult<StoredObject> {
+    state
+        .store
+        .get_object(&call.scope(), id)
+        .await?
+        .filter(|o| o.kind == kind && !o.deleted)
+        .ok_or_else(|| ApiError::no_such(what, id, Some(param)).with_status_400())
+}
+
+/// The object with the request's `expand[]` applied.
+pub async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Value> {
+    expand::apply(state, &call.scope(), &mut obj, &call.expand).await?;
+    Ok(obj)
+}
+
+/// How an update changes one kind of object.
+pub struct Updater<'a> {
+    pub kind: &'a str,
+    pub what: &'a str,
+    /// The event recorded when something changed, e.g. `product.updated`.
+    pub event: &'a str,
+    pub tags: fn(&Value) -> Vec<Tag>,
+}
+
+/// Reads the object, applies `apply`, and commits with an event when the
+/// object changed; retried when a concurrent write won the race.
+pub async fn update<F>(state: &AppState, call: &Call, id: &str, u: Updater<'_>, apply: F) -> ApiResult<Response>
+where
+    F: Fn(&Value, i64) -> ApiResult<Value>,
+{
+    retry_on_conflict(|| async {
+        let obj = find(state, call, u.kind, u.what, id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such(u.what, id, None));
+        }
+        let now = state.now();
+        let doc = apply(&obj.doc, now)?;
+        let events = if doc == obj.doc {
+            Vec::new()
+        } else {
+            vec![event::build(&call.event_ctx(now), u.event, &doc, Some(&obj.doc))]
+        };
+        let body = respond(state, call, doc.clone()).await?;
+        let tags = (u.tags)(&doc);
+        let change = Change::Update { id: id.to_owned(), expected_version: obj.version, doc, tags };
+        call.commit(state, vec![change], events, StatusCode::OK, body).await
+    })
+    .await
+}

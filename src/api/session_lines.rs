@@ -1,0 +1,303 @@
+//! Turning `line_items[]` parameters into line items (`li_…`, object `item`)
+//! with their amounts: prices looked up or made from `price_data`, and the
+//! session-wide rules on currency and recurring prices.
+
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::prices::{self, resolve_product};
+use super::resource;
+use crate::domain::currency::Currency;
+use crate::domain::ids::new_id;
+use crate::domain::metadata::{self, MetadataUpdate};
+use crate::domain::price;
+use crate::domain::pricing::{self, AmountError, LineAmounts, Totals};
+use crate::domain::product;
+use crate::domain::session_params::{LineItemParam, Mode, MAX_QUANTITY};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::AppState;
+
+/// Line items ready to store, with what they add to the session.
+#[derive(Default)]
+pub struct Lines {
+    pub items: Vec<Value>,
+    pub amounts: Vec<LineAmounts>,
+    pub currency: Option<String>,
+    /// New prices and products made from `price_data`, to commit alongside.
+    pub changes: Vec<Change>,
+}
+
+impl Lines {
+    pub fn totals(&self) -> ApiResult<Totals> {
+        pricing::session_totals(&self.amounts, 0)
+            .map_err(|_| ApiError::invalid("amount_too_large", "line_items", "The session's total is too large."))
+    }
+}
+
+fn invalid(param: String, msg: impl Into<String>) -> ApiError {
+    ApiError::invalid("parameter_invalid", param, msg)
+}
+
+/// The price a new line uses, and the param to blame for it.
+async fn line_price(
+    state: &AppState,
+    call: &Call,
+    li: &LineItemParam,
+    p: &str,
+    now: i64,
+    out: &mut Lines,
+) -> ApiResult<(Value, String, String)> {
+    match (&li.price, &li.price_data) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "parameters_exclusive",
+            format!("{p}[price_data]"),
+            "You may only specify one of these parameters: price, price_data.",
+        )),
+        (None, None) => Err(ApiError::missing_param(&format!("{p}[price]"))),
+        (Some(id), None) => {
+            let param = format!("{p}[price]");
+            let price = resource::find_param(state, call, prices::KIND, "price", id, &param).await?;
+            if price.doc["active"] != true {
+                return Err(ApiError::invalid(
+                    "price_inactive",
+                    param,
+                    format!("The price `{id}` is not active, so it cannot be used in a Checkout Session."),
+                ));
+            }
+            let product_id = price.doc["product"].as_str().unwrap_or_default().to_owned();
+            let product =
+                resource::find_param(state, call, product::KIND_PRODUCT, "product", &product_id, &param).await?;
+            if product.doc["active"] != true {
+                return Err(ApiError::invalid(
+                    "product_inactive",
+                    param,
+                    format!("The product `{product_id}` of this price is not active."),
+                ));
+            }
+            let name = product.doc["name"].as_str().unwrap_or_default().to_owned();
+            Ok((price.doc, name, param))
+        }
+        (None, Some(data)) => {
+            let prefix = format!("{p}[price_data]");
+            for (name, present) in [
+                ("active", data.active.is_some()),
+                ("billing_scheme", data.billing_scheme.is_some()),
+                ("lookup_key", data.lookup_key.is_some()),
+                ("nickname", data.nickname.is_some()),
+                ("tiers", data.tiers.is_some()),
+                ("tiers_mode", data.tiers_mode.is_some()),
+                ("custom_unit_amount", data.custom_unit_amount.is_some()),
+                ("transfer_lookup_key", data.transfer_lookup_key.is_some()),
+                ("metadata", data.metadata.is_some()),
+            ] {
+                if present {
+                    return Err(ApiError::unknown_param(&format!("{prefix}[{name}]")));
+                }
+            }
+            let (product_id, new_product) =
+                resolve_product(state, call, data.product.as_deref(), data.product_data.as_ref(), &prefix, now).await?;
+            let name = match &new_product {
+                Some((Change::Insert { doc, .. }, _)) => doc["name"].as_str().unwrap_or_default().to_owned(),
+                _ => {
+                    let prod = resource::find_param(
+                        state,
+                        call,
+                        product::KIND_PRODUCT,
+                        "product",
+                        &product_id,
+                        &format!("{prefix}[product]"),
+                    )
+                    .await?;
+                    prod.doc["name"].as_str().unwrap_or_default().to_owned()
+                }
+            };
+            let price_id = new_id("price");
+            let mut doc = price::build(&price_id, call.auth.livemode, now, &product_id, data, &prefix)?;
+            // Prices made inline exist for this session only.
+            doc["active"] = json!(false);
+            if let Some((change, _)) = new_product {
+                out.changes.push(change);
+            }
+            out.changes.push(Change::Insert {
+                id: price_id,
+                kind: prices::KIND.into(),
+                created: now,
+                tags: price::tags(&doc),
+                doc: doc.clone(),
+            });
+            let param =
+                if data.recurring.is_some() { format!("{prefix}[recurring]") } else { format!("{prefix}[currency]") };
+            Ok((doc, name, param))
+        }
+    }
+}
+
+fn check_quantity(p: &str, q: Option<i64>, metered: bool) -> ApiResult<Option<i64>> {
+    match q {
+        None if metered => Ok(None),
+        None => Err(ApiError::missing_param(&format!("{p}[quantity]"))),
+        Some(_) if metered => {
+            Err(invalid(format!("{p}[quantity]"), "Quantity should not be defined for metered prices."))
+        }
+        Some(q) if !(1..=MAX_QUANTITY).contains(&q) => {
+            Err(invalid(format!("{p}[quantity]"), format!("Invalid quantity: must be between 1 and {MAX_QUANTITY}.")))
+        }
+        Some(q) => Ok(Some(q)),
+    }
+}
+
+fn adjustable(p: &str, li: &LineItemParam, quantity: Option<i64>) -> ApiResult<Value> {
+    let Some(a) = &li.adjustable_quantity else { return Ok(Value::Null) };
+    let (min, max) = (a.minimum.unwrap_or(0), a.maximum.unwrap_or(99));
+    if min < 0 || max > 999_999 || min > max {
+        return Err(invalid(
+            format!("{p}[adjustable_quantity][maximum]"),
+            "Adjustable quantity needs 0 ≤ minimum ≤ maximum ≤ 999999.",
+        ));
+    }
+    if a.enabled && quantity.is_some_and(|q| q < min || q > max) {
+        return Err(invalid(
+            format!("{p}[quantity]"),
+            "The quantity must lie between the adjustable minimum and maximum.",
+        ));
+    }
+    Ok(json!({"enabled": a.enabled, "maximum": max, "minimum": min}))
+}
+
+/// The line's subtotal from its price; a custom-amount price charges its preset.
+fn subtotal(p: &str, price: &Value, quantity: i64) -> ApiResult<i64> {
+    if let Some(custom) = price["custom_unit_amount"].as_object() {
+        if quantity != 1 {
+            return Err(invalid(format!("{p}[quantity]"), "A price with a custom amount takes quantity 1."));
+        }
+        let amount = custom.get("preset").or(custom.get("minimum")).and_then(Value::as_i64).unwrap_or(0);
+        return Ok(amount);
+    }
+    let scheme = price::scheme(price).ok_or_else(|| invalid(format!("{p}[price]"), "This price has no amount."))?;
+    pricing::line_subtotal(&scheme, quantity).map_err(|e| match e {
+        AmountError::Overflow => {
+            ApiError::invalid("amount_too_large", format!("{p}[quantity]"), "This line's amount is too large.")
+        }
+        AmountError::BadQuantity => invalid(format!("{p}[quantity]"), "Invalid quantity."),
+    })
+}
+
+/// One stored line item with amounts computed from its price and quantity.
+fn item(
+    id: &str,
+    price: &Value,
+    name: &str,
+    quantity: Option<i64>,
+    adjustable: Value,
+    metadata: Value,
+    amount: i64,
+) -> Value {
+    json!({
+        "id": id, "object": "item", "adjustable_quantity": adjustable, "amount_discount": 0,
+        "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount,
+        "currency": price["currency"], "description": name, "discounts": [], "metadata": metadata,
+        "price": price, "quantity": quantity, "taxes": [],
+    })
+}
+
+/// Builds every line. `existing` holds the session's current items, which
+/// an update may keep or change by `id`.
+pub async fn build(
+    state: &AppState,
+    call: &Call,
+    params: &[LineItemParam],
+    existing: &[Value],
+    mode: Mode,
+    currency_param: Option<&str>,
+    now: i64,
+) -> ApiResult<Lines> {
+    let mut out = Lines::default();
+    if let Some(c) = currency_param {
+        let cur = Currency::parse(c).ok_or_else(|| {
+            invalid("currency".into(), format!("Invalid currency: {}", c.chars().take(10).collect::<String>()))
+        })?;
+        out.currency = Some(cur.code().to_owned());
+    }
+    let (mut recurring, mut one_time) = (0usize, 0usize);
+    for (i, li) in params.iter().enumerate() {
+        let p = format!("line_items[{i}]");
+        let (price, name, blame, id, base_meta) = match &li.id {
+            Some(id) => {
+                let cur = existing
+                    .iter()
+                    .find(|x| x["id"] == id.as_str())
+                    .ok_or_else(|| invalid(format!("{p}[id]"), format!("No such line item: '{id}'")))?;
+                if li.price.is_some() || li.price_data.is_some() {
+                    return Err(invalid(
+                        format!("{p}[price]"),
+                        "An existing line item keeps its price; add a new item instead.",
+                    ));
+                }
+                (
+                    cur["price"].clone(),
+                    cur["description"].as_str().unwrap_or_default().to_owned(),
+                    format!("{p}[id]"),
+                    id.clone(),
+                    cur["metadata"].clone(),
+                )
+            }
+            None => {
+                let (price, name, blame) = line_price(state, call, li, &p, now, &mut out).await?;
+                (price, name, blame, new_id("li"), json!({}))
+            }
+        };
+        let metered = price["recurring"]["usage_type"] == "metered";
+        let quantity = match (&li.id, li.quantity) {
+            (Some(_), None) => existing.iter().find(|x| x["id"] == id.as_str()).and_then(|x| x["quantity"].as_i64()),
+            _ => check_quantity(&p, li.quantity, metered)?,
+        };
+        let adjustable = adjustable(&p, li, quantity)?;
+        let code = price["currency"].as_str().unwrap_or_default().to_owned();
+        match &out.currency {
+            Some(c) if *c != code => return Err(invalid(blame, "All line items must use the same currency.")),
+            _ => out.currency = Some(code),
+        }
+        let is_recurring = price["type"] == "recurring";
+        if is_recurring {
+            recurring += 1;
+            if mode == Mode::Payment {
+                return Err(invalid(blame, "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices."));
+            }
+        } else {
+            one_time += 1;
+        }
+        for (field, list) in [("tax_rates", &li.tax_rates), ("dynamic_tax_rates", &li.dynamic_tax_rates)] {
+            if let Some(first) = list.as_ref().and_then(|l| l.first()) {
+                return Err(ApiError::no_such("tax_rate", first, Some(&format!("{p}[{field}][0]"))).with_status_400());
+            }
+        }
+        let metadata = match &li.metadata {
+            None => base_meta,
+            Some(m) => {
+                let current = serde_json::from_value(base_meta).unwrap_or_default();
+                let next = metadata::apply(&current, &MetadataUpdate::Merge(m.clone()))
+                    .map_err(|e| invalid(format!("{p}[{}]", e.param()), e.to_string()))?;
+                json!(next)
+            }
+        };
+        let amount = subtotal(&p, &price, quantity.unwrap_or(1))?;
+        out.amounts.push(LineAmounts::new(amount));
+        out.items.push(item(&id, &price, &name, quantity, adjustable, metadata, amount));
+    }
+    if mode == Mode::Subscription {
+        if recurring == 0 {
+            return Err(invalid(
+                "line_items".into(),
+                "You must provide at least one recurring price in `subscription` mode when using prices.",
+            ));
+        }
+        if recurring > 20 || one_time > 20 {
+            return Err(invalid(
+                "line_items".into(),
+                "Subscription mode takes at most 20 recurring and 20 one-time line items.",
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,380 @@
+//! `/v1/checkout/sessions`: create, retrieve, update, list, line items, expire.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{retry_on_conflict, Call};
+use super::list::{self, CursorParam};
+use super::{expand, resource, session_lines};
+use crate::domain::ids::random_base62;
+use crate::domain::metadata::{self, MetadataUpdate};
+use crate::domain::session::{self, KIND};
+use crate::domain::session_params::{CreateParams, LineItemParam, Mode};
+use crate::domain::{event, session_rules};
+use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::store::Change;
+use crate::AppState;
+
+/// Includable fields are not ids to fetch: take them out of `expand[]`.
+fn includes(call: &Call, prefix: &str) -> (bool, bool, Vec<String>) {
+    let mut lines = false;
+    let mut breakdown = false;
+    let mut rest = Vec::new();
+    for p in &call.expand {
+        match p.strip_prefix(prefix) {
+            Some("line_items") => lines = true,
+            Some("total_details.breakdown") => breakdown = true,
+            _ => rest.push(p.clone()),
+        }
+    }
+    (lines, breakdown, rest)
+}
+
+/// The session as this caller sees it now, with its expansions.
+async fn view(
+    state: &AppState,
+    call: &Call,
+    doc: &Value,
+    lines: bool,
+    breakdown: bool,
+    rest: &[String],
+) -> ApiResult<Value> {
+    let mut out = session::render(doc, state.now(), &call.version, lines);
+    if breakdown && out["total_details"].is_object() {
+        out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
+    }
+    expand::apply(state, &call.scope(), &mut out, rest).await?;
+    Ok(out)
+}
+
+fn not_open(e: session::NotOpen) -> ApiError {
+    ApiError::bad_request("checkout_session_not_open", e.to_string())
+}
+
+fn session_id(livemode: bool) -> String {
+    format!("cs_{}_a1{}", if livemode { "live" } else { "test" }, random_base62(56))
+}
+
+/// Create a Checkout Session.
+#[utoipa::path(post, path = "/v1/checkout/sessions", tag = "checkout.sessions",
+    responses((status = 200, description = "The new Checkout Session")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: CreateParams = call.parse()?;
+    let (lines_included, breakdown, rest) = includes(&call, "");
+    expand::validate(&rest)?;
+    let now = state.now();
+    let (mode, ui) = session_rules::check(&p, now)?;
+    if let Some(c) = &p.customer {
+        resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
+    }
+    if let Some(d) = p.discounts.as_ref().and_then(|d| d.first()) {
+        let (what, id, param) = match (&d.coupon, &d.promotion_code) {
+            (Some(c), None) => ("coupon", c, "discounts[0][coupon]"),
+            (None, Some(pc)) => ("promotion_code", pc, "discounts[0][promotion_code]"),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "parameters_exclusive",
+                    "discounts[0][promotion_code]",
+                    "You may only specify one of these parameters: coupon, promotion_code.",
+                ))
+            }
+            (None, None) => return Err(ApiError::missing_param("discounts[0][coupon]")),
+        };
+        return Err(ApiError::no_such(what, id, Some(param)).with_status_400());
+    }
+    let lines = session_lines::build(
+        &state,
+        &call,
+        p.line_items.as_deref().unwrap_or_default(),
+        &[],
+        mode,
+        p.currency.as_deref(),
+        now,
+    )
+    .await?;
+    let totals = if mode == Mode::Setup { None } else { Some(lines.totals()?) };
+    let meta = match &p.metadata {
+        None => json!({}),
+        Some(m) => json!(metadata::apply(&Default::default(), &MetadataUpdate::Merge(m.clone()))
+            .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?),
+    };
+    let id = session_id(call.auth.livemode);
+    let client_secret = ui.is_embedded().then(|| format!("{id}_secret_{}", random_base62(24)));
+    let built = session::Built {
+        id: &id,
+        livemode: call.auth.livemode,
+        now,
+        mode,
+        ui,
+        public_url: &state.cfg.public_url,
+        client_secret,
+        currency: lines.currency.clone(),
+        totals,
+        line_items: lines.items,
+        metadata: meta,
+    };
+    let doc = session::build(&p, built)?;
+    let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
+    let mut changes = lines.changes;
+    changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: session::tags(&doc), doc });
+    call.commit(&state, changes, Vec::new(), StatusCode::OK, body).await
+}
+
+/// Retrieve a Checkout Session.
+#[utoipa::path(get, path = "/v1/checkout/sessions/{id}", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The Checkout Session"), (status = 404, description = "No such checkout.session")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    let (lines, breakdown, rest) = includes(&call, "");
+    expand::validate(&rest)?;
+    let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+    Ok(Json(view(&state, &call, &obj.doc, lines, breakdown, &rest).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateParams {
+    #[serde(default, deserialize_with = "crate::domain::fields::emptyable")]
+    metadata: Option<Option<std::collections::BTreeMap<String, Option<String>>>>,
+    line_items: Option<Vec<LineItemParam>>,
+    collected_information: Option<CollectedInformation>,
+    shipping_options: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CollectedInformation {
+    shipping_details: Option<ShippingDetails>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippingDetails {
+    name: String,
+    address: crate::domain::customer::Address,
+}
+
+/// Update an open Checkout Session: metadata, line items (the whole array is
+/// sent again: keep by `id`, change, add, drop, reorder), collected shipping.
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The updated Checkout Session"), (status = 404, description = "No such checkout.session")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: UpdateParams = call.parse()?;
+    let (lines_included, breakdown, rest) = includes(&call, "");
+    expand::validate(&rest)?;
+    if p.shipping_options.as_ref().is_some_and(|s| s != "" && s != &json!([])) {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "shipping_options",
+            "Shipping options are not supported yet.",
+        ));
+    }
+    retry_on_conflict(|| async {
+        let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+        let now = state.now();
+        session::require_open(&obj.doc, now, "updated").map_err(not_open)?;
+        let mut doc = obj.doc.clone();
+        let mut extra = Vec::new();
+        if let Some(items) = &p.line_items {
+            let mode = match doc["mode"].as_str() {
+                Some("subscription") => Mode::Subscription,
+                Some("setup") => return Err(ApiError::invalid("parameter_invalid", "line_items", "`line_items` cannot be used in `setup` mode.")),
+                _ => Mode::Payment,
+            };
+            if items.is_empty() {
+                return Err(ApiError::missing_param("line_items"));
+            }
+            let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+            let lines = session_lines::build(&state, &call, items, &existing, mode, None, now).await?;
+            let totals = lines.totals()?;
+            let (sub, total, details) = session::totals_json(&totals);
+            doc["amount_subtotal"] = sub;
+            doc["amount_total"] = total;
+            doc["total_details"] = details;
+            doc["currency"] = json!(lines.currency);
+            doc["line_items"] = session::lines_list(&id, lines.items);
+            extra = lines.changes;
+        }
+        if let Some(ci) = &p.collected_information {
+            if doc["ui_mode"] == "hosted_page" {
+                return Err(ApiError::invalid("parameter_invalid", "collected_information", "`collected_information` can only be updated for embedded and custom sessions."));
+            }
+            if let Some(sd) = &ci.shipping_details {
+                if sd.address.country.is_none() || sd.address.line1.is_none() {
+                    let missing = if sd.address.country.is_none() { "country" } else { "line1" };
+                    return Err(ApiError::missing_param(&format!("collected_information[shipping_details][address][{missing}]")));
+                }
+                let a = &sd.address;
+                doc["collected_information"] = json!({"business_name": null, "individual_name": null, "shipping_details": {
+                    "name": sd.name,
+                    "address": {"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state},
+                }});
+            }
+        }
+        if let Some(m) = &p.metadata {
+            let update = match m {
+                None => MetadataUpdate::Clear,
+                Some(m) => MetadataUpdate::Merge(m.clone()),
+            };
+            let current = serde_json::from_value(doc["metadata"].clone()).unwrap_or_default();
+            let next = metadata::apply(&current, &update).map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?;
+            doc["metadata"] = json!(next);
+        }
+        let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
+        let mut changes = extra;
+        changes.push(Change::Update { id: id.clone(), expected_version: obj.version, tags: session::tags(&doc), doc });
+        call.commit(&state, changes, Vec::new(), StatusCode::OK, body).await
+    })
+    .await
+}
+
+/// Expire an open Checkout Session.
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/expire", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The expired Checkout Session"), (status = 400, description = "The session is not open")))]
+pub async fn expire(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
+    call.no_params()?;
+    let (lines, breakdown, rest) = includes(&call, "");
+    expand::validate(&rest)?;
+    retry_on_conflict(|| async {
+        let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+        let now = state.now();
+        session::require_open(&obj.doc, now, "expired").map_err(not_open)?;
+        let doc = session::expire(&obj.doc, now).map_err(not_open)?;
+        let shown = session::render(
+            &doc,
+            now,
+            &crate::domain::version::ApiVersion::parse(&call.auth.account_version)
+                .unwrap_or_else(|_| crate::domain::version::ApiVersion::latest()),
+            false,
+        );
+        let evt = event::build(&call.event_ctx(now), "checkout.session.expired", &shown, None);
+        let body = view(&state, &call, &doc, lines, breakdown, &rest).await?;
+        let change = Change::Update { id: id.clone(), expected_version: obj.version, tags: session::tags(&doc), doc };
+        call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    status: Option<StatusFilter>,
+    customer: Option<String>,
+    customer_account: Option<String>,
+    customer_details: Option<EmailFilter>,
+    payment_intent: Option<String>,
+    payment_link: Option<String>,
+    subscription: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailFilter {
+    email: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum StatusFilter {
+    Open,
+    Complete,
+    Expired,
+}
+
+/// List Checkout Sessions, newest first.
+#[utoipa::path(get, path = "/v1/checkout/sessions", tag = "checkout.sessions",
+    responses((status = 200, description = "A list of Checkout Sessions")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let (lines, breakdown, rest) = includes(&call, "data.");
+    let mut filters = Vec::new();
+    if let Some(s) = f.status {
+        // Lapsed sessions are expired in the store first, so the status tag
+        // agrees with what each session reads as.
+        crate::worker::session_expiry::expire_due(&state, Some(&call.scope())).await?;
+        let v = match s {
+            StatusFilter::Open => "open",
+            StatusFilter::Complete => "complete",
+            StatusFilter::Expired => "expired",
+        };
+        filters.push(("status".to_owned(), v.to_owned()));
+    }
+    for (name, v) in [
+        ("customer", f.customer),
+        ("payment_intent", f.payment_intent),
+        ("payment_link", f.payment_link),
+        ("customer_account", f.customer_account),
+        ("subscription", f.subscription),
+    ] {
+        if let Some(v) = v {
+            filters.push((name.to_owned(), v));
+        }
+    }
+    if let Some(d) = f.customer_details {
+        filters.push(("customer_details.email".to_owned(), d.email));
+    }
+    let now = state.now();
+    let version = call.version.clone();
+    call.expand = rest;
+    let body = list::run(&state, &call, lp, KIND, "checkout.session", filters, |doc| {
+        let mut out = session::render(&doc, now, &version, lines);
+        if breakdown && out["total_details"].is_object() {
+            out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
+        }
+        out
+    })
+    .await?;
+    Ok(Json(body).into_response())
+}
+
+/// List a Checkout Session's line items, in the order given.
+#[utoipa::path(get, path = "/v1/checkout/sessions/{id}/line_items", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
+pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    call.no_params()?;
+    if lp.created != Default::default() {
+        return Err(ApiError::unknown_param("created"));
+    }
+    let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+    let items = obj.doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let pos = |cid: &str, param: &str| {
+        items.iter().position(|i| i["id"] == cid).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorType::InvalidRequest,
+                Some("resource_missing"),
+                format!("No such line item: '{cid}'"),
+            )
+            .with_param(param)
+        })
+    };
+    let (start, end) = match &lp.cursor {
+        None => (0, items.len().min(lp.limit)),
+        Some(CursorParam::StartingAfter(c)) => {
+            let s = pos(c, "starting_after")? + 1;
+            (s, (s + lp.limit).min(items.len()))
+        }
+        Some(CursorParam::EndingBefore(c)) => {
+            let e = pos(c, "ending_before")?;
+            (e.saturating_sub(lp.limit), e)
+        }
+    };
+    let has_more = match &lp.cursor {
+        Some(CursorParam::EndingBefore(_)) => start > 0,
+        _ => end < items.len(),
+    };
+    let mut data = items[start..end].to_vec();
+    expand::validate(&call.expand)?;
+    expand::apply_to_list(&state, &call.scope(), &mut data, &call.expand).await?;
+    Ok(Json(list::envelope(&call.path, data, has_more)).into_response())
+}

@@ -1,0 +1,286 @@
+//! The Checkout Session object (`checkout.session`): how it is built, how it
+//! reads at a given time and API version, and its state transitions.
+//!
+//! Stored sessions keep their line items inside the document (under
+//! `line_items`, as the list object) so a session and its items change in one
+//! write; `render` removes them unless the caller expanded `line_items`.
+
+use serde_json::{json, Map, Value};
+
+use super::custom_fields;
+use super::fields::{time_tag, FieldError};
+use super::pricing::Totals;
+use super::session_params::{CreateParams, Mode, UiMode};
+use super::version::{ApiVersion, DAHLIA};
+
+pub const KIND: &str = "checkout.session";
+
+/// What create decided beyond the raw parameters.
+pub struct Built<'a> {
+    pub id: &'a str,
+    pub livemode: bool,
+    pub now: i64,
+    pub mode: Mode,
+    pub ui: UiMode,
+    pub public_url: &'a str,
+    pub client_secret: Option<String>,
+    pub currency: Option<String>,
+    pub totals: Option<Totals>,
+    pub line_items: Vec<Value>,
+    pub metadata: Value,
+}
+
+fn or_null<T: serde::Serialize>(v: &Option<T>) -> Value {
+    v.as_ref().map(|x| json!(x)).unwrap_or(Value::Null)
+}
+
+pub fn totals_json(t: &Totals) -> (Value, Value, Value) {
+    (
+        json!(t.subtotal),
+        json!(t.total),
+        json!({"amount_discount": t.discount, "amount_shipping": t.shipping, "amount_tax": t.tax}),
+    )
+}
+
+/// A new open session with every field of reference §2.1.
+pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
+    let expires_at = p.expires_at.unwrap_or(b.now + super::session_params::MAX_EXPIRY);
+    let (subtotal, total, details) = match &b.totals {
+        Some(t) => totals_json(t),
+        None => (Value::Null, Value::Null, Value::Null),
+    };
+    let pm_types = p
+        .allowed_payment_method_types
+        .clone()
+        .or_else(|| p.payment_method_types.clone())
+        .unwrap_or_else(|| vec!["card".into()]);
+    let pm_types: Vec<String> = pm_types.into_iter().filter(|t| t == "card").collect();
+    let custom_fields = custom_fields::check(p.custom_fields.as_deref().unwrap_or_default())?;
+    let payment_status = if b.mode == Mode::Setup { "no_payment_required" } else { "unpaid" };
+    let url = if b.ui == UiMode::HostedPage { json!(format!("{}/pay/{}", b.public_url, b.id)) } else { Value::Null };
+    let custom_text = p.custom_text.clone().filter(Value::is_object).unwrap_or_else(
+        || json!({"after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null}),
+    );
+    let discounts = match &p.discounts {
+        Some(d) => {
+            json!(d.iter().map(|d| json!({"coupon": d.coupon, "promotion_code": d.promotion_code})).collect::<Vec<_>>())
+        }
+        None => json!([]),
+    };
+    let mut doc = json!({
+        "id": b.id, "object": "checkout.session",
+        "adaptive_pricing": or_null(&p.adaptive_pricing.as_ref().map(|a| json!({"enabled": a.enabled}))),
+        "after_expiration": or_null(&p.after_expiration),
+        "allow_promotion_codes": p.allow_promotion_codes,
+        "allowed_payment_method_types": p.allowed_payment_method_types,
+        "amount_subtotal": subtotal, "amount_total": total,
+        "automatic_tax": {"enabled": false, "liability": null, "provider": null, "status": null},
+        "billing_address_collection": p.billing_address_collection.clone().unwrap_or_else(|| "auto".into()),
+        "cancel_url": p.cancel_url, "client_reference_id": p.client_reference_id,
+        "client_secret": b.client_secret, "collected_information": null, "consent": null,
+        "consent_collection": or_null(&p.consent_collection.as_ref().map(|c| json!({
+            "payment_method_reuse_agreement": c.payment_method_reuse_agreement, "promotions": c.promotions,
+            "terms_of_service": c.terms_of_service,
+        }))),
+        "created": b.now, "currency": b.currency, "currency_conversion": null,
+        "custom_fields": custom_fields, "custom_text": custom_text,
+        "customer": p.customer, "customer_account": p.customer_account,
+        "customer_creation": p.customer_creation.clone().or_else(|| (b.mode != Mode::Subscription).then(|| "if_required".into())),
+        "customer_details": p.customer_email.as_ref().map(|e| json!({
+            "address": null, "business_name": null, "email": e, "individual_name": null, "name": null,
+            "phone": null, "tax_exempt": null, "tax_ids": null,
+        })),
+        "customer_email": p.customer_email, "discounts": discounts,
+        "excluded_payment_method_types": p.excluded_payment_method_types.clone().unwrap_or_default(),
+        "expires_at": expires_at, "integration_identifier": p.integration_identifier, "invoice": null,
+        "invoice_creation": or_null(&p.invoice_creation), "livemode": b.livemode, "locale": p.locale,
+        "managed_payments": or_null(&p.managed_payments.as_ref().map(|m| json!({"enabled": m.enabled}))),
+        "metadata": b.metadata, "mode": b.mode.as_str(), "name_collection": or_null(&p.name_collection),
+        "optional_items": p.optional_items.clone().unwrap_or_default(), "origin_context": p.origin_context,
+        "payment_intent": null, "payment_link": null,
+        "payment_method_collection": p.payment_method_collection.clone().or_else(|| (b.mode == Mode::Subscription).then(|| "always".into())),
+        "payment_method_configuration_details": null,
+        "payment_method_options": p.payment_method_options.clone().unwrap_or_else(|| json!({})),
+        "payment_method_types": pm_types, "payment_status": payment_status,
+        "permissions": or_null(&p.permissions),
+        "phone_number_collection": {"enabled": p.phone_number_collection.as_ref().is_some_and(|x| x.enabled)},
+        "processor_route": p.processor_route, "recovered_from": null,
+        "redirect_on_completion": if b.ui == UiMode::EmbeddedPage { json!(p.redirect_on_completion.clone().unwrap_or_else(|| "always".into())) } else { Value::Null },
+        "return_url": p.return_url,
+        "saved_payment_method_options": or_null(&p.saved_payment_method_options),
+        "setup_intent": null,
+        "shipping_address_collection": or_null(&p.shipping_address_collection.as_ref().map(|s| json!({"allowed_countries": s.allowed_countries}))),
+        "shipping_cost": null, "shipping_options": [], "status": "open", "submit_type": p.submit_type,
+        "subscription": null, "success_url": p.success_url,
+        "tax_id_collection": {"enabled": p.tax_id_collection.as_ref().is_some_and(|t| t.enabled), "required": p.tax_id_collection.as_ref().and_then(|t| t.required.clone()).unwrap_or_else(|| "never".into())},
+        "total_details": details, "ui_mode": b.ui.as_str(), "url": url,
+        "wallet_options": or_null(&p.wallet_options),
+        "payment_intent_data": or_null(&p.payment_intent_data.as_ref().map(|d| json!({
+            "capture_method": d.capture_method, "setup_future_usage": d.setup_future_usage, "description": d.description,
+            "receipt_email": d.receipt_email, "statement_descriptor": d.statement_descriptor,
+            "statement_descriptor_suffix": d.statement_descriptor_suffix, "metadata": d.metadata,
+        }))),
+    });
+    if let Value::Object(m) = &mut doc {
+        m.insert("line_items".into(), lines_list(b.id, b.line_items));
+        // Stored for the payment step, not part of Stripe's object.
+        if let Some(sub) = &p.subscription_data {
+            m.insert("subscription_data".into(), sub.clone());
+        }
+        if let Some(s) = &p.setup_intent_data {
+            m.insert(
+                "setup_intent_data".into(),
+                json!({"description": s.description, "metadata": s.metadata, "on_behalf_of": s.on_behalf_of}),
+            );
+        }
+    }
+    Ok(doc)
+}
+
+/// The line items as Stripe's list object.
+pub fn lines_list(session_id: &str, items: Vec<Value>) -> Value {
+    json!({"object": "list", "data": items, "has_more": false, "url": format!("/v1/checkout/sessions/{session_id}/line_items")})
+}
+
+/// Fields kassa keeps in the stored document that are not Stripe's.
+const PRIVATE: &[&str] = &["line_items", "payment_intent_data", "subscription_data", "setup_intent_data"];
+
+/// Open, but past `expires_at`: it reads as expired before any sweeper runs.
+pub fn lapsed(doc: &Value, now: i64) -> bool {
+    doc["status"] == "open" && doc["expires_at"].as_i64().is_some_and(|t| now >= t)
+}
+
+/// The status a session has at `now`.
+pub fn status_at(doc: &Value, now: i64) -> &str {
+    if lapsed(doc, now) {
+        "expired"
+    } else {
+        doc["status"].as_str().unwrap_or("open")
+    }
+}
+
+/// The session as a client sees it at `now`, in `version`'s spelling.
+pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) -> Value {
+    let mut out: Map<String, Value> = doc.as_object().cloned().unwrap_or_default();
+    let lines = out.get("line_items").cloned();
+    for k in PRIVATE {
+        out.remove(*k);
+    }
+    if include_lines {
+        if let Some(l) = lines {
+            out.insert("line_items".into(), l);
+        }
+    }
+    if lapsed(doc, now) {
+        out.insert("status".into(), json!("expired"));
+        out.insert("url".into(), Value::Null);
+    }
+    if !version.at_least(DAHLIA) {
+        let old = match out.get("ui_mode").and_then(Value::as_str) {
+            Some("hosted_page") => Some("hosted"),
+            Some("embedded_page") => Some("embedded"),
+            Some("elements") => Some("custom"),
+            _ => None,
+        };
+        if let Some(old) = old {
+            out.insert("ui_mode".into(), json!(old));
+        }
+    }
+    Value::Object(out)
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Only Checkout Sessions with a status in [\"open\"] can be {action}. This Checkout Session has a status of `{status}`.")]
+pub struct NotOpen {
+    pub action: &'static str,
+    pub status: String,
+}
+
+/// `open` → `expired`. Terminal states stay terminal.
+pub fn expire(doc: &Value, now: i64) -> Result<Value, NotOpen> {
+    if doc["status"] != "open" {
+        return Err(NotOpen { action: "expired", status: doc["status"].as_str().unwrap_or("unknown").to_owned() });
+    }
+    let mut out = doc.clone();
+    out["status"] = json!("expired");
+    out["url"] = Value::Null;
+    let _ = now;
+    Ok(out)
+}
+
+/// Only open sessions (in the reading at `now`) may change.
+pub fn require_open(doc: &Value, now: i64, action: &'static str) -> Result<(), NotOpen> {
+    match status_at(doc, now) {
+        "open" => Ok(()),
+        s => Err(NotOpen { action, status: s.to_owned() }),
+    }
+}
+
+/// The list filters a session is found by, and its expiry schedule.
+pub fn tags(doc: &Value) -> Vec<(String, String)> {
+    let mut t = vec![("status".to_owned(), doc["status"].as_str().unwrap_or_default().to_owned())];
+    for (name, v) in [
+        ("customer", &doc["customer"]),
+        ("payment_intent", &doc["payment_intent"]),
+        ("payment_link", &doc["payment_link"]),
+        ("customer_details.email", &doc["customer_details"]["email"]),
+    ] {
+        if let Some(s) = v.as_str() {
+            t.push((name.to_owned(), s.to_owned()));
+        }
+    }
+    if doc["status"] == "open" {
+        if let Some(at) = doc["expires_at"].as_i64() {
+            t.push((OPEN_UNTIL.to_owned(), time_tag(at)));
+        }
+    }
+    t
+}
+
+/// The tag the expiry sweeper looks for.
+pub const OPEN_UNTIL: &str = "open_until";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(expires_at: i64) -> Value {
+        json!({"id": "cs_1", "status": "open", "expires_at": expires_at, "url": "http://x/pay/cs_1", "ui_mode": "embedded_page", "line_items": {"data": []}})
+    }
+
+    #[test]
+    fn a_session_past_its_expiry_reads_as_expired() {
+        let v = ApiVersion::latest();
+        assert_eq!(render(&open(100), 99, &v, false)["status"], "open");
+        let r = render(&open(100), 100, &v, false);
+        assert_eq!(r["status"], "expired");
+        assert_eq!(r["url"], Value::Null);
+        assert!(r.get("line_items").is_none());
+        assert!(render(&open(100), 1, &v, true).get("line_items").is_some());
+    }
+
+    #[test]
+    fn ui_mode_is_spelled_by_api_version() {
+        let old = ApiVersion::parse("2025-03-31.basil").unwrap();
+        assert_eq!(render(&open(100), 1, &old, false)["ui_mode"], "embedded");
+        assert_eq!(render(&open(100), 1, &ApiVersion::latest(), false)["ui_mode"], "embedded_page");
+    }
+
+    #[test]
+    fn only_open_sessions_expire_and_terminal_states_stay() {
+        let e = expire(&open(100), 5).unwrap();
+        assert_eq!(e["status"], "expired");
+        assert_eq!(expire(&e, 6).unwrap_err().status, "expired");
+        let done = json!({"status": "complete"});
+        assert!(expire(&done, 1).is_err());
+        assert!(require_open(&done, 1, "updated").is_err());
+        assert!(require_open(&open(100), 100, "updated").is_err());
+    }
+
+    #[test]
+    fn open_sessions_carry_their_expiry_tag_and_closed_ones_do_not() {
+        assert!(tags(&open(100)).contains(&(OPEN_UNTIL.to_owned(), time_tag(100))));
+        let e = expire(&open(100), 5).unwrap();
+        assert!(!tags(&e).iter().any(|(k, _)| k == OPEN_UNTIL));
+    }
+}

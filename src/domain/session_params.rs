@@ -1,0 +1,238 @@
+//! Parameters of `POST /v1/checkout/sessions`, and the rules between them
+//! that need nothing but the parameters (reference §1.1, §1.2).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::price::PriceParams;
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Payment,
+    Setup,
+    Subscription,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Payment => "payment",
+            Mode::Setup => "setup",
+            Mode::Subscription => "subscription",
+        }
+    }
+}
+
+/// `ui_mode`, stored under the current names; old names are accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiMode {
+    HostedPage,
+    EmbeddedPage,
+    Elements,
+    Form,
+}
+
+impl UiMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hosted_page" | "hosted" => Some(UiMode::HostedPage),
+            "embedded_page" | "embedded" => Some(UiMode::EmbeddedPage),
+            "elements" | "custom" => Some(UiMode::Elements),
+            "form" => Some(UiMode::Form),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UiMode::HostedPage => "hosted_page",
+            UiMode::EmbeddedPage => "embedded_page",
+            UiMode::Elements => "elements",
+            UiMode::Form => "form",
+        }
+    }
+
+    /// Embedded and custom UIs: no redirect URLs, a client secret instead.
+    pub fn is_embedded(self) -> bool {
+        self != UiMode::HostedPage
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustableQuantity {
+    pub enabled: bool,
+    pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineItemParam {
+    /// Only on update: an existing line item to keep.
+    pub id: Option<String>,
+    pub price: Option<String>,
+    pub price_data: Option<PriceParams>,
+    pub quantity: Option<i64>,
+    pub adjustable_quantity: Option<AdjustableQuantity>,
+    pub tax_rates: Option<Vec<String>>,
+    pub dynamic_tax_rates: Option<Vec<String>>,
+    pub metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountParam {
+    pub coupon: Option<String>,
+    pub promotion_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enabled {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomaticTax {
+    pub enabled: bool,
+    pub liability: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingAddressCollection {
+    pub allowed_countries: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentCollection {
+    pub promotions: Option<String>,
+    pub terms_of_service: Option<String>,
+    pub payment_method_reuse_agreement: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxIdCollection {
+    pub enabled: bool,
+    pub required: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerUpdate {
+    pub address: Option<String>,
+    pub name: Option<String>,
+    pub shipping: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentIntentData {
+    pub capture_method: Option<String>,
+    pub setup_future_usage: Option<String>,
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, Option<String>>>,
+    pub receipt_email: Option<String>,
+    pub statement_descriptor: Option<String>,
+    pub statement_descriptor_suffix: Option<String>,
+    pub shipping: Option<Value>,
+    pub transfer_data: Option<Value>,
+    pub transfer_group: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub application_fee_amount: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupIntentData {
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, Option<String>>>,
+    pub on_behalf_of: Option<String>,
+}
+
+/// Every create parameter. Those that only shape the object or the page are
+/// kept as given (`Value`) once their outer shape is checked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateParams {
+    pub mode: Option<Mode>,
+    pub line_items: Option<Vec<LineItemParam>>,
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub return_url: Option<String>,
+    pub ui_mode: Option<String>,
+    pub redirect_on_completion: Option<String>,
+    pub expires_at: Option<i64>,
+    pub customer: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_account: Option<String>,
+    pub customer_creation: Option<String>,
+    pub customer_update: Option<CustomerUpdate>,
+    pub client_reference_id: Option<String>,
+    pub metadata: Option<BTreeMap<String, Option<String>>>,
+    pub currency: Option<String>,
+    pub allow_promotion_codes: Option<bool>,
+    pub discounts: Option<Vec<DiscountParam>>,
+    pub locale: Option<String>,
+    pub submit_type: Option<String>,
+    pub billing_address_collection: Option<String>,
+    pub shipping_address_collection: Option<ShippingAddressCollection>,
+    pub shipping_options: Option<Vec<Value>>,
+    pub phone_number_collection: Option<Enabled>,
+    pub custom_fields: Option<Vec<super::custom_fields::Field>>,
+    pub custom_text: Option<Value>,
+    pub consent_collection: Option<ConsentCollection>,
+    pub automatic_tax: Option<AutomaticTax>,
+    pub tax_id_collection: Option<TaxIdCollection>,
+    pub payment_method_types: Option<Vec<String>>,
+    pub allowed_payment_method_types: Option<Vec<String>>,
+    pub excluded_payment_method_types: Option<Vec<String>>,
+    pub payment_method_collection: Option<String>,
+    pub payment_method_configuration: Option<String>,
+    pub payment_method_options: Option<Value>,
+    pub payment_method_data: Option<Value>,
+    pub payment_intent_data: Option<PaymentIntentData>,
+    pub setup_intent_data: Option<SetupIntentData>,
+    pub subscription_data: Option<Value>,
+    pub invoice_creation: Option<Value>,
+    pub after_expiration: Option<Value>,
+    pub saved_payment_method_options: Option<Value>,
+    pub permissions: Option<Value>,
+    pub optional_items: Option<Vec<Value>>,
+    pub name_collection: Option<Value>,
+    pub branding_settings: Option<Value>,
+    pub adaptive_pricing: Option<Enabled>,
+    pub managed_payments: Option<Enabled>,
+    pub integration_identifier: Option<String>,
+    pub origin_context: Option<String>,
+    pub wallet_options: Option<Value>,
+    /// Seed extension: the processor route that charges this session.
+    pub processor_route: Option<String>,
+}
+
+pub const MAX_LINE_ITEMS: usize = 100;
+pub const MAX_QUANTITY: i64 = 100_000_000;
+pub const MIN_EXPIRY: i64 = 30 * 60;
+pub const MAX_EXPIRY: i64 = 24 * 3600;
+
+pub const LOCALES: &[&str] = &[
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA", "hi-IN",
+    "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk",
+    "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+];
+
+/// Payment method types kassa can take. Others are refused, not ignored.
+pub const PAYMENT_METHOD_TYPES: &[&str] = &["card"];
+
+/// Processor routes that exist without configuration (seed 000).
+pub const BUILTIN_ROUTES: &[&str] = &["test"];
+
+pub const BANNED_COUNTRIES: &[&str] =
+    &["AS", "CX", "CC", "CU", "HM", "IR", "KP", "MH", "FM", "NF", "MP", "PW", "SY", "UM", "VI"];

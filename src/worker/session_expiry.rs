@@ -1,0 +1,81 @@
+//! Marks open sessions past `expires_at` as expired, recording one
+//! `checkout.session.expired` event each. Safe with many nodes on one
+//! database: the version-conditional update lets exactly one of them win.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::event::{self, EventContext};
+use crate::domain::fields::time_tag;
+use crate::domain::session::{self, KIND, OPEN_UNTIL};
+use crate::domain::version::{self, ApiVersion};
+use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult};
+use crate::AppState;
+
+const BATCH: usize = 100;
+const EVERY: Duration = Duration::from_secs(5);
+
+/// One bounded batch; returns how many sessions this call expired.
+pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResult<usize> {
+    let now = state.now();
+    let due = state.store.due(KIND, OPEN_UNTIL, &time_tag(now), scope, BATCH).await?;
+    let mut done = 0;
+    let latest = ApiVersion::latest();
+    for (scope, obj) in due {
+        let Ok(doc) = session::expire(&obj.doc, now) else { continue };
+        let ctx = EventContext {
+            api_version: version::LATEST,
+            livemode: scope.livemode,
+            now,
+            request_id: None,
+            idempotency_key: None,
+        };
+        let evt = event::build(&ctx, "checkout.session.expired", &session::render(&doc, now, &latest, false), None);
+        let set = ChangeSet {
+            scope,
+            changes: vec![Change::Update {
+                id: obj.id.clone(),
+                expected_version: obj.version,
+                tags: session::tags(&doc),
+                doc,
+            }],
+            events: vec![evt],
+            idempotency: None,
+        };
+        match state.store.commit(set).await {
+            Ok(()) => done += 1,
+            // Someone else (the expire endpoint, another node) got there first.
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Expires everything due (in `scope`, or everywhere), batch after batch.
+pub async fn expire_due(state: &AppState, scope: Option<&Scope>) -> StoreResult<usize> {
+    let mut total = 0;
+    for _ in 0..50 {
+        let n = expire_batch(state, scope).await?;
+        total += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    loop {
+        match expire_due(&state, None).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired checkout sessions"),
+            Err(e) => tracing::warn!(error = %e, "session expiry failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
