@@ -122,7 +122,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
                 }
             }
         }
-        found.sort_by(|a, b| (b.created, b.seq).cmp(&(a.created, a.seq)));
+        found.sort_by_key(|o| std::cmp::Reverse((o.created, o.seq)));
         found.retain(|o| filters.iter().all(|(k, v)| product::tags(&o.doc).contains(&(k.clone(), v.clone()))));
         let data: Vec<Value> = found.into_iter().take(lp.limit).map(|o| o.doc).collect();
         return Ok(Json(list::envelope(&call.path, data, false)).into_response());

@@ -116,7 +116,7 @@ pub fn check(fields: &[Field]) -> Result<Vec<Value>, FieldError> {
                 let none = Length { minimum_length: None, maximum_length: None, default_value: None };
                 let l = len.unwrap_or(&none);
                 let (min, max) = (l.minimum_length.unwrap_or(0), l.maximum_length.unwrap_or(255));
-                if min < 0 || max < 1 || max > 255 || min > max {
+                if min < 0 || !(1..=255).contains(&max) || min > max {
                     return Err(FieldError::invalid(
                         format!("{p}[{}][maximum_length]", f.kind),
                         "Lengths must satisfy 0 ≤ minimum ≤ maximum ≤ 255.",

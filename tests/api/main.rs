@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod catalog;
 mod cli;
 mod customers;
 mod errors;
@@ -12,4 +13,7 @@ mod idempotency;
 mod lists;
 mod ops;
 mod params;
+mod session_lifecycle;
+mod session_rules;
+mod sessions;
 mod store_contract;
