@@ -18,7 +18,20 @@ pub struct CreatedAccount {
     pub live_publishable_key: String,
 }
 
+/// Creates an account with four fresh keys.
 pub async fn create(store: &dyn Store, pepper: &[u8; 32], name: &str, now: i64) -> StoreResult<CreatedAccount> {
+    let (made, account, keys) = prepare(pepper, name, now);
+    store.create_account(&account, &keys).await?;
+    Ok(made)
+}
+
+/// Creates the first account if the database has none (first start).
+pub async fn create_first(store: &dyn Store, pepper: &[u8; 32], now: i64) -> StoreResult<Option<CreatedAccount>> {
+    let (made, account, keys) = prepare(pepper, "default", now);
+    Ok(store.create_first_account(&account, &keys).await?.then_some(made))
+}
+
+fn prepare(pepper: &[u8; 32], name: &str, now: i64) -> (CreatedAccount, Account, [NewApiKey; 4]) {
     let account =
         Account { id: new_id("acct"), name: name.to_owned(), api_version: version::LATEST.to_owned(), created: now };
     let made = CreatedAccount {
@@ -36,8 +49,7 @@ pub async fn create(store: &dyn Store, pepper: &[u8; 32], name: &str, now: i64) 
         (&made.live_publishable_key, KeyKind::Publishable, true),
     ]
     .map(|(k, kind, livemode)| NewApiKey { hash: keys::hash(pepper, k), kind, livemode, masked: keys::mask(k) });
-    store.create_account(&account, &stored).await?;
-    Ok(made)
+    (made, account, stored)
 }
 
 /// The label of the subkey that hashes API keys.

@@ -24,10 +24,6 @@ pub struct GlobalArgs {
     #[arg(long, env = "KASSA_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 
-    /// The master key, 64 hex characters. Without it, a key file is used.
-    #[arg(long, env = "KASSA_MASTER_KEY", global = true, hide_env_values = true)]
-    pub master_key: Option<String>,
-
     /// Where the master key lives when KASSA_MASTER_KEY is not set. Default:
     /// beside the SQLite file (`kassa.db.key`); required for PostgreSQL.
     #[arg(long, env = "KASSA_KEY_FILE", global = true)]
@@ -51,10 +47,11 @@ pub struct ServeArgs {
 }
 
 impl GlobalArgs {
-    /// Resolves the master key: the variable, else the key file.
+    /// Resolves the master key: `KASSA_MASTER_KEY` (64 hex characters), else
+    /// the key file. Deliberately not a flag: argv is visible to every user.
     pub fn master_key(&self) -> anyhow::Result<MasterKey> {
-        if let Some(hex) = &self.master_key {
-            return Ok(MasterKey::from_hex(hex)?);
+        if let Ok(hex) = std::env::var("KASSA_MASTER_KEY") {
+            return Ok(MasterKey::from_hex(&hex)?);
         }
         let path = match (&self.key_file, self.database_url.strip_prefix("sqlite:")) {
             (Some(p), _) => p.clone(),

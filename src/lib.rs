@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
@@ -64,8 +65,7 @@ impl AppState {
 pub async fn run(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
     let workers = worker::spawn_all(state.clone(), shutdown.clone());
     let app = api::router(state);
-    let token = shutdown.clone();
-    let served = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+    let served = server::serve(listener, app, shutdown.clone()).await;
     shutdown.cancel();
     for w in workers {
         let _ = w.await;

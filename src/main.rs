@@ -49,8 +49,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let cfg = Config::from_serve(&args)?;
-            if store.account_count().await? == 0 {
-                let made = accounts::create(store.as_ref(), &pepper, "default", SystemClock.now()).await?;
+            if let Some(made) = accounts::create_first(store.as_ref(), &pepper, SystemClock.now()).await? {
                 // Only the test keys: this output tends to land in logs, and
                 // live keys belong to `kassa account create`, run by a person.
                 println!("Created a first account, {} ({}). Its test keys, shown only once:", made.id, made.name);

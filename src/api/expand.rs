@@ -39,8 +39,19 @@ fn not_expandable(path: &str) -> ApiError {
     ApiError::invalid("parameter_invalid", "expand", format!("This property cannot be expanded ({path})."))
 }
 
+/// At most this many distinct `expand[]` paths per request.
+pub const MAX_PATHS: usize = 20;
+
 /// Checks every path's shape before any work is done.
 pub fn validate(paths: &[String]) -> ApiResult<()> {
+    let distinct: std::collections::HashSet<&String> = paths.iter().collect();
+    if distinct.len() > MAX_PATHS {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "expand",
+            format!("You may expand at most {MAX_PATHS} properties per request."),
+        ));
+    }
     for p in paths {
         let segs: Vec<&str> = p.split('.').collect();
         if segs.iter().any(|s| s.is_empty() || s.len() > 100) {
@@ -59,7 +70,8 @@ pub fn validate(paths: &[String]) -> ApiResult<()> {
 
 /// Expands `paths` within one object.
 pub async fn apply(state: &AppState, scope: &Scope, obj: &mut Value, paths: &[String]) -> ApiResult<()> {
-    for p in paths {
+    let mut seen = std::collections::HashSet::new();
+    for p in paths.iter().filter(|p| seen.insert(p.as_str())) {
         let segs: Vec<&str> = p.split('.').collect();
         expand_path(state, scope, obj, &segs, p).await?;
     }
@@ -116,6 +128,13 @@ fn expand_path<'a>(
                 }
             }
             Value::Object(_) => {}
+            // A list's `data`: the rest of the path applies to each element.
+            Value::Array(items) if !rest.is_empty() => {
+                for item in items.iter_mut().filter(|i| i.is_object()) {
+                    expand_path(state, scope, item, rest, full).await?;
+                }
+                return Ok(());
+            }
             _ => return Err(not_expandable(full)),
         }
         if rest.is_empty() {

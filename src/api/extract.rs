@@ -230,7 +230,21 @@ impl Call {
         let query = req.uri().query().unwrap_or("").to_owned();
         let content_type =
             req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        let idem_key = req.headers().get("idempotency-key").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        // Keys are compared as text: refuse bytes that are not visible ASCII
+        // rather than let two different keys decode to the same string.
+        let idem_key = match req.headers().get("idempotency-key") {
+            None => None,
+            Some(v) if v.as_bytes().iter().all(|b| (0x20..0x7f).contains(b)) => {
+                Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
+            }
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "idempotency_key_invalid",
+                    "Invalid Idempotency-Key: use visible ASCII characters only.",
+                )
+                .into_response())
+            }
+        };
 
         let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| {
             ApiError::new(

@@ -43,7 +43,13 @@ impl Metrics {
         Self { registry, requests, latency }
     }
 
+    /// `method` is any client-sent text; only standard methods become labels,
+    /// so made-up ones cannot grow the series without bound.
     pub fn observe(&self, route: &str, method: &str, status: u16, secs: f64) {
+        let method = match method {
+            "GET" | "POST" | "DELETE" | "PUT" | "PATCH" | "HEAD" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
         self.latency.with_label_values(&[route, method]).observe(secs);
     }

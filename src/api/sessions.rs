@@ -28,6 +28,11 @@ fn includes(call: &Call, prefix: &str) -> (bool, bool, Vec<String>) {
         match p.strip_prefix(prefix) {
             Some("line_items") => lines = true,
             Some("total_details.breakdown") => breakdown = true,
+            // Expanding inside the line items includes them too.
+            Some(inner) if inner.starts_with("line_items.") => {
+                lines = true;
+                rest.push(p.clone());
+            }
             _ => rest.push(p.clone()),
         }
     }

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod sqlite_writer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -165,6 +166,9 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()>;
     async fn account_count(&self) -> StoreResult<i64>;
+    /// Creates the account only if there is none yet; `false` if there was.
+    /// Nodes starting together on an empty database create exactly one.
+    async fn create_first_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<bool>;
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Any object of the scope by id, deleted ones included.
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>>;

@@ -71,6 +71,34 @@ impl PgStore {
     }
 }
 
+const FIRST_ACCOUNT_LOCK: i64 = 0x006b_6173_7362;
+
+async fn insert_account(tx: &mut Transaction<'_, Postgres>, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
+    sqlx::query("INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)")
+        .bind(&account.id)
+        .bind(&account.name)
+        .bind(&account.api_version)
+        .bind(account.created)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    for k in keys {
+        sqlx::query(
+            "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&k.hash)
+        .bind(&account.id)
+        .bind(k.livemode)
+        .bind(k.kind.as_str())
+        .bind(&k.masked)
+        .bind(account.created)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
     let doc: String = r.try_get("doc").map_err(backend)?;
     Ok(StoredObject {
@@ -212,27 +240,25 @@ impl Store for PgStore {
 
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)")
-            .bind(&account.id)
-            .bind(&account.name)
-            .bind(&account.api_version)
-            .bind(account.created)
+        insert_account(&mut tx, account, keys).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn create_first_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Nodes starting at once queue on this lock; the first one creates.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FIRST_ACCOUNT_LOCK)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        for k in keys {
-            sqlx::query("INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&k.hash)
-                .bind(&account.id)
-                .bind(k.livemode)
-                .bind(k.kind.as_str())
-                .bind(&k.masked)
-                .bind(account.created)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&mut *tx).await.map_err(backend)?;
+        if n > 0 {
+            return Ok(false);
         }
-        tx.commit().await.map_err(backend)
+        insert_account(&mut tx, account, keys).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
     }
 
     async fn account_count(&self) -> StoreResult<i64> {
@@ -346,11 +372,19 @@ impl Store for PgStore {
     }
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
-        let r = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
+        let mut total = 0u64;
+        loop {
+            let r = sqlx::query(
+                "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE created < $1 LIMIT 1000)",
+            )
             .bind(created_before)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(r.rows_affected())
+            total += r.rows_affected();
+            if r.rows_affected() < 1000 {
+                return Ok(total);
+            }
+        }
     }
 }

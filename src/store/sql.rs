@@ -56,25 +56,44 @@ pub const INSERT_OBJECT_SQLITE: &str =
 
 /// Newest first by (created, seq); with `ending_before` the scan runs the
 /// other way and `finish_page` puts it back in order. One extra row is read
-/// to know whether there is more.
+/// to know whether there is more. With a filter, the scan starts from the
+/// matching tags (an index lookup) instead of walking every object.
 pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
     let mut b = Builder { dialect, text: String::new(), args: Vec::new() };
-    b.push("SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE account_id = ");
-    b.arg(Arg::Text(scope.account_id.clone()));
-    b.push(" AND livemode = ");
-    b.arg(Arg::Bool(scope.livemode));
-    b.push(" AND kind = ");
-    b.arg(Arg::Text(q.kind.clone()));
-    b.push(" AND deleted = ");
+    let cols = "o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc";
+    let mut filters = q.filters.iter();
+    match filters.next() {
+        Some((name, value)) => {
+            b.push(&format!("SELECT {cols} FROM object_tags t JOIN objects o ON o.seq = t.seq WHERE t.account_id = "));
+            b.arg(Arg::Text(scope.account_id.clone()));
+            b.push(" AND t.livemode = ");
+            b.arg(Arg::Bool(scope.livemode));
+            b.push(" AND t.kind = ");
+            b.arg(Arg::Text(q.kind.clone()));
+            b.push(" AND t.name = ");
+            b.arg(Arg::Text(name.clone()));
+            b.push(" AND t.value = ");
+            b.arg(Arg::Text(value.clone()));
+        }
+        None => {
+            b.push(&format!("SELECT {cols} FROM objects o WHERE o.account_id = "));
+            b.arg(Arg::Text(scope.account_id.clone()));
+            b.push(" AND o.livemode = ");
+            b.arg(Arg::Bool(scope.livemode));
+            b.push(" AND o.kind = ");
+            b.arg(Arg::Text(q.kind.clone()));
+        }
+    }
+    b.push(" AND o.deleted = ");
     b.arg(Arg::Bool(false));
     for (op, v) in [(">", q.created.gt), (">=", q.created.gte), ("<", q.created.lt), ("<=", q.created.lte)] {
         if let Some(v) = v {
-            b.push(&format!(" AND created {op} "));
+            b.push(&format!(" AND o.created {op} "));
             b.arg(Arg::Int(v));
         }
     }
-    for (name, value) in &q.filters {
-        b.push(" AND seq IN (SELECT seq FROM object_tags WHERE account_id = ");
+    for (name, value) in filters {
+        b.push(" AND o.seq IN (SELECT seq FROM object_tags WHERE account_id = ");
         b.arg(Arg::Text(scope.account_id.clone()));
         b.push(" AND livemode = ");
         b.arg(Arg::Bool(scope.livemode));
@@ -97,17 +116,21 @@ pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
         }
         None => false,
     };
-    b.push(if ascending { " ORDER BY created ASC, seq ASC LIMIT " } else { " ORDER BY created DESC, seq DESC LIMIT " });
+    b.push(if ascending {
+        " ORDER BY o.created ASC, o.seq ASC LIMIT "
+    } else {
+        " ORDER BY o.created DESC, o.seq DESC LIMIT "
+    });
     b.arg(Arg::Int(i64::try_from(q.limit).unwrap_or(100).saturating_add(1)));
     Built { text: b.text, args: b.args }
 }
 
 fn cursor_clause(b: &mut Builder, op: &str, created: i64, seq: i64) {
-    b.push(&format!(" AND (created {op} "));
+    b.push(&format!(" AND (o.created {op} "));
     b.arg(Arg::Int(created));
-    b.push(" OR (created = ");
+    b.push(" OR (o.created = ");
     b.arg(Arg::Int(created));
-    b.push(&format!(" AND seq {op} "));
+    b.push(&format!(" AND o.seq {op} "));
     b.arg(Arg::Int(seq));
     b.push("))");
 }

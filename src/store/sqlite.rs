@@ -1,10 +1,6 @@
-//! SQLite backend: one writer thread doing group commit, plus reader threads.
-//! No connection is touched on the async runtime's threads.
-//!
-//! Group commit: the writer takes every queued write (up to `MAX_BATCH`) into
-//! one transaction, each inside its own savepoint so a failing one rolls back
-//! alone, and answers each request only after the shared COMMIT is durable
-//! (WAL with `synchronous=FULL`).
+//! SQLite backend: one writer thread doing group commit (`sqlite_writer`),
+//! plus reader threads. No connection is touched on the async runtime's
+//! threads.
 
 use std::path::Path;
 
@@ -13,17 +9,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
 use super::sql;
+use super::sqlite_writer::{writer_loop, Completion, WriteJob};
 use super::*;
 use crate::domain::keys::KeyKind;
 
-const MAX_BATCH: usize = 128;
 const READERS: usize = 4;
 
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
-/// A write runs inside a savepoint; it reports success, and a completion to
-/// call once the transaction's fate is known.
-type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
-type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 
 pub struct SqliteStore {
     writer: flume::Sender<WriteJob>,
@@ -32,6 +24,26 @@ pub struct SqliteStore {
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// A new database file is readable by its owner only; SQLite gives the
+/// WAL and shared-memory files the same permissions.
+fn create_private(path: &Path) -> StoreResult<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(backend(e)),
+    }
 }
 
 fn connect(path: &Path) -> StoreResult<Connection> {
@@ -47,6 +59,7 @@ fn connect(path: &Path) -> StoreResult<Connection> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies migrations.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        create_private(path)?;
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
 
@@ -109,45 +122,6 @@ impl SqliteStore {
     }
 }
 
-fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            // Dropping an unexecuted job drops its reply channel: its caller
-            // gets a backend error (a retryable 500) and nothing was written.
-            tracing::error!(error = %e, "could not begin a write transaction");
-            drop(batch);
-            continue;
-        }
-        let mut completions = Vec::with_capacity(batch.len());
-        for job in batch {
-            let sp = conn.execute_batch("SAVEPOINT job");
-            let (ok, done) = job(&conn);
-            if sp.is_ok() {
-                let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-                if let Err(e) = conn.execute_batch(end) {
-                    tracing::error!(error = %e, "savepoint end failed");
-                }
-            }
-            completions.push(done);
-        }
-        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if commit.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        let err = commit.err();
-        for done in completions {
-            done(err.as_deref());
-        }
-    }
-}
-
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -186,6 +160,24 @@ fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result
     f: F,
 ) -> rusqlite::Result<T> {
     conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+fn insert_account(c: &Connection, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
+    exec(
+        c,
+        "INSERT INTO accounts (id, name, api_version, created) VALUES (?, ?, ?, ?)",
+        params![account.id, account.name, account.api_version, account.created],
+    )
+    .map_err(backend)?;
+    for k in keys {
+        exec(
+            c,
+            "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES (?, ?, ?, ?, ?, ?)",
+            params![k.hash, account.id, k.livemode, k.kind.as_str(), k.masked, account.created],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
@@ -294,27 +286,26 @@ fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Ta
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// Ready means both a reader and the writer answer.
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| row(c, "SELECT 1", [], |_| Ok(())).map_err(backend)).await
+        self.read(|c| row(c, "SELECT 1", [], |_| Ok(())).map_err(backend)).await?;
+        self.write(|_| Ok(())).await
     }
 
     async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
-        let account = account.clone();
-        let keys = keys.to_vec();
+        let (account, keys) = (account.clone(), keys.to_vec());
+        self.write(move |c| insert_account(c, &account, &keys)).await
+    }
+
+    async fn create_first_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<bool> {
+        let (account, keys) = (account.clone(), keys.to_vec());
+        // The single writer serializes this check with every other write.
         self.write(move |c| {
-            exec(c,
-                "INSERT INTO accounts (id, name, api_version, created) VALUES (?, ?, ?, ?)",
-                params![account.id, account.name, account.api_version, account.created],
-            )
-            .map_err(backend)?;
-            for k in keys {
-                exec(c,
-                    "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES (?, ?, ?, ?, ?, ?)",
-                    params![k.hash, account.id, k.livemode, k.kind.as_str(), k.masked, account.created],
-                )
-                .map_err(backend)?;
+            let n: i64 = row(c, "SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)?;
+            if n > 0 {
+                return Ok(false);
             }
-            Ok(())
+            insert_account(c, &account, &keys).map(|()| true)
         })
         .await
     }
@@ -419,10 +410,23 @@ impl Store for SqliteStore {
     }
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
-        self.write(move |c| {
-            let n = c.execute("DELETE FROM idempotency_keys WHERE created < ?", [created_before]).map_err(backend)?;
-            Ok(n as u64)
-        })
-        .await
+        // In chunks, so one large sweep never holds the writer for long.
+        let mut total = 0u64;
+        loop {
+            let n = self
+                .write(move |c| {
+                    exec(
+                        c,
+                        "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created < ? LIMIT 1000)",
+                        [created_before],
+                    )
+                    .map_err(backend)
+                })
+                .await?;
+            total += n as u64;
+            if n < 1000 {
+                return Ok(total);
+            }
+        }
     }
 }

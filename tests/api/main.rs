@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod customers;
 mod errors;
+mod hardening;
 mod idempotency;
 mod lists;
 mod ops;

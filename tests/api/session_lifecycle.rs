@@ -199,6 +199,8 @@ backend_test!(sessions_list_by_status_customer_email_and_created, |app| {
     assert_eq!(ids(&app.get("/v1/checkout/sessions?status=expired").await.body).len(), 3);
     let expanded = app.get("/v1/checkout/sessions?limit=1&expand[]=data.line_items").await.body;
     assert_eq!(expanded["data"][0]["line_items"]["object"], "list");
+    let deep = app.get(&format!("/v1/checkout/sessions/{a}?expand[]=line_items.data.price.product")).await.body;
+    assert_eq!(deep["line_items"]["data"][0]["price"]["product"]["name"], "T");
 });
 
 backend_test!(line_items_page_in_the_order_given, |app| {
