@@ -11,6 +11,7 @@ pub mod list;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;
+mod param_de;
 pub mod params;
 pub mod prices;
 pub mod products;

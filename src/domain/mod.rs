@@ -10,6 +10,7 @@ pub mod ids;
 pub mod keys;
 pub mod metadata;
 pub mod price;
+pub mod price_amounts;
 pub mod pricing;
 pub mod product;
 pub mod session;

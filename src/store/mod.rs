@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod sqlite_apply;
 mod sqlite_writer;
 
 #[derive(Debug, thiserror::Error)]

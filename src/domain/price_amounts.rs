@@ -1,0 +1,126 @@
+//! A price's amounts: decimal amounts, tiers and custom amounts as given,
+//! checked; and the pricing scheme a stored price computes with.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+use super::fields::FieldError;
+use super::price::{at, exclusive, CustomUnitAmount, TierParam};
+use super::pricing::{Scheme, Tier, TiersMode, Unit};
+
+/// A decimal amount in minor units: non-negative, at most 12 places.
+pub fn parse_decimal(param: &str, s: &str) -> Result<Decimal, FieldError> {
+    let bad = || FieldError::invalid(param, format!("Invalid decimal: {}", s.chars().take(40).collect::<String>()));
+    if s.is_empty() || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(bad());
+    }
+    let d = Decimal::from_str_exact(s).or_else(|_| Decimal::from_str(s)).map_err(|_| bad())?;
+    if d.is_sign_negative() || d.scale() > 12 {
+        return Err(bad());
+    }
+    Ok(d.normalize())
+}
+
+pub fn amount(param: &str, v: i64) -> Result<i64, FieldError> {
+    if v < 0 {
+        return Err(FieldError::invalid(param, format!("Invalid {param}: must be a non-negative integer.")));
+    }
+    Ok(v)
+}
+
+pub fn check_tiers(tiers: &[TierParam], prefix: &str) -> Result<Vec<Value>, FieldError> {
+    let mut out = Vec::with_capacity(tiers.len());
+    let mut last: Option<i64> = None;
+    for (i, t) in tiers.iter().enumerate() {
+        let p = at(prefix, &format!("tiers[{i}]"));
+        let is_last = i + 1 == tiers.len();
+        match (t.up_to.0, is_last) {
+            (None, false) => {
+                return Err(FieldError::invalid(format!("{p}[up_to]"), "Only the last tier may have up_to=inf."))
+            }
+            (Some(_), true) => {
+                return Err(FieldError::invalid(format!("{p}[up_to]"), "The last tier must have up_to=inf."))
+            }
+            (Some(u), false) if u < 1 || last.is_some_and(|l| u <= l) => {
+                return Err(FieldError::invalid(format!("{p}[up_to]"), "Tiers' up_to must increase."))
+            }
+            _ => {}
+        }
+        last = t.up_to.0.or(last);
+        let unit = decimal_pair(&p, "unit_amount", t.unit_amount, t.unit_amount_decimal.as_deref())?;
+        let flat = decimal_pair(&p, "flat_amount", t.flat_amount, t.flat_amount_decimal.as_deref())?;
+        out.push(json!({
+            "flat_amount": flat.and_then(whole), "flat_amount_decimal": flat.map(|d| d.to_string()),
+            "unit_amount": unit.and_then(whole), "unit_amount_decimal": unit.map(|d| d.to_string()),
+            "up_to": t.up_to.0,
+        }));
+    }
+    Ok(out)
+}
+
+fn whole(d: Decimal) -> Option<i64> {
+    if d.fract().is_zero() {
+        i64::try_from(d.trunc().mantissa() / 10i128.pow(d.trunc().scale())).ok()
+    } else {
+        None
+    }
+}
+
+fn decimal_pair(p: &str, name: &str, int: Option<i64>, dec: Option<&str>) -> Result<Option<Decimal>, FieldError> {
+    match (int, dec) {
+        (Some(_), Some(_)) => Err(exclusive(p, name, &format!("{name}_decimal"))),
+        (Some(a), None) => Ok(Some(Decimal::from(amount(&format!("{p}[{name}]"), a)?))),
+        (None, Some(s)) => parse_decimal(&format!("{p}[{name}_decimal]"), s).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+pub fn check_custom(c: &CustomUnitAmount, prefix: &str) -> Result<Value, FieldError> {
+    let p = at(prefix, "custom_unit_amount");
+    for (name, v) in [("minimum", c.minimum), ("maximum", c.maximum), ("preset", c.preset)] {
+        if let Some(v) = v {
+            amount(&format!("{p}[{name}]"), v)?;
+        }
+    }
+    if let (Some(min), Some(max)) = (c.minimum, c.maximum) {
+        if min > max {
+            return Err(FieldError::invalid(format!("{p}[minimum]"), "The minimum must not exceed the maximum."));
+        }
+    }
+    if let Some(preset) = c.preset {
+        if c.minimum.is_some_and(|m| preset < m) || c.maximum.is_some_and(|m| preset > m) {
+            return Err(FieldError::invalid(
+                format!("{p}[preset]"),
+                "The preset must lie between the minimum and the maximum.",
+            ));
+        }
+    }
+    Ok(json!({"maximum": c.maximum, "minimum": c.minimum, "preset": c.preset}))
+}
+
+fn unit_from(v: &Value, int_key: &str, dec_key: &str) -> Option<Unit> {
+    if let Some(s) = v[dec_key].as_str() {
+        return Decimal::from_str(s).ok().map(Unit::Decimal);
+    }
+    v[int_key].as_i64().map(Unit::Whole)
+}
+
+/// How a stored price computes an amount; `None` for custom-amount prices.
+pub fn scheme(price: &Value) -> Option<Scheme> {
+    if price["billing_scheme"] == "tiered" {
+        let mode = if price["tiers_mode"] == "volume" { TiersMode::Volume } else { TiersMode::Graduated };
+        let tiers = price["tiers"]
+            .as_array()?
+            .iter()
+            .map(|t| Tier {
+                up_to: t["up_to"].as_i64(),
+                unit: unit_from(t, "unit_amount", "unit_amount_decimal"),
+                flat: unit_from(t, "flat_amount", "flat_amount_decimal"),
+            })
+            .collect();
+        return Some(Scheme::Tiered { mode, tiers });
+    }
+    unit_from(price, "unit_amount", "unit_amount_decimal").map(Scheme::PerUnit)
+}
