@@ -337,6 +337,13 @@ backend_test!(hostile_amounts_and_urls_are_refused_and_nothing_is_stored, |app| 
         Some("price_inactive"),
         Some("line_items[0][price]"),
     );
+    let live_price =
+        app.post("/v1/prices", &[("currency", "usd"), ("unit_amount", "5"), ("product_data[name]", "Old")]).await.body;
+    let product = live_price["product"].as_str().unwrap();
+    app.post(&format!("/v1/products/{product}"), &[("active", "false")]).await;
+    app.session(&[("line_items[0][price]", live_price["id"].as_str().unwrap()), ("line_items[0][quantity]", "1")])
+        .await
+        .error(400, Some("product_inactive"), Some("line_items[0][price]"));
     for bad in ["/relative", "ftp://x.io/a", "javascript:alert(1)", "https://", "not a url"] {
         app.post("/v1/checkout/sessions", &with(&[("mode", "payment"), ("success_url", bad)])).await.error(
             400,
