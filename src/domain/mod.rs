@@ -17,3 +17,4 @@ pub mod session;
 pub mod session_params;
 pub mod session_rules;
 pub mod version;
+pub mod card;

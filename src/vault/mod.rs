@@ -2,6 +2,8 @@
 //! created on first start) from which purpose-bound subkeys are derived, so a
 //! key used to hash API keys is never the one that encrypts cards.
 
+pub mod cards;
+
 use std::io::Write;
 use std::path::Path;
 
