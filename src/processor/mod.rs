@@ -1,0 +1,67 @@
+//! Payment processors. A processor authorizes (and captures) a card payment
+//! and can be asked later what became of a request it may have received.
+//! `route` runs an ordered list of them as a fallback chain.
+
+pub mod route;
+pub mod test;
+
+use async_trait::async_trait;
+
+use crate::domain::card::CardNumber;
+
+/// The card as a processor needs it. Never logged: `Debug` hides it.
+#[derive(Clone)]
+pub struct CardDetails {
+    pub number: CardNumber,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    /// Only for a card entered in this request; never stored.
+    pub cvc: Option<String>,
+}
+
+impl std::fmt::Debug for CardDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CardDetails(…{})", self.number.last4())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Authorize {
+    /// Unique per attempt: the processor's own idempotency key.
+    pub idempotency_key: String,
+    pub amount: i64,
+    pub currency: String,
+    pub card: CardDetails,
+}
+
+/// What a processor said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Approved { reference: String },
+    /// A hard decline: the chain stops here.
+    Declined { code: String, decline_code: String, message: String },
+    /// The processor could not take the request (refused, 5xx before
+    /// acceptance, rate limited): the next processor may be tried.
+    Unavailable { reason: String },
+    /// The request may have been received (a timeout after sending): ask
+    /// `lookup` before trying anyone else.
+    Unknown { reason: String },
+}
+
+/// What `lookup` found out about an earlier request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The processor never saw it: safe to try another.
+    NotFound,
+    Found(Outcome),
+    /// Still cannot tell.
+    Unknown,
+}
+
+#[async_trait]
+pub trait Processor: Send + Sync {
+    /// `test`, `http`, … and the configured name, for attempts.
+    fn name(&self) -> &str;
+    async fn authorize(&self, req: &Authorize) -> Outcome;
+    async fn lookup(&self, idempotency_key: &str) -> Lookup;
+}
