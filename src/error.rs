@@ -11,6 +11,7 @@ use crate::store::StoreError;
 pub enum ErrorType {
     InvalidRequest,
     Authentication,
+    Card,
     Permission,
     Idempotency,
     RateLimit,
@@ -25,6 +26,7 @@ impl ErrorType {
             ErrorType::InvalidRequest | ErrorType::Authentication => "invalid_request_error",
             ErrorType::Permission => "invalid_request_error",
             ErrorType::Idempotency => "idempotency_error",
+            ErrorType::Card => "card_error",
             ErrorType::RateLimit => "rate_limit_error",
             ErrorType::Api => "api_error",
         }
@@ -38,6 +40,8 @@ pub struct ApiError {
     pub code: Option<&'static str>,
     pub param: Option<String>,
     pub message: String,
+    /// More fields of the error object (`decline_code`, `payment_intent`, …).
+    pub extra: Option<Map<String, Value>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -47,7 +51,17 @@ pub const CONFLICT_CODE: &str = "lock_timeout";
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: ErrorType, code: Option<&'static str>, message: impl Into<String>) -> Self {
-        Self { status, kind, code, param: None, message: message.into() }
+        Self { status, kind, code, param: None, message: message.into(), extra: None }
+    }
+
+    /// A 402 `card_error`: the card was refused by a check or a processor.
+    pub fn card(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYMENT_REQUIRED, ErrorType::Card, Some(code), message)
+    }
+
+    pub fn with_extra(mut self, key: &str, value: Value) -> Self {
+        self.extra.get_or_insert_with(Map::new).insert(key.to_owned(), value);
+        self
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
@@ -117,6 +131,11 @@ impl ApiError {
         e.insert("message".into(), json!(self.message));
         if let Some(p) = &self.param {
             e.insert("param".into(), json!(p));
+        }
+        if let Some(extra) = &self.extra {
+            for (k, v) in extra {
+                e.insert(k.clone(), v.clone());
+            }
         }
         json!({ "error": e })
     }

@@ -28,6 +28,7 @@ use crate::api::metrics::Metrics;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
+use crate::vault::cards::CardVault;
 use crate::vault::MasterKey;
 
 /// Everything a handler or worker needs; cheap to clone.
@@ -41,6 +42,7 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub in_flight: Arc<InFlight>,
     pub metrics: Arc<Metrics>,
+    pub vault: Arc<CardVault>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             keys: Arc::new(KeyCache::default()),
             in_flight: Arc::new(InFlight::default()),
             metrics: Arc::new(Metrics::new()),
+            vault: Arc::new(CardVault::new(master)),
         }
     }
 

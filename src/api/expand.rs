@@ -70,10 +70,22 @@ pub fn validate(paths: &[String]) -> ApiResult<()> {
 
 /// Expands `paths` within one object.
 pub async fn apply(state: &AppState, scope: &Scope, obj: &mut Value, paths: &[String]) -> ApiResult<()> {
+    apply_with(state, scope, obj, paths, &[]).await
+}
+
+/// As `apply`, where `pending` holds objects written by the same commit as
+/// the response, so the response shows them as they will be stored.
+pub async fn apply_with(
+    state: &AppState,
+    scope: &Scope,
+    obj: &mut Value,
+    paths: &[String],
+    pending: &[Value],
+) -> ApiResult<()> {
     let mut seen = std::collections::HashSet::new();
     for p in paths.iter().filter(|p| seen.insert(p.as_str())) {
         let segs: Vec<&str> = p.split('.').collect();
-        expand_path(state, scope, obj, &segs, p).await?;
+        expand_path(state, scope, obj, &segs, p, pending).await?;
     }
     Ok(())
 }
@@ -88,7 +100,7 @@ pub async fn apply_to_list(state: &AppState, scope: &Scope, items: &mut [Value],
         }
     }
     for item in items.iter_mut() {
-        apply(state, scope, item, &inner).await?;
+        apply_with(state, scope, item, &inner, &[]).await?;
     }
     Ok(())
 }
@@ -99,6 +111,7 @@ fn expand_path<'a>(
     node: &'a mut Value,
     segs: &'a [&'a str],
     full: &'a str,
+    pending: &'a [Value],
 ) -> Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let Some((seg, rest)) = segs.split_first() else {
@@ -114,7 +127,9 @@ fn expand_path<'a>(
         match field {
             Value::Null => return Ok(()),
             Value::String(id) if expandable => {
-                if let Some(obj) = state.store.get_object(scope, id).await? {
+                if let Some(doc) = pending.iter().find(|d| d["id"] == id.as_str()) {
+                    *field = doc.clone();
+                } else if let Some(obj) = state.store.get_object(scope, id).await? {
                     *field = if obj.kind == crate::domain::session::KIND {
                         crate::domain::session::render(
                             &obj.doc,
@@ -131,7 +146,7 @@ fn expand_path<'a>(
             // A list's `data`: the rest of the path applies to each element.
             Value::Array(items) if !rest.is_empty() => {
                 for item in items.iter_mut().filter(|i| i.is_object()) {
-                    expand_path(state, scope, item, rest, full).await?;
+                    expand_path(state, scope, item, rest, full, pending).await?;
                 }
                 return Ok(());
             }
@@ -141,7 +156,7 @@ fn expand_path<'a>(
             return Ok(());
         }
         if field.is_object() {
-            expand_path(state, scope, field, rest, full).await
+            expand_path(state, scope, field, rest, full, pending).await
         } else {
             Ok(())
         }

@@ -275,6 +275,18 @@ impl Call {
     }
 }
 
+/// A call that a publishable key may also make (client-side endpoints); the
+/// handler must then check the session's client secret.
+pub struct ClientCall(pub Call);
+
+impl FromRequest<AppState> for ClientCall {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Call::extract(req, state, false).await.map(ClientCall)
+    }
+}
+
 impl FromRequest<AppState> for Call {
     type Rejection = Response;
 

@@ -90,6 +90,13 @@ pub fn replay(rec: &IdempotencyRecord) -> Response {
     let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
     let mut res = (status, [(axum::http::header::CONTENT_TYPE, "application/json")], rec.body.clone()).into_response();
     res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    // A stored redirect (confirm with redirect=true) keeps its destination.
+    if status.is_redirection() {
+        let url = serde_json::from_str::<Value>(&rec.body).ok().and_then(|b| b["url"].as_str().map(str::to_owned));
+        if let Some(v) = url.and_then(|u| HeaderValue::from_str(&u).ok()) {
+            res.headers_mut().insert(axum::http::header::LOCATION, v);
+        }
+    }
     res
 }
 

@@ -2,6 +2,7 @@
 //! router and the layers every request passes through are assembled here.
 
 pub mod auth;
+pub mod confirm;
 pub mod customers;
 pub mod expand;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod middleware;
 pub mod ops;
 mod param_de;
 pub mod params;
+pub mod payment_method_input;
 pub mod prices;
 pub mod products;
 pub mod resource;
@@ -61,6 +63,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::retrieve, sessions::update))
         .routes(routes!(sessions::line_items))
         .routes(routes!(sessions::expire))
+        .routes(routes!(confirm::confirm))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -20,7 +20,7 @@ use crate::store::Change;
 use crate::AppState;
 
 /// Includable fields are not ids to fetch: take them out of `expand[]`.
-fn includes(call: &Call, prefix: &str) -> (bool, bool, Vec<String>) {
+pub(super) fn includes(call: &Call, prefix: &str) -> (bool, bool, Vec<String>) {
     let mut lines = false;
     let mut breakdown = false;
     let mut rest = Vec::new();
@@ -40,7 +40,7 @@ fn includes(call: &Call, prefix: &str) -> (bool, bool, Vec<String>) {
 }
 
 /// The session as this caller sees it now, with its expansions.
-async fn view(
+pub(super) async fn view(
     state: &AppState,
     call: &Call,
     doc: &Value,
@@ -48,15 +48,28 @@ async fn view(
     breakdown: bool,
     rest: &[String],
 ) -> ApiResult<Value> {
+    view_with(state, call, doc, lines, breakdown, rest, &[]).await
+}
+
+/// As `view`, with objects about to be committed alongside (see `expand::apply_with`).
+pub(super) async fn view_with(
+    state: &AppState,
+    call: &Call,
+    doc: &Value,
+    lines: bool,
+    breakdown: bool,
+    rest: &[String],
+    pending: &[Value],
+) -> ApiResult<Value> {
     let mut out = session::render(doc, state.now(), &call.version, lines);
     if breakdown && out["total_details"].is_object() {
         out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
     }
-    expand::apply(state, &call.scope(), &mut out, rest).await?;
+    expand::apply_with(state, &call.scope(), &mut out, rest, pending).await?;
     Ok(out)
 }
 
-fn not_open(e: session::NotOpen) -> ApiError {
+pub(super) fn not_open(e: session::NotOpen) -> ApiError {
     ApiError::bad_request("checkout_session_not_open", e.to_string())
 }
 
@@ -108,7 +121,9 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
             .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?),
     };
     let id = session_id(call.auth.livemode);
-    let client_secret = ui.is_embedded().then(|| format!("{id}_secret_{}", random_base62(24)));
+    // Every session has one (the hosted page confirms with it); hosted
+    // sessions do not show it, as Stripe's do not.
+    let client_secret = Some(format!("{id}_secret_{}", random_base62(24)));
     let built = session::Built {
         id: &id,
         livemode: call.auth.livemode,

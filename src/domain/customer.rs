@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::fields::{emptyable, max_len, FieldError};
 use super::metadata::{self, MetadataUpdate};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub city: Option<String>,

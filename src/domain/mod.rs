@@ -1,6 +1,8 @@
 //! Pure domain logic: no I/O, no HTTP, no database. Everything here is
 //! deterministic given its inputs (time is always passed in).
 
+pub mod card;
+pub mod contract;
 pub mod currency;
 pub mod custom_fields;
 pub mod customer;
@@ -9,6 +11,8 @@ pub mod fields;
 pub mod ids;
 pub mod keys;
 pub mod metadata;
+pub mod payment_intent;
+pub mod payment_method;
 pub mod price;
 pub mod price_amounts;
 pub mod pricing;
@@ -17,4 +21,3 @@ pub mod session;
 pub mod session_params;
 pub mod session_rules;
 pub mod version;
-pub mod card;

@@ -104,7 +104,7 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
         "payment_method_types": pm_types, "payment_status": payment_status,
         "permissions": or_null(&p.permissions),
         "phone_number_collection": {"enabled": p.phone_number_collection.as_ref().is_some_and(|x| x.enabled)},
-        "processor_route": p.processor_route, "recovered_from": null,
+        "processor_route": p.processor_route, "recovered_from": null, "contract": null,
         "redirect_on_completion": if b.ui == UiMode::EmbeddedPage { json!(p.redirect_on_completion.clone().unwrap_or_else(|| "always".into())) } else { Value::Null },
         "return_url": p.return_url,
         "saved_payment_method_options": or_null(&p.saved_payment_method_options),
@@ -143,7 +143,14 @@ pub fn lines_list(session_id: &str, items: Vec<Value>) -> Value {
 }
 
 /// Fields kassa keeps in the stored document that are not Stripe's.
-const PRIVATE: &[&str] = &["line_items", "payment_intent_data", "subscription_data", "setup_intent_data"];
+const PRIVATE: &[&str] = &[
+    "line_items",
+    "payment_intent_data",
+    "subscription_data",
+    "setup_intent_data",
+    "confirming_until",
+    "payment_intent_status",
+];
 
 /// Open, but past `expires_at`: it reads as expired before any sweeper runs.
 pub fn lapsed(doc: &Value, now: i64) -> bool {
@@ -171,6 +178,9 @@ pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) 
             out.insert("line_items".into(), l);
         }
     }
+    if out.get("ui_mode").and_then(Value::as_str) == Some("hosted_page") {
+        out.insert("client_secret".into(), Value::Null);
+    }
     if lapsed(doc, now) {
         out.insert("status".into(), json!("expired"));
         out.insert("url".into(), Value::Null);
@@ -196,8 +206,17 @@ pub struct NotOpen {
     pub status: String,
 }
 
-/// `open` → `expired`. Terminal states stay terminal.
+/// A confirm holds the session while its payment is tried.
+pub fn confirming(doc: &Value, now: i64) -> bool {
+    doc["confirming_until"].as_i64().is_some_and(|t| t > now) || doc["payment_intent_status"] == "processing"
+}
+
+/// `open` → `expired`. Terminal states stay terminal, and a session whose
+/// payment is being tried is not expired under it.
 pub fn expire(doc: &Value, now: i64) -> Result<Value, NotOpen> {
+    if confirming(doc, now) {
+        return Err(NotOpen { action: "expired", status: "open (a payment is in progress)".into() });
+    }
     if doc["status"] != "open" {
         return Err(NotOpen { action: "expired", status: doc["status"].as_str().unwrap_or("unknown").to_owned() });
     }

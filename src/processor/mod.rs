@@ -37,15 +37,25 @@ pub struct Authorize {
 /// What a processor said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Approved { reference: String },
+    Approved {
+        reference: String,
+    },
     /// A hard decline: the chain stops here.
-    Declined { code: String, decline_code: String, message: String },
+    Declined {
+        code: String,
+        decline_code: String,
+        message: String,
+    },
     /// The processor could not take the request (refused, 5xx before
     /// acceptance, rate limited): the next processor may be tried.
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
     /// The request may have been received (a timeout after sending): ask
     /// `lookup` before trying anyone else.
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
 /// What `lookup` found out about an earlier request.

@@ -98,7 +98,12 @@ mod tests {
 
     fn req() -> Authorize {
         let (number, _) = CardNumber::parse("4242424242424242").unwrap();
-        Authorize { idempotency_key: "k".into(), amount: 100, currency: "usd".into(), card: CardDetails { number, exp_month: 1, exp_year: 2030, cvc: None } }
+        Authorize {
+            idempotency_key: "k".into(),
+            amount: 100,
+            currency: "usd".into(),
+            card: CardDetails { number, exp_month: 1, exp_year: 2030, cvc: None },
+        }
     }
 
     fn ok() -> Outcome {
@@ -108,7 +113,10 @@ mod tests {
     #[tokio::test]
     async fn unavailable_falls_through_and_a_decline_stops() {
         let down = fake(Outcome::Unavailable { reason: "503".into() }, Lookup::NotFound);
-        let no = fake(Outcome::Declined { code: "card_declined".into(), decline_code: "x".into(), message: "m".into() }, Lookup::NotFound);
+        let no = fake(
+            Outcome::Declined { code: "card_declined".into(), decline_code: "x".into(), message: "m".into() },
+            Lookup::NotFound,
+        );
         let yes = fake(ok(), Lookup::NotFound);
         let route: Vec<Arc<dyn Processor>> = vec![down.clone(), no.clone(), yes.clone()];
         let (o, attempts) = execute(&route, &req(), 0).await;

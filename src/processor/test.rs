@@ -21,9 +21,11 @@ pub fn outcome_for(number: &str) -> Outcome {
         "4100000000000019" => decline("card_declined", "fraudulent", DECLINED),
         "4000000000000069" => decline("expired_card", "expired_card", "Your card has expired."),
         "4000000000000127" => decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
-        "4000000000000119" => {
-            decline("processing_error", "processing_error", "An error occurred while processing your card. Try again in a little bit.")
-        }
+        "4000000000000119" => decline(
+            "processing_error",
+            "processing_error",
+            "An error occurred while processing your card. Try again in a little bit.",
+        ),
         _ => Outcome::Approved { reference: format!("test_{}", crate::domain::ids::random_base62(20)) },
     }
 }
@@ -74,7 +76,9 @@ pub fn token_card(token: &str) -> Option<&'static str> {
         "pm_card_amex" | "tok_amex" => "378282246310005",
         "pm_card_discover" => "6011111111111117",
         "pm_card_visa_chargeDeclined" | "tok_chargeDeclined" => "4000000000000002",
-        "pm_card_visa_chargeDeclinedInsufficientFunds" | "pm_card_chargeDeclinedInsufficientFunds" => "4000000000009995",
+        "pm_card_visa_chargeDeclinedInsufficientFunds" | "pm_card_chargeDeclinedInsufficientFunds" => {
+            "4000000000009995"
+        }
         "pm_card_visa_chargeDeclinedLostCard" | "pm_card_chargeDeclinedLostCard" => "4000000000009987",
         "pm_card_visa_chargeDeclinedStolenCard" | "pm_card_chargeDeclinedStolenCard" => "4000000000009979",
         "pm_card_chargeDeclinedExpiredCard" => "4000000000000069",

@@ -32,7 +32,10 @@ pub struct VaultError;
 impl CardVault {
     pub fn new(master: &MasterKey) -> Self {
         let key = master.derive("kassa/card-encryption/v1");
-        Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)), fingerprint_key: master.derive("kassa/card-fingerprint/v1") }
+        Self {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            fingerprint_key: master.derive("kassa/card-fingerprint/v1"),
+        }
     }
 
     /// `v1:` + base64(nonce ‖ ciphertext). `aad` binds it to its owner (the

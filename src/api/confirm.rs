@@ -1,0 +1,277 @@
+//! `POST /v1/checkout/sessions/{id}/confirm` (seeds 000, 001, 002): take the
+//! payment — now, when due, or not at all — and complete the session.
+//!
+//! A charge is never made twice: before any processor is called, the session
+//! is claimed by a version-conditional write that also records the
+//! PaymentIntent as `processing`. A racing confirm loses that write (or sees
+//! the claim) and gets a 409; nothing can expire the session under it.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{Call, ClientCall};
+use super::payment_method_input::{self, Chosen};
+use super::sessions::{includes, not_open};
+use super::{expand, resource};
+use crate::domain::contract::{self, Confirmation};
+use crate::domain::customer::Address;
+use crate::domain::event;
+use crate::domain::ids::{new_id, random_base62};
+use crate::domain::keys::KeyKind;
+use crate::domain::payment_intent::{self, NewIntent};
+use crate::domain::session::{self, KIND};
+use crate::domain::session_rules::check_url;
+use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::processor::route::execute;
+use crate::processor::test::TestProcessor;
+use crate::processor::{Authorize, Outcome, Processor};
+use crate::store::{Change, StoreError};
+use crate::AppState;
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum ConfirmationParam {
+    ChargeImmediately,
+    ChargeWhenDue,
+    NoPayment,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerDetails {
+    email: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    address: Option<Address>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmParams {
+    confirmation: Option<ConfirmationParam>,
+    payment_method: Option<String>,
+    payment_method_data: Option<crate::domain::payment_method::PaymentMethodData>,
+    payment_method_type: Option<String>,
+    customer_details: Option<CustomerDetails>,
+    description: Option<String>,
+    notes: Option<String>,
+    return_url: Option<String>,
+    redirect: Option<bool>,
+    client_secret: Option<String>,
+    days_until_due: Option<i64>,
+}
+
+const CLAIM_SECS: i64 = 120;
+
+fn in_progress() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorType::InvalidRequest,
+        Some("checkout_session_confirm_in_progress"),
+        "A payment for this Checkout Session is already in progress.",
+    )
+}
+
+fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmation> {
+    if call.auth.kind == KeyKind::Publishable {
+        match &p.client_secret {
+            None => return Err(ApiError::missing_param("client_secret")),
+            Some(cs) if session["client_secret"].as_str() != Some(cs.as_str()) => {
+                return Err(ApiError::invalid(
+                    "parameter_invalid",
+                    "client_secret",
+                    "The client_secret does not match this Checkout Session.",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let confirmation = match p.confirmation.unwrap_or(ConfirmationParam::ChargeImmediately) {
+        ConfirmationParam::ChargeImmediately => Confirmation::ChargeImmediately,
+        ConfirmationParam::ChargeWhenDue => Confirmation::ChargeWhenDue,
+        ConfirmationParam::NoPayment => Confirmation::NoPayment,
+    };
+    if confirmation == Confirmation::NoPayment && call.auth.kind != KeyKind::Secret {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorType::Permission,
+            Some("secret_key_required"),
+            "`confirmation=no_payment` needs a secret key.",
+        ));
+    }
+    if let Some(d) = &p.description {
+        crate::domain::fields::max_len("description", d, 255)?;
+    }
+    if let Some(n) = &p.notes {
+        crate::domain::fields::max_len("notes", n, 1000)?;
+    }
+    if let Some(u) = &p.return_url {
+        check_url("return_url", u)?;
+    }
+    if p.payment_method_type.as_deref().is_some_and(|t| t != "card") {
+        return Err(ApiError::invalid(
+            "parameter_invalid_enum",
+            "payment_method_type",
+            "Invalid payment_method_type: kassa takes `card`.",
+        ));
+    }
+    if p.days_until_due.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(ApiError::invalid("parameter_invalid", "days_until_due", "Invalid days_until_due: 1 to 365."));
+    }
+    Ok(confirmation)
+}
+
+/// The session's `customer_details` once the buyer confirmed.
+fn customer_details(session: &Value, d: Option<&CustomerDetails>, pm: Option<&Value>) -> Value {
+    let prev = &session["customer_details"];
+    let billing = pm.map(|p| &p["billing_details"]);
+    let pick = |field: &str, given: Option<&String>| -> Value {
+        given
+            .map(|s| json!(s))
+            .or_else(|| prev.get(field).filter(|v| !v.is_null()).cloned())
+            .or_else(|| billing.and_then(|b| b.get(field)).filter(|v| !v.is_null()).cloned())
+            .unwrap_or(Value::Null)
+    };
+    let address = match d.and_then(|d| d.address.as_ref()) {
+        Some(a) => {
+            json!({"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state})
+        }
+        None => billing.map(|b| b["address"].clone()).unwrap_or(Value::Null),
+    };
+    json!({
+        "address": address, "business_name": null,
+        "email": pick("email", d.and_then(|d| d.email.as_ref())).as_str().map(str::to_owned).or_else(|| session["customer_email"].as_str().map(str::to_owned)),
+        "individual_name": null, "name": pick("name", d.and_then(|d| d.name.as_ref())),
+        "phone": pick("phone", d.and_then(|d| d.phone.as_ref())), "tax_exempt": "none", "tax_ids": [],
+    })
+}
+
+/// The processors a session's route runs, in order.
+fn route_for(_session: &Value) -> Vec<Arc<dyn Processor>> {
+    vec![Arc::new(TestProcessor)]
+}
+
+/// Confirm a Checkout Session with a secret key, or with a publishable key
+/// and the session's `client_secret`.
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/confirm", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The confirmed session"), (status = 302, description = "With redirect=true"),
+              (status = 402, description = "The card was declined"), (status = 409, description = "A confirm is already in progress")))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientCall(mut call): ClientCall,
+) -> ApiResult<Response> {
+    let p: ConfirmParams = call.parse()?;
+    let (lines, breakdown, rest) = includes(&call, "");
+    expand::validate(&rest)?;
+    let now = state.now();
+    let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+    let confirmation = check(&p, &call, &obj.doc)?;
+    session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
+    if session::confirming(&obj.doc, now) {
+        return Err(in_progress());
+    }
+    let setup = obj.doc["mode"] == "setup";
+    let customer = obj.doc["customer"].as_str().map(str::to_owned);
+    let chosen = payment_method_input::choose(
+        &state,
+        &call,
+        p.payment_method.as_deref(),
+        p.payment_method_data.as_ref(),
+        customer.as_deref(),
+        now,
+    )
+    .await?;
+    let ctx = Ctx { state: &state, call: &call, p: &p, now, lines, breakdown, rest: &rest };
+    match (confirmation, setup) {
+        (_, true) => {
+            let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
+            ctx.finish(&obj.doc, obj.version, Finish::Setup(chosen)).await
+        }
+        (Confirmation::NoPayment, false) => ctx.finish(&obj.doc, obj.version, Finish::NoPayment(chosen)).await,
+        (Confirmation::ChargeWhenDue, false) => {
+            let Some(cus) = &customer else {
+                return Err(ApiError::invalid(
+                    "parameter_invalid",
+                    "confirmation",
+                    "`charge_when_due` needs a session with a `customer` that has a saved payment method.",
+                ));
+            };
+            let chosen = match chosen {
+                Some(c) if c.changes.is_empty() => c,
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "parameter_invalid",
+                        "payment_method",
+                        "`charge_when_due` needs a payment method already saved to the customer.",
+                    ))
+                }
+                None => latest_saved(&state, &call, cus, now).await?,
+            };
+            ctx.finish(&obj.doc, obj.version, Finish::WhenDue(chosen)).await
+        }
+        (Confirmation::ChargeImmediately, false) => {
+            let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
+            ctx.charge(&obj.doc, obj.version, chosen).await
+        }
+    }
+}
+
+async fn latest_saved(state: &AppState, call: &Call, customer: &str, now: i64) -> ApiResult<Chosen> {
+    let q = crate::store::ListQuery {
+        kind: crate::domain::payment_method::KIND.into(),
+        filters: vec![("customer".into(), customer.to_owned())],
+        created: Default::default(),
+        cursor: None,
+        limit: 1,
+    };
+    let pm = state.store.list_objects(&call.scope(), &q).await?.items.into_iter().next().ok_or_else(|| {
+        ApiError::invalid(
+            "parameter_invalid",
+            "payment_method",
+            "`charge_when_due` needs a payment method already saved to the customer.",
+        )
+    })?;
+    payment_method_input::choose(state, call, Some(&pm.id), None, Some(customer), now)
+        .await?
+        .ok_or_else(ApiError::internal)
+}
+
+/// How a confirm ends. Intents carry the version their next update expects.
+enum Finish {
+    Paid {
+        chosen: Chosen,
+        intent: (Value, i64),
+    },
+    /// The processor's answer is not known yet: the session stays held.
+    Pending {
+        chosen: Chosen,
+        intent: (Value, i64),
+    },
+    Declined {
+        chosen: Chosen,
+        intent: (Value, i64),
+        error: ApiError,
+    },
+    WhenDue(Chosen),
+    NoPayment(Option<Chosen>),
+    Setup(Chosen),
+}
+
+struct Ctx<'a> {
+    state: &'a AppState,
+    call: &'a Call,
+    p: &'a ConfirmParams,
+    now: i64,
+    lines: bool,
+    breakdown: bool,
+    rest: &'a [String],
+}
+
+mod steps;

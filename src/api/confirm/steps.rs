@@ -1,0 +1,323 @@
+//! The confirm's writes: claim and charge, then one commit that records the
+//! outcome, the session's new state, the contract and the events.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::domain::customer::{self, CustomerParams};
+use crate::domain::payment_method;
+use crate::domain::version::ApiVersion;
+use crate::store::ChangeSet;
+
+impl Ctx<'_> {
+    fn version(&self) -> ApiVersion {
+        ApiVersion::parse(&self.call.auth.account_version).unwrap_or_else(|_| ApiVersion::latest())
+    }
+
+    /// Claims the session, runs the route, and finishes with the outcome.
+    pub(super) async fn charge(&self, session: &Value, version: i64, chosen: Chosen) -> ApiResult<Response> {
+        let (st, call, now) = (self.state, self.call, self.now);
+        let amount = session["amount_total"].as_i64().unwrap_or(0);
+        let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
+        let existing = match session["payment_intent"].as_str() {
+            Some(pi) => st.store.get_object(&call.scope(), pi).await?,
+            None => None,
+        };
+        let (intent, intent_version) = match existing {
+            Some(o) => (o.doc, Some(o.version)),
+            None => {
+                let pi_id = new_id("pi");
+                let doc = payment_intent::build(NewIntent {
+                    id: &pi_id,
+                    livemode: call.auth.livemode,
+                    now,
+                    amount,
+                    currency: &currency,
+                    customer: session["customer"].as_str(),
+                    description: self.p.description.as_deref(),
+                    session: session["id"].as_str().unwrap_or_default(),
+                    client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
+                    metadata: json!({}),
+                });
+                (doc, None)
+            }
+        };
+        let pi_id = intent["id"].as_str().unwrap_or_default().to_owned();
+        let processing = payment_intent::processing(&intent, &chosen.id);
+        let mut claimed = session.clone();
+        claimed["confirming_until"] = json!(now + CLAIM_SECS);
+        claimed["payment_intent"] = json!(pi_id);
+        claimed["payment_intent_status"] = json!("processing");
+        let pi_change = match intent_version {
+            Some(v) => Change::Update {
+                id: pi_id.clone(),
+                expected_version: v,
+                tags: payment_intent::tags(&processing),
+                doc: processing.clone(),
+            },
+            None => Change::Insert {
+                id: pi_id.clone(),
+                kind: payment_intent::KIND.into(),
+                created: now,
+                tags: payment_intent::tags(&processing),
+                doc: processing.clone(),
+            },
+        };
+        let session_id = session["id"].as_str().unwrap_or_default().to_owned();
+        let claim = ChangeSet {
+            scope: call.scope(),
+            changes: vec![
+                Change::Update {
+                    id: session_id,
+                    expected_version: version,
+                    tags: session::tags(&claimed),
+                    doc: claimed.clone(),
+                },
+                pi_change,
+            ],
+            events: vec![],
+            idempotency: None,
+        };
+        match st.store.commit(claim).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Err(in_progress()),
+            Err(e) => return Err(e.into()),
+        }
+        let tries = intent["attempts"].as_array().map_or(0, Vec::len);
+        let req =
+            Authorize { idempotency_key: format!("{pi_id}-{tries}"), amount, currency, card: chosen.card.clone() };
+        let (outcome, attempts) = execute(&route_for(session), &req, now).await;
+        let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
+        let intent_version = intent_version.map_or(1, |v| v + 1);
+        let finish = match &outcome {
+            Outcome::Approved { .. } => Finish::Paid { chosen, intent: (settled, intent_version) },
+            Outcome::Declined { code, decline_code, message } => {
+                let code: &'static str = match code.as_str() {
+                    "expired_card" => "expired_card",
+                    "incorrect_cvc" => "incorrect_cvc",
+                    "processing_error" => "processing_error",
+                    _ => "card_declined",
+                };
+                let error = ApiError::card(code, message.clone()).with_extra("decline_code", json!(decline_code));
+                Finish::Declined { chosen, intent: (settled, intent_version), error }
+            }
+            Outcome::Unavailable { .. } => {
+                let error = ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorType::Api,
+                    Some("processor_unavailable"),
+                    "No payment processor could take the payment. It is safe to retry.",
+                );
+                Finish::Declined { chosen, intent: (settled, intent_version), error }
+            }
+            Outcome::Unknown { .. } => Finish::Pending { chosen, intent: (settled, intent_version) },
+        };
+        self.finish(&claimed, version + 1, finish).await
+    }
+
+    /// One commit: the session's new state, the payment, the contract, a
+    /// guest's new customer, and every event.
+    pub(super) async fn finish(&self, session: &Value, version: i64, f: Finish) -> ApiResult<Response> {
+        let (st, call, now) = (self.state, self.call, self.now);
+        let ctx = call.event_ctx(now);
+        let mut s = session.clone();
+        if let Some(m) = s.as_object_mut() {
+            m.remove("confirming_until");
+            m.remove("payment_intent_status");
+        }
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        let mut error: Option<ApiError> = None;
+        let (pm, complete_as, terms, intent_id) = match f {
+            Finish::Paid { chosen, intent } | Finish::Pending { chosen, intent } => {
+                let pending = intent.0["status"] == "processing";
+                changes.extend(chosen.changes);
+                let kind = if pending { "payment_intent.processing" } else { "payment_intent.succeeded" };
+                events.push(event::build(&ctx, kind, &intent.0, None));
+                let id = intent.0["id"].as_str().map(str::to_owned);
+                changes.push(Change::Update {
+                    id: id.clone().unwrap_or_default(),
+                    expected_version: intent.1,
+                    tags: payment_intent::tags(&intent.0),
+                    doc: intent.0,
+                });
+                if pending {
+                    // Held until the processor's answer is known.
+                    s["confirming_until"] = json!(i64::MAX);
+                    s["payment_intent_status"] = json!("processing");
+                }
+                (Some(chosen.doc), (!pending).then_some("paid"), Confirmation::ChargeImmediately, id)
+            }
+            Finish::Declined { chosen, intent, error: e } => {
+                changes.extend(chosen.changes);
+                events.push(event::build(&ctx, "payment_intent.payment_failed", &intent.0, None));
+                let shown = intent.0.clone();
+                changes.push(Change::Update {
+                    id: intent.0["id"].as_str().unwrap_or_default().to_owned(),
+                    expected_version: intent.1,
+                    tags: payment_intent::tags(&intent.0),
+                    doc: intent.0,
+                });
+                error = Some(e.with_extra("payment_intent", shown).with_extra("payment_method", chosen.doc));
+                (None, None, Confirmation::ChargeImmediately, None)
+            }
+            Finish::WhenDue(chosen) => (Some(chosen.doc), Some("unpaid"), Confirmation::ChargeWhenDue, None),
+            Finish::NoPayment(chosen) => {
+                let doc = chosen.map(|c| {
+                    changes.extend(c.changes);
+                    c.doc
+                });
+                (doc, Some("no_payment_required"), Confirmation::NoPayment, None)
+            }
+            Finish::Setup(chosen) => {
+                changes.extend(chosen.changes);
+                (Some(chosen.doc), Some("no_payment_required"), Confirmation::NoPayment, None)
+            }
+        };
+        if let Some(payment_status) = complete_as {
+            self.complete(&mut s, payment_status, pm.as_ref(), terms, intent_id.as_deref(), &mut changes, &mut events)
+                .await?;
+        }
+        let session_id = s["id"].as_str().unwrap_or_default().to_owned();
+        changes.push(Change::Update {
+            id: session_id.clone(),
+            expected_version: version,
+            tags: session::tags(&s),
+            doc: s.clone(),
+        });
+        if let Some(e) = error {
+            return call.commit(st, changes, events, e.status, e.body()).await;
+        }
+        let redirect = self.p.redirect == Some(true) && s["status"] == "complete";
+        if redirect {
+            let base =
+                s["success_url"].as_str().or(s["return_url"].as_str()).or(self.p.return_url.as_deref()).unwrap_or("/");
+            let url = base.replace("{CHECKOUT_SESSION_ID}", &session_id);
+            let mut res =
+                call.commit(st, changes, events, StatusCode::FOUND, json!({"object": "redirect", "url": url})).await?;
+            if let Ok(v) = HeaderValue::from_str(&url) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            return Ok(res);
+        }
+        let pending: Vec<Value> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Insert { doc, kind, .. } if kind != payment_method::VAULT_KIND => Some(doc.clone()),
+                Change::Update { doc, .. } => Some(doc.clone()),
+                _ => None,
+            })
+            .collect();
+        let body =
+            super::super::sessions::view_with(st, call, &s, self.lines, self.breakdown, self.rest, &pending).await?;
+        call.commit(st, changes, events, StatusCode::OK, body).await
+    }
+
+    /// Marks the session complete: customer details, a guest's customer,
+    /// the saved card for setup, the contract, `checkout.session.completed`.
+    #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
+    async fn complete(
+        &self,
+        s: &mut Value,
+        payment_status: &str,
+        pm: Option<&Value>,
+        terms: Confirmation,
+        intent: Option<&str>,
+        changes: &mut Vec<Change>,
+        events: &mut Vec<Value>,
+    ) -> ApiResult<()> {
+        let (call, now) = (self.call, self.now);
+        let ctx = call.event_ctx(now);
+        let setup = s["mode"] == "setup";
+        s["customer_details"] = customer_details(s, self.p.customer_details.as_ref(), pm);
+        let wants_customer = s["customer_creation"] == "always" || setup;
+        if s["customer"].is_null() && wants_customer {
+            let d = &s["customer_details"];
+            let params = CustomerParams {
+                email: d["email"].as_str().map(|e| Some(e.to_owned())),
+                name: d["name"].as_str().map(|e| Some(e.to_owned())),
+                phone: d["phone"].as_str().map(|e| Some(e.to_owned())),
+                ..CustomerParams::default()
+            };
+            let cus_id = new_id("cus");
+            let doc = customer::create(&cus_id, call.auth.livemode, now, &random_base62(8).to_uppercase(), &params)?;
+            events.push(event::build(&ctx, "customer.created", &doc, None));
+            changes.push(Change::Insert {
+                id: cus_id.clone(),
+                kind: "customer".into(),
+                created: now,
+                tags: customer::tags(&doc),
+                doc,
+            });
+            s["customer"] = json!(cus_id);
+        }
+        let pm_id = pm.and_then(|p| p["id"].as_str()).map(str::to_owned);
+        if setup {
+            if let (Some(pm_id), Some(cus)) = (&pm_id, s["customer"].as_str()) {
+                self.attach(pm_id, cus, changes).await?;
+                let seti = new_id("seti");
+                let doc = json!({
+                    "id": seti, "object": "setup_intent", "client_secret": format!("{seti}_secret_{}", random_base62(24)),
+                    "created": now, "customer": cus, "description": null, "last_setup_error": null, "livemode": call.auth.livemode,
+                    "mandate": null, "metadata": {}, "next_action": null, "payment_method": pm_id, "payment_method_types": ["card"],
+                    "status": "succeeded", "usage": "off_session", "checkout_session": s["id"],
+                });
+                events.push(event::build(&ctx, "setup_intent.succeeded", &doc, None));
+                changes.push(Change::Insert {
+                    id: seti.clone(),
+                    kind: "setup_intent".into(),
+                    created: now,
+                    tags: vec![("customer".into(), cus.to_owned())],
+                    doc,
+                });
+                s["setup_intent"] = json!(seti);
+            }
+        } else {
+            let ctr_id = new_id("ctr");
+            let doc = contract::build(contract::NewContract {
+                id: &ctr_id,
+                livemode: call.auth.livemode,
+                now,
+                session: s,
+                customer: s["customer"].as_str(),
+                confirmation: terms,
+                days_until_due: self.p.days_until_due.unwrap_or(30),
+                payment_intent: intent,
+                payment_method: pm_id.as_deref(),
+                description: self.p.description.as_deref(),
+                notes: self.p.notes.as_deref(),
+            });
+            events.push(event::build(&ctx, "contract.created", &doc, None));
+            changes.push(Change::Insert {
+                id: ctr_id.clone(),
+                kind: contract::KIND.into(),
+                created: now,
+                tags: contract::tags(&doc),
+                doc,
+            });
+            s["contract"] = json!(ctr_id);
+        }
+        s["status"] = json!("complete");
+        s["payment_status"] = json!(payment_status);
+        s["url"] = Value::Null;
+        let shown = session::render(s, now, &self.version(), false);
+        events.push(event::build(&ctx, "checkout.session.completed", &shown, None));
+        Ok(())
+    }
+
+    /// Saves the card to the customer (a setup-mode session's purpose).
+    async fn attach(&self, pm_id: &str, customer: &str, changes: &mut [Change]) -> ApiResult<()> {
+        for c in changes.iter_mut() {
+            if let Change::Insert { id, doc, tags, .. } = c {
+                if id == pm_id {
+                    doc["customer"] = json!(customer);
+                    *tags = payment_method::tags(doc);
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,141 @@
+//! The payment method a confirm names: card details entered now, a Stripe
+//! test token (`pm_card_visa`), or a saved `pm_…` of the caller.
+
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use crate::domain::card::CardError;
+use crate::domain::ids::new_id;
+use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
+use crate::error::{ApiError, ApiResult};
+use crate::processor::test::token_card;
+use crate::processor::CardDetails;
+use crate::store::Change;
+use crate::AppState;
+
+/// A payment method ready to charge, and what must be stored with the payment.
+pub struct Chosen {
+    pub id: String,
+    pub doc: Value,
+    pub card: CardDetails,
+    /// A new payment method (and its vault record) to commit.
+    pub changes: Vec<Change>,
+}
+
+fn card_error(e: CardError, prefix: &str) -> ApiError {
+    ApiError::card(e.code, e.message).with_param(format!("{prefix}[{}]", e.field))
+}
+
+/// Stores a checked card: the PaymentMethod object, and the number sealed in
+/// the vault under the payment method's id.
+fn new_method(
+    state: &AppState,
+    call: &Call,
+    c: CheckedCard,
+    data: Option<&PaymentMethodData>,
+    customer: Option<&str>,
+    now: i64,
+) -> ApiResult<Chosen> {
+    let id = new_id("pm");
+    let fingerprint = state.vault.fingerprint(&c.number);
+    let doc = payment_method::build(
+        &id,
+        call.auth.livemode,
+        now,
+        &c,
+        &fingerprint,
+        data.and_then(|d| d.billing_details.as_ref()),
+        customer,
+    );
+    let sealed = state.vault.seal(&c.number, &id).map_err(|_| ApiError::internal())?;
+    let vault_id = payment_method::vault_id(&id);
+    let changes = vec![
+        Change::Insert {
+            id: id.clone(),
+            kind: payment_method::KIND.into(),
+            created: now,
+            tags: payment_method::tags(&doc),
+            doc: doc.clone(),
+        },
+        Change::Insert {
+            id: vault_id.clone(),
+            kind: VAULT_KIND.into(),
+            created: now,
+            tags: vec![],
+            doc: json!({"id": vault_id, "sealed": sealed}),
+        },
+    ];
+    let card = CardDetails { number: c.number, exp_month: c.exp_month, exp_year: c.exp_year, cvc: c.cvc };
+    Ok(Chosen { id, doc, card, changes })
+}
+
+/// Resolves `payment_method` / `payment_method_data`. `customer` is the
+/// session's customer: a saved method of anyone else is not found.
+pub async fn choose(
+    state: &AppState,
+    call: &Call,
+    payment_method: Option<&str>,
+    data: Option<&PaymentMethodData>,
+    customer: Option<&str>,
+    now: i64,
+) -> ApiResult<Option<Chosen>> {
+    match (payment_method, data) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "parameters_exclusive",
+            "payment_method_data",
+            "You may only specify one of these parameters: payment_method, payment_method_data.",
+        )),
+        (None, None) => Ok(None),
+        (None, Some(d)) => {
+            if d.kind != "card" {
+                return Err(ApiError::invalid(
+                    "parameter_invalid_enum",
+                    "payment_method_data[type]",
+                    "Invalid type: kassa takes `card`.",
+                ));
+            }
+            let input = d.card.as_ref().ok_or_else(|| ApiError::missing_param("payment_method_data[card]"))?;
+            let checked = payment_method::check(input, now).map_err(|e| card_error(e, "payment_method_data[card]"))?;
+            new_method(state, call, checked, Some(d), customer, now).map(Some)
+        }
+        (Some(token), None) if token_card(token).is_some() => {
+            let (year, _) = crate::domain::card::year_month(now);
+            let input = CardInput {
+                number: token_card(token).unwrap_or_default().to_owned(),
+                exp_month: 12,
+                exp_year: year + 3,
+                cvc: None,
+            };
+            let checked = payment_method::check(&input, now).map_err(|e| card_error(e, "payment_method"))?;
+            new_method(state, call, checked, None, customer, now).map(Some)
+        }
+        (Some(id), None) => {
+            let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method"));
+            let pm = state
+                .store
+                .get_object(&call.scope(), id)
+                .await?
+                .filter(|o| o.kind == payment_method::KIND)
+                .ok_or_else(missing)?;
+            if let Some(owner) = pm.doc["customer"].as_str() {
+                if Some(owner) != customer {
+                    return Err(missing());
+                }
+            }
+            let vault =
+                state.store.get_object(&call.scope(), &payment_method::vault_id(id)).await?.ok_or_else(missing)?;
+            let sealed = vault.doc["sealed"].as_str().unwrap_or_default();
+            let number = state.vault.open(sealed, id).map_err(|e| {
+                tracing::error!(error = %e, payment_method = %id, "vault record unreadable");
+                ApiError::internal()
+            })?;
+            let card = CardDetails {
+                number,
+                exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
+                exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
+                cvc: None,
+            };
+            Ok(Some(Chosen { id: id.to_owned(), doc: pm.doc, card, changes: Vec::new() }))
+        }
+    }
+}
