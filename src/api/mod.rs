@@ -15,9 +15,11 @@ pub mod ops;
 mod param_de;
 pub mod params;
 pub mod payment_method_input;
+pub mod payments;
 pub mod prices;
 pub mod products;
 pub mod resource;
+pub mod session_close;
 pub mod session_lines;
 pub mod sessions;
 
@@ -46,7 +48,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "customers", description = "Customers"),
         (name = "products", description = "Products"),
         (name = "prices", description = "Prices"),
-        (name = "checkout.sessions", description = "Checkout Sessions")
+        (name = "checkout.sessions", description = "Checkout Sessions"),
+        (name = "payments", description = "PaymentIntents, PaymentMethods, SetupIntents, Contracts")
     )
 )]
 struct ApiDoc;
@@ -62,8 +65,18 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::create, sessions::list))
         .routes(routes!(sessions::retrieve, sessions::update))
         .routes(routes!(sessions::line_items))
-        .routes(routes!(sessions::expire))
+        .routes(routes!(session_close::expire))
+        .routes(routes!(session_close::complete))
+        .routes(routes!(session_close::cancel))
         .routes(routes!(confirm::confirm))
+        .routes(routes!(payments::retrieve_payment_intent))
+        .routes(routes!(payments::list_payment_intents))
+        .routes(routes!(payments::retrieve_payment_method))
+        .routes(routes!(payments::list_payment_methods))
+        .routes(routes!(payments::retrieve_setup_intent))
+        .routes(routes!(payments::list_setup_intents))
+        .routes(routes!(payments::retrieve_contract))
+        .routes(routes!(payments::list_contracts))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -14,7 +14,7 @@ use crate::domain::ids::random_base62;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
 use crate::domain::session_params::{CreateParams, LineItemParam, Mode};
-use crate::domain::{event, session_rules};
+use crate::domain::session_rules;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::store::Change;
 use crate::AppState;
@@ -250,34 +250,6 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         let mut changes = extra;
         changes.push(Change::Update { id: id.clone(), expected_version: obj.version, tags: session::tags(&doc), doc });
         call.commit(&state, changes, Vec::new(), StatusCode::OK, body).await
-    })
-    .await
-}
-
-/// Expire an open Checkout Session.
-#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/expire", tag = "checkout.sessions",
-    params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, description = "The expired Checkout Session"), (status = 400, description = "The session is not open")))]
-pub async fn expire(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
-    call.no_params()?;
-    let (lines, breakdown, rest) = includes(&call, "");
-    expand::validate(&rest)?;
-    retry_on_conflict(|| async {
-        let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
-        let now = state.now();
-        session::require_open(&obj.doc, now, "expired").map_err(not_open)?;
-        let doc = session::expire(&obj.doc, now).map_err(not_open)?;
-        let shown = session::render(
-            &doc,
-            now,
-            &crate::domain::version::ApiVersion::parse(&call.auth.account_version)
-                .unwrap_or_else(|_| crate::domain::version::ApiVersion::latest()),
-            false,
-        );
-        let evt = event::build(&call.event_ctx(now), "checkout.session.expired", &shown, None);
-        let body = view(&state, &call, &doc, lines, breakdown, &rest).await?;
-        let change = Change::Update { id: id.clone(), expected_version: obj.version, tags: session::tags(&doc), doc };
-        call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
     })
     .await
 }

@@ -1,0 +1,116 @@
+//! Read endpoints for what confirming creates: PaymentIntents,
+//! PaymentMethods, SetupIntents and Contracts.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::Call;
+use super::{expand, list, resource};
+use crate::error::ApiResult;
+use crate::AppState;
+
+async fn retrieve_kind(state: &AppState, call: &Call, kind: &str, what: &str, id: &str) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    expand::validate(&call.expand)?;
+    let obj = resource::find(state, call, kind, what, id).await?;
+    Ok(Json(resource::respond(state, call, obj.doc).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ByCustomer {
+    customer: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    checkout_session: Option<String>,
+    status: Option<String>,
+}
+
+async fn list_kind(state: &AppState, mut call: Call, kind: &str, what: &str, allowed: &[&str]) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ByCustomer = call.parse()?;
+    let mut filters = Vec::new();
+    for (name, v) in
+        [("customer", f.customer), ("type", f.kind), ("checkout_session", f.checkout_session), ("status", f.status)]
+    {
+        if let Some(v) = v {
+            if !allowed.contains(&name) {
+                return Err(crate::error::ApiError::unknown_param(name));
+            }
+            filters.push((name.to_owned(), v));
+        }
+    }
+    let body = list::run(state, &call, lp, kind, what, filters, |d| d).await?;
+    Ok(Json(body).into_response())
+}
+
+/// Retrieve a PaymentIntent, with its processor attempts.
+#[utoipa::path(get, path = "/v1/payment_intents/{id}", tag = "payments", params(("id" = String, Path, description = "pi_…")),
+    responses((status = 200, description = "The PaymentIntent"), (status = 404, description = "No such payment_intent")))]
+pub async fn retrieve_payment_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: Call,
+) -> ApiResult<Json<Value>> {
+    retrieve_kind(&state, &call, "payment_intent", "payment_intent", &id).await
+}
+
+/// List PaymentIntents (`customer` filter).
+#[utoipa::path(get, path = "/v1/payment_intents", tag = "payments", responses((status = 200, description = "A list of PaymentIntents")))]
+pub async fn list_payment_intents(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
+    list_kind(&state, call, "payment_intent", "payment_intent", &["customer"]).await
+}
+
+/// Retrieve a PaymentMethod.
+#[utoipa::path(get, path = "/v1/payment_methods/{id}", tag = "payments", params(("id" = String, Path, description = "pm_…")),
+    responses((status = 200, description = "The PaymentMethod"), (status = 404, description = "No such PaymentMethod")))]
+pub async fn retrieve_payment_method(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: Call,
+) -> ApiResult<Json<Value>> {
+    retrieve_kind(&state, &call, "payment_method", "PaymentMethod", &id).await
+}
+
+/// List PaymentMethods (`customer`, `type` filters).
+#[utoipa::path(get, path = "/v1/payment_methods", tag = "payments", responses((status = 200, description = "A list of PaymentMethods")))]
+pub async fn list_payment_methods(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
+    list_kind(&state, call, "payment_method", "PaymentMethod", &["customer", "type"]).await
+}
+
+/// Retrieve a SetupIntent.
+#[utoipa::path(get, path = "/v1/setup_intents/{id}", tag = "payments", params(("id" = String, Path, description = "seti_…")),
+    responses((status = 200, description = "The SetupIntent"), (status = 404, description = "No such setupintent")))]
+pub async fn retrieve_setup_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: Call,
+) -> ApiResult<Json<Value>> {
+    retrieve_kind(&state, &call, "setup_intent", "setupintent", &id).await
+}
+
+/// List SetupIntents (`customer` filter).
+#[utoipa::path(get, path = "/v1/setup_intents", tag = "payments", responses((status = 200, description = "A list of SetupIntents")))]
+pub async fn list_setup_intents(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
+    list_kind(&state, call, "setup_intent", "setupintent", &["customer"]).await
+}
+
+/// Retrieve a Contract.
+#[utoipa::path(get, path = "/v1/contracts/{id}", tag = "payments", params(("id" = String, Path, description = "ctr_…")),
+    responses((status = 200, description = "The Contract"), (status = 404, description = "No such contract")))]
+pub async fn retrieve_contract(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: Call,
+) -> ApiResult<Json<Value>> {
+    retrieve_kind(&state, &call, "contract", "contract", &id).await
+}
+
+/// List Contracts (`customer`, `checkout_session`, `status` filters).
+#[utoipa::path(get, path = "/v1/contracts", tag = "payments", responses((status = 200, description = "A list of Contracts")))]
+pub async fn list_contracts(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
+    list_kind(&state, call, "contract", "contract", &["customer", "checkout_session", "status"]).await
+}

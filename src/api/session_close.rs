@@ -1,0 +1,96 @@
+//! Ending a session without a charge through kassa: `complete` (seed 000:
+//! nothing owed, or paid elsewhere) and `cancel` (seed 001: as expire).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::{retry_on_conflict, Call};
+use super::sessions::{includes, not_open, view};
+use super::{expand, resource};
+use crate::domain::event;
+use crate::domain::session::{self, KIND};
+use crate::domain::version::ApiVersion;
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompleteParams {
+    paid_out_of_band: Option<bool>,
+}
+
+/// Which ending, and its event.
+#[derive(Clone, Copy)]
+enum End {
+    Complete { paid_out_of_band: bool },
+    Expire,
+}
+
+async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static str) -> ApiResult<Response> {
+    let (lines, breakdown, rest) = includes(call, "");
+    expand::validate(&rest)?;
+    let version = ApiVersion::parse(&call.auth.account_version).unwrap_or_else(|_| ApiVersion::latest());
+    retry_on_conflict(|| async {
+        let obj = resource::find(state, call, KIND, "checkout.session", id).await?;
+        let now = state.now();
+        session::require_open(&obj.doc, now, action).map_err(not_open)?;
+        let (doc, kind) = match how {
+            End::Expire => (session::expire(&obj.doc, now).map_err(not_open)?, "checkout.session.expired"),
+            End::Complete { paid_out_of_band } => {
+                if session::confirming(&obj.doc, now) {
+                    return Err(ApiError::invalid("parameter_invalid", "id", "A payment for this Checkout Session is in progress."));
+                }
+                let owed = obj.doc["amount_total"].as_i64().unwrap_or(0) > 0;
+                if owed && !paid_out_of_band {
+                    return Err(ApiError::invalid(
+                        "parameter_invalid",
+                        "paid_out_of_band",
+                        "This Checkout Session has an amount due: confirm it, or pass paid_out_of_band=true if it was paid elsewhere.",
+                    ));
+                }
+                let mut d = obj.doc.clone();
+                d["status"] = json!("complete");
+                d["payment_status"] = json!(if paid_out_of_band { "paid" } else { "no_payment_required" });
+                d["url"] = serde_json::Value::Null;
+                (d, "checkout.session.completed")
+            }
+        };
+        let evt = event::build(&call.event_ctx(now), kind, &session::render(&doc, now, &version, false), None);
+        let body = view(state, call, &doc, lines, breakdown, &rest).await?;
+        let change = Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };
+        call.commit(state, vec![change], vec![evt], StatusCode::OK, body).await
+    })
+    .await
+}
+
+/// Complete an open session without a charge through kassa: allowed when
+/// nothing is owed, or with `paid_out_of_band=true`.
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/complete", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The completed session"), (status = 400, description = "Not open, or an amount is due")))]
+pub async fn complete(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: CompleteParams = call.parse()?;
+    end(&state, &call, &id, End::Complete { paid_out_of_band: p.paid_out_of_band == Some(true) }, "completed").await
+}
+
+/// Cancel an open session: it ends as `expired`, with the same event as expire.
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/cancel", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The cancelled (expired) session"), (status = 400, description = "Not open")))]
+pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
+    call.no_params()?;
+    end(&state, &call, &id, End::Expire, "cancelled").await
+}
+
+/// Expire an open Checkout Session.
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/expire", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "The expired Checkout Session"), (status = 400, description = "The session is not open")))]
+pub async fn expire(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
+    call.no_params()?;
+    end(&state, &call, &id, End::Expire, "expired").await
+}
