@@ -14,6 +14,7 @@ mod idempotency;
 mod lists;
 mod ops;
 mod params;
+mod payments;
 mod session_lifecycle;
 mod session_rules;
 mod sessions;
