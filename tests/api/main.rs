@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod card_secrecy;
 mod catalog;
 mod cli;
 mod customers;
