@@ -43,6 +43,8 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     pub metrics: Arc<Metrics>,
     pub vault: Arc<CardVault>,
+    /// For `http` processors (and, later, webhooks).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -56,6 +58,10 @@ impl AppState {
             in_flight: Arc::new(InFlight::default()),
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(CardVault::new(master)),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
         }
     }
 

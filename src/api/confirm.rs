@@ -151,9 +151,24 @@ fn customer_details(session: &Value, d: Option<&CustomerDetails>, pm: Option<&Va
     })
 }
 
-/// The processors a session's route runs, in order.
-fn route_for(_session: &Value) -> Vec<Arc<dyn Processor>> {
-    vec![Arc::new(TestProcessor)]
+/// The processors a session's route runs, in order: its `processor_route`,
+/// or the built-in `test` route.
+async fn route_for(state: &AppState, call: &Call, session: &Value) -> ApiResult<Vec<Arc<dyn Processor>>> {
+    match session["processor_route"].as_str().filter(|r| *r != crate::domain::processor_route::BUILTIN) {
+        None => Ok(vec![Arc::new(TestProcessor)]),
+        Some(id) => {
+            let route = resource::find_param(
+                state,
+                call,
+                crate::domain::processor_route::KIND,
+                "processor route",
+                id,
+                "processor_route",
+            )
+            .await?;
+            Ok(crate::processor::route::processors(&route.doc, &state.http))
+        }
+    }
 }
 
 /// Confirm a Checkout Session with a secret key, or with a publishable key

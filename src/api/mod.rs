@@ -17,6 +17,7 @@ pub mod params;
 pub mod payment_method_input;
 pub mod payments;
 pub mod prices;
+pub mod processor_routes;
 pub mod products;
 pub mod resource;
 pub mod session_close;
@@ -49,6 +50,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "products", description = "Products"),
         (name = "prices", description = "Prices"),
         (name = "checkout.sessions", description = "Checkout Sessions"),
+        (name = "processor_routes", description = "Processor routes: fallback chains"),
         (name = "payments", description = "PaymentIntents, PaymentMethods, SetupIntents, Contracts")
     )
 )]
@@ -69,6 +71,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(session_close::complete))
         .routes(routes!(session_close::cancel))
         .routes(routes!(confirm::confirm))
+        .routes(routes!(processor_routes::create, processor_routes::list))
+        .routes(routes!(processor_routes::retrieve))
         .routes(routes!(payments::retrieve_payment_intent))
         .routes(routes!(payments::list_payment_intents))
         .routes(routes!(payments::retrieve_payment_method))

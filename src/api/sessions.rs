@@ -89,6 +89,17 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     if let Some(c) = &p.customer {
         resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
     }
+    if let Some(r) = p.processor_route.as_deref().filter(|r| *r != crate::domain::processor_route::BUILTIN) {
+        resource::find_param(
+            &state,
+            &call,
+            crate::domain::processor_route::KIND,
+            "processor route",
+            r,
+            "processor_route",
+        )
+        .await?;
+    }
     if let Some(d) = p.discounts.as_ref().and_then(|d| d.first()) {
         let (what, id, param) = match (&d.coupon, &d.promotion_code) {
             (Some(c), None) => ("coupon", c, "discounts[0][coupon]"),

@@ -16,6 +16,7 @@ pub mod payment_method;
 pub mod price;
 pub mod price_amounts;
 pub mod pricing;
+pub mod processor_route;
 pub mod product;
 pub mod session;
 pub mod session_params;

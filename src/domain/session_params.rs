@@ -231,8 +231,5 @@ pub const LOCALES: &[&str] = &[
 /// Payment method types kassa can take. Others are refused, not ignored.
 pub const PAYMENT_METHOD_TYPES: &[&str] = &["card"];
 
-/// Processor routes that exist without configuration (seed 000).
-pub const BUILTIN_ROUTES: &[&str] = &["test"];
-
 pub const BANNED_COUNTRIES: &[&str] =
     &["AS", "CX", "CC", "CU", "HM", "IR", "KP", "MH", "FM", "NF", "MP", "PW", "SY", "UM", "VI"];

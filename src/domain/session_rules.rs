@@ -275,15 +275,6 @@ fn check_shapes(p: &CreateParams) -> Result<(), FieldError> {
             ));
         }
     }
-    if let Some(r) = &p.processor_route {
-        if !BUILTIN_ROUTES.contains(&r.as_str()) {
-            return Err(FieldError {
-                param: "processor_route".into(),
-                code: "resource_missing",
-                message: format!("No such processor route: '{}'", r.chars().take(64).collect::<String>()),
-            });
-        }
-    }
     if let Some(pid) = &p.payment_intent_data {
         if let Some(c) = &pid.capture_method {
             one_of("payment_intent_data[capture_method]", c, &["automatic", "automatic_async", "manual"])?;

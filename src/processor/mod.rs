@@ -2,6 +2,7 @@
 //! and can be asked later what became of a request it may have received.
 //! `route` runs an ordered list of them as a fallback chain.
 
+pub mod http;
 pub mod route;
 pub mod test;
 

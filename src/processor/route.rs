@@ -9,6 +9,24 @@ use std::time::Instant;
 
 use super::{Authorize, Lookup, Outcome, Processor};
 
+/// The processors a stored route (`processor_route` object) runs, in order.
+pub fn processors(route: &serde_json::Value, client: &reqwest::Client) -> Vec<Arc<dyn Processor>> {
+    let list = route["processors"].as_array().cloned().unwrap_or_default();
+    list.iter()
+        .map(|p| -> Arc<dyn Processor> {
+            match p["type"].as_str() {
+                Some("http") => Arc::new(super::http::HttpProcessor {
+                    name: p["name"].as_str().unwrap_or("http").to_owned(),
+                    url: p["url"].as_str().unwrap_or_default().to_owned(),
+                    timeout: std::time::Duration::from_millis(p["timeout_ms"].as_u64().unwrap_or(10_000)),
+                    client: client.clone(),
+                }),
+                _ => Arc::new(super::test::TestProcessor),
+            }
+        })
+        .collect()
+}
+
 /// One try, as recorded on the PaymentIntent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {

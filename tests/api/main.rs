@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod customers;
 mod errors;
+mod gateway;
 mod hardening;
 mod idempotency;
 mod lists;

@@ -88,7 +88,8 @@ impl Ctx<'_> {
         let tries = intent["attempts"].as_array().map_or(0, Vec::len);
         let req =
             Authorize { idempotency_key: format!("{pi_id}-{tries}"), amount, currency, card: chosen.card.clone() };
-        let (outcome, attempts) = execute(&route_for(session), &req, now).await;
+        let route = route_for(st, call, session).await?;
+        let (outcome, attempts) = execute(&route, &req, now).await;
         let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
         let intent_version = intent_version.map_or(1, |v| v + 1);
         let finish = match &outcome {

@@ -1,0 +1,51 @@
+//! `/v1/processor_routes`: ordered fallback chains of processors (seed 000).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+
+use super::extract::Call;
+use super::{expand, list, resource};
+use crate::domain::event;
+use crate::domain::ids::new_id;
+use crate::domain::processor_route::{self, RouteParams, BUILTIN, KIND};
+use crate::error::ApiResult;
+use crate::store::Change;
+use crate::AppState;
+
+/// Create a processor route.
+#[utoipa::path(post, path = "/v1/processor_routes", tag = "processor_routes",
+    responses((status = 200, description = "The new route"), (status = 400, description = "No processors, or a bad url")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: RouteParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let now = state.now();
+    let id = new_id("prt");
+    let doc = processor_route::build(&id, call.auth.livemode, now, &p)?;
+    let evt = event::build(&call.event_ctx(now), "processor_route.created", &doc, None);
+    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc: doc.clone() };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, doc).await
+}
+
+/// Retrieve a processor route; `test` is the built-in one.
+#[utoipa::path(get, path = "/v1/processor_routes/{id}", tag = "processor_routes",
+    params(("id" = String, Path, description = "prt_… or test")),
+    responses((status = 200, description = "The route"), (status = 404, description = "No such processor route")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    if id == BUILTIN {
+        return Ok(Json(processor_route::builtin(call.auth.livemode)));
+    }
+    Ok(Json(resource::find(&state, &call, KIND, "processor route", &id).await?.doc))
+}
+
+/// List processor routes, newest first (the built-in `test` route is implied).
+#[utoipa::path(get, path = "/v1/processor_routes", tag = "processor_routes", responses((status = 200, description = "A list of routes")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    call.no_params()?;
+    let body = list::run(&state, &call, lp, KIND, "processor route", Vec::new(), |d| d).await?;
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,76 @@
+//! The `http` processor: the JSON protocol of docs/processor-protocol.md.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use super::{Authorize, Lookup, Outcome, Processor};
+
+pub struct HttpProcessor {
+    pub name: String,
+    pub url: String,
+    pub timeout: Duration,
+    pub client: reqwest::Client,
+}
+
+/// Reads a gateway answer; `None` when it is not one (which means unknown).
+fn outcome(body: &Value) -> Option<Outcome> {
+    let reference = body["reference"].as_str().unwrap_or_default().to_owned();
+    match body["status"].as_str()? {
+        "approved" => Some(Outcome::Approved { reference }),
+        "declined" => Some(Outcome::Declined {
+            code: "card_declined".into(),
+            decline_code: body["decline_code"].as_str().unwrap_or("generic_decline").to_owned(),
+            message: body["message"].as_str().unwrap_or("Your card was declined.").to_owned(),
+        }),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Processor for HttpProcessor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn authorize(&self, req: &Authorize) -> Outcome {
+        let body = json!({
+            "idempotency_key": req.idempotency_key, "amount": req.amount, "currency": req.currency, "capture": true,
+            "card": {"number": req.card.number.digits(), "exp_month": req.card.exp_month, "exp_year": req.card.exp_year, "cvc": req.card.cvc},
+            "three_d_secure": null, "metadata": {},
+        });
+        let sent = self.client.post(format!("{}/authorize", self.url)).timeout(self.timeout).json(&body).send().await;
+        let res = match sent {
+            Ok(r) => r,
+            // Never connected: the gateway cannot have seen it.
+            Err(e) if e.is_connect() => return Outcome::Unavailable { reason: "connection failed".into() },
+            Err(e) if e.is_timeout() => return Outcome::Unknown { reason: "timed out".into() },
+            Err(_) => return Outcome::Unknown { reason: "the connection broke".into() },
+        };
+        let status = res.status();
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Outcome::Unavailable { reason: format!("HTTP {}", status.as_u16()) };
+        }
+        match res.json::<Value>().await {
+            Ok(v) if status.is_success() => {
+                outcome(&v).unwrap_or(Outcome::Unknown { reason: "unreadable answer".into() })
+            }
+            Ok(_) => Outcome::Unavailable { reason: format!("HTTP {}", status.as_u16()) },
+            Err(_) => Outcome::Unknown { reason: "unreadable answer".into() },
+        }
+    }
+
+    async fn lookup(&self, idempotency_key: &str) -> Lookup {
+        let res =
+            self.client.get(format!("{}/payments/{idempotency_key}", self.url)).timeout(self.timeout).send().await;
+        match res {
+            Ok(r) if r.status().as_u16() == 404 => Lookup::NotFound,
+            Ok(r) if r.status().is_success() => match r.json::<Value>().await.ok().as_ref().and_then(outcome) {
+                Some(o) => Lookup::Found(o),
+                None => Lookup::Unknown,
+            },
+            _ => Lookup::Unknown,
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Processor routes over the `http` protocol, against a fake gateway on
+//! loopback that approves, declines, answers 503, or hangs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::backend_test;
+use crate::helpers::TestApp;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Approve,
+    Decline,
+    Unavailable,
+    /// Records an approval, then never answers in time.
+    HangAfterCharging,
+    /// Never answers in time and never records anything.
+    HangUnseen,
+}
+
+#[derive(Clone)]
+struct Gateway {
+    mode: Mode,
+    seen: Arc<Mutex<HashMap<String, Value>>>,
+    calls: Arc<Mutex<usize>>,
+}
+
+async fn authorize(State(g): State<Gateway>, Json(body): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    *g.calls.lock().unwrap() += 1;
+    let key = body["idempotency_key"].as_str().unwrap_or_default().to_owned();
+    assert!(body["card"]["number"].as_str().unwrap().len() >= 12);
+    let answer = match g.mode {
+        Mode::Approve | Mode::HangAfterCharging => json!({"status": "approved", "reference": format!("gw_{key}")}),
+        Mode::Decline => {
+            json!({"status": "declined", "reference": "gw_d", "decline_code": "do_not_honor", "message": "Do not honor."})
+        }
+        Mode::Unavailable => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response(),
+        Mode::HangUnseen => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            return Json(json!({})).into_response();
+        }
+    };
+    g.seen.lock().unwrap().insert(key, answer.clone());
+    if g.mode == Mode::HangAfterCharging {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    Json(answer).into_response()
+}
+
+async fn lookup(State(g): State<Gateway>, Path(key): Path<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match g.seen.lock().unwrap().get(&key) {
+        Some(v) => Json(v.clone()).into_response(),
+        None => (axum::http::StatusCode::NOT_FOUND, "never seen").into_response(),
+    }
+}
+
+/// Starts a fake gateway; returns its base URL and its call counter.
+pub async fn gateway(mode: Mode) -> (String, Arc<Mutex<usize>>) {
+    let g = Gateway { mode, seen: Arc::default(), calls: Arc::default() };
+    let calls = g.calls.clone();
+    let app = Router::new().route("/authorize", post(authorize)).route("/payments/{key}", get(lookup)).with_state(g);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+/// A URL where nothing listens: connections are refused.
+fn refused() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    format!("http://127.0.0.1:{port}")
+}
+
+async fn route(app: &TestApp, urls: &[&str]) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (i, u) in urls.iter().enumerate() {
+        pairs.push((format!("processors[{i}][type]"), "http".into()));
+        pairs.push((format!("processors[{i}][url]"), (*u).to_owned()));
+        pairs.push((format!("processors[{i}][timeout_ms]"), "400".into()));
+    }
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post("/v1/processor_routes", &refs).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn pay(app: &TestApp, route: &str) -> crate::helpers::Res {
+    let s = app
+        .session(&[
+            ("line_items[0][price_data][currency]", "usd"),
+            ("line_items[0][price_data][unit_amount]", "700"),
+            ("line_items[0][price_data][product_data][name]", "x"),
+            ("line_items[0][quantity]", "1"),
+            ("processor_route", route),
+        ])
+        .await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    app.confirm(s.body["id"].as_str().unwrap(), &[("payment_method", "pm_card_visa"), ("expand[]", "payment_intent")])
+        .await
+}
+
+fn outcomes(pi: &Value) -> Vec<String> {
+    pi["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap().to_owned()).collect()
+}
+
+backend_test!(a_503_falls_through_to_the_next_processor, |app| {
+    let (down, _) = gateway(Mode::Unavailable).await;
+    let (up, calls) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&down, &up]).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(outcomes(&r.body["payment_intent"]), ["unavailable", "approved"]);
+    assert_eq!(*calls.lock().unwrap(), 1);
+});
+
+backend_test!(a_refused_connection_falls_through_to_the_next_processor, |app| {
+    let (up, _) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&refused(), &up]).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(outcomes(&r.body["payment_intent"]), ["unavailable", "approved"]);
+});
+
+backend_test!(a_gateway_decline_stops_the_chain, |app| {
+    let (no, _) = gateway(Mode::Decline).await;
+    let (up, calls) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&no, &up]).await).await;
+    let e = r.error(402, Some("card_declined"), None);
+    assert_eq!(e["decline_code"], "do_not_honor");
+    assert_eq!(*calls.lock().unwrap(), 0, "never sent to the next processor");
+});
+
+backend_test!(an_unknown_outcome_is_resolved_by_lookup_and_never_charged_twice, |app| {
+    let (slow, _) = gateway(Mode::HangAfterCharging).await;
+    let (up, calls) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&slow, &up]).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["payment_status"], "paid");
+    assert_eq!(outcomes(&r.body["payment_intent"]), ["approved"], "the lookup found the charge");
+    assert_eq!(*calls.lock().unwrap(), 0);
+});
+
+backend_test!(an_unseen_timeout_moves_on_after_lookup, |app| {
+    let (slow, _) = gateway(Mode::HangUnseen).await;
+    let (up, calls) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&slow, &up]).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(outcomes(&r.body["payment_intent"]), ["unavailable", "approved"]);
+    assert_eq!(*calls.lock().unwrap(), 1);
+});
+
+backend_test!(routes_are_validated_and_listed, |app| {
+    app.post("/v1/processor_routes", &[("name", "empty")]).await.error(
+        400,
+        Some("parameter_missing"),
+        Some("processors"),
+    );
+    app.post("/v1/processor_routes", &[("processors[0][type]", "http"), ("processors[0][url]", "/relative")])
+        .await
+        .error(400, Some("url_invalid"), Some("processors[0][url]"));
+    app.post("/v1/processor_routes", &[("processors[0][type]", "http")]).await.error(
+        400,
+        Some("parameter_missing"),
+        Some("processors[0][url]"),
+    );
+    app.post("/v1/processor_routes", &[("processors[0][type]", "carrier_pigeon")]).await.error(
+        400,
+        Some("parameter_invalid_enum"),
+        Some("processors[0][type]"),
+    );
+    app.post("/v1/processor_routes", &[("processors[0][type]", "test"), ("processors[0][timeout_ms]", "1")])
+        .await
+        .error(400, Some("parameter_invalid"), Some("processors[0][timeout_ms]"));
+    let id = route(&app, &["https://gw.example/v1"]).await;
+    assert!(id.starts_with("prt_"));
+    let got = app.get(&format!("/v1/processor_routes/{id}")).await.body;
+    assert_eq!(got["processors"][0]["url"], "https://gw.example/v1");
+    assert_eq!(app.get("/v1/processor_routes/test").await.body["processors"][0]["type"], "test");
+    assert_eq!(app.get("/v1/processor_routes").await.body["data"].as_array().unwrap().len(), 1);
+    let other = app.other_account().await;
+    app.get_as(&other.secret_key, &format!("/v1/processor_routes/{id}")).await.error(
+        404,
+        Some("resource_missing"),
+        Some("id"),
+    );
+});
