@@ -1,5 +1,6 @@
 //! Background workers: plain async loops around one testable step.
 
+pub mod due_charges;
 pub mod idempotency_reaper;
 pub mod session_expiry;
 
@@ -11,6 +12,7 @@ use crate::AppState;
 pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(idempotency_reaper::run(state.clone(), shutdown.clone())),
-        tokio::spawn(session_expiry::run(state, shutdown)),
+        tokio::spawn(session_expiry::run(state.clone(), shutdown.clone())),
+        tokio::spawn(due_charges::run(state, shutdown)),
     ]
 }

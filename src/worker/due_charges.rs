@@ -1,0 +1,201 @@
+//! Charges contracts whose payment is due (`charge_when_due`, seed 001) and
+//! tells the merchant with `checkout.session.async_payment_succeeded` or
+//! `…_failed`. Each due charge is claimed with a version-conditional write
+//! before any processor is called, so two nodes never charge it twice.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::contract::{self, DUE_TAG};
+use crate::domain::event::{self, EventContext};
+use crate::domain::fields::time_tag;
+use crate::domain::ids::{new_id, random_base62};
+use crate::domain::payment_intent::{self, NewIntent};
+use crate::domain::payment_method;
+use crate::domain::session;
+use crate::domain::version::{self, ApiVersion};
+use crate::processor::route::{execute, processors};
+use crate::processor::test::TestProcessor;
+use crate::processor::{Authorize, CardDetails, Outcome, Processor};
+use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult, StoredObject};
+use crate::AppState;
+
+const BATCH: usize = 50;
+const EVERY: Duration = Duration::from_secs(10);
+
+fn ctx(scope: &Scope, now: i64) -> EventContext<'static> {
+    EventContext {
+        api_version: version::LATEST,
+        livemode: scope.livemode,
+        now,
+        request_id: None,
+        idempotency_key: None,
+    }
+}
+
+/// One batch of due charges; returns how many were settled.
+pub async fn charge_due(state: &AppState) -> StoreResult<usize> {
+    let now = state.now();
+    let due = state.store.due(contract::KIND, DUE_TAG, &time_tag(now), None, BATCH).await?;
+    let mut done = 0;
+    for (scope, ctr) in due {
+        match charge_one(state, &scope, ctr, now).await {
+            Ok(true) => done += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "a due charge failed"),
+        }
+    }
+    Ok(done)
+}
+
+async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64) -> StoreResult<bool> {
+    // Claim: the schedule entry leaves `pending` (and the due tag) first.
+    let mut claimed = ctr.doc.clone();
+    claimed["schedule"][0]["status"] = json!("processing");
+    let claim = ChangeSet {
+        scope: scope.clone(),
+        changes: vec![Change::Update {
+            id: ctr.id.clone(),
+            expected_version: ctr.version,
+            tags: contract::tags(&claimed),
+            doc: claimed.clone(),
+        }],
+        events: vec![],
+        idempotency: None,
+    };
+    match state.store.commit(claim).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let session_id = ctr.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
+    let session = state.store.get_object(scope, &session_id).await?;
+    let pm_id = ctr.doc["payment_method"].as_str().unwrap_or_default().to_owned();
+    let pm = state.store.get_object(scope, &pm_id).await?;
+    let vault = state.store.get_object(scope, &payment_method::vault_id(&pm_id)).await?;
+    let card = match (&pm, &vault) {
+        (Some(pm), Some(v)) => {
+            state.vault.open(v.doc["sealed"].as_str().unwrap_or_default(), &pm_id).ok().map(|number| CardDetails {
+                number,
+                exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
+                exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
+                cvc: None,
+            })
+        }
+        _ => None,
+    };
+    let pi_id = new_id("pi");
+    let amount = ctr.doc["amount_total"].as_i64().unwrap_or(0);
+    let currency = ctr.doc["currency"].as_str().unwrap_or("usd").to_owned();
+    let intent = payment_intent::build(NewIntent {
+        id: &pi_id,
+        livemode: scope.livemode,
+        now,
+        amount,
+        currency: &currency,
+        customer: ctr.doc["customer"].as_str(),
+        description: ctr.doc["description"].as_str(),
+        session: &session_id,
+        client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
+        metadata: json!({"contract": ctr.id}),
+    });
+    let (outcome, attempts) = match card {
+        None => (
+            Outcome::Declined {
+                code: "card_declined".into(),
+                decline_code: "payment_method_unavailable".into(),
+                message: "The saved payment method is no longer available.".into(),
+            },
+            Vec::new(),
+        ),
+        Some(card) => {
+            let route = route_of(state, scope, session.as_ref()).await?;
+            let req = Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card };
+            execute(&route, &req, now).await
+        }
+    };
+    let settled = payment_intent::settle(
+        &payment_intent::processing(&intent, &pm_id),
+        &outcome,
+        &attempts,
+        pm.as_ref().map_or(&Value::Null, |p| &p.doc),
+    );
+    let paid = matches!(outcome, Outcome::Approved { .. });
+    let unknown = matches!(outcome, Outcome::Unknown { .. });
+    let mut ctr_doc = claimed;
+    ctr_doc["schedule"][0]["payment_intent"] = json!(pi_id);
+    ctr_doc["schedule"][0]["status"] = json!(if paid {
+        "paid"
+    } else if unknown {
+        "processing"
+    } else {
+        "failed"
+    });
+    let ev = ctx(scope, now);
+    let mut events = vec![event::build(
+        &ev,
+        if paid { "payment_intent.succeeded" } else { "payment_intent.payment_failed" },
+        &settled,
+        None,
+    )];
+    let mut changes = vec![
+        Change::Insert {
+            id: pi_id.clone(),
+            kind: payment_intent::KIND.into(),
+            created: now,
+            tags: payment_intent::tags(&settled),
+            doc: settled,
+        },
+        Change::Update {
+            id: ctr.id.clone(),
+            expected_version: ctr.version + 1,
+            tags: contract::tags(&ctr_doc),
+            doc: ctr_doc,
+        },
+    ];
+    if let (Some(s), false) = (session, unknown) {
+        let mut doc = s.doc.clone();
+        if paid {
+            doc["payment_status"] = json!("paid");
+        }
+        let kind =
+            if paid { "checkout.session.async_payment_succeeded" } else { "checkout.session.async_payment_failed" };
+        events.push(event::build(&ev, kind, &session::render(&doc, now, &ApiVersion::latest(), false), None));
+        changes.push(Change::Update { id: s.id.clone(), expected_version: s.version, tags: session::tags(&doc), doc });
+    }
+    state.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await?;
+    Ok(true)
+}
+
+async fn route_of(
+    state: &AppState,
+    scope: &Scope,
+    session: Option<&StoredObject>,
+) -> StoreResult<Vec<std::sync::Arc<dyn Processor>>> {
+    let id = session
+        .and_then(|s| s.doc["processor_route"].as_str())
+        .filter(|r| *r != crate::domain::processor_route::BUILTIN);
+    match id {
+        None => Ok(vec![std::sync::Arc::new(TestProcessor)]),
+        Some(id) => Ok(match state.store.get_object(scope, id).await? {
+            Some(r) => processors(&r.doc, &state.http),
+            None => vec![std::sync::Arc::new(TestProcessor)],
+        }),
+    }
+}
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    loop {
+        match charge_due(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(charged = n, "settled due charges"),
+            Err(e) => tracing::warn!(error = %e, "due charges failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
