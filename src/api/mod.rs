@@ -19,6 +19,7 @@ pub mod payments;
 pub mod prices;
 pub mod processor_routes;
 pub mod products;
+pub mod refunds;
 pub mod resource;
 pub mod session_close;
 pub mod session_lines;
@@ -81,6 +82,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::list_setup_intents))
         .routes(routes!(payments::retrieve_contract))
         .routes(routes!(payments::list_contracts))
+        .routes(routes!(refunds::create, refunds::list))
+        .routes(routes!(refunds::retrieve))
+        .routes(routes!(refunds::refund_intent))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

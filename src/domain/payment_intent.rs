@@ -24,7 +24,7 @@ pub struct NewIntent<'a> {
 pub fn build(n: NewIntent<'_>) -> Value {
     json!({
         "id": n.id, "object": "payment_intent", "amount": n.amount, "amount_capturable": 0,
-        "amount_details": {"tip": {}}, "amount_received": 0, "application": null,
+        "amount_details": {"tip": {}}, "amount_received": 0, "amount_refunded": 0, "application": null,
         "application_fee_amount": null, "automatic_payment_methods": null, "canceled_at": null,
         "cancellation_reason": null, "capture_method": "automatic_async", "client_secret": n.client_secret,
         "confirmation_method": "automatic", "created": n.now, "currency": n.currency, "customer": n.customer,

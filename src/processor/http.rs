@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{Authorize, Lookup, Outcome, Processor};
+use super::{Authorize, Lookup, Outcome, Processor, RefundOutcome};
 
 pub struct HttpProcessor {
     pub name: String,
@@ -71,6 +71,22 @@ impl Processor for HttpProcessor {
                 None => Lookup::Unknown,
             },
             _ => Lookup::Unknown,
+        }
+    }
+
+    async fn refund(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
+        let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
+        let res = self.client.post(format!("{}/refund", self.url)).timeout(self.timeout).json(&body).send().await;
+        match res {
+            Ok(r) if r.status().is_success() => match r.json::<Value>().await {
+                Ok(v) if v["status"] == "succeeded" => {
+                    RefundOutcome::Succeeded { reference: v["reference"].as_str().unwrap_or_default().to_owned() }
+                }
+                Ok(v) => RefundOutcome::Failed { reason: v["message"].as_str().unwrap_or("refused").to_owned() },
+                Err(_) => RefundOutcome::Failed { reason: "unreadable answer".into() },
+            },
+            Ok(r) => RefundOutcome::Failed { reason: format!("HTTP {}", r.status().as_u16()) },
+            Err(_) => RefundOutcome::Failed { reason: "the gateway could not be reached".into() },
         }
     }
 }

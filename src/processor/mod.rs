@@ -69,10 +69,19 @@ pub enum Lookup {
     Unknown,
 }
 
+/// A refund's result at the processor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Succeeded { reference: String },
+    Failed { reason: String },
+}
+
 #[async_trait]
 pub trait Processor: Send + Sync {
     /// `test`, `http`, … and the configured name, for attempts.
     fn name(&self) -> &str;
     async fn authorize(&self, req: &Authorize) -> Outcome;
     async fn lookup(&self, idempotency_key: &str) -> Lookup;
+    /// Refunds `amount` of the payment the processor knows as `reference`.
+    async fn refund(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome;
 }

@@ -108,6 +108,9 @@ mod tests {
         async fn lookup(&self, _: &str) -> Lookup {
             self.lookup.clone()
         }
+        async fn refund(&self, _: &str, _: i64, _: &str) -> crate::processor::RefundOutcome {
+            crate::processor::RefundOutcome::Failed { reason: "fake".into() }
+        }
     }
 
     fn fake(outcome: Outcome, lookup: Lookup) -> Arc<Fake> {

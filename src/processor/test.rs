@@ -65,6 +65,10 @@ impl Processor for TestProcessor {
         // The test processor answers synchronously: it never leaves a request unknown.
         Lookup::NotFound
     }
+
+    async fn refund(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> super::RefundOutcome {
+        super::RefundOutcome::Succeeded { reference: format!("test_refund_{idempotency_key}") }
+    }
 }
 
 /// `pm_card_*` tokens and the test card each stands for.

@@ -18,6 +18,7 @@ mod lists;
 mod ops;
 mod params;
 mod payments;
+mod refunds;
 mod session_lifecycle;
 mod session_rules;
 mod sessions;

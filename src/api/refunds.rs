@@ -1,0 +1,205 @@
+//! Refunds: `POST /v1/refunds` (Stripe's) and `POST /v1/payment_intents/{id}/refund`.
+//! The refunded amount is reserved on the PaymentIntent (a conditional write)
+//! before the processor is asked, so racing refunds never exceed the charge.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{retry_on_conflict, Call};
+use super::{expand, list, resource};
+use crate::domain::event;
+use crate::domain::ids::new_id;
+use crate::domain::payment_intent;
+use crate::error::{ApiError, ApiResult};
+use crate::processor::route::processors;
+use crate::processor::test::TestProcessor;
+use crate::processor::{Processor, RefundOutcome};
+use crate::store::{Change, ChangeSet, StoreError};
+use crate::AppState;
+
+const KIND: &str = "refund";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundParams {
+    payment_intent: Option<String>,
+    amount: Option<i64>,
+    reason: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntentRefundParams {
+    amount: Option<i64>,
+    reason: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+/// The processor that took the payment, from the intent's approved attempt.
+async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResult<(Arc<dyn Processor>, String)> {
+    let approved = intent["attempts"]
+        .as_array()
+        .and_then(|a| a.iter().rev().find(|x| x["outcome"] == "approved"))
+        .cloned()
+        .unwrap_or_default();
+    let name = approved["processor"].as_str().unwrap_or("test").to_owned();
+    let reference = approved["detail"].as_str().unwrap_or_default().to_owned();
+    if name == "test" {
+        return Ok((Arc::new(TestProcessor), reference));
+    }
+    let session =
+        state.store.get_object(&call.scope(), intent["checkout_session"].as_str().unwrap_or_default()).await?;
+    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str().map(str::to_owned));
+    if let Some(route) = match route_id {
+        Some(r) => state.store.get_object(&call.scope(), &r).await?,
+        None => None,
+    } {
+        if let Some(p) = processors(&route.doc, &state.http).into_iter().find(|p| p.name() == name) {
+            return Ok((p, reference));
+        }
+    }
+    Err(ApiError::invalid(
+        "parameter_invalid",
+        "payment_intent",
+        "The processor that took this payment is no longer configured.",
+    ))
+}
+
+async fn refund(
+    state: &AppState,
+    call: &Call,
+    pi_id: &str,
+    amount: Option<i64>,
+    reason: Option<String>,
+    metadata: Value,
+    param: Option<&str>,
+) -> ApiResult<Response> {
+    if let Some(r) = &reason {
+        if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
+            return Err(ApiError::invalid(
+                "parameter_invalid_enum",
+                "reason",
+                "Invalid reason: must be one of duplicate, fraudulent, requested_by_customer.",
+            ));
+        }
+    }
+    retry_on_conflict(|| async {
+        let now = state.now();
+        let pi = match param {
+            Some(p) => resource::find_param(state, call, payment_intent::KIND, "payment_intent", pi_id, p).await?,
+            None => resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?,
+        };
+        if pi.doc["status"] != "succeeded" {
+            return Err(ApiError::bad_request("charge_not_refundable", "This PaymentIntent does not have a successful charge to refund."));
+        }
+        let refunded = pi.doc["amount_refunded"].as_i64().unwrap_or(0);
+        let refundable = pi.doc["amount_received"].as_i64().unwrap_or(0).saturating_sub(refunded);
+        let amount = amount.unwrap_or(refundable);
+        if amount <= 0 {
+            return Err(ApiError::invalid("parameter_invalid", "amount", "Invalid amount: must be at least 1."));
+        }
+        if amount > refundable {
+            return Err(ApiError::invalid("amount_too_large", "amount", format!("Refund amount ({amount}) is greater than the unrefunded amount ({refundable}).")));
+        }
+        let re_id = new_id("re");
+        let mut reserved = pi.doc.clone();
+        reserved["amount_refunded"] = json!(refunded + amount);
+        let pending = json!({
+            "id": re_id, "object": "refund", "amount": amount, "balance_transaction": null, "charge": pi.doc["latest_charge"],
+            "created": now, "currency": pi.doc["currency"], "metadata": metadata, "payment_intent": pi_id, "reason": reason,
+            "receipt_number": null, "status": "pending", "failure_reason": null,
+        });
+        let tags = vec![("payment_intent".to_owned(), pi_id.to_owned())];
+        let claim = ChangeSet {
+            scope: call.scope(),
+            changes: vec![
+                Change::Update { id: pi_id.to_owned(), expected_version: pi.version, tags: payment_intent::tags(&reserved), doc: reserved.clone() },
+                Change::Insert { id: re_id.clone(), kind: KIND.into(), created: now, tags: tags.clone(), doc: pending.clone() },
+            ],
+            events: vec![],
+            idempotency: None,
+        };
+        match state.store.commit(claim).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Err(StoreError::Conflict.into()),
+            Err(e) => return Err(e.into()),
+        }
+        let (processor, reference) = processor_for(state, call, &pi.doc).await?;
+        let outcome = processor.refund(&reference, amount, &re_id).await;
+        let mut done = pending;
+        let mut changes = Vec::new();
+        let ctx = call.event_ctx(now);
+        let mut events = Vec::new();
+        match outcome {
+            RefundOutcome::Succeeded { .. } => {
+                done["status"] = json!("succeeded");
+                events.push(event::build(&ctx, "refund.created", &done, None));
+                events.push(event::build(&ctx, "payment_intent.refunded", &reserved, None));
+            }
+            RefundOutcome::Failed { reason } => {
+                done["status"] = json!("failed");
+                done["failure_reason"] = json!("unknown");
+                tracing::warn!(refund = %re_id, %reason, "refund failed at the processor");
+                let mut released = reserved.clone();
+                released["amount_refunded"] = json!(refunded);
+                changes.push(Change::Update { id: pi_id.to_owned(), expected_version: pi.version + 1, tags: payment_intent::tags(&released), doc: released });
+                events.push(event::build(&ctx, "refund.failed", &done, None));
+            }
+        }
+        changes.push(Change::Update { id: re_id.clone(), expected_version: 1, tags, doc: done.clone() });
+        call.commit(state, changes, events, StatusCode::OK, done).await
+    })
+    .await
+}
+
+/// Refund a payment, in full or in part.
+#[utoipa::path(post, path = "/v1/refunds", tag = "payments", responses((status = 200, description = "The refund"), (status = 400, description = "Nothing to refund")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: RefundParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let pi = p.payment_intent.ok_or_else(|| ApiError::missing_param("payment_intent"))?;
+    refund(&state, &call, &pi, p.amount, p.reason, json!(p.metadata.unwrap_or_default()), Some("payment_intent")).await
+}
+
+/// Refund a PaymentIntent, in full or in part.
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/refund", tag = "payments", params(("id" = String, Path, description = "pi_…")),
+    responses((status = 200, description = "The refund"), (status = 404, description = "No such payment_intent")))]
+pub async fn refund_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut call: Call,
+) -> ApiResult<Response> {
+    let p: IntentRefundParams = call.parse()?;
+    refund(&state, &call, &id, p.amount, p.reason, json!(p.metadata.unwrap_or_default()), None).await
+}
+
+/// Retrieve a refund.
+#[utoipa::path(get, path = "/v1/refunds/{id}", tag = "payments", params(("id" = String, Path, description = "re_…")),
+    responses((status = 200, description = "The refund"), (status = 404, description = "No such refund")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    Ok(Json(resource::find(&state, &call, KIND, "refund", &id).await?.doc))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    payment_intent: Option<String>,
+}
+
+/// List refunds (`payment_intent` filter).
+#[utoipa::path(get, path = "/v1/refunds", tag = "payments", responses((status = 200, description = "A list of refunds")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let filters = f.payment_intent.map(|p| vec![("payment_intent".to_owned(), p)]).unwrap_or_default();
+    Ok(Json(list::run(&state, &call, lp, KIND, "refund", filters, |d| d).await?).into_response())
+}
