@@ -269,6 +269,18 @@ impl TestApp {
         r.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Another `kassa` node on the same database (same master key and clock);
+    /// returns its base URL. It stops when the token is cancelled.
+    pub async fn second_node(&self) -> (String, CancellationToken) {
+        let store = kassa::store::open(&self.db.url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::new(Config::for_addr(addr), store, self.clock.clone(), &MasterKey::from_bytes([9; 32]));
+        let token = CancellationToken::new();
+        tokio::spawn(kassa::run(listener, state, token.clone()));
+        (format!("http://{addr}"), token)
+    }
+
     /// A second account on the same server.
     pub async fn other_account(&self) -> kassa::accounts::CreatedAccount {
         kassa::accounts::create(self.store.as_ref(), &self.state.pepper, "other", START).await.unwrap()

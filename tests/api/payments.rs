@@ -369,3 +369,33 @@ backend_test!(payment_objects_are_listed_and_scoped, |app| {
     assert!(app.get_as(&other.secret_key, "/v1/payment_intents").await.body["data"].as_array().unwrap().is_empty());
     app.get("/v1/payment_intents?status=x").await.error(400, Some("parameter_unknown"), Some("status"));
 });
+
+backend_test!(racing_confirms_on_two_nodes_charge_once, |app| {
+    let (other_node, stop) = app.second_node().await;
+    let id = app.open_session().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let base = if i % 2 == 0 { app.base.clone() } else { other_node.clone() };
+        let rb = app
+            .http
+            .post(format!("{base}/v1/checkout/sessions/{id}/confirm"))
+            .bearer_auth(&app.keys.sk)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&CARD));
+        tasks.push(tokio::spawn(TestApp::send(rb)));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            200 => ok += 1,
+            400 | 409 => {}
+            s => panic!("{s}: {}", r.body),
+        }
+    }
+    stop.cancel();
+    assert_eq!(ok, 1);
+    let s = app.session_doc(&id).await;
+    assert_eq!(s["payment_intent"]["attempts"].as_array().unwrap().len(), 1, "charged once");
+    assert_eq!(app.events().await.iter().filter(|e| e["type"] == "checkout.session.completed").count(), 1);
+});
