@@ -127,7 +127,7 @@ fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmat
 }
 
 /// The session's `customer_details` once the buyer confirmed.
-fn customer_details(session: &Value, d: Option<&CustomerDetails>, pm: Option<&Value>) -> Value {
+fn customer_details(session: &Value, d: Option<&Value>, pm: Option<&Value>) -> Value {
     let prev = &session["customer_details"];
     let billing = pm.map(|p| &p["billing_details"]);
     let pick = |field: &str, given: Option<&String>| -> Value {
@@ -137,35 +137,34 @@ fn customer_details(session: &Value, d: Option<&CustomerDetails>, pm: Option<&Va
             .or_else(|| billing.and_then(|b| b.get(field)).filter(|v| !v.is_null()).cloned())
             .unwrap_or(Value::Null)
     };
-    let address = match d.and_then(|d| d.address.as_ref()) {
-        Some(a) => {
-            json!({"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state})
-        }
+    let address = match d.map(|d| &d["address"]).filter(|a| a.is_object()) {
+        Some(a) => a.clone(),
         None => billing.map(|b| b["address"].clone()).unwrap_or(Value::Null),
     };
     json!({
         "address": address, "business_name": null,
-        "email": pick("email", d.and_then(|d| d.email.as_ref())).as_str().map(str::to_owned).or_else(|| session["customer_email"].as_str().map(str::to_owned)),
-        "individual_name": null, "name": pick("name", d.and_then(|d| d.name.as_ref())),
-        "phone": pick("phone", d.and_then(|d| d.phone.as_ref())), "tax_exempt": "none", "tax_ids": [],
+        "email": pick("email", d.and_then(|d| d["email"].as_str().map(str::to_owned)).as_ref()).as_str().map(str::to_owned).or_else(|| session["customer_email"].as_str().map(str::to_owned)),
+        "individual_name": null, "name": pick("name", d.and_then(|d| d["name"].as_str().map(str::to_owned)).as_ref()),
+        "phone": pick("phone", d.and_then(|d| d["phone"].as_str().map(str::to_owned)).as_ref()), "tax_exempt": "none", "tax_ids": [],
     })
 }
 
 /// The processors a session's route runs, in order: its `processor_route`,
 /// or the built-in `test` route.
-async fn route_for(state: &AppState, call: &Call, session: &Value) -> ApiResult<Vec<Arc<dyn Processor>>> {
+async fn route_for(
+    state: &AppState,
+    scope: &crate::store::Scope,
+    session: &Value,
+) -> ApiResult<Vec<Arc<dyn Processor>>> {
     match session["processor_route"].as_str().filter(|r| *r != crate::domain::processor_route::BUILTIN) {
         None => Ok(vec![Arc::new(TestProcessor)]),
         Some(id) => {
-            let route = resource::find_param(
-                state,
-                call,
-                crate::domain::processor_route::KIND,
-                "processor route",
-                id,
-                "processor_route",
-            )
-            .await?;
+            let route = state
+                .store
+                .get_object(scope, id)
+                .await?
+                .filter(|o| o.kind == crate::domain::processor_route::KIND)
+                .ok_or_else(|| ApiError::no_such("processor route", id, Some("processor_route")).with_status_400())?;
             Ok(crate::processor::route::processors(&route.doc, &state.http))
         }
     }
@@ -203,7 +202,19 @@ pub async fn confirm(
         now,
     )
     .await?;
-    let ctx = Ctx { state: &state, call: &call, p: &p, now, lines, breakdown, rest: &rest };
+    let terms = Terms {
+        customer_details: p.customer_details.as_ref().map(|d| {
+            let a = d.address.clone().unwrap_or_default();
+            json!({"email": d.email, "name": d.name, "phone": d.phone,
+                   "address": d.address.as_ref().map(|_| json!({"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state}))})
+        }),
+        description: p.description.clone(),
+        notes: p.notes.clone(),
+        days_until_due: p.days_until_due,
+        redirect: p.redirect == Some(true),
+        return_url: p.return_url.clone(),
+    };
+    let ctx = Ctx { state: &state, origin: Origin::api(&call), terms, now, lines, breakdown, rest: &rest };
     match (confirmation, setup) {
         (_, true) => {
             let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
@@ -281,12 +292,15 @@ enum Finish {
 
 struct Ctx<'a> {
     state: &'a AppState,
-    call: &'a Call,
-    p: &'a ConfirmParams,
+    origin: Origin<'a>,
+    terms: Terms,
     now: i64,
     lines: bool,
     breakdown: bool,
     rest: &'a [String],
 }
 
+mod origin;
 mod steps;
+
+pub use origin::{Origin, Terms};

@@ -13,12 +13,12 @@ use crate::store::ChangeSet;
 
 impl Ctx<'_> {
     fn version(&self) -> ApiVersion {
-        ApiVersion::parse(&self.call.auth.account_version).unwrap_or_else(|_| ApiVersion::latest())
+        self.origin.version()
     }
 
     /// Claims the session, runs the route, and finishes with the outcome.
     pub(super) async fn charge(&self, session: &Value, version: i64, chosen: Chosen) -> ApiResult<Response> {
-        let (st, call, now) = (self.state, self.call, self.now);
+        let (st, call, now) = (self.state, &self.origin, self.now);
         let amount = session["amount_total"].as_i64().unwrap_or(0);
         let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
         let existing = match session["payment_intent"].as_str() {
@@ -31,12 +31,12 @@ impl Ctx<'_> {
                 let pi_id = new_id("pi");
                 let doc = payment_intent::build(NewIntent {
                     id: &pi_id,
-                    livemode: call.auth.livemode,
+                    livemode: call.livemode(),
                     now,
                     amount,
                     currency: &currency,
                     customer: session["customer"].as_str(),
-                    description: self.p.description.as_deref(),
+                    description: self.terms.description.as_deref(),
                     session: session["id"].as_str().unwrap_or_default(),
                     client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
                     metadata: json!({}),
@@ -88,7 +88,7 @@ impl Ctx<'_> {
         let tries = intent["attempts"].as_array().map_or(0, Vec::len);
         let req =
             Authorize { idempotency_key: format!("{pi_id}-{tries}"), amount, currency, card: chosen.card.clone() };
-        let route = route_for(st, call, session).await?;
+        let route = route_for(st, &call.scope(), session).await?;
         let (outcome, attempts) = execute(&route, &req, now).await;
         let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
         let intent_version = intent_version.map_or(1, |v| v + 1);
@@ -121,7 +121,7 @@ impl Ctx<'_> {
     /// One commit: the session's new state, the payment, the contract, a
     /// guest's new customer, and every event.
     pub(super) async fn finish(&self, session: &Value, version: i64, f: Finish) -> ApiResult<Response> {
-        let (st, call, now) = (self.state, self.call, self.now);
+        let (st, call, now) = (self.state, &self.origin, self.now);
         let ctx = call.event_ctx(now);
         let mut s = session.clone();
         if let Some(m) = s.as_object_mut() {
@@ -191,10 +191,13 @@ impl Ctx<'_> {
         if let Some(e) = error {
             return call.commit(st, changes, events, e.status, e.body()).await;
         }
-        let redirect = self.p.redirect == Some(true) && s["status"] == "complete";
+        let redirect = self.terms.redirect && s["status"] == "complete";
         if redirect {
-            let base =
-                s["success_url"].as_str().or(s["return_url"].as_str()).or(self.p.return_url.as_deref()).unwrap_or("/");
+            let base = s["success_url"]
+                .as_str()
+                .or(s["return_url"].as_str())
+                .or(self.terms.return_url.as_deref())
+                .unwrap_or("/");
             let url = base.replace("{CHECKOUT_SESSION_ID}", &session_id);
             let mut res =
                 call.commit(st, changes, events, StatusCode::FOUND, json!({"object": "redirect", "url": url})).await?;
@@ -211,8 +214,12 @@ impl Ctx<'_> {
                 _ => None,
             })
             .collect();
-        let body =
-            super::super::sessions::view_with(st, call, &s, self.lines, self.breakdown, self.rest, &pending).await?;
+        let body = match call.call {
+            Some(c) => {
+                super::super::sessions::view_with(st, c, &s, self.lines, self.breakdown, self.rest, &pending).await?
+            }
+            None => session::render(&s, now, &self.version(), false),
+        };
         call.commit(st, changes, events, StatusCode::OK, body).await
     }
 
@@ -229,10 +236,10 @@ impl Ctx<'_> {
         changes: &mut Vec<Change>,
         events: &mut Vec<Value>,
     ) -> ApiResult<()> {
-        let (call, now) = (self.call, self.now);
+        let (call, now) = (&self.origin, self.now);
         let ctx = call.event_ctx(now);
         let setup = s["mode"] == "setup";
-        s["customer_details"] = customer_details(s, self.p.customer_details.as_ref(), pm);
+        s["customer_details"] = customer_details(s, self.terms.customer_details.as_ref(), pm);
         let wants_customer = s["customer_creation"] == "always" || setup;
         if s["customer"].is_null() && wants_customer {
             let d = &s["customer_details"];
@@ -243,7 +250,7 @@ impl Ctx<'_> {
                 ..CustomerParams::default()
             };
             let cus_id = new_id("cus");
-            let doc = customer::create(&cus_id, call.auth.livemode, now, &random_base62(8).to_uppercase(), &params)?;
+            let doc = customer::create(&cus_id, call.livemode(), now, &random_base62(8).to_uppercase(), &params)?;
             events.push(event::build(&ctx, "customer.created", &doc, None));
             changes.push(Change::Insert {
                 id: cus_id.clone(),
@@ -261,7 +268,7 @@ impl Ctx<'_> {
                 let seti = new_id("seti");
                 let doc = json!({
                     "id": seti, "object": "setup_intent", "client_secret": format!("{seti}_secret_{}", random_base62(24)),
-                    "created": now, "customer": cus, "description": null, "last_setup_error": null, "livemode": call.auth.livemode,
+                    "created": now, "customer": cus, "description": null, "last_setup_error": null, "livemode": call.livemode(),
                     "mandate": null, "metadata": {}, "next_action": null, "payment_method": pm_id, "payment_method_types": ["card"],
                     "status": "succeeded", "usage": "off_session", "checkout_session": s["id"],
                 });
@@ -279,16 +286,16 @@ impl Ctx<'_> {
             let ctr_id = new_id("ctr");
             let doc = contract::build(contract::NewContract {
                 id: &ctr_id,
-                livemode: call.auth.livemode,
+                livemode: call.livemode(),
                 now,
                 session: s,
                 customer: s["customer"].as_str(),
                 confirmation: terms,
-                days_until_due: self.p.days_until_due.unwrap_or(30),
+                days_until_due: self.terms.days_until_due.unwrap_or(30),
                 payment_intent: intent,
                 payment_method: pm_id.as_deref(),
-                description: self.p.description.as_deref(),
-                notes: self.p.notes.as_deref(),
+                description: self.terms.description.as_deref(),
+                notes: self.terms.notes.as_deref(),
             });
             events.push(event::build(&ctx, "contract.created", &doc, None));
             changes.push(Change::Insert {
