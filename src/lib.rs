@@ -15,6 +15,7 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
+pub mod web;
 pub mod worker;
 
 use std::sync::Arc;

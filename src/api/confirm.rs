@@ -244,7 +244,7 @@ pub async fn confirm(
         }
         (Confirmation::ChargeImmediately, false) => {
             let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
-            ctx.charge(&obj.doc, obj.version, chosen).await
+            ctx.charge(&obj.doc, obj.version, chosen, false).await
         }
     }
 }
@@ -302,5 +302,6 @@ struct Ctx<'a> {
 
 mod origin;
 mod steps;
+pub mod three_ds;
 
 pub use origin::{Origin, Terms};

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/v1/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
+        .merge(crate::web::router())
         .fallback(ops::not_found)
         .layer(
             ServiceBuilder::new()

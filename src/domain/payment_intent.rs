@@ -51,6 +51,7 @@ pub fn processing(pi: &Value, pm: &str) -> Value {
     out["status"] = json!("processing");
     out["payment_method"] = json!(pm);
     out["last_payment_error"] = Value::Null;
+    out["next_action"] = Value::Null;
     out
 }
 

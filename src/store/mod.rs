@@ -177,6 +177,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page>;
     async fn commit(&self, set: ChangeSet) -> StoreResult<()>;
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// An object by id in any scope, for requests that carry no API key but
+    /// an unguessable secret tied to the object (3-D Secure pages).
+    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>>;
     /// Live objects of `kind` whose tag `name` is at most `up_to` (compared as
     /// text, so timestamps are zero-padded), lowest first, across every
     /// account unless `scope` narrows it. Workers use it to find due work.

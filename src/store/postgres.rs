@@ -300,6 +300,25 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
+        if id.contains('\0') {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let scope = Scope {
+            account_id: r.try_get("account_id").map_err(backend)?,
+            livemode: r.try_get("livemode").map_err(backend)?,
+        };
+        Ok(Some((scope, to_object(&r)?)))
+    }
+
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
         let built = sql::list(scope, query, sql::Dialect::Postgres);
         let mut q = sqlx::query(&built.text);

@@ -258,6 +258,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            let found = row(
+                c,
+                "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = ?",
+                [id],
+                |r| Ok((row_to_object(r)?, r.get::<_, String>(7)?, r.get::<_, bool>(8)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+            found.map(|(o, account_id, livemode)| Ok((Scope { account_id, livemode }, to_object(o)?))).transpose()
+        })
+        .await
+    }
+
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
         let (scope, query) = (scope.clone(), query.clone());
         self.read(move |c| {

@@ -3,6 +3,7 @@
 pub mod due_charges;
 pub mod idempotency_reaper;
 pub mod session_expiry;
+pub mod three_ds;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +14,7 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> Vec<JoinHandle
     vec![
         tokio::spawn(idempotency_reaper::run(state.clone(), shutdown.clone())),
         tokio::spawn(session_expiry::run(state.clone(), shutdown.clone())),
-        tokio::spawn(due_charges::run(state, shutdown)),
+        tokio::spawn(due_charges::run(state.clone(), shutdown.clone())),
+        tokio::spawn(three_ds::run(state, shutdown)),
     ]
 }

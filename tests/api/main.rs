@@ -23,3 +23,4 @@ mod session_lifecycle;
 mod session_rules;
 mod sessions;
 mod store_contract;
+mod three_ds;

@@ -17,7 +17,14 @@ impl Ctx<'_> {
     }
 
     /// Claims the session, runs the route, and finishes with the outcome.
-    pub(super) async fn charge(&self, session: &Value, version: i64, chosen: Chosen) -> ApiResult<Response> {
+    /// `authenticated`: 3-D Secure already passed for this payment.
+    pub(super) async fn charge(
+        &self,
+        session: &Value,
+        version: i64,
+        chosen: Chosen,
+        authenticated: bool,
+    ) -> ApiResult<Response> {
         let (st, call, now) = (self.state, &self.origin, self.now);
         let amount = session["amount_total"].as_i64().unwrap_or(0);
         let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
@@ -44,8 +51,16 @@ impl Ctx<'_> {
                 (doc, None)
             }
         };
+        if !authenticated {
+            if let Some(flow) = super::three_ds::flow_for(st, &call.scope(), session, &chosen).await? {
+                return self.require_authentication(session, version, chosen, (intent, intent_version), flow).await;
+            }
+        }
         let pi_id = intent["id"].as_str().unwrap_or_default().to_owned();
-        let processing = payment_intent::processing(&intent, &chosen.id);
+        let mut processing = payment_intent::processing(&intent, &chosen.id);
+        if authenticated {
+            processing["three_d_secure"]["status"] = json!("authenticated");
+        }
         let mut claimed = session.clone();
         claimed["confirming_until"] = json!(now + CLAIM_SECS);
         claimed["payment_intent"] = json!(pi_id);

@@ -1,0 +1,167 @@
+//! The test processor's 3-D Secure pages. Each URL carries the payment's
+//! random key; `status` answers a holder of the intent's client secret.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::confirm::three_ds::{finish, intent_tags};
+use crate::domain::payment_intent;
+use crate::domain::session;
+use crate::error::ApiError;
+use crate::store::{Change, ChangeSet, Scope, StoredObject};
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub struct KeyQuery {
+    key: Option<String>,
+    client_secret: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Answer {
+    outcome: String,
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}button{{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem}}</style>\
+         </head><body>{body}</body></html>"
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_SECURITY_POLICY, super::CSP)], html)
+        .into_response()
+}
+
+fn not_found() -> Response {
+    page(StatusCode::NOT_FOUND, "Not found", "<h1>This authentication is not available.</h1>")
+}
+
+/// The intent the URL names, if the key is its pending 3-D Secure key.
+async fn pending(state: &AppState, pi: &str, key: Option<&str>, flow: &str) -> Result<(Scope, StoredObject), Response> {
+    let Ok(Some((scope, obj))) = state.store.locate(pi).await else { return Err(not_found()) };
+    let tds = &obj.doc["three_d_secure"];
+    let ok = obj.kind == payment_intent::KIND
+        && key.is_some_and(|k| tds["key"].as_str() == Some(k))
+        && tds["flow"] == flow
+        && tds["status"] == "pending"
+        && obj.doc["status"] == "requires_action";
+    if ok {
+        Ok((scope, obj))
+    } else {
+        Err(not_found())
+    }
+}
+
+fn money(doc: &Value) -> String {
+    let cur = doc["currency"].as_str().unwrap_or_default();
+    let amount = doc["amount"].as_i64().unwrap_or(0);
+    match crate::domain::currency::Currency::parse(cur) {
+        Some(c) => format!("{} {}", c.format(amount), cur.to_uppercase()),
+        None => amount.to_string(),
+    }
+}
+
+/// The challenge: two buttons that post the outcome back to this URL.
+pub async fn challenge_page(
+    State(state): State<AppState>,
+    Path(pi): Path<String>,
+    Query(q): Query<KeyQuery>,
+) -> Response {
+    let (_, obj) = match pending(&state, &pi, q.key.as_deref(), "challenge").await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    // Ids and amounts are [A-Za-z0-9._ ] only: nothing here needs escaping.
+    let body = format!(
+        "<h1>Authenticate your payment</h1><p>Test 3-D Secure challenge for <strong>{}</strong>.</p>\
+         <form method=\"post\"><button name=\"outcome\" value=\"succeed\" id=\"succeed\">Complete authentication</button>\
+         <button name=\"outcome\" value=\"fail\" id=\"fail\">Fail authentication</button></form>",
+        money(&obj.doc)
+    );
+    page(StatusCode::OK, "3-D Secure", &body)
+}
+
+pub async fn challenge_answer(
+    State(state): State<AppState>,
+    Path(pi): Path<String>,
+    Query(q): Query<KeyQuery>,
+    Form(a): Form<Answer>,
+) -> Response {
+    let (scope, obj) = match pending(&state, &pi, q.key.as_deref(), "challenge").await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let authenticated = match a.outcome.as_str() {
+        "succeed" => true,
+        "fail" => false,
+        _ => return page(StatusCode::BAD_REQUEST, "3-D Secure", "<h1>Unknown answer.</h1>"),
+    };
+    let return_url = obj.doc["three_d_secure"]["return_url"].as_str().map(str::to_owned);
+    if let Err(e) = finish(&state, &scope, &obj, authenticated).await {
+        tracing::warn!(payment_intent = %pi, error = %e.message, "3-D Secure finish failed");
+        return page(
+            StatusCode::CONFLICT,
+            "3-D Secure",
+            "<h1>This payment changed meanwhile. Please check its status.</h1>",
+        );
+    }
+    match return_url {
+        Some(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+        None => {
+            page(StatusCode::OK, "3-D Secure", "<h1>Authentication finished.</h1><p>You can close this window.</p>")
+        }
+    }
+}
+
+/// The hidden device-fingerprint step: loading it completes the method step,
+/// and the payment continues without the buyer (frictionless).
+pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query(q): Query<KeyQuery>) -> Response {
+    let (scope, obj) = match pending(&state, &pi, q.key.as_deref(), "method").await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let now = state.now();
+    let mut doc = obj.doc.clone();
+    doc["status"] = json!("processing");
+    doc["next_action"] = Value::Null;
+    doc["three_d_secure"]["status"] = json!("method_completed");
+    doc["three_d_secure"]["due_at"] = json!(now);
+    let Ok(Some(s)) = state.store.get_object(&scope, doc["checkout_session"].as_str().unwrap_or_default()).await else {
+        return not_found();
+    };
+    let mut sdoc = s.doc.clone();
+    sdoc["confirming_until"] = json!(i64::MAX);
+    sdoc["payment_intent_status"] = json!("processing");
+    let set = ChangeSet {
+        scope,
+        changes: vec![
+            Change::Update { id: obj.id.clone(), expected_version: obj.version, tags: intent_tags(&doc), doc },
+            Change::Update { id: s.id.clone(), expected_version: s.version, tags: session::tags(&sdoc), doc: sdoc },
+        ],
+        events: vec![],
+        idempotency: None,
+    };
+    match state.store.commit(set).await {
+        Ok(()) => page(StatusCode::OK, "3-D Secure", "<p>Device check complete.</p>"),
+        Err(_) => page(StatusCode::CONFLICT, "3-D Secure", "<p>This payment changed meanwhile.</p>"),
+    }
+}
+
+/// The intent's status, for whoever holds its client secret.
+pub async fn status(State(state): State<AppState>, Path(pi): Path<String>, Query(q): Query<KeyQuery>) -> Response {
+    let missing = || ApiError::no_such("payment_intent", &pi, None).into_response();
+    let Ok(Some((_, obj))) = state.store.locate(&pi).await else { return missing() };
+    if obj.kind != payment_intent::KIND
+        || q.client_secret.as_deref().is_none_or(|c| obj.doc["client_secret"].as_str() != Some(c))
+    {
+        return missing();
+    }
+    let d = &obj.doc;
+    Json(json!({"id": d["id"], "object": "payment_intent", "status": d["status"], "next_action": d["next_action"],
+                "last_payment_error": d["last_payment_error"], "checkout_session": d["checkout_session"]}))
+    .into_response()
+}
