@@ -301,6 +301,7 @@ struct Ctx<'a> {
 }
 
 mod origin;
+pub mod pending;
 mod steps;
 pub mod three_ds;
 

@@ -7,6 +7,10 @@ use crate::processor::route::Attempt;
 use crate::processor::Outcome;
 
 pub const KIND: &str = "payment_intent";
+/// The tag on an intent whose processor answer is unknown and must be asked again.
+pub const LOOKUP_TAG: &str = "lookup_due";
+/// Seconds after an unknown answer before the processor is asked again.
+pub const LOOKUP_AFTER: i64 = 5;
 
 pub struct NewIntent<'a> {
     pub id: &'a str,
@@ -91,6 +95,13 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
 
 pub fn tags(doc: &Value) -> Vec<(String, String)> {
     let mut t = vec![("status".to_owned(), doc["status"].as_str().unwrap_or_default().to_owned())];
+    // An unknown processor answer is asked about again (api::confirm::pending).
+    if let Some(last) = doc["attempts"].as_array().and_then(|a| a.last()) {
+        if doc["status"] == "processing" && last["outcome"] == "unknown" {
+            let at = last["started_at"].as_i64().unwrap_or(0).saturating_add(LOOKUP_AFTER);
+            t.push((LOOKUP_TAG.to_owned(), super::fields::time_tag(at)));
+        }
+    }
     if let Some(c) = doc["customer"].as_str() {
         t.push(("customer".into(), c.to_owned()));
     }

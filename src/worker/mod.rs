@@ -2,6 +2,7 @@
 
 pub mod due_charges;
 pub mod idempotency_reaper;
+pub mod pending_payments;
 pub mod session_expiry;
 pub mod three_ds;
 
@@ -15,6 +16,7 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> Vec<JoinHandle
         tokio::spawn(idempotency_reaper::run(state.clone(), shutdown.clone())),
         tokio::spawn(session_expiry::run(state.clone(), shutdown.clone())),
         tokio::spawn(due_charges::run(state.clone(), shutdown.clone())),
-        tokio::spawn(three_ds::run(state, shutdown)),
+        tokio::spawn(three_ds::run(state.clone(), shutdown.clone())),
+        tokio::spawn(pending_payments::run(state, shutdown)),
     ]
 }

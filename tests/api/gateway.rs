@@ -29,6 +29,7 @@ struct Gateway {
     mode: Mode,
     seen: Arc<Mutex<HashMap<String, Value>>>,
     calls: Arc<Mutex<usize>>,
+    lookup_fails: Arc<std::sync::atomic::AtomicBool>,
 }
 
 async fn authorize(State(g): State<Gateway>, Json(body): Json<Value>) -> axum::response::Response {
@@ -56,6 +57,9 @@ async fn authorize(State(g): State<Gateway>, Json(body): Json<Value>) -> axum::r
 
 async fn lookup(State(g): State<Gateway>, Path(key): Path<String>) -> axum::response::Response {
     use axum::response::IntoResponse;
+    if g.lookup_fails.load(std::sync::atomic::Ordering::SeqCst) {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "lookup down").into_response();
+    }
     match g.seen.lock().unwrap().get(&key) {
         Some(v) => Json(v.clone()).into_response(),
         None => (axum::http::StatusCode::NOT_FOUND, "never seen").into_response(),
@@ -64,13 +68,21 @@ async fn lookup(State(g): State<Gateway>, Path(key): Path<String>) -> axum::resp
 
 /// Starts a fake gateway; returns its base URL and its call counter.
 pub async fn gateway(mode: Mode) -> (String, Arc<Mutex<usize>>) {
-    let g = Gateway { mode, seen: Arc::default(), calls: Arc::default() };
-    let calls = g.calls.clone();
+    let (url, calls, _, _) = gateway_full(mode).await;
+    (url, calls)
+}
+
+type Seen = Arc<Mutex<HashMap<String, Value>>>;
+
+/// As `gateway`, also handing out what it has seen and its lookup switch.
+async fn gateway_full(mode: Mode) -> (String, Arc<Mutex<usize>>, Seen, Arc<std::sync::atomic::AtomicBool>) {
+    let g = Gateway { mode, seen: Arc::default(), calls: Arc::default(), lookup_fails: Arc::default() };
+    let (calls, seen, fails) = (g.calls.clone(), g.seen.clone(), g.lookup_fails.clone());
     let app = Router::new().route("/authorize", post(authorize)).route("/payments/{key}", get(lookup)).with_state(g);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, calls)
+    (url, calls, seen, fails)
 }
 
 /// A URL where nothing listens: connections are refused.
@@ -189,4 +201,34 @@ backend_test!(routes_are_validated_and_listed, |app| {
         Some("resource_missing"),
         Some("id"),
     );
+});
+
+backend_test!(a_payment_whose_answer_stays_unknown_is_held_then_finished_by_the_resolver, |app| {
+    let (slow, _, seen, lookup_fails) = gateway_full(Mode::HangUnseen).await;
+    lookup_fails.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (up, calls) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&slow, &up]).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "open");
+    let pi = &r.body["payment_intent"];
+    assert_eq!(pi["status"], "processing");
+    assert_eq!(outcomes(pi), ["unknown"]);
+    assert_eq!(*calls.lock().unwrap(), 0, "never sent elsewhere while it may have been charged");
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    app.confirm(&id, &[("payment_method", "pm_card_visa")]).await.error(
+        409,
+        Some("checkout_session_confirm_in_progress"),
+        None,
+    );
+    app.clock.advance(10);
+    assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 0, "still unknown");
+    // The gateway learns it did charge; the next lookup says so.
+    let key = pi["attempts"][0]["idempotency_key"].as_str().unwrap().to_owned();
+    seen.lock().unwrap().insert(key, json!({"status": "approved", "reference": "gw_late"}));
+    lookup_fails.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 1);
+    let s = app.session_doc(&id).await;
+    assert_eq!((s["status"].as_str(), s["payment_status"].as_str()), (Some("complete"), Some("paid")));
+    assert_eq!(s["payment_intent"]["status"], "succeeded");
+    assert_eq!(*calls.lock().unwrap(), 0);
 });

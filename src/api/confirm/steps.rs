@@ -11,6 +11,33 @@ use crate::domain::payment_method;
 use crate::domain::version::ApiVersion;
 use crate::store::ChangeSet;
 
+/// How a processor's outcome ends the confirm.
+pub(super) fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, i64)) -> Finish {
+    match outcome {
+        Outcome::Approved { .. } => Finish::Paid { chosen, intent },
+        Outcome::Declined { code, decline_code, message } => {
+            let code: &'static str = match code.as_str() {
+                "expired_card" => "expired_card",
+                "incorrect_cvc" => "incorrect_cvc",
+                "processing_error" => "processing_error",
+                _ => "card_declined",
+            };
+            let error = ApiError::card(code, message.clone()).with_extra("decline_code", json!(decline_code));
+            Finish::Declined { chosen, intent, error }
+        }
+        Outcome::Unavailable { .. } => {
+            let error = ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorType::Api,
+                Some("processor_unavailable"),
+                "No payment processor could take the payment. It is safe to retry.",
+            );
+            Finish::Declined { chosen, intent, error }
+        }
+        Outcome::Unknown { .. } => Finish::Pending { chosen, intent },
+    }
+}
+
 impl Ctx<'_> {
     fn version(&self) -> ApiVersion {
         self.origin.version()
@@ -107,29 +134,7 @@ impl Ctx<'_> {
         let (outcome, attempts) = execute(&route, &req, now).await;
         let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
         let intent_version = intent_version.map_or(1, |v| v + 1);
-        let finish = match &outcome {
-            Outcome::Approved { .. } => Finish::Paid { chosen, intent: (settled, intent_version) },
-            Outcome::Declined { code, decline_code, message } => {
-                let code: &'static str = match code.as_str() {
-                    "expired_card" => "expired_card",
-                    "incorrect_cvc" => "incorrect_cvc",
-                    "processing_error" => "processing_error",
-                    _ => "card_declined",
-                };
-                let error = ApiError::card(code, message.clone()).with_extra("decline_code", json!(decline_code));
-                Finish::Declined { chosen, intent: (settled, intent_version), error }
-            }
-            Outcome::Unavailable { .. } => {
-                let error = ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    ErrorType::Api,
-                    Some("processor_unavailable"),
-                    "No payment processor could take the payment. It is safe to retry.",
-                );
-                Finish::Declined { chosen, intent: (settled, intent_version), error }
-            }
-            Outcome::Unknown { .. } => Finish::Pending { chosen, intent: (settled, intent_version) },
-        };
+        let finish = outcome_finish(&outcome, chosen, (settled, intent_version));
         self.finish(&claimed, version + 1, finish).await
     }
 
@@ -160,9 +165,20 @@ impl Ctx<'_> {
                     doc: intent.0,
                 });
                 if pending {
-                    // Held until the processor's answer is known.
+                    // Held until the processor's answer is known; the
+                    // resolver needs the buyer's terms to finish it.
                     s["confirming_until"] = json!(i64::MAX);
                     s["payment_intent_status"] = json!("processing");
+                    changes.push(
+                        super::three_ds::terms_change(
+                            st,
+                            &call.scope(),
+                            id.as_deref().unwrap_or_default(),
+                            &self.terms,
+                            now,
+                        )
+                        .await?,
+                    );
                 }
                 (Some(chosen.doc), (!pending).then_some("paid"), Confirmation::ChargeImmediately, id)
             }

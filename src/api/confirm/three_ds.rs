@@ -20,6 +20,50 @@ fn terms_id(pi: &str) -> String {
     format!("terms_{pi}")
 }
 
+/// Keeps the buyer's confirm terms for a payment that finishes later.
+pub(super) async fn terms_change(
+    state: &AppState,
+    scope: &Scope,
+    pi_id: &str,
+    terms: &Terms,
+    now: i64,
+) -> ApiResult<Change> {
+    let id = terms_id(pi_id);
+    let doc = json!({"id": id, "terms": serde_json::to_value(terms).unwrap_or_default()});
+    Ok(match state.store.get_object(scope, &id).await? {
+        Some(t) => Change::Update { id, expected_version: t.version, tags: vec![], doc },
+        None => Change::Insert { id, kind: TERMS_KIND.into(), created: now, tags: vec![], doc },
+    })
+}
+
+/// The terms kept for a payment, or the defaults.
+pub(super) async fn saved_terms(state: &AppState, scope: &Scope, pi_id: &str) -> ApiResult<Terms> {
+    Ok(match state.store.get_object(scope, &terms_id(pi_id)).await? {
+        Some(t) => serde_json::from_value(t.doc["terms"].clone()).unwrap_or_default(),
+        None => Terms::default(),
+    })
+}
+
+/// A saved payment method with its card out of the vault.
+pub(super) async fn saved_method(state: &AppState, scope: &Scope, pm_id: &str) -> ApiResult<Chosen> {
+    let pm = state
+        .store
+        .get_object(scope, pm_id)
+        .await?
+        .filter(|o| o.kind == pm_domain::KIND)
+        .ok_or_else(ApiError::internal)?;
+    let vault = state.store.get_object(scope, &pm_domain::vault_id(pm_id)).await?.ok_or_else(ApiError::internal)?;
+    let number =
+        state.vault.open(vault.doc["sealed"].as_str().unwrap_or_default(), pm_id).map_err(|_| ApiError::internal())?;
+    let card = crate::processor::CardDetails {
+        number,
+        exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
+        exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
+        cvc: None,
+    };
+    Ok(Chosen { id: pm_id.to_owned(), doc: pm.doc, card, changes: Vec::new() })
+}
+
 /// The 3-D Secure flow this card needs on this route, if any. Only the test
 /// processor decides this itself; `http` gateways answer for themselves.
 pub(super) async fn flow_for(
@@ -182,26 +226,8 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
         return Ok(());
     }
     let pm_id = pi.doc["payment_method"].as_str().unwrap_or_default().to_owned();
-    let pm = state
-        .store
-        .get_object(scope, &pm_id)
-        .await?
-        .filter(|o| o.kind == pm_domain::KIND)
-        .ok_or_else(ApiError::internal)?;
-    let vault = state.store.get_object(scope, &pm_domain::vault_id(&pm_id)).await?.ok_or_else(ApiError::internal)?;
-    let number =
-        state.vault.open(vault.doc["sealed"].as_str().unwrap_or_default(), &pm_id).map_err(|_| ApiError::internal())?;
-    let card = crate::processor::CardDetails {
-        number,
-        exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
-        exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
-        cvc: None,
-    };
-    let terms: Terms = match state.store.get_object(scope, &terms_id(&pi.id)).await? {
-        Some(t) => serde_json::from_value(t.doc["terms"].clone()).unwrap_or_default(),
-        None => Terms::default(),
-    };
+    let chosen = saved_method(state, scope, &pm_id).await?;
+    let terms = saved_terms(state, scope, &pi.id).await?;
     let ctx = Ctx { state, origin, terms, now, lines: false, breakdown: false, rest: &[] };
-    let chosen = Chosen { id: pm_id, doc: pm.doc, card, changes: Vec::new() };
     ctx.charge(&session.doc, session.version, chosen, true).await.map(|_| ())
 }

@@ -1,0 +1,40 @@
+//! Asks processors again about payments whose answer was unknown, and
+//! finishes them once it is known (see `api::confirm::pending`).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::confirm::pending::resolve;
+use crate::domain::fields::time_tag;
+use crate::domain::payment_intent::{KIND, LOOKUP_TAG};
+use crate::store::StoreResult;
+use crate::AppState;
+
+const EVERY: Duration = Duration::from_secs(5);
+
+/// One batch; returns how many payments were finished.
+pub async fn resolve_due(state: &AppState) -> StoreResult<usize> {
+    let due = state.store.due(KIND, LOOKUP_TAG, &time_tag(state.now()), None, 50).await?;
+    let mut done = 0;
+    for (scope, pi) in due {
+        match resolve(state, &scope, &pi).await {
+            Ok(true) => done += 1,
+            Ok(false) => {}
+            Err(e) => tracing::debug!(payment_intent = %pi.id, error = %e.message, "pending payment not resolved"),
+        }
+    }
+    Ok(done)
+}
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    loop {
+        if let Err(e) = resolve_due(&state).await {
+            tracing::warn!(error = %e, "pending payment worker failed");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
