@@ -105,6 +105,7 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
         "permissions": or_null(&p.permissions),
         "phone_number_collection": {"enabled": p.phone_number_collection.as_ref().is_some_and(|x| x.enabled)},
         "processor_route": p.processor_route, "recovered_from": null, "contract": null,
+        "card_tokenization_mode": p.card_tokenization_mode.clone().unwrap_or_else(|| "direct".into()),
         "redirect_on_completion": if b.ui == UiMode::EmbeddedPage { json!(p.redirect_on_completion.clone().unwrap_or_else(|| "always".into())) } else { Value::Null },
         "return_url": p.return_url,
         "saved_payment_method_options": or_null(&p.saved_payment_method_options),

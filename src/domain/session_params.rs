@@ -215,6 +215,8 @@ pub struct CreateParams {
     pub wallet_options: Option<Value>,
     /// Seed extension: the processor route that charges this session.
     pub processor_route: Option<String>,
+    /// Seed extension: how cards are tokenized (`direct`: kassa's own vault).
+    pub card_tokenization_mode: Option<String>,
 }
 
 pub const MAX_LINE_ITEMS: usize = 100;

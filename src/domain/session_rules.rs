@@ -275,6 +275,15 @@ fn check_shapes(p: &CreateParams) -> Result<(), FieldError> {
             ));
         }
     }
+    if let Some(m) = &p.card_tokenization_mode {
+        one_of("card_tokenization_mode", m, &["direct", "vgs"])?;
+        if m == "vgs" {
+            return Err(FieldError::invalid(
+                "card_tokenization_mode",
+                "`vgs` tokenization needs a VGS proxy, and none is configured: use `direct` (kassa's own vault).",
+            ));
+        }
+    }
     if let Some(pid) = &p.payment_intent_data {
         if let Some(c) = &pid.capture_method {
             one_of("payment_intent_data[capture_method]", c, &["automatic", "automatic_async", "manual"])?;

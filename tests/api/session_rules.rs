@@ -252,6 +252,11 @@ backend_test!(what_kassa_cannot_honour_is_refused_clearly, |app| {
         Some("line_items[0][tax_rates][0]"),
     );
     app.session(&with(&[("customer", "cus_nope")])).await.error(400, Some("resource_missing"), Some("customer"));
+    app.session(&with(&[("card_tokenization_mode", "vgs")])).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some("card_tokenization_mode"),
+    );
     app.session(&with(&[("locale", "tlh")])).await.error(400, Some("parameter_invalid_enum"), Some("locale"));
     app.session(&with(&[("shipping_address_collection[allowed_countries][0]", "KP")])).await.error(
         400,

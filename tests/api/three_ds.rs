@@ -118,3 +118,23 @@ backend_test!(the_method_flow_runs_a_device_check_then_goes_frictionless, |app| 
     assert_eq!(TestApp::send(client().get(&status_url)).await.body["status"], "succeeded");
     assert_eq!(app.session_doc(&id).await["status"], "complete");
 });
+
+backend_test!(redirect_goes_to_the_challenge_page, |app| {
+    let id = app.open_session().await;
+    let pairs = [("payment_method", "pm_card_threeDSecure2Required"), ("redirect", "true")];
+    let r = TestApp::send(
+        client()
+            .post(format!("{}/v1/checkout/sessions/{id}/confirm", app.base))
+            .bearer_auth(&app.keys.sk)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&pairs)),
+    )
+    .await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    let location = r.header("location").unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{}/3ds/pi_", app.base)) && location.contains("/challenge?key="),
+        "{location}"
+    );
+    assert_eq!(TestApp::send(client().get(&location)).await.status, 200);
+});

@@ -170,6 +170,16 @@ impl Ctx<'_> {
             doc: s.clone(),
         });
         let events = vec![event::build(&origin.event_ctx(now), "payment_intent.requires_action", &pi, None)];
+        if let (true, Some(url)) = (self.terms.redirect, &page) {
+            // redirect=true: straight to the next action's page.
+            let mut res = origin
+                .commit(st, changes, events, StatusCode::FOUND, json!({"object": "redirect", "url": url}))
+                .await?;
+            if let Ok(v) = axum::http::HeaderValue::from_str(url) {
+                res.headers_mut().insert(axum::http::header::LOCATION, v);
+            }
+            return Ok(res);
+        }
         let pending = vec![pi];
         let body = match origin.call {
             Some(c) => {
