@@ -89,6 +89,11 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
         }
         // Still processing: a worker settles it once the processor knows.
         Outcome::Unknown { .. } => out["status"] = json!("processing"),
+        Outcome::RequiresAction { action_url, .. } => {
+            out["status"] = json!("requires_action");
+            out["next_action"] =
+                json!({"type": "redirect_to_url", "redirect_to_url": {"url": action_url, "return_url": null}});
+        }
     }
     out
 }
@@ -97,7 +102,9 @@ pub fn tags(doc: &Value) -> Vec<(String, String)> {
     let mut t = vec![("status".to_owned(), doc["status"].as_str().unwrap_or_default().to_owned())];
     // An unknown processor answer is asked about again (api::confirm::pending).
     if let Some(last) = doc["attempts"].as_array().and_then(|a| a.last()) {
-        if doc["status"] == "processing" && last["outcome"] == "unknown" {
+        let waiting = (doc["status"] == "processing" && last["outcome"] == "unknown")
+            || (doc["status"] == "requires_action" && last["outcome"] == "requires_action");
+        if waiting {
             let at = last["started_at"].as_i64().unwrap_or(0).saturating_add(LOOKUP_AFTER);
             t.push((LOOKUP_TAG.to_owned(), super::fields::time_tag(at)));
         }

@@ -19,6 +19,10 @@ fn outcome(body: &Value) -> Option<Outcome> {
     let reference = body["reference"].as_str().unwrap_or_default().to_owned();
     match body["status"].as_str()? {
         "approved" => Some(Outcome::Approved { reference }),
+        "requires_action" => {
+            let url = body["action_url"].as_str().filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
+            Some(Outcome::RequiresAction { reference, action_url: url.to_owned() })
+        }
         "declined" => Some(Outcome::Declined {
             code: "card_declined".into(),
             decline_code: body["decline_code"].as_str().unwrap_or("generic_decline").to_owned(),

@@ -57,6 +57,12 @@ pub enum Outcome {
     Unknown {
         reason: String,
     },
+    /// The gateway needs the buyer (3-D Secure at its own page); its answer
+    /// comes later, through `lookup`.
+    RequiresAction {
+        reference: String,
+        action_url: String,
+    },
 }
 
 /// What `lookup` found out about an earlier request.

@@ -45,6 +45,7 @@ fn label(o: &Outcome) -> (&'static str, Option<String>) {
         Outcome::Declined { decline_code, .. } => ("declined", Some(decline_code.clone())),
         Outcome::Unavailable { reason } => ("unavailable", Some(reason.clone())),
         Outcome::Unknown { reason } => ("unknown", Some(reason.clone())),
+        Outcome::RequiresAction { reference, .. } => ("requires_action", Some(reference.clone())),
     }
 }
 

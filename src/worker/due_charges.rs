@@ -116,6 +116,15 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
             execute(&route, &req, now).await
         }
     };
+    // Nobody is there to authenticate an off-session charge.
+    let outcome = match outcome {
+        Outcome::RequiresAction { .. } => Outcome::Declined {
+            code: "authentication_required".into(),
+            decline_code: "authentication_required".into(),
+            message: "This payment needs the cardholder to authenticate.".into(),
+        },
+        other => other,
+    };
     let settled = payment_intent::settle(
         &payment_intent::processing(&intent, &pm_id),
         &outcome,

@@ -22,6 +22,8 @@ pub enum Mode {
     HangAfterCharging,
     /// Never answers in time and never records anything.
     HangUnseen,
+    /// Sends the buyer to its own 3-D Secure page.
+    Challenge,
 }
 
 #[derive(Clone)]
@@ -41,6 +43,9 @@ async fn authorize(State(g): State<Gateway>, Json(body): Json<Value>) -> axum::r
         Mode::Approve | Mode::HangAfterCharging => json!({"status": "approved", "reference": format!("gw_{key}")}),
         Mode::Decline => {
             json!({"status": "declined", "reference": "gw_d", "decline_code": "do_not_honor", "message": "Do not honor."})
+        }
+        Mode::Challenge => {
+            json!({"status": "requires_action", "reference": "gw_c", "action_url": "https://acs.example/challenge/1"})
         }
         Mode::Unavailable => return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response(),
         Mode::HangUnseen => {
@@ -230,5 +235,36 @@ backend_test!(a_payment_whose_answer_stays_unknown_is_held_then_finished_by_the_
     let s = app.session_doc(&id).await;
     assert_eq!((s["status"].as_str(), s["payment_status"].as_str()), (Some("complete"), Some("paid")));
     assert_eq!(s["payment_intent"]["status"], "succeeded");
+    assert_eq!(*calls.lock().unwrap(), 0);
+});
+
+backend_test!(a_gateway_challenge_holds_the_session_until_the_gateway_answers, |app| {
+    let (gw, _, seen, _) = gateway_full(Mode::Challenge).await;
+    let (up, calls) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&gw, &up]).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pi = &r.body["payment_intent"];
+    assert_eq!(pi["status"], "requires_action");
+    let na = &pi["next_action"];
+    assert_eq!(na["type"], "three_d_secure");
+    assert_eq!(na["three_d_secure"]["challenge_url"], "https://acs.example/challenge/1");
+    assert_eq!(na["redirect_to_url"]["url"], "https://acs.example/challenge/1");
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    app.confirm(&id, &[("payment_method", "pm_card_visa")]).await.error(
+        409,
+        Some("checkout_session_confirm_in_progress"),
+        None,
+    );
+    app.clock.advance(10);
+    assert_eq!(
+        kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(),
+        0,
+        "the buyer is still at the gateway"
+    );
+    let key = pi["attempts"][0]["idempotency_key"].as_str().unwrap().to_owned();
+    seen.lock().unwrap().insert(key, json!({"status": "approved", "reference": "gw_c"}));
+    assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 1);
+    let s = app.session_doc(&id).await;
+    assert_eq!((s["status"].as_str(), s["payment_intent"]["status"].as_str()), (Some("complete"), Some("succeeded")));
     assert_eq!(*calls.lock().unwrap(), 0);
 });

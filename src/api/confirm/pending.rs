@@ -24,6 +24,8 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
     let route = route_for(state, scope, &session.doc).await?;
     let Some(processor) = route.iter().find(|p| p.name() == name) else { return Ok(false) };
     let outcome = match processor.lookup(key).await {
+        // The buyer is still at the gateway's page.
+        Lookup::Found(Outcome::RequiresAction { .. }) => return Ok(false),
         Lookup::Found(o) => o,
         // Never received: nothing was charged, so the buyer may try again.
         Lookup::NotFound => Outcome::Unavailable { reason: "not received (confirmed by lookup)".into() },
@@ -33,7 +35,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         Outcome::Approved { .. } => "approved",
         Outcome::Declined { .. } => "declined",
         Outcome::Unavailable { .. } => "unavailable",
-        Outcome::Unknown { .. } => return Ok(false),
+        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => return Ok(false),
     };
     let attempt = Attempt {
         processor: name.to_owned(),

@@ -34,7 +34,7 @@ pub(super) fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, 
             );
             Finish::Declined { chosen, intent, error }
         }
-        Outcome::Unknown { .. } => Finish::Pending { chosen, intent },
+        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => Finish::Pending { chosen, intent },
     }
 }
 
@@ -151,11 +151,22 @@ impl Ctx<'_> {
         let mut changes = Vec::new();
         let mut events = Vec::new();
         let mut error: Option<ApiError> = None;
+        let mut action_url: Option<String> = None;
         let (pm, complete_as, terms, intent_id) = match f {
             Finish::Paid { chosen, intent } | Finish::Pending { chosen, intent } => {
-                let pending = intent.0["status"] == "processing";
+                let action = intent.0["status"] == "requires_action";
+                let pending = intent.0["status"] == "processing" || action;
+                let mut intent = intent;
+                if action {
+                    self.gateway_action(&mut intent.0, &s);
+                    action_url = intent.0["next_action"]["redirect_to_url"]["url"].as_str().map(str::to_owned);
+                }
                 changes.extend(chosen.changes);
-                let kind = if pending { "payment_intent.processing" } else { "payment_intent.succeeded" };
+                let kind = match (pending, action) {
+                    (_, true) => "payment_intent.requires_action",
+                    (true, false) => "payment_intent.processing",
+                    _ => "payment_intent.succeeded",
+                };
                 events.push(event::build(&ctx, kind, &intent.0, None));
                 let id = intent.0["id"].as_str().map(str::to_owned);
                 changes.push(Change::Update {
@@ -222,6 +233,14 @@ impl Ctx<'_> {
         if let Some(e) = error {
             return call.commit(st, changes, events, e.status, e.body()).await;
         }
+        if let (true, Some(url)) = (self.terms.redirect, &action_url) {
+            let mut res =
+                call.commit(st, changes, events, StatusCode::FOUND, json!({"object": "redirect", "url": url})).await?;
+            if let Ok(v) = HeaderValue::from_str(url) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            return Ok(res);
+        }
         let redirect = self.terms.redirect && s["status"] == "complete";
         if redirect {
             let base = s["success_url"]
@@ -252,6 +271,25 @@ impl Ctx<'_> {
             None => session::render(&s, now, &self.version(), false),
         };
         call.commit(st, changes, events, StatusCode::OK, body).await
+    }
+
+    /// A gateway's own authentication page, as `next_action.three_d_secure`.
+    fn gateway_action(&self, pi: &mut Value, session: &Value) {
+        let url = pi["next_action"]["redirect_to_url"]["url"].clone();
+        let return_url = self.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
+        let key =
+            pi["attempts"].as_array().and_then(|a| a.last()).map(|a| a["idempotency_key"].clone()).unwrap_or_default();
+        let id = pi["id"].as_str().unwrap_or_default().to_owned();
+        let status_url = format!(
+            "{}/3ds/{id}/status?client_secret={}",
+            self.state.cfg.public_url,
+            pi["client_secret"].as_str().unwrap_or_default()
+        );
+        pi["next_action"] = json!({
+            "type": "three_d_secure",
+            "three_d_secure": {"flow": "challenge", "idempotency_key": key, "status_url": status_url, "return_url": return_url, "challenge_url": url},
+            "redirect_to_url": {"url": url, "return_url": return_url},
+        });
     }
 
     /// Marks the session complete: customer details, a guest's customer,
