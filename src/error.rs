@@ -128,7 +128,7 @@ impl ApiError {
                 json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))),
             );
         }
-        e.insert("message".into(), json!(self.message));
+        e.insert("message".into(), json!(scrub(&self.message)));
         if let Some(p) = &self.param {
             e.insert("param".into(), json!(p));
         }
@@ -139,6 +139,39 @@ impl ApiError {
         }
         json!({ "error": e })
     }
+}
+
+/// Error messages echo what the client sent; a run of 12 or more digits
+/// (spaces and dashes allowed) could be a card number, so it never is echoed.
+pub fn scrub(message: &str) -> String {
+    let chars: Vec<char> = message.chars().collect();
+    let mut out = String::with_capacity(message.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            let mut digits = 0;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || ((chars[j] == ' ' || chars[j] == '-') && j + 1 < chars.len() && chars[j + 1].is_ascii_digit()))
+            {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                }
+                j += 1;
+            }
+            if digits >= 12 {
+                out.push_str("[redacted]");
+            } else {
+                out.extend(&chars[i..j]);
+            }
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -176,6 +209,14 @@ impl From<StoreError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn card_like_numbers_never_appear_in_messages() {
+        assert_eq!(scrub("got 4242424242424242 here"), "got [redacted] here");
+        assert_eq!(scrub("No such x: '4242 4242 4242 4242'"), "No such x: '[redacted]'");
+        assert_eq!(scrub("Invalid integer: 12345"), "Invalid integer: 12345");
+        assert_eq!(scrub("a 2026-11-22 b"), "a 2026-11-22 b");
+    }
 
     #[test]
     fn bodies_have_stripes_shape() {

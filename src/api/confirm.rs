@@ -96,13 +96,30 @@ fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmat
         ConfirmationParam::ChargeWhenDue => Confirmation::ChargeWhenDue,
         ConfirmationParam::NoPayment => Confirmation::NoPayment,
     };
-    if confirmation == Confirmation::NoPayment && call.auth.kind != KeyKind::Secret {
+    // Only the merchant may decide that nothing is charged now.
+    if matches!(confirmation, Confirmation::NoPayment | Confirmation::ChargeWhenDue)
+        && call.auth.kind != KeyKind::Secret
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorType::Permission,
             Some("secret_key_required"),
-            "`confirmation=no_payment` needs a secret key.",
+            format!("`confirmation={}` needs a secret key.", confirmation.as_str()),
         ));
+    }
+    if let Some(d) = &p.customer_details {
+        if let Some(e) = &d.email {
+            crate::domain::fields::max_len("customer_details[email]", e, 512)?;
+            if !e.contains('@') || e.starts_with('@') || e.ends_with('@') || e.contains(char::is_whitespace) {
+                return Err(ApiError::invalid("email_invalid", "customer_details[email]", "Invalid email address."));
+            }
+        }
+        if let Some(n) = &d.name {
+            crate::domain::fields::max_len("customer_details[name]", n, 256)?;
+        }
+        if let Some(ph) = &d.phone {
+            crate::domain::fields::max_len("customer_details[phone]", ph, 20)?;
+        }
     }
     if let Some(d) = &p.description {
         crate::domain::fields::max_len("description", d, 255)?;

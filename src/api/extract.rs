@@ -266,7 +266,7 @@ impl Call {
 
         let idem = match (method == Method::POST, idem_key) {
             (true, Some(key)) => {
-                let fp = idempotency::fingerprint(method.as_str(), &path, &params, &expand);
+                let fp = idempotency::fingerprint(&state.pepper, method.as_str(), &path, &params, &expand);
                 Some(idempotency::begin(state, auth.scope(), &key, fp).await?)
             }
             _ => None,

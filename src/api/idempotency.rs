@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::error::{ApiError, ErrorType};
 use crate::store::{IdempotencyRecord, Scope};
@@ -43,10 +43,16 @@ impl Drop for IdemGuard {
     }
 }
 
-/// Hash of what makes two requests "the same": method, path and parameters.
-/// `serde_json::Map` is ordered, so equal parameters serialize equally.
-pub fn fingerprint(method: &str, path: &str, params: &Value, expand: &[String]) -> String {
-    let mut h = Sha256::new();
+/// Keyed hash of what makes two requests "the same": method, path and
+/// parameters. Keyed, because parameters may hold a card number: an unkeyed
+/// hash of a card could be found by trying every number. `serde_json::Map`
+/// is ordered, so equal parameters serialize equally.
+pub fn fingerprint(key: &[u8; 32], method: &str, path: &str, params: &Value, expand: &[String]) -> String {
+    use hmac::Mac;
+    let mut h = match <hmac::Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
     h.update(method.as_bytes());
     h.update(b" ");
     h.update(path.as_bytes());
@@ -54,7 +60,7 @@ pub fn fingerprint(method: &str, path: &str, params: &Value, expand: &[String]) 
     h.update(params.to_string().as_bytes());
     h.update(b"\n");
     h.update(expand.join(",").as_bytes());
-    hex::encode(h.finalize())
+    hex::encode(h.finalize().into_bytes())
 }
 
 fn shown(key: &str) -> String {

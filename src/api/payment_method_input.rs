@@ -117,10 +117,12 @@ pub async fn choose(
                 .await?
                 .filter(|o| o.kind == payment_method::KIND)
                 .ok_or_else(missing)?;
-            if let Some(owner) = pm.doc["customer"].as_str() {
-                if Some(owner) != customer {
-                    return Err(missing());
-                }
+            match pm.doc["customer"].as_str() {
+                Some(owner) if Some(owner) != customer => return Err(missing()),
+                // A buyer (publishable key) may reuse only the session
+                // customer's own saved methods, never a loose one by id.
+                None if call.auth.kind == crate::domain::keys::KeyKind::Publishable => return Err(missing()),
+                _ => {}
             }
             let vault =
                 state.store.get_object(&call.scope(), &payment_method::vault_id(id)).await?.ok_or_else(missing)?;

@@ -43,7 +43,7 @@ struct IntentRefundParams {
     metadata: Option<BTreeMap<String, String>>,
 }
 
-/// The processor that took the payment, from the intent's approved attempt.
+/// The processor that took the payment, found by name in the session's route.
 async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResult<(Arc<dyn Processor>, String)> {
     let approved = intent["attempts"]
         .as_array()
@@ -52,25 +52,23 @@ async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResu
         .unwrap_or_default();
     let name = approved["processor"].as_str().unwrap_or("test").to_owned();
     let reference = approved["detail"].as_str().unwrap_or_default().to_owned();
-    if name == "test" {
-        return Ok((Arc::new(TestProcessor), reference));
-    }
     let session =
         state.store.get_object(&call.scope(), intent["checkout_session"].as_str().unwrap_or_default()).await?;
     let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str().map(str::to_owned));
-    if let Some(route) = match route_id {
-        Some(r) => state.store.get_object(&call.scope(), &r).await?,
-        None => None,
-    } {
-        if let Some(p) = processors(&route.doc, &state.http).into_iter().find(|p| p.name() == name) {
-            return Ok((p, reference));
-        }
-    }
-    Err(ApiError::invalid(
-        "parameter_invalid",
-        "payment_intent",
-        "The processor that took this payment is no longer configured.",
-    ))
+    let route: Vec<Arc<dyn Processor>> = match route_id.filter(|r| r != crate::domain::processor_route::BUILTIN) {
+        None => vec![Arc::new(TestProcessor)],
+        Some(r) => match state.store.get_object(&call.scope(), &r).await? {
+            Some(route) => processors(&route.doc, &state.http),
+            None => Vec::new(),
+        },
+    };
+    route.into_iter().find(|p| p.name() == name).map(|p| (p, reference)).ok_or_else(|| {
+        ApiError::invalid(
+            "parameter_invalid",
+            "payment_intent",
+            "The processor that took this payment is no longer configured.",
+        )
+    })
 }
 
 async fn refund(
@@ -109,6 +107,8 @@ async fn refund(
         if amount > refundable {
             return Err(ApiError::invalid("amount_too_large", "amount", format!("Refund amount ({amount}) is greater than the unrefunded amount ({refundable}).")));
         }
+        // Know who to ask before reserving anything.
+        let (processor, reference) = processor_for(state, call, &pi.doc).await?;
         let re_id = new_id("re");
         let mut reserved = pi.doc.clone();
         reserved["amount_refunded"] = json!(refunded + amount);
@@ -132,7 +132,6 @@ async fn refund(
             Err(StoreError::Conflict) => return Err(StoreError::Conflict.into()),
             Err(e) => return Err(e.into()),
         }
-        let (processor, reference) = processor_for(state, call, &pi.doc).await?;
         let outcome = processor.refund(&reference, amount, &re_id).await;
         let mut done = pending;
         let mut changes = Vec::new();
@@ -147,17 +146,48 @@ async fn refund(
             RefundOutcome::Failed { reason } => {
                 done["status"] = json!("failed");
                 done["failure_reason"] = json!("unknown");
-                tracing::warn!(refund = %re_id, %reason, "refund failed at the processor");
-                let mut released = reserved.clone();
-                released["amount_refunded"] = json!(refunded);
-                changes.push(Change::Update { id: pi_id.to_owned(), expected_version: pi.version + 1, tags: payment_intent::tags(&released), doc: released });
+                tracing::warn!(refund = %re_id, %reason, "refund refused by the processor");
+                release(state, call, pi_id, amount).await?;
                 events.push(event::build(&ctx, "refund.failed", &done, None));
+            }
+            // Perhaps refunded: the amount stays reserved and the refund
+            // pending, so it is never sent again under another key.
+            RefundOutcome::Unknown { reason } => {
+                tracing::warn!(refund = %re_id, %reason, "refund outcome unknown; left pending");
+                events.push(event::build(&ctx, "refund.created", &done, None));
             }
         }
         changes.push(Change::Update { id: re_id.clone(), expected_version: 1, tags, doc: done.clone() });
         call.commit(state, changes, events, StatusCode::OK, done).await
     })
     .await
+}
+
+/// Gives a refused refund's amount back to the intent (re-read each try, as
+/// other refunds may have changed it meanwhile).
+async fn release(state: &AppState, call: &Call, pi_id: &str, amount: i64) -> ApiResult<()> {
+    for _ in 0..10 {
+        let pi = resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?;
+        let mut doc = pi.doc.clone();
+        doc["amount_refunded"] = json!(doc["amount_refunded"].as_i64().unwrap_or(0).saturating_sub(amount).max(0));
+        let set = ChangeSet {
+            scope: call.scope(),
+            changes: vec![Change::Update {
+                id: pi_id.to_owned(),
+                expected_version: pi.version,
+                tags: payment_intent::tags(&doc),
+                doc,
+            }],
+            events: vec![],
+            idempotency: None,
+        };
+        match state.store.commit(set).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict.into())
 }
 
 /// Refund a payment, in full or in part.

@@ -210,6 +210,14 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
         let now = state.now();
         session::require_open(&obj.doc, now, "updated").map_err(not_open)?;
+        if session::confirming(&obj.doc, now) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorType::InvalidRequest,
+                Some("checkout_session_confirm_in_progress"),
+                "A payment for this Checkout Session is in progress; it cannot change now.",
+            ));
+        }
         let mut doc = obj.doc.clone();
         let mut extra = Vec::new();
         if let Some(items) = &p.line_items {

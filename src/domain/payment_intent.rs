@@ -11,6 +11,9 @@ pub const KIND: &str = "payment_intent";
 pub const LOOKUP_TAG: &str = "lookup_due";
 /// Seconds after an unknown answer before the processor is asked again.
 pub const LOOKUP_AFTER: i64 = 5;
+/// How long a claimed try may run before a lookup asks what became of it
+/// (longer than any route's timeouts: 10 processors × 60 s at most).
+pub const CLAIM_GRACE: i64 = 15 * 60;
 
 pub struct NewIntent<'a> {
     pub id: &'a str,
@@ -62,6 +65,10 @@ pub fn processing(pi: &Value, pm: &str) -> Value {
 /// The intent after the processors answered.
 pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -> Value {
     let mut out = pi.clone();
+    if let Some(m) = out.as_object_mut() {
+        m.remove("pending_attempt");
+        m.remove("lookup_after");
+    }
     if let Some(list) = out["attempts"].as_array_mut() {
         list.extend(attempts.iter().map(attempt_json));
     }
@@ -100,17 +107,40 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
 
 pub fn tags(doc: &Value) -> Vec<(String, String)> {
     let mut t = vec![("status".to_owned(), doc["status"].as_str().unwrap_or_default().to_owned())];
-    // An unknown processor answer is asked about again (api::confirm::pending).
-    if let Some(last) = doc["attempts"].as_array().and_then(|a| a.last()) {
-        let waiting = (doc["status"] == "processing" && last["outcome"] == "unknown")
-            || (doc["status"] == "requires_action" && last["outcome"] == "requires_action");
-        if waiting {
-            let at = last["started_at"].as_i64().unwrap_or(0).saturating_add(LOOKUP_AFTER);
-            t.push((LOOKUP_TAG.to_owned(), super::fields::time_tag(at)));
-        }
+    // A payment whose processor answer is not known is asked about again
+    // (api::confirm::pending): after an unknown answer, while the buyer is at
+    // a gateway's page, or when a claimed try never recorded its outcome (a
+    // crash mid-charge). `lookup_after` backs off between asks.
+    let last = doc["attempts"].as_array().and_then(|a| a.last());
+    let waiting = doc["status"] == "processing" && last.is_some_and(|l| l["outcome"] == "unknown")
+        || doc["status"] == "requires_action" && last.is_some_and(|l| l["outcome"] == "requires_action")
+        || doc["status"] == "processing" && doc["pending_attempt"].is_object();
+    if waiting {
+        let first = match &doc["pending_attempt"] {
+            Value::Object(p) => p.get("started_at").and_then(Value::as_i64).unwrap_or(0).saturating_add(CLAIM_GRACE),
+            _ => last.and_then(|l| l["started_at"].as_i64()).unwrap_or(0).saturating_add(LOOKUP_AFTER),
+        };
+        let at = doc["lookup_after"].as_i64().unwrap_or(first);
+        t.push((LOOKUP_TAG.to_owned(), super::fields::time_tag(at)));
     }
     if let Some(c) = doc["customer"].as_str() {
         t.push(("customer".into(), c.to_owned()));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claimed_try_is_asked_about_after_the_grace_period() {
+        let pi = json!({"status": "processing", "attempts": [], "pending_attempt": {"processor": "gw", "idempotency_key": "k", "started_at": 100}});
+        assert!(tags(&pi).contains(&(LOOKUP_TAG.to_owned(), crate::domain::fields::time_tag(100 + CLAIM_GRACE))));
+        let mut backed = pi.clone();
+        backed["lookup_after"] = json!(5000);
+        assert!(tags(&backed).contains(&(LOOKUP_TAG.to_owned(), crate::domain::fields::time_tag(5000))));
+        let done = json!({"status": "succeeded", "attempts": [{"outcome": "approved", "started_at": 1}]});
+        assert!(!tags(&done).iter().any(|(k, _)| k == LOOKUP_TAG));
+    }
 }

@@ -9,13 +9,19 @@ use super::customer::Address;
 
 pub const KIND: &str = "payment_method";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CardInput {
     pub number: String,
     pub exp_month: i64,
     pub exp_year: i64,
     pub cvc: Option<String>,
+}
+
+impl std::fmt::Debug for CardInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CardInput(…)")
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -38,14 +44,21 @@ pub struct PaymentMethodData {
     pub allow_redisplay: Option<String>,
 }
 
-/// A card that passed every check, ready to vault and charge.
-#[derive(Debug, Clone)]
+/// A card that passed every check, ready to vault and charge. `Debug`
+/// shows only the last four digits (through `CardNumber`), never the CVC.
+#[derive(Clone)]
 pub struct CheckedCard {
     pub number: CardNumber,
     pub brand: Brand,
     pub exp_month: i64,
     pub exp_year: i64,
     pub cvc: Option<String>,
+}
+
+impl std::fmt::Debug for CheckedCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckedCard({:?})", self.number)
+    }
 }
 
 /// Luhn, brand and length, expiry (against `now`) and CVC.

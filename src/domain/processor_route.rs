@@ -73,8 +73,15 @@ pub fn build(id: &str, livemode: bool, now: i64, p: &RouteParams) -> Result<Valu
                 })
             }
         }
+        let name = proc_.name.clone().unwrap_or_else(|| format!("{}-{i}", proc_.kind));
+        if name == "test" && proc_.kind != "test" {
+            return Err(FieldError::invalid(at("name"), "The name `test` belongs to the test processor."));
+        }
+        if out.iter().any(|p: &Value| p["name"] == name.as_str()) {
+            return Err(FieldError::invalid(at("name"), "Processor names must be unique within a route."));
+        }
         out.push(json!({
-            "type": proc_.kind, "name": proc_.name.clone().unwrap_or_else(|| format!("{}-{i}", proc_.kind)),
+            "type": proc_.kind, "name": name,
             "url": proc_.url.as_ref().map(|u| u.trim_end_matches('/').to_owned()), "timeout_ms": timeout,
         }));
     }

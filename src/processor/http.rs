@@ -82,15 +82,21 @@ impl Processor for HttpProcessor {
         let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
         let res = self.client.post(format!("{}/refund", self.url)).timeout(self.timeout).json(&body).send().await;
         match res {
+            Err(e) if e.is_connect() => RefundOutcome::Failed { reason: "the gateway could not be reached".into() },
+            Err(_) => RefundOutcome::Unknown { reason: "no answer".into() },
+            Ok(r) if r.status().is_server_error() => {
+                RefundOutcome::Unknown { reason: format!("HTTP {}", r.status().as_u16()) }
+            }
             Ok(r) if r.status().is_success() => match r.json::<Value>().await {
                 Ok(v) if v["status"] == "succeeded" => {
                     RefundOutcome::Succeeded { reference: v["reference"].as_str().unwrap_or_default().to_owned() }
                 }
-                Ok(v) => RefundOutcome::Failed { reason: v["message"].as_str().unwrap_or("refused").to_owned() },
-                Err(_) => RefundOutcome::Failed { reason: "unreadable answer".into() },
+                Ok(v) if v["status"] == "failed" => {
+                    RefundOutcome::Failed { reason: v["message"].as_str().unwrap_or("refused").to_owned() }
+                }
+                _ => RefundOutcome::Unknown { reason: "unreadable answer".into() },
             },
             Ok(r) => RefundOutcome::Failed { reason: format!("HTTP {}", r.status().as_u16()) },
-            Err(_) => RefundOutcome::Failed { reason: "the gateway could not be reached".into() },
         }
     }
 }

@@ -78,8 +78,18 @@ pub enum Lookup {
 /// A refund's result at the processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOutcome {
-    Succeeded { reference: String },
-    Failed { reason: String },
+    Succeeded {
+        reference: String,
+    },
+    /// A definite refusal: nothing was refunded.
+    Failed {
+        reason: String,
+    },
+    /// It may have been refunded (a timeout, a 5xx): never send it again
+    /// under a new key; it stays pending.
+    Unknown {
+        reason: String,
+    },
 }
 
 #[async_trait]

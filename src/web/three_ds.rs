@@ -133,6 +133,9 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
     let Ok(Some(s)) = state.store.get_object(&scope, doc["checkout_session"].as_str().unwrap_or_default()).await else {
         return not_found();
     };
+    if session::status_at(&s.doc, now) != "open" {
+        return page(StatusCode::CONFLICT, "3-D Secure", "<p>This checkout has ended.</p>");
+    }
     let mut sdoc = s.doc.clone();
     sdoc["confirming_until"] = json!(i64::MAX);
     sdoc["payment_intent_status"] = json!("processing");

@@ -154,7 +154,9 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
             id: pi_id.clone(),
             kind: payment_intent::KIND.into(),
             created: now,
-            tags: payment_intent::tags(&settled),
+            // Not the confirm resolver's to finish: it would complete the
+            // session again. An unknown answer here is left for an operator.
+            tags: payment_intent::tags(&settled).into_iter().filter(|(k, _)| k != payment_intent::LOOKUP_TAG).collect(),
             doc: settled,
         },
         Change::Update {

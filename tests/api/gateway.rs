@@ -32,6 +32,7 @@ struct Gateway {
     seen: Arc<Mutex<HashMap<String, Value>>>,
     calls: Arc<Mutex<usize>>,
     lookup_fails: Arc<std::sync::atomic::AtomicBool>,
+    refunds: Arc<Mutex<usize>>,
 }
 
 async fn authorize(State(g): State<Gateway>, Json(body): Json<Value>) -> axum::response::Response {
@@ -71,6 +72,13 @@ async fn lookup(State(g): State<Gateway>, Path(key): Path<String>) -> axum::resp
     }
 }
 
+/// Refunds always time out on the gateway's side (503): counted, never answered.
+async fn refund(State(g): State<Gateway>, Json(_): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    *g.refunds.lock().unwrap() += 1;
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+}
+
 /// Starts a fake gateway; returns its base URL and its call counter.
 pub async fn gateway(mode: Mode) -> (String, Arc<Mutex<usize>>) {
     let (url, calls, _, _) = gateway_full(mode).await;
@@ -81,9 +89,19 @@ type Seen = Arc<Mutex<HashMap<String, Value>>>;
 
 /// As `gateway`, also handing out what it has seen and its lookup switch.
 async fn gateway_full(mode: Mode) -> (String, Arc<Mutex<usize>>, Seen, Arc<std::sync::atomic::AtomicBool>) {
-    let g = Gateway { mode, seen: Arc::default(), calls: Arc::default(), lookup_fails: Arc::default() };
+    let g = Gateway {
+        mode,
+        seen: Arc::default(),
+        calls: Arc::default(),
+        lookup_fails: Arc::default(),
+        refunds: Arc::default(),
+    };
     let (calls, seen, fails) = (g.calls.clone(), g.seen.clone(), g.lookup_fails.clone());
-    let app = Router::new().route("/authorize", post(authorize)).route("/payments/{key}", get(lookup)).with_state(g);
+    let app = Router::new()
+        .route("/authorize", post(authorize))
+        .route("/payments/{key}", get(lookup))
+        .route("/refund", post(refund))
+        .with_state(g);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -231,6 +249,7 @@ backend_test!(a_payment_whose_answer_stays_unknown_is_held_then_finished_by_the_
     let key = pi["attempts"][0]["idempotency_key"].as_str().unwrap().to_owned();
     seen.lock().unwrap().insert(key, json!({"status": "approved", "reference": "gw_late"}));
     lookup_fails.store(false, std::sync::atomic::Ordering::SeqCst);
+    app.clock.advance(60); // past the back-off
     assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 1);
     let s = app.session_doc(&id).await;
     assert_eq!((s["status"].as_str(), s["payment_status"].as_str()), (Some("complete"), Some("paid")));
@@ -263,8 +282,50 @@ backend_test!(a_gateway_challenge_holds_the_session_until_the_gateway_answers, |
     );
     let key = pi["attempts"][0]["idempotency_key"].as_str().unwrap().to_owned();
     seen.lock().unwrap().insert(key, json!({"status": "approved", "reference": "gw_c"}));
+    app.clock.advance(60); // past the back-off
     assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 1);
     let s = app.session_doc(&id).await;
     assert_eq!((s["status"].as_str(), s["payment_intent"]["status"].as_str()), (Some("complete"), Some("succeeded")));
     assert_eq!(*calls.lock().unwrap(), 0);
+});
+
+backend_test!(a_refund_with_an_unknown_outcome_stays_pending_and_is_never_sent_twice, |app| {
+    let (up, _) = gateway(Mode::Approve).await;
+    let r = pay(&app, &route(&app, &[&up]).await).await;
+    let pi = r.body["payment_intent"]["id"].as_str().unwrap().to_owned();
+    let re = app.post("/v1/refunds", &[("payment_intent", &pi)]).await;
+    assert_eq!(re.status, 200, "{}", re.body);
+    assert_eq!(re.body["status"], "pending");
+    app.post("/v1/refunds", &[("payment_intent", &pi), ("amount", "1")]).await.error(
+        400,
+        Some("amount_too_large"),
+        Some("amount"),
+    );
+    assert_eq!(app.get(&format!("/v1/payment_intents/{pi}")).await.body["amount_refunded"], 700, "still reserved");
+});
+
+backend_test!(processor_names_are_unique_and_test_is_reserved, |app| {
+    app.post(
+        "/v1/processor_routes",
+        &[
+            ("processors[0][type]", "http"),
+            ("processors[0][url]", "https://a.example"),
+            ("processors[0][name]", "gw"),
+            ("processors[1][type]", "http"),
+            ("processors[1][url]", "https://b.example"),
+            ("processors[1][name]", "gw"),
+        ],
+    )
+    .await
+    .error(400, Some("parameter_invalid"), Some("processors[1][name]"));
+    app.post(
+        "/v1/processor_routes",
+        &[
+            ("processors[0][type]", "http"),
+            ("processors[0][url]", "https://a.example"),
+            ("processors[0][name]", "test"),
+        ],
+    )
+    .await
+    .error(400, Some("parameter_invalid"), Some("processors[0][name]"));
 });

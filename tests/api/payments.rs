@@ -399,3 +399,71 @@ backend_test!(racing_confirms_on_two_nodes_charge_once, |app| {
     assert_eq!(s["payment_intent"]["attempts"].as_array().unwrap().len(), 1, "charged once");
     assert_eq!(app.events().await.iter().filter(|e| e["type"] == "checkout.session.completed").count(), 1);
 });
+
+backend_test!(card_numbers_are_never_echoed_in_errors, |app| {
+    let id = app.open_session().await;
+    let r = app.confirm(&id, &[("payment_method", "4242424242424242")]).await;
+    assert!(!r.body.to_string().contains("4242424242424242"), "{}", r.body);
+    let json = serde_json::json!({"payment_method_data": {"type": "card", "card": {"number": 4242424242424242u64, "exp_month": 12, "exp_year": 2031}}});
+    let r = TestApp::send(
+        app.req(Method::POST, &format!("/v1/checkout/sessions/{id}/confirm")).bearer_auth(&app.keys.sk).json(&json),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(!r.body.to_string().contains("4242424242424242"), "{}", r.body);
+});
+
+backend_test!(buyers_cannot_defer_payment_or_borrow_loose_payment_methods, |app| {
+    let id = app.open_session().await;
+    let secret = app
+        .store
+        .get_object(&kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false }, &id)
+        .await
+        .unwrap()
+        .unwrap()
+        .doc["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/checkout/sessions/{id}/confirm");
+    app.post_as(&app.keys.pk, &path, &[("confirmation", "charge_when_due"), ("client_secret", &secret)]).await.error(
+        403,
+        Some("secret_key_required"),
+        None,
+    );
+    // A payment method saved by a guest payment (no customer) is not the buyer's to reuse.
+    let first = app.open_session().await;
+    let r = app.confirm(&first, &CARD).await;
+    let pi = app.get(&format!("/v1/payment_intents/{}", r.body["payment_intent"].as_str().unwrap())).await.body;
+    let loose = pi["payment_method"].as_str().unwrap();
+    app.post_as(&app.keys.pk, &path, &[("payment_method", loose), ("client_secret", &secret)]).await.error(
+        404,
+        Some("resource_missing"),
+        Some("payment_method"),
+    );
+});
+
+backend_test!(bad_customer_details_are_refused_before_any_charge, |app| {
+    let id = app.open_session().await;
+    let mut pairs = CARD.to_vec();
+    pairs.push(("customer_details[email]", "not-an-email"));
+    app.confirm(&id, &pairs).await.error(400, Some("email_invalid"), Some("customer_details[email]"));
+    let s = app.session_doc(&id).await;
+    assert_eq!(s["payment_intent"], Value::Null, "nothing was tried");
+    assert_eq!(app.confirm(&id, &CARD).await.status, 200, "and the session is not held");
+});
+
+backend_test!(a_retry_after_a_decline_charges_the_sessions_current_amount, |app| {
+    let price = app.price(1000, "usd").await;
+    let s = app.session(&[("line_items[0][price]", &price), ("line_items[0][quantity]", "1")]).await.body;
+    let id = s["id"].as_str().unwrap().to_owned();
+    app.confirm(&id, &[("payment_method", "pm_card_visa_chargeDeclined")]).await;
+    let items = app.get(&format!("/v1/checkout/sessions/{id}/line_items")).await.body;
+    let li = items["data"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/checkout/sessions/{id}"), &[("line_items[0][id]", &li), ("line_items[0][quantity]", "5")])
+        .await;
+    let r = app.confirm(&id, &[("payment_method", "pm_card_visa")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pi = app.session_doc(&id).await["payment_intent"].clone();
+    assert_eq!((pi["amount"].as_i64(), pi["amount_received"].as_i64()), (Some(5000), Some(5000)));
+});

@@ -138,3 +138,23 @@ backend_test!(redirect_goes_to_the_challenge_page, |app| {
     );
     assert_eq!(TestApp::send(client().get(&location)).await.status, 200);
 });
+
+backend_test!(a_challenge_answered_after_the_session_ended_charges_nothing, |app| {
+    let (id, pi) = start(&app, "4000000000003220").await;
+    let url = pi["next_action"]["three_d_secure"]["challenge_url"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/checkout/sessions/{id}/expire"), &[]).await;
+    let r = answer(&url, "succeed").await;
+    assert_eq!(r.status, 409);
+    let s = app.session_doc(&id).await;
+    assert_eq!(s["status"], "expired");
+    assert!(s["payment_intent"]["attempts"].as_array().unwrap().is_empty(), "never charged");
+});
+
+backend_test!(a_held_session_cannot_be_changed, |app| {
+    let (id, _) = start(&app, "4000000000003055").await;
+    app.post(&format!("/v1/checkout/sessions/{id}"), &[("metadata[a]", "b")]).await.error(
+        409,
+        Some("checkout_session_confirm_in_progress"),
+        None,
+    );
+});

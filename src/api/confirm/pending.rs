@@ -9,11 +9,46 @@ use crate::processor::route::Attempt;
 use crate::processor::Lookup;
 use crate::store::{Scope, StoredObject};
 
+/// After this long at a gateway's page, an unfinished authentication fails.
+const GIVE_UP_AFTER: i64 = 24 * 3600;
+
+/// Asks again later: 5 s, doubling up to an hour, so waiting payments never
+/// starve newer ones in the worker's batch.
+async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> ApiResult<bool> {
+    let asks = pi.doc["lookup_asks"].as_i64().unwrap_or(0).saturating_add(1);
+    let delay = 5i64.saturating_mul(1 << asks.min(10)).min(3600);
+    let mut doc = pi.doc.clone();
+    doc["lookup_asks"] = serde_json::json!(asks);
+    doc["lookup_after"] = serde_json::json!(now.saturating_add(delay));
+    let set = crate::store::ChangeSet {
+        scope: scope.clone(),
+        changes: vec![Change::Update {
+            id: pi.id.clone(),
+            expected_version: pi.version,
+            tags: payment_intent::tags(&doc),
+            doc,
+        }],
+        events: vec![],
+        idempotency: None,
+    };
+    match state.store.commit(set).await {
+        Ok(()) | Err(crate::store::StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Asks the processor about the intent's unknown attempt; finishes the
 /// payment if it now knows. Returns whether it did.
 pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiResult<bool> {
     let now = state.now();
-    let Some(last) = pi.doc["attempts"].as_array().and_then(|a| a.last()).cloned() else { return Ok(false) };
+    // The try to ask about: one claimed but never recorded, or the last one.
+    let last = match &pi.doc["pending_attempt"] {
+        Value::Object(p) => Value::Object(p.clone()),
+        _ => match pi.doc["attempts"].as_array().and_then(|a| a.last()).cloned() {
+            Some(l) => l,
+            None => return Ok(false),
+        },
+    };
     let name = last["processor"].as_str().unwrap_or_default();
     let key = last["idempotency_key"].as_str().unwrap_or_default();
     let session = state
@@ -21,15 +56,27 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         .get_object(scope, pi.doc["checkout_session"].as_str().unwrap_or_default())
         .await?
         .ok_or_else(ApiError::internal)?;
+    // Only the payment the session is waiting for.
+    if session.doc["payment_intent"] != pi.id.as_str() || !session::confirming(&session.doc, now) {
+        return back_off(state, scope, pi, now).await;
+    }
     let route = route_for(state, scope, &session.doc).await?;
-    let Some(processor) = route.iter().find(|p| p.name() == name) else { return Ok(false) };
+    let Some(processor) = route.iter().find(|p| p.name() == name) else { return back_off(state, scope, pi, now).await };
+    let waited = now.saturating_sub(last["started_at"].as_i64().unwrap_or(now));
     let outcome = match processor.lookup(key).await {
+        // The buyer left the gateway's page a day ago: the try has failed.
+        Lookup::Found(Outcome::RequiresAction { .. }) if waited > GIVE_UP_AFTER => Outcome::Declined {
+            code: "card_declined".into(),
+            decline_code: "authentication_not_completed".into(),
+            message: "The cardholder did not complete authentication.".into(),
+        },
         // The buyer is still at the gateway's page.
-        Lookup::Found(Outcome::RequiresAction { .. }) => return Ok(false),
+        Lookup::Found(Outcome::RequiresAction { .. }) => return back_off(state, scope, pi, now).await,
         Lookup::Found(o) => o,
         // Never received: nothing was charged, so the buyer may try again.
         Lookup::NotFound => Outcome::Unavailable { reason: "not received (confirmed by lookup)".into() },
-        Lookup::Unknown => return Ok(false),
+        // A charge may exist: keep asking, ever more slowly; never give up.
+        Lookup::Unknown => return back_off(state, scope, pi, now).await,
     };
     let label = match &outcome {
         Outcome::Approved { .. } => "approved",
@@ -37,11 +84,17 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         Outcome::Unavailable { .. } => "unavailable",
         Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => return Ok(false),
     };
+    let detail = match &outcome {
+        Outcome::Approved { reference } => Some(reference.clone()),
+        Outcome::Declined { decline_code, .. } => Some(decline_code.clone()),
+        Outcome::Unavailable { reason } => Some(reason.clone()),
+        _ => None,
+    };
     let attempt = Attempt {
         processor: name.to_owned(),
         idempotency_key: format!("{key}-lookup"),
         outcome: label,
-        detail: None,
+        detail,
         started_at: now,
         duration_ms: 0,
     };

@@ -59,8 +59,36 @@ impl Ctx<'_> {
             Some(pi) => st.store.get_object(&call.scope(), pi).await?,
             None => None,
         };
+        // Only an open session, not already paid, with its intent in a state
+        // that allows this charge: a stale read (a second answer on a 3-D
+        // Secure page, two workers) must not charge again.
+        if session["status"] != "open" || (session::lapsed(session, now) && !session::confirming(session, now)) {
+            return Err(not_open(session::NotOpen {
+                action: "confirmed",
+                status: session::status_at(session, now).to_owned(),
+            }));
+        }
         let (intent, intent_version) = match existing {
-            Some(o) => (o.doc, Some(o.version)),
+            Some(o) => {
+                let st_ = o.doc["status"].as_str().unwrap_or_default();
+                let tds = o.doc["three_d_secure"]["status"].as_str();
+                let allowed = match (authenticated, st_) {
+                    (false, "requires_payment_method" | "requires_action") => true,
+                    (true, "requires_action") => tds == Some("pending"),
+                    (true, "processing") => matches!(tds, Some("pending") | Some("method_completed")),
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(in_progress());
+                }
+                // A new try charges what the session costs now.
+                let mut doc = o.doc;
+                if !authenticated {
+                    doc["amount"] = json!(amount);
+                    doc["currency"] = json!(currency);
+                }
+                (doc, Some(o.version))
+            }
             None => {
                 let pi_id = new_id("pi");
                 let doc = payment_intent::build(NewIntent {
@@ -88,6 +116,13 @@ impl Ctx<'_> {
         if authenticated {
             processing["three_d_secure"]["status"] = json!("authenticated");
         }
+        // Recorded with the claim: if kassa stops mid-charge, the resolver
+        // asks the first processor what became of this key.
+        let tries = intent["attempts"].as_array().map_or(0, Vec::len);
+        let route = route_for(st, &call.scope(), session).await?;
+        let first = route.first().map(|p| p.name().to_owned()).unwrap_or_default();
+        processing["pending_attempt"] =
+            json!({"processor": first, "idempotency_key": format!("{pi_id}-{tries}-0"), "started_at": now});
         let mut claimed = session.clone();
         claimed["confirming_until"] = json!(now + CLAIM_SECS);
         claimed["payment_intent"] = json!(pi_id);
@@ -127,10 +162,8 @@ impl Ctx<'_> {
             Err(StoreError::Conflict) => return Err(in_progress()),
             Err(e) => return Err(e.into()),
         }
-        let tries = intent["attempts"].as_array().map_or(0, Vec::len);
         let req =
             Authorize { idempotency_key: format!("{pi_id}-{tries}"), amount, currency, card: chosen.card.clone() };
-        let route = route_for(st, &call.scope(), session).await?;
         let (outcome, attempts) = execute(&route, &req, now).await;
         let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
         let intent_version = intent_version.map_or(1, |v| v + 1);
@@ -319,7 +352,13 @@ impl Ctx<'_> {
                 ..CustomerParams::default()
             };
             let cus_id = new_id("cus");
-            let doc = customer::create(&cus_id, call.livemode(), now, &random_base62(8).to_uppercase(), &params)?;
+            // The payment is taken: a detail the customer object refuses
+            // (say, a malformed billing email) must not undo it.
+            let prefix = random_base62(8).to_uppercase();
+            let doc = match customer::create(&cus_id, call.livemode(), now, &prefix, &params) {
+                Ok(d) => d,
+                Err(_) => customer::create(&cus_id, call.livemode(), now, &prefix, &CustomerParams::default())?,
+            };
             events.push(event::build(&ctx, "customer.created", &doc, None));
             changes.push(Change::Insert {
                 id: cus_id.clone(),
