@@ -1,6 +1,7 @@
 //! Pure domain logic: no I/O, no HTTP, no database. Everything here is
 //! deterministic given its inputs (time is always passed in).
 
+pub mod adjust;
 pub mod card;
 pub mod contract;
 pub mod currency;
