@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod confirm;
+pub mod coupons;
 pub mod customers;
 pub mod expand;
 pub mod extract;
@@ -21,9 +22,11 @@ pub mod processor_routes;
 pub mod products;
 pub mod refunds;
 pub mod resource;
+pub mod session_amounts;
 pub mod session_close;
 pub mod session_lines;
 pub mod sessions;
+pub mod tax_rates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +54,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "products", description = "Products"),
         (name = "prices", description = "Prices"),
         (name = "checkout.sessions", description = "Checkout Sessions"),
+        (name = "discounts", description = "Coupons"),
+        (name = "taxes", description = "Tax rates"),
         (name = "processor_routes", description = "Processor routes: fallback chains"),
         (name = "payments", description = "PaymentIntents, PaymentMethods, SetupIntents, Contracts")
     )
@@ -85,6 +90,10 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::create, refunds::list))
         .routes(routes!(refunds::retrieve))
         .routes(routes!(refunds::refund_intent))
+        .routes(routes!(coupons::create, coupons::list))
+        .routes(routes!(coupons::retrieve, coupons::update, coupons::delete))
+        .routes(routes!(tax_rates::create, tax_rates::list))
+        .routes(routes!(tax_rates::retrieve, tax_rates::update))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

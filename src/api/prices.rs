@@ -173,11 +173,11 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         for holder in others {
             let mut moved = holder.doc.clone();
             moved["lookup_key"] = json!(null);
-            let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags };
+            let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags, render: None };
             resource::update(&state, &call, &holder.id, u, |_, _| Ok(moved.clone())).await?;
         }
     }
-    let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags };
+    let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags, render: None };
     resource::update(&state, &call, &id, u, |doc, _| Ok(price::update(doc, &p)?)).await
 }
 

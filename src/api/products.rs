@@ -81,7 +81,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
             ));
         }
     }
-    let u = Updater { kind: KIND, what: "product", event: "product.updated", tags: product::tags };
+    let u = Updater { kind: KIND, what: "product", event: "product.updated", tags: product::tags, render: None };
     resource::update(&state, &call, &id, u, |doc, now| Ok(product::update(doc, &p, now)?)).await
 }
 

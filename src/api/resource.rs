@@ -52,6 +52,8 @@ pub struct Updater<'a> {
     /// The event recorded when something changed, e.g. `product.updated`.
     pub event: &'a str,
     pub tags: fn(&Value) -> Vec<Tag>,
+    /// How the stored document reads (computed fields), if not as stored.
+    pub render: Option<fn(&Value, i64) -> Value>,
 }
 
 /// Reads the object, applies `apply`, and commits with an event when the
@@ -67,12 +69,13 @@ where
         }
         let now = state.now();
         let doc = apply(&obj.doc, now)?;
+        let shown = |d: &Value| u.render.map_or_else(|| d.clone(), |r| r(d, now));
         let events = if doc == obj.doc {
             Vec::new()
         } else {
-            vec![event::build(&call.event_ctx(now), u.event, &doc, Some(&obj.doc))]
+            vec![event::build(&call.event_ctx(now), u.event, &shown(&doc), Some(&shown(&obj.doc)))]
         };
-        let body = respond(state, call, doc.clone()).await?;
+        let body = respond(state, call, shown(&doc)).await?;
         let tags = (u.tags)(&doc);
         let change = Change::Update { id: id.to_owned(), expected_version: obj.version, doc, tags };
         call.commit(state, vec![change], events, StatusCode::OK, body).await

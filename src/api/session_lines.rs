@@ -26,6 +26,8 @@ pub struct Lines {
     pub currency: Option<String>,
     /// New prices and products made from `price_data`, to commit alongside.
     pub changes: Vec<Change>,
+    /// Each line's tax rates (TaxRate objects), in the line's order.
+    pub rates: Vec<Vec<Value>>,
 }
 
 impl Lines {
@@ -267,11 +269,35 @@ pub async fn build(
         } else {
             one_time += 1;
         }
-        for (field, list) in [("tax_rates", &li.tax_rates), ("dynamic_tax_rates", &li.dynamic_tax_rates)] {
-            if let Some(first) = list.as_ref().and_then(|l| l.first()) {
-                return Err(ApiError::no_such("tax_rate", first, Some(&format!("{p}[{field}][0]"))).with_status_400());
-            }
+        if let Some(first) = li.dynamic_tax_rates.as_ref().and_then(|l| l.first()) {
+            return Err(
+                ApiError::no_such("tax_rate", first, Some(&format!("{p}[dynamic_tax_rates][0]"))).with_status_400()
+            );
         }
+        let mut rates = Vec::new();
+        let given = match (&li.tax_rates, &li.id) {
+            (Some(list), _) => list.clone(),
+            // A kept line keeps its rates.
+            (None, Some(_)) => existing
+                .iter()
+                .find(|x| x["id"] == id.as_str())
+                .and_then(|x| x["taxes"].as_array())
+                .map(|t| t.iter().filter_map(|t| t["rate"]["id"].as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        if given.len() > 5 {
+            return Err(invalid(format!("{p}[tax_rates]"), "At most 5 tax rates per line."));
+        }
+        for (j, r) in given.iter().enumerate() {
+            let param = format!("{p}[tax_rates][{j}]");
+            let rate = resource::find_param(state, call, crate::domain::tax_rate::KIND, "tax_rate", r, &param).await?;
+            if rate.doc["active"] != true {
+                return Err(invalid(param, format!("The tax rate `{r}` is not active.")));
+            }
+            rates.push(rate.doc);
+        }
+        out.rates.push(rates);
         let metadata = match &li.metadata {
             None => base_meta,
             Some(m) => {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
 use super::list::{self, CursorParam};
-use super::{expand, resource, session_lines};
+use super::{expand, resource, session_amounts, session_lines};
 use crate::domain::ids::random_base62;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
@@ -63,10 +63,36 @@ pub(super) async fn view_with(
 ) -> ApiResult<Value> {
     let mut out = session::render(doc, state.now(), &call.version, lines);
     if breakdown && out["total_details"].is_object() {
-        out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
+        let b = doc.get("total_details_breakdown").filter(|b| b.is_object()).cloned();
+        out["total_details"]["breakdown"] = b.unwrap_or_else(|| json!({"discounts": [], "taxes": []}));
     }
     expand::apply_with(state, &call.scope(), &mut out, rest, pending).await?;
     Ok(out)
+}
+
+/// A coupon a new session may use: it exists, and is still valid.
+async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Value> {
+    let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", id, param).await?;
+    if !crate::domain::coupon::valid(&c.doc, now) {
+        return Err(ApiError::invalid(
+            "coupon_expired",
+            param,
+            format!("This coupon ('{id}') is no longer valid: it has expired or reached its redemption limit."),
+        ));
+    }
+    Ok(c.doc)
+}
+
+/// An `amount_off` coupon works only in its own currency.
+fn check_coupon_fits(coupon: &Value, currency: &str) -> ApiResult<()> {
+    if coupon["amount_off"].is_i64() && coupon["currency"] != currency {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "discounts[0][coupon]",
+            "This coupon's currency does not match the session's.",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn not_open(e: session::NotOpen) -> ApiError {
@@ -100,10 +126,15 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         )
         .await?;
     }
-    if let Some(d) = p.discounts.as_ref().and_then(|d| d.first()) {
-        let (what, id, param) = match (&d.coupon, &d.promotion_code) {
-            (Some(c), None) => ("coupon", c, "discounts[0][coupon]"),
-            (None, Some(pc)) => ("promotion_code", pc, "discounts[0][promotion_code]"),
+    let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {
+        None => None,
+        Some(d) => match (&d.coupon, &d.promotion_code) {
+            (Some(c), None) => Some(usable_coupon(&state, &call, c, "discounts[0][coupon]", now).await?),
+            (None, Some(pc)) => {
+                return Err(
+                    ApiError::no_such("promotion_code", pc, Some("discounts[0][promotion_code]")).with_status_400()
+                )
+            }
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid(
                     "parameters_exclusive",
@@ -112,9 +143,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
                 ))
             }
             (None, None) => return Err(ApiError::missing_param("discounts[0][coupon]")),
-        };
-        return Err(ApiError::no_such(what, id, Some(param)).with_status_400());
-    }
+        },
+    };
     let lines = session_lines::build(
         &state,
         &call,
@@ -125,13 +155,22 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         now,
     )
     .await?;
-    let totals = if mode == Mode::Setup { None } else { Some(lines.totals()?) };
+    let mut lines = lines;
+    let id = session_id(call.auth.livemode);
+    let (totals, breakdown_doc) = if mode == Mode::Setup {
+        (None, Value::Null)
+    } else {
+        if let Some(c) = &coupon {
+            check_coupon_fits(c, lines.currency.as_deref().unwrap_or_default())?;
+        }
+        let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+        (Some(priced.totals), priced.breakdown)
+    };
     let meta = match &p.metadata {
         None => json!({}),
         Some(m) => json!(metadata::apply(&Default::default(), &MetadataUpdate::Merge(m.clone()))
             .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?),
     };
-    let id = session_id(call.auth.livemode);
     // Every session has one (the hosted page confirms with it); hosted
     // sessions do not show it, as Stripe's do not.
     let client_secret = Some(format!("{id}_secret_{}", random_base62(24)));
@@ -148,7 +187,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         line_items: lines.items,
         metadata: meta,
     };
-    let doc = session::build(&p, built)?;
+    let mut doc = session::build(&p, built)?;
+    doc["total_details_breakdown"] = breakdown_doc;
     let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
     let mut changes = lines.changes;
     changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: session::tags(&doc), doc });
@@ -230,8 +270,14 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
                 return Err(ApiError::missing_param("line_items"));
             }
             let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
-            let lines = session_lines::build(&state, &call, items, &existing, mode, None, now).await?;
-            let totals = lines.totals()?;
+            let mut lines = session_lines::build(&state, &call, items, &existing, mode, None, now).await?;
+            let coupon = match doc["discounts"][0]["coupon"].as_str() {
+                Some(c) => resource::find(&state, &call, crate::domain::coupon::KIND, "coupon", c).await.ok().map(|o| o.doc),
+                None => None,
+            };
+            let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+            let totals = priced.totals;
+            doc["total_details_breakdown"] = priced.breakdown;
             let (sub, total, details) = session::totals_json(&totals);
             doc["amount_subtotal"] = sub;
             doc["amount_total"] = total;

@@ -152,10 +152,14 @@ mod tests {
         Some(Discount::Percent(Decimal::from_str(p).unwrap()))
     }
 
-    /// (lines, discount, expected per line (discount, exclusive tax, inclusive tax), session total)
+    /// Expected per line: (discount, exclusive tax, inclusive tax).
+    type PerLine = Vec<(i64, i64, i64)>;
+    /// (name, lines, discount, expected per line, session total)
+    type Case = (&'static str, Vec<Line>, Option<Discount>, PerLine, i64);
+
     #[test]
     fn the_amount_table() {
-        let cases: Vec<(&str, Vec<Line>, Option<Discount>, Vec<(i64, i64, i64)>, i64)> = vec![
+        let cases: Vec<Case> = vec![
             ("no adjustments", vec![line(1000, vec![])], None, vec![(0, 0, 0)], 1000),
             (
                 "percent discount",

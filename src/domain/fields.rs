@@ -45,3 +45,26 @@ pub fn max_len(param: &str, value: &str, max: usize) -> Result<(), FieldError> {
 pub fn time_tag(t: i64) -> String {
     format!("{:020}", t.max(0))
 }
+
+/// A decimal parameter (`percent_off`, `percentage`): a JSON number or a
+/// string, read exactly as written (never through binary floating point).
+pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<rust_decimal::Decimal>, D::Error> {
+    use std::str::FromStr;
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) => {
+            rust_decimal::Decimal::from_str(&n.to_string()).map(Some).map_err(serde::de::Error::custom)
+        }
+        Some(serde_json::Value::String(s)) if s.len() <= 40 => rust_decimal::Decimal::from_str(s.trim())
+            .map(Some)
+            .map_err(|_| serde::de::Error::invalid_value(serde::de::Unexpected::Str(&s), &"a decimal number")),
+        Some(_) => Err(serde::de::Error::custom("expected a decimal number")),
+    }
+}
+
+/// A decimal as a JSON number for the wire (rates and percentages, not money).
+pub fn decimal_json(d: rust_decimal::Decimal) -> serde_json::Value {
+    use rust_decimal::prelude::ToPrimitive;
+    d.normalize().to_f64().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null)
+}

@@ -4,6 +4,7 @@
 pub mod adjust;
 pub mod card;
 pub mod contract;
+pub mod coupon;
 pub mod currency;
 pub mod custom_fields;
 pub mod customer;
@@ -22,4 +23,5 @@ pub mod product;
 pub mod session;
 pub mod session_params;
 pub mod session_rules;
+pub mod tax_rate;
 pub mod version;

@@ -9,6 +9,7 @@ mod card_secrecy;
 mod catalog;
 mod cli;
 mod customers;
+mod discounts;
 mod due_charges;
 mod errors;
 mod gateway;

@@ -1,0 +1,120 @@
+//! `/v1/coupons`: create, retrieve, update (name, metadata), delete, list.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{retry_on_conflict, Call};
+use super::resource::{self, Updater};
+use super::{expand, list};
+use crate::domain::coupon::{self, CouponParams, KIND};
+use crate::domain::event;
+use crate::domain::ids::random_base62;
+use crate::domain::product::{apply_metadata, check_custom_id};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::AppState;
+
+/// Create a coupon (a custom `id` is allowed).
+#[utoipa::path(post, path = "/v1/coupons", tag = "discounts", responses((status = 200, description = "The new coupon")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: CouponParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let now = state.now();
+    let id = match &p.id {
+        Some(id) => {
+            check_custom_id(id)?;
+            if state.store.get_object(&call.scope(), id).await?.is_some() {
+                return Err(ApiError::invalid("resource_already_exists", "id", "Coupon already exists."));
+            }
+            id.clone()
+        }
+        None => random_base62(8),
+    };
+    let doc = coupon::build(&id, call.auth.livemode, now, &p)?;
+    let shown = coupon::render(&doc, now);
+    let evt = event::build(&call.event_ctx(now), "coupon.created", &shown, None);
+    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+}
+
+/// Retrieve a coupon.
+#[utoipa::path(get, path = "/v1/coupons/{id}", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
+    responses((status = 200, description = "The coupon"), (status = 404, description = "No such coupon")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    let obj = resource::find(&state, &call, KIND, "coupon", &id).await?;
+    if obj.deleted {
+        return Ok(Json(obj.doc));
+    }
+    Ok(Json(coupon::render(&obj.doc, state.now())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateParams {
+    name: Option<String>,
+    metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// Update a coupon's name or metadata (its terms never change).
+#[utoipa::path(post, path = "/v1/coupons/{id}", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
+    responses((status = 200, description = "The coupon"), (status = 404, description = "No such coupon")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: UpdateParams = call.parse()?;
+    if let Some(n) = &p.name {
+        crate::domain::fields::max_len("name", n, 40)?;
+    }
+    let u = Updater {
+        kind: KIND,
+        what: "coupon",
+        event: "coupon.updated",
+        tags: |_| Vec::new(),
+        render: Some(coupon::render),
+    };
+    resource::update(&state, &call, &id, u, |doc, _| {
+        let mut out = doc.as_object().cloned().unwrap_or_default();
+        if let Some(n) = &p.name {
+            out.insert("name".into(), json!(n));
+        }
+        if let Some(m) = &p.metadata {
+            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
+        }
+        Ok(Value::Object(out))
+    })
+    .await
+}
+
+/// Delete a coupon: it can no longer be redeemed; sessions that used it keep it.
+#[utoipa::path(delete, path = "/v1/coupons/{id}", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
+    responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such coupon")))]
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
+    call.no_params()?;
+    retry_on_conflict(|| async {
+        let obj = resource::find(&state, &call, KIND, "coupon", &id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such("coupon", &id, None));
+        }
+        let now = state.now();
+        let evt = event::build(&call.event_ctx(now), "coupon.deleted", &coupon::render(&obj.doc, now), None);
+        let stub = json!({"id": id, "object": "coupon", "deleted": true});
+        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
+        call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub).await
+    })
+    .await
+}
+
+/// List coupons, newest first.
+#[utoipa::path(get, path = "/v1/coupons", tag = "discounts", responses((status = 200, description = "A list of coupons")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    call.no_params()?;
+    let now = state.now();
+    Ok(Json(list::run(&state, &call, lp, KIND, "coupon", Vec::new(), |d| coupon::render(&d, now)).await?)
+        .into_response())
+}
