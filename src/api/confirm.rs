@@ -319,6 +319,7 @@ struct Ctx<'a> {
 
 mod origin;
 pub mod pending;
+pub mod redeem;
 mod steps;
 pub mod three_ds;
 

@@ -20,10 +20,12 @@ pub mod payments;
 pub mod prices;
 pub mod processor_routes;
 pub mod products;
+pub mod promotion_codes;
 pub mod refunds;
 pub mod resource;
 pub mod session_amounts;
 pub mod session_close;
+pub mod session_discounts;
 pub mod session_lines;
 pub mod sessions;
 pub mod tax_rates;
@@ -92,6 +94,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::refund_intent))
         .routes(routes!(coupons::create, coupons::list))
         .routes(routes!(coupons::retrieve, coupons::update, coupons::delete))
+        .routes(routes!(promotion_codes::create, promotion_codes::list))
+        .routes(routes!(promotion_codes::retrieve, promotion_codes::update))
         .routes(routes!(tax_rates::create, tax_rates::list))
         .routes(routes!(tax_rates::retrieve, tax_rates::update))
 }

@@ -60,9 +60,13 @@ async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static
             }
         };
         let evt = event::build(&call.event_ctx(now), kind, &session::render(&doc, now, &version, false), None);
+        let mut changes = match how {
+            End::Complete { .. } => super::confirm::redeem::redeem(state, &call.scope(), &doc).await?,
+            End::Expire => Vec::new(),
+        };
         let body = view(state, call, &doc, lines, breakdown, &rest).await?;
-        let change = Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };
-        call.commit(state, vec![change], vec![evt], StatusCode::OK, body).await
+        changes.push(Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc });
+        call.commit(state, changes, vec![evt], StatusCode::OK, body).await
     })
     .await
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
 use super::list::{self, CursorParam};
-use super::{expand, resource, session_amounts, session_lines};
+use super::{expand, resource, session_amounts, session_discounts, session_lines};
 use crate::domain::ids::random_base62;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
@@ -70,31 +70,6 @@ pub(super) async fn view_with(
     Ok(out)
 }
 
-/// A coupon a new session may use: it exists, and is still valid.
-async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Value> {
-    let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", id, param).await?;
-    if !crate::domain::coupon::valid(&c.doc, now) {
-        return Err(ApiError::invalid(
-            "coupon_expired",
-            param,
-            format!("This coupon ('{id}') is no longer valid: it has expired or reached its redemption limit."),
-        ));
-    }
-    Ok(c.doc)
-}
-
-/// An `amount_off` coupon works only in its own currency.
-fn check_coupon_fits(coupon: &Value, currency: &str) -> ApiResult<()> {
-    if coupon["amount_off"].is_i64() && coupon["currency"] != currency {
-        return Err(ApiError::invalid(
-            "parameter_invalid",
-            "discounts[0][coupon]",
-            "This coupon's currency does not match the session's.",
-        ));
-    }
-    Ok(())
-}
-
 pub(super) fn not_open(e: session::NotOpen) -> ApiError {
     ApiError::bad_request("checkout_session_not_open", e.to_string())
 }
@@ -126,13 +101,20 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         )
         .await?;
     }
+    let mut promotion: Option<Value> = None;
     let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {
         None => None,
         Some(d) => match (&d.coupon, &d.promotion_code) {
-            (Some(c), None) => Some(usable_coupon(&state, &call, c, "discounts[0][coupon]", now).await?),
+            (Some(c), None) => {
+                Some(session_discounts::usable_coupon(&state, &call, c, "discounts[0][coupon]", now).await?)
+            }
             (None, Some(pc)) => {
-                return Err(
-                    ApiError::no_such("promotion_code", pc, Some("discounts[0][promotion_code]")).with_status_400()
+                let promo = session_discounts::usable_promotion(&state, &call, pc, p.customer.as_deref(), now).await?;
+                let coupon_id = promo["promotion"]["coupon"].as_str().unwrap_or_default().to_owned();
+                promotion = Some(promo);
+                Some(
+                    session_discounts::usable_coupon(&state, &call, &coupon_id, "discounts[0][promotion_code]", now)
+                        .await?,
                 )
             }
             (Some(_), Some(_)) => {
@@ -161,9 +143,12 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         (None, Value::Null)
     } else {
         if let Some(c) = &coupon {
-            check_coupon_fits(c, lines.currency.as_deref().unwrap_or_default())?;
+            session_discounts::check_coupon_fits(c, lines.currency.as_deref().unwrap_or_default())?;
         }
         let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+        if let Some(promo) = &promotion {
+            session_discounts::check_minimum(promo, &priced.totals, lines.currency.as_deref().unwrap_or_default())?;
+        }
         (Some(priced.totals), priced.breakdown)
     };
     let meta = match &p.metadata {
@@ -189,6 +174,9 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     };
     let mut doc = session::build(&p, built)?;
     doc["total_details_breakdown"] = breakdown_doc;
+    if let (Some(promo), Some(c)) = (&promotion, &coupon) {
+        doc["discounts"] = json!([{"coupon": c["id"], "promotion_code": promo["id"]}]);
+    }
     let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
     let mut changes = lines.changes;
     changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: session::tags(&doc), doc });

@@ -20,6 +20,8 @@ pub mod price_amounts;
 pub mod pricing;
 pub mod processor_route;
 pub mod product;
+pub mod promotion_code;
+pub mod redemption;
 pub mod session;
 pub mod session_params;
 pub mod session_rules;

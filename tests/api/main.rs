@@ -19,6 +19,7 @@ mod lists;
 mod ops;
 mod params;
 mod payments;
+mod promotions;
 mod refunds;
 mod session_lifecycle;
 mod session_rules;

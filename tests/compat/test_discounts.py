@@ -2,6 +2,7 @@
 
 import uuid
 
+import pytest
 import stripe
 
 SUCCESS = "https://shop.example/done?session={CHECKOUT_SESSION_ID}"
@@ -34,3 +35,16 @@ def test_tax_rates_and_a_discounted_taxed_session(sk):
     assert s.amount_subtotal == 1000 and s.amount_total == 1080
     assert s.total_details.amount_discount == 100 and s.total_details.amount_tax == 180
     assert s.total_details.breakdown.taxes[0].rate.id == rate.id
+
+
+def test_promotion_codes(sk):
+    coupon = stripe.Coupon.create(percent_off=15)
+    code = "PY-" + uuid.uuid4().hex[:8].upper()
+    promo = stripe.PromotionCode.create(code=code, promotion={"type": "coupon", "coupon": coupon.id}, max_redemptions=3)
+    assert isinstance(promo, stripe.PromotionCode) and promo.code == code and promo.active is True
+    assert stripe.PromotionCode.retrieve(promo.id).promotion.coupon == coupon.id
+    assert [p.id for p in stripe.PromotionCode.list(code=code).data] == [promo.id]
+    assert stripe.PromotionCode.modify(promo.id, active=False).active is False
+    with pytest.raises(stripe.InvalidRequestError) as e:
+        stripe.PromotionCode.create(code="no spaces allowed", promotion={"type": "coupon", "coupon": coupon.id})
+    assert e.value.param == "code"

@@ -153,7 +153,10 @@ impl Ctx<'_> {
                     doc: claimed.clone(),
                 },
                 pi_change,
-            ],
+            ]
+            .into_iter()
+            .chain(super::redeem::redeem(st, &call.scope(), session).await?)
+            .collect(),
             events: vec![],
             idempotency: None,
         };
@@ -239,8 +242,12 @@ impl Ctx<'_> {
                 error = Some(e.with_extra("payment_intent", shown).with_extra("payment_method", chosen.doc));
                 (None, None, Confirmation::ChargeImmediately, None)
             }
-            Finish::WhenDue(chosen) => (Some(chosen.doc), Some("unpaid"), Confirmation::ChargeWhenDue, None),
+            Finish::WhenDue(chosen) => {
+                changes.extend(super::redeem::redeem(st, &call.scope(), &s).await?);
+                (Some(chosen.doc), Some("unpaid"), Confirmation::ChargeWhenDue, None)
+            }
             Finish::NoPayment(chosen) => {
+                changes.extend(super::redeem::redeem(st, &call.scope(), &s).await?);
                 let doc = chosen.map(|c| {
                     changes.extend(c.changes);
                     c.doc
@@ -264,7 +271,10 @@ impl Ctx<'_> {
             doc: s.clone(),
         });
         if let Some(e) = error {
-            return call.commit(st, changes, events, e.status, e.body()).await;
+            let res = call.commit(st, changes, events, e.status, e.body()).await?;
+            // The charge failed: the claim's redemption goes back.
+            super::redeem::release(st, &call.scope(), &s).await?;
+            return Ok(res);
         }
         if let (true, Some(url)) = (self.terms.redirect, &action_url) {
             let mut res =

@@ -1,0 +1,155 @@
+//! `/v1/promotion_codes`: create, retrieve, update (active, metadata), list.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::resource::{self, Updater};
+use super::{expand, list};
+use crate::domain::event;
+use crate::domain::ids::new_id;
+use crate::domain::product::apply_metadata;
+use crate::domain::promotion_code::{self, PromotionCodeParams, KIND};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Change, ListQuery, StoredObject};
+use crate::AppState;
+
+/// The active code with this text (case-insensitive), if any.
+pub async fn by_code(state: &AppState, call: &Call, code: &str) -> ApiResult<Option<StoredObject>> {
+    let q = ListQuery {
+        kind: KIND.into(),
+        filters: vec![("code".into(), code.to_ascii_lowercase())],
+        created: Default::default(),
+        cursor: None,
+        limit: 1,
+    };
+    Ok(state.store.list_objects(&call.scope(), &q).await?.items.into_iter().next())
+}
+
+/// Create a promotion code for a coupon.
+#[utoipa::path(post, path = "/v1/promotion_codes", tag = "discounts", responses((status = 200, description = "The new promotion code")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: PromotionCodeParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let coupon_id = promotion_code::coupon_of(&p)?;
+    let param = if p.coupon.is_some() { "coupon" } else { "promotion[coupon]" };
+    let coupon = resource::find_param(&state, &call, crate::domain::coupon::KIND, "coupon", &coupon_id, param).await?;
+    let code = match &p.code {
+        Some(c) => c.clone(),
+        None => crate::domain::ids::random_base62(8).to_uppercase(),
+    };
+    promotion_code::check_code(&code)?;
+    if p.active != Some(false) && by_code(&state, &call, &code).await?.is_some() {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "code",
+            "An active promotion code with this code already exists.",
+        ));
+    }
+    if let Some(c) = &p.customer {
+        resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
+    }
+    let now = state.now();
+    let id = new_id("promo");
+    let doc = promotion_code::build(&id, call.auth.livemode, now, &code, &coupon.doc, &p)?;
+    let shown = promotion_code::render(&doc, &call.version);
+    let evt = event::build(&call.event_ctx(now), "promotion_code.created", &doc, None);
+    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: promotion_code::tags(&doc), doc };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+}
+
+/// Retrieve a promotion code.
+#[utoipa::path(get, path = "/v1/promotion_codes/{id}", tag = "discounts", params(("id" = String, Path, description = "promo_…")),
+    responses((status = 200, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    let obj = resource::find(&state, &call, KIND, "promotion_code", &id).await?;
+    Ok(Json(promotion_code::render(&obj.doc, &call.version)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateParams {
+    active: Option<bool>,
+    metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+fn render_latest(doc: &Value, _now: i64) -> Value {
+    promotion_code::render(doc, &crate::domain::version::ApiVersion::latest())
+}
+
+/// Turn a code on or off, or change its metadata.
+#[utoipa::path(post, path = "/v1/promotion_codes/{id}", tag = "discounts", params(("id" = String, Path, description = "promo_…")),
+    responses((status = 200, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: UpdateParams = call.parse()?;
+    if p.active == Some(true) {
+        let current = resource::find(&state, &call, KIND, "promotion_code", &id).await?;
+        if let Some(other) = by_code(&state, &call, current.doc["code"].as_str().unwrap_or_default()).await? {
+            if other.id != id {
+                return Err(ApiError::invalid(
+                    "parameter_invalid",
+                    "active",
+                    "Another active promotion code has this code.",
+                ));
+            }
+        }
+    }
+    let u = Updater {
+        kind: KIND,
+        what: "promotion_code",
+        event: "promotion_code.updated",
+        tags: promotion_code::tags,
+        render: Some(render_latest),
+    };
+    resource::update(&state, &call, &id, u, |doc, _| {
+        let mut out = doc.as_object().cloned().unwrap_or_default();
+        if let Some(a) = p.active {
+            out.insert("active".into(), json!(a));
+        }
+        if let Some(m) = &p.metadata {
+            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
+        }
+        Ok(Value::Object(out))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    code: Option<String>,
+    coupon: Option<String>,
+    customer: Option<String>,
+    active: Option<bool>,
+}
+
+/// List promotion codes (`code`, `coupon`, `customer`, `active`).
+#[utoipa::path(get, path = "/v1/promotion_codes", tag = "discounts", responses((status = 200, description = "A list of promotion codes")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let mut filters = Vec::new();
+    if let Some(c) = f.code {
+        filters.push(("code".to_owned(), c.to_ascii_lowercase()));
+    }
+    if let Some(c) = f.coupon {
+        filters.push(("coupon".to_owned(), c));
+    }
+    if let Some(c) = f.customer {
+        filters.push(("customer".to_owned(), c));
+    }
+    if let Some(a) = f.active {
+        filters.push(("active".to_owned(), a.to_string()));
+    }
+    let version = call.version.clone();
+    let body =
+        list::run(&state, &call, lp, KIND, "promotion_code", filters, |d| promotion_code::render(&d, &version)).await?;
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,95 @@
+//! Discounts a session starts with: a coupon, or a promotion code and its
+//! coupon, each checked against every restriction.
+
+use serde_json::Value;
+
+use super::extract::Call;
+use super::resource;
+use crate::domain::session::KIND;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// A coupon a new session may use: it exists, and is still valid.
+pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Value> {
+    let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", id, param).await?;
+    if !crate::domain::coupon::valid(&c.doc, now) {
+        return Err(ApiError::invalid(
+            "coupon_expired",
+            param,
+            format!("This coupon ('{id}') is no longer valid: it has expired or reached its redemption limit."),
+        ));
+    }
+    Ok(c.doc)
+}
+
+/// An `amount_off` coupon works only in its own currency.
+pub fn check_coupon_fits(coupon: &Value, currency: &str) -> ApiResult<()> {
+    if coupon["amount_off"].is_i64() && coupon["currency"] != currency {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "discounts[0][coupon]",
+            "This coupon's currency does not match the session's.",
+        ));
+    }
+    Ok(())
+}
+
+/// A promotion code a new session may use: active, unexpired, not used up,
+/// for this customer, and (if so restricted) this customer's first purchase.
+pub async fn usable_promotion(
+    state: &AppState,
+    call: &Call,
+    id: &str,
+    customer: Option<&str>,
+    now: i64,
+) -> ApiResult<Value> {
+    let param = "discounts[0][promotion_code]";
+    let promo =
+        resource::find_param(state, call, crate::domain::promotion_code::KIND, "promotion_code", id, param).await?;
+    if let Some(why) = crate::domain::promotion_code::unusable(&promo.doc, now) {
+        return Err(ApiError::invalid("promotion_code_invalid", param, why));
+    }
+    if let Some(only) = promo.doc["customer"].as_str() {
+        if customer != Some(only) {
+            return Err(ApiError::invalid(
+                "promotion_code_invalid",
+                param,
+                "This promotion code is for another customer.",
+            ));
+        }
+    }
+    if promo.doc["restrictions"]["first_time_transaction"] == true {
+        if let Some(c) = customer {
+            let q = crate::store::ListQuery {
+                kind: KIND.into(),
+                filters: vec![("customer".into(), c.to_owned()), ("status".into(), "complete".into())],
+                created: Default::default(),
+                cursor: None,
+                limit: 1,
+            };
+            if !state.store.list_objects(&call.scope(), &q).await?.items.is_empty() {
+                return Err(ApiError::invalid(
+                    "promotion_code_invalid",
+                    param,
+                    "This promotion code is for a customer's first purchase only.",
+                ));
+            }
+        }
+    }
+    Ok(promo.doc)
+}
+
+/// A code's minimum order, in its currency.
+pub fn check_minimum(promo: &Value, totals: &crate::domain::pricing::Totals, currency: &str) -> ApiResult<()> {
+    let r = &promo["restrictions"];
+    if let Some(min) = r["minimum_amount"].as_i64() {
+        if r["minimum_amount_currency"] != currency || totals.subtotal < min {
+            return Err(ApiError::invalid(
+                "promotion_code_invalid",
+                "discounts[0][promotion_code]",
+                "This order does not reach the promotion code's minimum amount.",
+            ));
+        }
+    }
+    Ok(())
+}
