@@ -64,6 +64,8 @@ struct ConfirmParams {
     redirect: Option<bool>,
     client_secret: Option<String>,
     days_until_due: Option<i64>,
+    /// One of the session's shipping options (the first is the default).
+    shipping_rate: Option<String>,
 }
 
 const CLAIM_SECS: i64 = 120;
@@ -207,6 +209,11 @@ pub async fn confirm(
     session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
     if session::confirming(&obj.doc, now) {
         return Err(in_progress());
+    }
+    // The buyer's shipping choice changes what is charged.
+    let mut obj = obj;
+    if let Some(rate) = &p.shipping_rate {
+        super::session_shipping::chosen_at_confirm(&state, &call, &mut obj.doc, rate).await?;
     }
     let setup = obj.doc["mode"] == "setup";
     let customer = obj.doc["customer"].as_str().map(str::to_owned);

@@ -27,7 +27,9 @@ pub mod session_amounts;
 pub mod session_close;
 pub mod session_discounts;
 pub mod session_lines;
+pub mod session_shipping;
 pub mod sessions;
+pub mod shipping_rates;
 pub mod tax_rates;
 
 use std::sync::Arc;
@@ -58,6 +60,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "checkout.sessions", description = "Checkout Sessions"),
         (name = "discounts", description = "Coupons"),
         (name = "taxes", description = "Tax rates"),
+        (name = "shipping", description = "Shipping rates"),
         (name = "processor_routes", description = "Processor routes: fallback chains"),
         (name = "payments", description = "PaymentIntents, PaymentMethods, SetupIntents, Contracts")
     )
@@ -96,6 +99,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(coupons::retrieve, coupons::update, coupons::delete))
         .routes(routes!(promotion_codes::create, promotion_codes::list))
         .routes(routes!(promotion_codes::retrieve, promotion_codes::update))
+        .routes(routes!(shipping_rates::create, shipping_rates::list))
+        .routes(routes!(shipping_rates::retrieve, shipping_rates::update))
         .routes(routes!(tax_rates::create, tax_rates::list))
         .routes(routes!(tax_rates::retrieve, tax_rates::update))
 }

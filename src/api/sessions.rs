@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
 use super::list::{self, CursorParam};
-use super::{expand, resource, session_amounts, session_discounts, session_lines};
+use super::{expand, resource, session_amounts, session_discounts, session_lines, session_shipping};
 use crate::domain::ids::random_base62;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
@@ -174,11 +174,19 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     };
     let mut doc = session::build(&p, built)?;
     doc["total_details_breakdown"] = breakdown_doc;
+    let mut shipping_changes = Vec::new();
+    if let Some(opts) = p.shipping_options.as_deref().filter(|o| !o.is_empty()) {
+        let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
+        let (rates, changes) = session_shipping::options(&state, &call, opts, &currency, now).await?;
+        session_shipping::offer(&mut doc, &rates)?;
+        shipping_changes = changes;
+    }
     if let (Some(promo), Some(c)) = (&promotion, &coupon) {
         doc["discounts"] = json!([{"coupon": c["id"], "promotion_code": promo["id"]}]);
     }
     let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
     let mut changes = lines.changes;
+    changes.extend(shipping_changes);
     changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: session::tags(&doc), doc });
     call.commit(&state, changes, Vec::new(), StatusCode::OK, body).await
 }

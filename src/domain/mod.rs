@@ -25,5 +25,6 @@ pub mod redemption;
 pub mod session;
 pub mod session_params;
 pub mod session_rules;
+pub mod shipping_rate;
 pub mod tax_rate;
 pub mod version;

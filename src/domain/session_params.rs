@@ -85,6 +85,13 @@ pub struct LineItemParam {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ShippingOption {
+    pub shipping_rate: Option<String>,
+    pub shipping_rate_data: Option<super::shipping_rate::ShippingRateParams>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiscountParam {
     pub coupon: Option<String>,
     pub promotion_code: Option<String>,
@@ -184,7 +191,7 @@ pub struct CreateParams {
     pub submit_type: Option<String>,
     pub billing_address_collection: Option<String>,
     pub shipping_address_collection: Option<ShippingAddressCollection>,
-    pub shipping_options: Option<Vec<Value>>,
+    pub shipping_options: Option<Vec<ShippingOption>>,
     pub phone_number_collection: Option<Enabled>,
     pub custom_fields: Option<Vec<super::custom_fields::Field>>,
     pub custom_text: Option<Value>,

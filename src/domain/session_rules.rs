@@ -245,8 +245,14 @@ fn check_shapes(p: &CreateParams) -> Result<(), FieldError> {
         }
     }
     if let Some(opts) = &p.shipping_options {
-        if !opts.is_empty() {
-            return Err(FieldError::invalid("shipping_options", "Shipping options are not supported yet."));
+        if opts.len() > 5 {
+            return Err(FieldError::invalid("shipping_options", "At most 5 shipping options."));
+        }
+        if p.mode != Some(Mode::Payment) && !opts.is_empty() {
+            return Err(FieldError::invalid(
+                "shipping_options",
+                "`shipping_options` can only be used in `payment` mode.",
+            ));
         }
     }
     for (param, list) in [

@@ -24,5 +24,6 @@ mod refunds;
 mod session_lifecycle;
 mod session_rules;
 mod sessions;
+mod shipping;
 mod store_contract;
 mod three_ds;

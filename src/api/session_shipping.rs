@@ -1,0 +1,110 @@
+//! A session's shipping options: fixed-amount rates, the first chosen by
+//! default, another chosen by the buyer at confirm (`shipping_rate=shr_…`).
+
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::resource;
+use crate::domain::ids::new_id;
+use crate::domain::session_params::ShippingOption;
+use crate::domain::shipping_rate::{self, KIND};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::AppState;
+
+/// The rates of `shipping_options[]` (made from `shipping_rate_data` where
+/// given, to commit with the session), all in the session's currency.
+pub async fn options(
+    state: &AppState,
+    call: &Call,
+    opts: &[ShippingOption],
+    currency: &str,
+    now: i64,
+) -> ApiResult<(Vec<Value>, Vec<Change>)> {
+    let mut rates = Vec::new();
+    let mut changes = Vec::new();
+    for (i, o) in opts.iter().enumerate() {
+        let p = format!("shipping_options[{i}]");
+        let rate = match (&o.shipping_rate, &o.shipping_rate_data) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "parameters_exclusive",
+                    format!("{p}[shipping_rate_data]"),
+                    "You may only specify one of these parameters: shipping_rate, shipping_rate_data.",
+                ))
+            }
+            (None, None) => return Err(ApiError::missing_param(&format!("{p}[shipping_rate]"))),
+            (Some(id), None) => {
+                let param = format!("{p}[shipping_rate]");
+                let r = resource::find_param(state, call, KIND, "shipping_rate", id, &param).await?;
+                if r.doc["active"] != true {
+                    return Err(ApiError::invalid("parameter_invalid", param, "This shipping rate is not active."));
+                }
+                r.doc
+            }
+            (None, Some(data)) => {
+                let id = new_id("shr");
+                let doc =
+                    shipping_rate::build(&id, call.auth.livemode, now, data, &format!("{p}[shipping_rate_data]"))?;
+                changes.push(Change::Insert {
+                    id,
+                    kind: KIND.into(),
+                    created: now,
+                    tags: shipping_rate::tags(&doc),
+                    doc: doc.clone(),
+                });
+                doc
+            }
+        };
+        if rate["fixed_amount"]["currency"] != currency {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                format!("{p}[shipping_rate]"),
+                "The shipping rate's currency must match the session's.",
+            ));
+        }
+        rates.push(rate);
+    }
+    Ok((rates, changes))
+}
+
+/// Lists the options on the session and chooses `rate` (totals follow).
+pub fn offer(doc: &mut Value, rates: &[Value]) -> ApiResult<()> {
+    doc["shipping_options"] = json!(rates
+        .iter()
+        .map(|r| json!({"shipping_amount": r["fixed_amount"]["amount"], "shipping_rate": r["id"]}))
+        .collect::<Vec<_>>());
+    match rates.first() {
+        Some(r) => choose(doc, r),
+        None => Ok(()),
+    }
+}
+
+/// Makes `rate` the session's shipping: `shipping_cost`, `amount_shipping`, total.
+pub fn choose(doc: &mut Value, rate: &Value) -> ApiResult<()> {
+    let amount = rate["fixed_amount"]["amount"].as_i64().unwrap_or(0);
+    let old = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
+    let total =
+        doc["amount_total"].as_i64().unwrap_or(0).checked_sub(old).and_then(|t| t.checked_add(amount)).ok_or_else(
+            || ApiError::invalid("amount_too_large", "shipping_rate", "The session's total is too large."),
+        )?;
+    doc["amount_total"] = json!(total);
+    doc["total_details"]["amount_shipping"] = json!(amount);
+    doc["shipping_cost"] =
+        json!({"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": rate["id"]});
+    Ok(())
+}
+
+/// The buyer's choice at confirm: one of the session's own options.
+pub async fn chosen_at_confirm(state: &AppState, call: &Call, doc: &mut Value, rate_id: &str) -> ApiResult<()> {
+    let offered = doc["shipping_options"].as_array().is_some_and(|o| o.iter().any(|x| x["shipping_rate"] == rate_id));
+    if !offered {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "shipping_rate",
+            "This shipping rate is not one of the session's shipping options.",
+        ));
+    }
+    let rate = resource::find_param(state, call, KIND, "shipping_rate", rate_id, "shipping_rate").await?;
+    choose(doc, &rate.doc)
+}

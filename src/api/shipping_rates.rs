@@ -1,0 +1,90 @@
+//! `/v1/shipping_rates`: create, retrieve, update (active, metadata), list.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::resource::{self, Updater};
+use super::{expand, list};
+use crate::domain::event;
+use crate::domain::ids::new_id;
+use crate::domain::product::apply_metadata;
+use crate::domain::shipping_rate::{self, ShippingRateParams, KIND};
+use crate::error::ApiResult;
+use crate::store::Change;
+use crate::AppState;
+
+/// Create a shipping rate.
+#[utoipa::path(post, path = "/v1/shipping_rates", tag = "shipping", responses((status = 200, description = "The new shipping rate")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: ShippingRateParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let now = state.now();
+    let id = new_id("shr");
+    let doc = shipping_rate::build(&id, call.auth.livemode, now, &p, "")?;
+    let evt = event::build(&call.event_ctx(now), "shipping_rate.created", &doc, None);
+    let change =
+        Change::Insert { id, kind: KIND.into(), created: now, tags: shipping_rate::tags(&doc), doc: doc.clone() };
+    call.commit(&state, vec![change], vec![evt], StatusCode::OK, doc).await
+}
+
+/// Retrieve a shipping rate.
+#[utoipa::path(get, path = "/v1/shipping_rates/{id}", tag = "shipping", params(("id" = String, Path, description = "shr_…")),
+    responses((status = 200, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    Ok(Json(resource::find(&state, &call, KIND, "shipping_rate", &id).await?.doc))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateParams {
+    active: Option<bool>,
+    metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// Turn a shipping rate on or off, or change its metadata.
+#[utoipa::path(post, path = "/v1/shipping_rates/{id}", tag = "shipping", params(("id" = String, Path, description = "shr_…")),
+    responses((status = 200, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: UpdateParams = call.parse()?;
+    let u = Updater {
+        kind: KIND,
+        what: "shipping_rate",
+        event: "shipping_rate.updated",
+        tags: shipping_rate::tags,
+        render: None,
+    };
+    resource::update(&state, &call, &id, u, |doc, _| {
+        let mut out = doc.as_object().cloned().unwrap_or_default();
+        if let Some(a) = p.active {
+            out.insert("active".into(), json!(a));
+        }
+        if let Some(m) = &p.metadata {
+            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
+        }
+        Ok(Value::Object(out))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    active: Option<bool>,
+}
+
+/// List shipping rates, newest first.
+#[utoipa::path(get, path = "/v1/shipping_rates", tag = "shipping", responses((status = 200, description = "A list of shipping rates")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let filters = f.active.map(|a| vec![("active".to_owned(), a.to_string())]).unwrap_or_default();
+    Ok(Json(list::run(&state, &call, lp, KIND, "shipping_rate", filters, |d| d).await?).into_response())
+}
