@@ -324,6 +324,7 @@ struct Ctx<'a> {
     rest: &'a [String],
 }
 
+mod complete;
 mod origin;
 pub mod pending;
 pub mod redeem;

@@ -27,6 +27,7 @@ pub mod session_amounts;
 pub mod session_close;
 pub mod session_discounts;
 pub mod session_lines;
+pub mod session_lists;
 pub mod session_shipping;
 pub mod sessions;
 pub mod shipping_rates;
@@ -75,9 +76,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(products::retrieve, products::update))
         .routes(routes!(prices::create, prices::list))
         .routes(routes!(prices::retrieve, prices::update))
-        .routes(routes!(sessions::create, sessions::list))
+        .routes(routes!(sessions::create, session_lists::list))
         .routes(routes!(sessions::retrieve, sessions::update))
-        .routes(routes!(sessions::line_items))
+        .routes(routes!(session_lists::line_items))
         .routes(routes!(session_close::expire))
         .routes(routes!(session_close::complete))
         .routes(routes!(session_close::cancel))

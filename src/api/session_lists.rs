@@ -1,0 +1,133 @@
+//! Listing sessions (`GET /v1/checkout/sessions`) and a session's line items.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::Call;
+use super::list::{self, CursorParam};
+use super::sessions::includes;
+use super::{expand, resource};
+use crate::domain::session::{self, KIND};
+use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFilters {
+    status: Option<StatusFilter>,
+    customer: Option<String>,
+    customer_account: Option<String>,
+    customer_details: Option<EmailFilter>,
+    payment_intent: Option<String>,
+    payment_link: Option<String>,
+    subscription: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailFilter {
+    email: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum StatusFilter {
+    Open,
+    Complete,
+    Expired,
+}
+
+/// List Checkout Sessions, newest first.
+#[utoipa::path(get, path = "/v1/checkout/sessions", tag = "checkout.sessions",
+    responses((status = 200, description = "A list of Checkout Sessions")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let f: ListFilters = call.parse()?;
+    let (lines, breakdown, rest) = includes(&call, "data.");
+    let mut filters = Vec::new();
+    if let Some(s) = f.status {
+        // Lapsed sessions are expired in the store first, so the status tag
+        // agrees with what each session reads as.
+        crate::worker::session_expiry::expire_due(&state, Some(&call.scope())).await?;
+        let v = match s {
+            StatusFilter::Open => "open",
+            StatusFilter::Complete => "complete",
+            StatusFilter::Expired => "expired",
+        };
+        filters.push(("status".to_owned(), v.to_owned()));
+    }
+    for (name, v) in [
+        ("customer", f.customer),
+        ("payment_intent", f.payment_intent),
+        ("payment_link", f.payment_link),
+        ("customer_account", f.customer_account),
+        ("subscription", f.subscription),
+    ] {
+        if let Some(v) = v {
+            filters.push((name.to_owned(), v));
+        }
+    }
+    if let Some(d) = f.customer_details {
+        filters.push(("customer_details.email".to_owned(), d.email));
+    }
+    let now = state.now();
+    let version = call.version.clone();
+    call.expand = rest;
+    let body = list::run(&state, &call, lp, KIND, "checkout.session", filters, |doc| {
+        let mut out = session::render(&doc, now, &version, lines);
+        if breakdown && out["total_details"].is_object() {
+            out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
+        }
+        out
+    })
+    .await?;
+    Ok(Json(body).into_response())
+}
+
+/// List a Checkout Session's line items, in the order given.
+#[utoipa::path(get, path = "/v1/checkout/sessions/{id}/line_items", tag = "checkout.sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
+pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    call.no_params()?;
+    if lp.created != Default::default() {
+        return Err(ApiError::unknown_param("created"));
+    }
+    let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+    let items = obj.doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let pos = |cid: &str, param: &str| {
+        items.iter().position(|i| i["id"] == cid).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorType::InvalidRequest,
+                Some("resource_missing"),
+                format!("No such line item: '{cid}'"),
+            )
+            .with_param(param)
+        })
+    };
+    let (start, end) = match &lp.cursor {
+        None => (0, items.len().min(lp.limit)),
+        Some(CursorParam::StartingAfter(c)) => {
+            let s = pos(c, "starting_after")? + 1;
+            (s, (s + lp.limit).min(items.len()))
+        }
+        Some(CursorParam::EndingBefore(c)) => {
+            let e = pos(c, "ending_before")?;
+            (e.saturating_sub(lp.limit), e)
+        }
+    };
+    let has_more = match &lp.cursor {
+        Some(CursorParam::EndingBefore(_)) => start > 0,
+        _ => end < items.len(),
+    };
+    let mut data = items[start..end].to_vec();
+    expand::validate(&call.expand)?;
+    expand::apply_to_list(&state, &call.scope(), &mut data, &call.expand).await?;
+    Ok(Json(list::envelope(&call.path, data, has_more)).into_response())
+}
