@@ -179,6 +179,9 @@ pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) 
             out.insert("line_items".into(), l);
         }
     }
+    for (k, v) in flags(doc) {
+        out.insert(k.into(), json!(v));
+    }
     if out.get("ui_mode").and_then(Value::as_str) == Some("hosted_page") {
         out.insert("client_secret".into(), Value::Null);
     }
@@ -198,6 +201,34 @@ pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) 
         }
     }
     Value::Object(out)
+}
+
+/// Seed 002's derived flags: what the buyer's form must ask for.
+/// - `is_free`: the items cost nothing, before any discount;
+/// - `is_discount_applicable`: some line has a fixed, non-zero price (custom
+///   and free prices are not discounted);
+/// - `is_payment_required`: something is due now;
+/// - `is_payment_setup_required`: a card must be saved though nothing is due
+///   now (setup mode, or a subscription whose first period is free);
+/// - `is_payment_form_required`: either of the two.
+pub fn flags(doc: &Value) -> [(&'static str, bool); 5] {
+    let items = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let subtotal = doc["amount_subtotal"].as_i64().unwrap_or(0);
+    let total = doc["amount_total"].as_i64().unwrap_or(0);
+    let mode = doc["mode"].as_str().unwrap_or("payment");
+    let is_free = mode != "setup" && subtotal == 0;
+    let discountable = items
+        .iter()
+        .any(|i| i["price"]["custom_unit_amount"].is_null() && i["amount_subtotal"].as_i64().unwrap_or(0) > 0);
+    let payment = mode != "setup" && total > 0;
+    let setup = mode == "setup" || (mode == "subscription" && total == 0);
+    [
+        ("is_discount_applicable", discountable),
+        ("is_free", is_free),
+        ("is_payment_required", payment),
+        ("is_payment_setup_required", setup),
+        ("is_payment_form_required", payment || setup),
+    ]
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -277,6 +308,25 @@ mod tests {
         assert_eq!(r["url"], Value::Null);
         assert!(r.get("line_items").is_none());
         assert!(render(&open(100), 1, &v, true).get("line_items").is_some());
+    }
+
+    #[test]
+    fn derived_flags_follow_the_amounts_and_the_mode() {
+        let paid = json!({"mode": "payment", "amount_subtotal": 500, "amount_total": 500,
+                          "line_items": {"data": [{"amount_subtotal": 500, "price": {"custom_unit_amount": null}}]}});
+        let f: std::collections::HashMap<_, _> = flags(&paid).into_iter().collect();
+        assert!(f["is_payment_required"] && f["is_payment_form_required"] && f["is_discount_applicable"]);
+        assert!(!f["is_free"] && !f["is_payment_setup_required"]);
+        let free = json!({"mode": "payment", "amount_subtotal": 0, "amount_total": 0, "line_items": {"data": []}});
+        let f: std::collections::HashMap<_, _> = flags(&free).into_iter().collect();
+        assert!(f["is_free"] && !f["is_payment_required"] && !f["is_payment_form_required"]);
+        let setup = json!({"mode": "setup", "amount_subtotal": null, "amount_total": null});
+        let f: std::collections::HashMap<_, _> = flags(&setup).into_iter().collect();
+        assert!(f["is_payment_setup_required"] && f["is_payment_form_required"] && !f["is_free"]);
+        let custom = json!({"mode": "payment", "amount_subtotal": 900, "amount_total": 900,
+                            "line_items": {"data": [{"amount_subtotal": 900, "price": {"custom_unit_amount": {"minimum": 50}}}]}});
+        let f: std::collections::HashMap<_, _> = flags(&custom).into_iter().collect();
+        assert!(!f["is_discount_applicable"]);
     }
 
     #[test]
