@@ -40,8 +40,9 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
         .zip(lines.rates.iter().chain(std::iter::repeat(&Vec::new())))
         .map(|(item, rates)| Line {
             subtotal: item["amount_subtotal"].as_i64().unwrap_or(0),
-            discountable: coupon
-                .is_some_and(|c| coupon::applies_to(c, item["price"]["product"].as_str().unwrap_or_default())),
+            // Custom (buyer-chosen) amounts are not discounted (seed 002).
+            discountable: item["price"]["custom_unit_amount"].is_null()
+                && coupon.is_some_and(|c| coupon::applies_to(c, item["price"]["product"].as_str().unwrap_or_default())),
             rates: rates.iter().filter_map(tax_rate::rate).collect(),
         })
         .collect();

@@ -219,3 +219,31 @@ backend_test!(coupon_rules_are_checked_at_create, |app| {
         Some("line_items[0][tax_rates][0]"),
     );
 });
+
+backend_test!(sessions_carry_seed_002s_derived_flags, |app| {
+    let paid = app.session(&line("1000", None)).await.body;
+    assert_eq!(
+        (paid["is_payment_required"].as_bool(), paid["is_free"].as_bool(), paid["is_discount_applicable"].as_bool()),
+        (Some(true), Some(false), Some(true))
+    );
+    assert_eq!(paid["is_payment_form_required"], true);
+    let all = coupon(&app, &[("percent_off", "100")]).await;
+    let mut pairs = line("1000", None);
+    pairs.push(("discounts[0][coupon]", all.as_str()));
+    let free_now = app.session(&pairs).await.body;
+    assert_eq!(
+        (free_now["amount_total"].as_i64(), free_now["is_payment_required"].as_bool(), free_now["is_free"].as_bool()),
+        (Some(0), Some(false), Some(false))
+    );
+    let setup = app
+        .post(
+            "/v1/checkout/sessions",
+            &[("mode", "setup"), ("currency", "usd"), ("success_url", crate::sessions::OK_URL)],
+        )
+        .await
+        .body;
+    assert_eq!(
+        (setup["is_payment_setup_required"].as_bool(), setup["is_payment_form_required"].as_bool()),
+        (Some(true), Some(true))
+    );
+});
