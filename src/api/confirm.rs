@@ -66,6 +66,8 @@ struct ConfirmParams {
     days_until_due: Option<i64>,
     /// One of the session's shipping options (the first is the default).
     shipping_rate: Option<String>,
+    /// The buyer's amount for a price with a custom amount (seed 002).
+    amount: Option<i64>,
 }
 
 const CLAIM_SECS: i64 = 120;
@@ -212,6 +214,9 @@ pub async fn confirm(
     }
     // The buyer's shipping choice changes what is charged.
     let mut obj = obj;
+    if let Some(a) = p.amount {
+        super::session_custom::set(&state, &call, &mut obj.doc, a, now).await?;
+    }
     if let Some(rate) = &p.shipping_rate {
         super::session_shipping::chosen_at_confirm(&state, &call, &mut obj.doc, rate).await?;
     }

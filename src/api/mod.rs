@@ -25,6 +25,7 @@ pub mod refunds;
 pub mod resource;
 pub mod session_amounts;
 pub mod session_close;
+pub mod session_custom;
 pub mod session_discounts;
 pub mod session_lines;
 pub mod session_lists;

@@ -8,6 +8,7 @@ mod auth;
 mod card_secrecy;
 mod catalog;
 mod cli;
+mod custom_amounts;
 mod customers;
 mod discounts;
 mod due_charges;

@@ -1,0 +1,73 @@
+//! Custom amounts (seed 002): a price with `custom_unit_amount.enabled` takes
+//! the buyer's `amount` at confirm, within the price's bounds (by default
+//! 50 to 99,999,999 minor units). The session's amounts are recomputed.
+
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::session_amounts;
+use super::session_lines::Lines;
+use crate::domain::pricing::LineAmounts;
+use crate::domain::session;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+pub const DEFAULT_MIN: i64 = 50;
+pub const DEFAULT_MAX: i64 = 99_999_999;
+
+/// Sets the custom-amount line to `amount` and recomputes the session.
+pub async fn set(state: &AppState, call: &Call, doc: &mut Value, amount: i64, now: i64) -> ApiResult<()> {
+    let mut items = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let Some(idx) = items.iter().position(|i| i["price"]["custom_unit_amount"].is_object()) else {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "amount",
+            "This session has no price with a custom amount.",
+        ));
+    };
+    let bounds = &items[idx]["price"]["custom_unit_amount"];
+    let (min, max) =
+        (bounds["minimum"].as_i64().unwrap_or(DEFAULT_MIN), bounds["maximum"].as_i64().unwrap_or(DEFAULT_MAX));
+    if amount < min || amount > max {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "amount",
+            format!("Invalid amount: must be between {min} and {max}."),
+        ));
+    }
+    items[idx]["amount_subtotal"] = json!(amount);
+    let mut rates = Vec::with_capacity(items.len());
+    for item in &items {
+        let mut line = Vec::new();
+        for t in item["taxes"].as_array().into_iter().flatten() {
+            if let Some(id) = t["rate"]["id"].as_str() {
+                if let Some(r) = state.store.get_object(&call.scope(), id).await? {
+                    line.push(r.doc);
+                }
+            }
+        }
+        rates.push(line);
+    }
+    let amounts = items.iter().map(|i| LineAmounts::new(i["amount_subtotal"].as_i64().unwrap_or(0))).collect();
+    let mut lines =
+        Lines { items, amounts, currency: doc["currency"].as_str().map(str::to_owned), changes: Vec::new(), rates };
+    let coupon = match doc["discounts"][0]["coupon"].as_str() {
+        Some(c) => state.store.get_object(&call.scope(), c).await?.map(|o| o.doc),
+        None => None,
+    };
+    let id = doc["id"].as_str().unwrap_or_default().to_owned();
+    let shipping = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
+    let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+    let (sub, total, details) = session::totals_json(&priced.totals);
+    doc["amount_subtotal"] = sub;
+    doc["amount_total"] = json!(total.as_i64().unwrap_or(0).checked_add(shipping).ok_or_else(|| ApiError::invalid(
+        "amount_too_large",
+        "amount",
+        "The session's total is too large."
+    ))?);
+    doc["total_details"] = details;
+    doc["total_details"]["amount_shipping"] = json!(shipping);
+    doc["total_details_breakdown"] = priced.breakdown;
+    doc["line_items"]["data"] = json!(lines.items);
+    Ok(())
+}
