@@ -7,14 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::extract::Call;
 use super::resource::{self, Updater};
 use super::{expand, list};
 use crate::domain::event;
 use crate::domain::ids::new_id;
-use crate::domain::product::apply_metadata;
 use crate::domain::promotion_code::{self, PromotionCodeParams, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Change, ListQuery, StoredObject};
@@ -108,17 +107,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         tags: promotion_code::tags,
         render: Some(render_latest),
     };
-    resource::update(&state, &call, &id, u, |doc, _| {
-        let mut out = doc.as_object().cloned().unwrap_or_default();
-        if let Some(a) = p.active {
-            out.insert("active".into(), json!(a));
-        }
-        if let Some(m) = &p.metadata {
-            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
-        }
-        Ok(Value::Object(out))
-    })
-    .await
+    resource::update(&state, &call, &id, u, |doc, _| resource::with_active_and_metadata(doc, p.active, &p.metadata))
+        .await
 }
 
 #[derive(Deserialize)]

@@ -82,3 +82,19 @@ where
     })
     .await
 }
+
+/// The common small update: switch `active`, merge `metadata`.
+pub fn with_active_and_metadata(
+    doc: &Value,
+    active: Option<bool>,
+    metadata: &Option<std::collections::BTreeMap<String, Option<String>>>,
+) -> ApiResult<Value> {
+    let mut out = doc.as_object().cloned().unwrap_or_default();
+    if let Some(a) = active {
+        out.insert("active".into(), serde_json::json!(a));
+    }
+    if let Some(m) = metadata {
+        crate::domain::product::apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
+    }
+    Ok(Value::Object(out))
+}
