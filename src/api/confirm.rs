@@ -68,6 +68,8 @@ struct ConfirmParams {
     shipping_rate: Option<String>,
     /// The buyer's amount for a price with a custom amount (seed 002).
     amount: Option<i64>,
+    /// Values of the session's custom fields, by key.
+    custom_fields: Option<std::collections::BTreeMap<String, String>>,
 }
 
 const CLAIM_SECS: i64 = 120;
@@ -214,6 +216,9 @@ pub async fn confirm(
     }
     // The buyer's shipping choice changes what is charged.
     let mut obj = obj;
+    // Required custom fields are checked now, not at create.
+    obj.doc["custom_fields"] =
+        crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
     if let Some(a) = p.amount {
         super::session_custom::set(&state, &call, &mut obj.doc, a, now).await?;
     }

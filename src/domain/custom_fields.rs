@@ -144,3 +144,106 @@ pub fn check(fields: &[Field]) -> Result<Vec<Value>, FieldError> {
     }
     Ok(out)
 }
+
+/// Fills the session's configured fields with the buyer's values (at
+/// confirm). Unknown keys, bad values and missing required fields are
+/// refused, naming `custom_fields[KEY]`.
+pub fn fill(configured: &Value, given: &std::collections::BTreeMap<String, String>) -> Result<Value, FieldError> {
+    let mut fields = configured.as_array().cloned().unwrap_or_default();
+    for key in given.keys() {
+        if !fields.iter().any(|f| f["key"] == key.as_str()) {
+            return Err(FieldError::invalid(
+                format!("custom_fields[{key}]"),
+                "This checkout has no custom field with that key.",
+            ));
+        }
+    }
+    for f in fields.iter_mut() {
+        let key = f["key"].as_str().unwrap_or_default().to_owned();
+        let kind = f["type"].as_str().unwrap_or("text").to_owned();
+        let param = format!("custom_fields[{key}]");
+        let spec = f[kind.as_str()].clone();
+        let value = given
+            .get(&key)
+            .cloned()
+            .filter(|v| !v.is_empty())
+            .or_else(|| spec["value"].as_str().map(str::to_owned))
+            .or_else(|| spec["default_value"].as_str().map(str::to_owned));
+        let Some(value) = value else {
+            if f["optional"] != true {
+                return Err(FieldError {
+                    param,
+                    code: "parameter_missing",
+                    message: "This custom field is required.".into(),
+                });
+            }
+            continue;
+        };
+        match kind.as_str() {
+            "dropdown" => {
+                let ok = spec["options"].as_array().is_some_and(|o| o.iter().any(|x| x["value"] == value.as_str()));
+                if !ok {
+                    return Err(FieldError::invalid(param, "Choose one of the dropdown's options."));
+                }
+            }
+            _ => {
+                let len = i64::try_from(value.chars().count()).unwrap_or(i64::MAX);
+                let min = spec["minimum_length"].as_i64().unwrap_or(0);
+                let max = spec["maximum_length"].as_i64().unwrap_or(255);
+                if len < min || len > max {
+                    return Err(FieldError::invalid(param, format!("Must be {min} to {max} characters long.")));
+                }
+                if kind == "numeric" && !value.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(FieldError::invalid(param, "Must contain digits only."));
+                }
+            }
+        }
+        f[kind.as_str()]["value"] = json!(value);
+    }
+    Ok(Value::Array(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn configured() -> Value {
+        json!([
+            {"key": "size", "type": "dropdown", "optional": false, "dropdown": {"options": [{"label": "S", "value": "s"}, {"label": "M", "value": "m"}], "default_value": null, "value": null}, "numeric": null, "text": null},
+            {"key": "po", "type": "numeric", "optional": true, "numeric": {"minimum_length": 3, "maximum_length": 6, "default_value": null, "value": null}, "dropdown": null, "text": null},
+            {"key": "note", "type": "text", "optional": false, "text": {"minimum_length": null, "maximum_length": 10, "default_value": "hi", "value": null}, "dropdown": null, "numeric": null},
+        ])
+    }
+
+    fn given(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn values_fill_their_fields_and_defaults_count() {
+        let out = fill(&configured(), &given(&[("size", "m"), ("po", "1234")])).unwrap();
+        assert_eq!(out[0]["dropdown"]["value"], "m");
+        assert_eq!(out[1]["numeric"]["value"], "1234");
+        assert_eq!(out[2]["text"]["value"], "hi");
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        assert_eq!(fill(&configured(), &given(&[])).unwrap_err().param, "custom_fields[size]");
+        assert_eq!(fill(&configured(), &given(&[("size", "xl")])).unwrap_err().param, "custom_fields[size]");
+        assert_eq!(fill(&configured(), &given(&[("size", "s"), ("po", "12")])).unwrap_err().param, "custom_fields[po]");
+        assert_eq!(
+            fill(&configured(), &given(&[("size", "s"), ("po", "12a4")])).unwrap_err().param,
+            "custom_fields[po]"
+        );
+        assert_eq!(
+            fill(&configured(), &given(&[("size", "s"), ("note", "far too long text")])).unwrap_err().param,
+            "custom_fields[note]"
+        );
+        assert_eq!(
+            fill(&configured(), &given(&[("size", "s"), ("colour", "red")])).unwrap_err().param,
+            "custom_fields[colour]"
+        );
+    }
+}

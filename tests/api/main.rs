@@ -9,6 +9,7 @@ mod card_secrecy;
 mod catalog;
 mod cli;
 mod custom_amounts;
+mod custom_fields;
 mod customers;
 mod discounts;
 mod due_charges;
