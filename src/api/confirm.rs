@@ -70,6 +70,8 @@ struct ConfirmParams {
     amount: Option<i64>,
     /// Values of the session's custom fields, by key.
     custom_fields: Option<std::collections::BTreeMap<String, String>>,
+    /// A code the buyer entered (when the session allows promotion codes).
+    promotion_code: Option<String>,
 }
 
 const CLAIM_SECS: i64 = 120;
@@ -221,6 +223,9 @@ pub async fn confirm(
         crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
     if let Some(a) = p.amount {
         super::session_custom::set(&state, &call, &mut obj.doc, a, now).await?;
+    }
+    if let Some(code) = &p.promotion_code {
+        super::session_discounts::enter_code(&state, &call, &mut obj.doc, code, now).await?;
     }
     if let Some(rate) = &p.shipping_rate {
         super::session_shipping::chosen_at_confirm(&state, &call, &mut obj.doc, rate).await?;

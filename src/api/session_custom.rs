@@ -36,6 +36,14 @@ pub async fn set(state: &AppState, call: &Call, doc: &mut Value, amount: i64, no
         ));
     }
     items[idx]["amount_subtotal"] = json!(amount);
+    doc["line_items"]["data"] = json!(items);
+    recompute(state, call, doc, now).await
+}
+
+/// Recomputes a stored session's amounts from its line subtotals, its
+/// discount, its lines' tax rates and its chosen shipping.
+pub async fn recompute(state: &AppState, call: &Call, doc: &mut Value, now: i64) -> ApiResult<()> {
+    let items = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
     let mut rates = Vec::with_capacity(items.len());
     for item in &items {
         let mut line = Vec::new();

@@ -43,7 +43,18 @@ pub async fn usable_promotion(
     customer: Option<&str>,
     now: i64,
 ) -> ApiResult<Value> {
-    let param = "discounts[0][promotion_code]";
+    usable_promotion_as(state, call, id, customer, now, "discounts[0][promotion_code]").await
+}
+
+/// As `usable_promotion`, blaming `param`.
+pub async fn usable_promotion_as(
+    state: &AppState,
+    call: &Call,
+    id: &str,
+    customer: Option<&str>,
+    now: i64,
+    param: &str,
+) -> ApiResult<Value> {
     let promo =
         resource::find_param(state, call, crate::domain::promotion_code::KIND, "promotion_code", id, param).await?;
     if let Some(why) = crate::domain::promotion_code::unusable(&promo.doc, now) {
@@ -81,15 +92,42 @@ pub async fn usable_promotion(
 
 /// A code's minimum order, in its currency.
 pub fn check_minimum(promo: &Value, totals: &crate::domain::pricing::Totals, currency: &str) -> ApiResult<()> {
+    check_minimum_as(promo, totals.subtotal, currency, "discounts[0][promotion_code]")
+}
+
+/// As `check_minimum`, for a subtotal, blaming `param`.
+pub fn check_minimum_as(promo: &Value, subtotal: i64, currency: &str, param: &str) -> ApiResult<()> {
     let r = &promo["restrictions"];
     if let Some(min) = r["minimum_amount"].as_i64() {
-        if r["minimum_amount_currency"] != currency || totals.subtotal < min {
+        if r["minimum_amount_currency"] != currency || subtotal < min {
             return Err(ApiError::invalid(
                 "promotion_code_invalid",
-                "discounts[0][promotion_code]",
+                param,
                 "This order does not reach the promotion code's minimum amount.",
             ));
         }
     }
     Ok(())
+}
+
+/// A code the buyer enters at confirm (`allow_promotion_codes=true`): it
+/// becomes the session's discount, and the amounts are recomputed.
+pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &str, now: i64) -> ApiResult<()> {
+    let param = "promotion_code";
+    if doc["allow_promotion_codes"] != true {
+        return Err(ApiError::invalid("parameter_invalid", param, "This checkout does not take promotion codes."));
+    }
+    // Unknown, inactive and other accounts' codes read the same.
+    let found = super::promotion_codes::by_code(state, call, code).await?;
+    let Some(promo) = found else {
+        return Err(ApiError::invalid("promotion_code_invalid", param, "This promotion code is not valid."));
+    };
+    let promo = usable_promotion_as(state, call, &promo.id, doc["customer"].as_str(), now, param).await?;
+    let coupon_id = promo["promotion"]["coupon"].as_str().unwrap_or_default().to_owned();
+    let coupon = usable_coupon(state, call, &coupon_id, param, now).await?;
+    let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
+    check_coupon_fits(&coupon, &currency).map_err(|e| e.with_param(param))?;
+    check_minimum_as(&promo, doc["amount_subtotal"].as_i64().unwrap_or(0), &currency, param)?;
+    doc["discounts"] = serde_json::json!([{"coupon": coupon["id"], "promotion_code": promo["id"]}]);
+    super::session_custom::recompute(state, call, doc, now).await
 }

@@ -200,3 +200,33 @@ backend_test!(two_sessions_racing_for_the_last_redemption_cannot_both_win, |app|
     assert_eq!(ok, 1);
     assert_eq!(app.get(&format!("/v1/coupons/{c}")).await.body["times_redeemed"], 1);
 });
+
+backend_test!(a_buyer_may_enter_a_code_at_confirm_when_the_session_allows_it, |app| {
+    let c = coupon(&app, &[("percent_off", "20")]).await;
+    promo(&app, &[("code", "Welcome"), ("coupon", &c)]).await;
+    let s = session_with(&app, &[("allow_promotion_codes", "true")]).await.body["id"].as_str().unwrap().to_owned();
+    app.confirm(&s, &[("payment_method", "pm_card_visa"), ("promotion_code", "NOPE")]).await.error(
+        400,
+        Some("promotion_code_invalid"),
+        Some("promotion_code"),
+    );
+    let r = app
+        .confirm(
+            &s,
+            &[("payment_method", "pm_card_visa"), ("promotion_code", "welcome"), ("expand[]", "payment_intent")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["amount_total"].as_i64(), r.body["payment_intent"]["amount_received"].as_i64()),
+        (Some(800), Some(800))
+    );
+    assert_eq!(r.body["discounts"][0]["coupon"], c.as_str());
+    assert_eq!(app.get(&format!("/v1/coupons/{c}")).await.body["times_redeemed"], 1);
+    let closed = session_with(&app, &[]).await.body["id"].as_str().unwrap().to_owned();
+    app.confirm(&closed, &[("payment_method", "pm_card_visa"), ("promotion_code", "WELCOME")]).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some("promotion_code"),
+    );
+});
