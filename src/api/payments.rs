@@ -8,16 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::Call;
-use super::{expand, list, resource};
+use super::{list, resource};
 use crate::error::ApiResult;
 use crate::AppState;
-
-async fn retrieve_kind(state: &AppState, call: &Call, kind: &str, what: &str, id: &str) -> ApiResult<Json<Value>> {
-    call.no_params()?;
-    expand::validate(&call.expand)?;
-    let obj = resource::find(state, call, kind, what, id).await?;
-    Ok(Json(resource::respond(state, call, obj.doc).await?))
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +48,7 @@ pub async fn retrieve_payment_intent(
     Path(id): Path<String>,
     call: Call,
 ) -> ApiResult<Json<Value>> {
-    retrieve_kind(&state, &call, "payment_intent", "payment_intent", &id).await
+    resource::retrieve(&state, &call, "payment_intent", "payment_intent", &id).await
 }
 
 /// List PaymentIntents (`customer` filter).
@@ -72,7 +65,7 @@ pub async fn retrieve_payment_method(
     Path(id): Path<String>,
     call: Call,
 ) -> ApiResult<Json<Value>> {
-    retrieve_kind(&state, &call, "payment_method", "PaymentMethod", &id).await
+    resource::retrieve(&state, &call, "payment_method", "PaymentMethod", &id).await
 }
 
 /// List PaymentMethods (`customer`, `type` filters).
@@ -89,7 +82,7 @@ pub async fn retrieve_setup_intent(
     Path(id): Path<String>,
     call: Call,
 ) -> ApiResult<Json<Value>> {
-    retrieve_kind(&state, &call, "setup_intent", "setupintent", &id).await
+    resource::retrieve(&state, &call, "setup_intent", "setupintent", &id).await
 }
 
 /// List SetupIntents (`customer` filter).
@@ -106,7 +99,7 @@ pub async fn retrieve_contract(
     Path(id): Path<String>,
     call: Call,
 ) -> ApiResult<Json<Value>> {
-    retrieve_kind(&state, &call, "contract", "contract", &id).await
+    resource::retrieve(&state, &call, "contract", "contract", &id).await
 }
 
 /// List Contracts (`customer`, `checkout_session`, `status` filters).

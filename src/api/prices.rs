@@ -147,10 +147,7 @@ async fn prices_with_lookup_key(
     params(("id" = String, Path, description = "The price id")),
     responses((status = 200, description = "The price"), (status = 404, description = "No such price")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
-    call.no_params()?;
-    super::expand::validate(&call.expand)?;
-    let obj = resource::find(&state, &call, KIND, "price", &id).await?;
-    Ok(Json(resource::respond(&state, &call, obj.doc).await?))
+    resource::retrieve(&state, &call, KIND, "price", &id).await
 }
 
 /// Update a price: active, lookup_key, metadata, nickname, tax_behavior.

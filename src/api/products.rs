@@ -54,10 +54,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     params(("id" = String, Path, description = "The product id")),
     responses((status = 200, description = "The product"), (status = 404, description = "No such product")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
-    call.no_params()?;
-    super::expand::validate(&call.expand)?;
-    let obj = resource::find(&state, &call, KIND, "product", &id).await?;
-    Ok(Json(resource::respond(&state, &call, obj.doc).await?))
+    resource::retrieve(&state, &call, KIND, "product", &id).await
 }
 
 /// Update a product.

@@ -39,6 +39,14 @@ pub async fn find_param(
         .ok_or_else(|| ApiError::no_such(what, id, Some(param)).with_status_400())
 }
 
+/// `GET /v1/{things}/{id}`: the caller's object of `kind`, with expansions.
+pub async fn retrieve(state: &AppState, call: &Call, kind: &str, what: &str, id: &str) -> ApiResult<axum::Json<Value>> {
+    call.no_params()?;
+    expand::validate(&call.expand)?;
+    let obj = find(state, call, kind, what, id).await?;
+    Ok(axum::Json(respond(state, call, obj.doc).await?))
+}
+
 /// The object with the request's `expand[]` applied.
 pub async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Value> {
     expand::apply(state, &call.scope(), &mut obj, &call.expand).await?;

@@ -99,6 +99,15 @@ async fn insert_account(tx: &mut Transaction<'_, Postgres>, account: &Account, k
     Ok(())
 }
 
+/// A built query with its arguments bound.
+fn bound(built: &sql::Built) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+    built.args.iter().fold(sqlx::query(&built.text), |q, a| match a {
+        sql::Arg::Text(s) => q.bind(s.clone()),
+        sql::Arg::Int(i) => q.bind(*i),
+        sql::Arg::Bool(b) => q.bind(*b),
+    })
+}
+
 fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
     let doc: String = r.try_get("doc").map_err(backend)?;
     Ok(StoredObject {
@@ -321,15 +330,7 @@ impl Store for PgStore {
 
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
         let built = sql::list(scope, query, sql::Dialect::Postgres);
-        let mut q = sqlx::query(&built.text);
-        for a in &built.args {
-            q = match a {
-                sql::Arg::Text(s) => q.bind(s.clone()),
-                sql::Arg::Int(i) => q.bind(*i),
-                sql::Arg::Bool(b) => q.bind(*b),
-            };
-        }
-        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = bound(&built).fetch_all(&self.pool).await.map_err(backend)?;
         let items = rows.iter().map(to_object).collect::<StoreResult<Vec<_>>>()?;
         Ok(sql::finish_page(items, query))
     }
@@ -370,15 +371,7 @@ impl Store for PgStore {
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>> {
         let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Postgres);
-        let mut q = sqlx::query(&built.text);
-        for a in &built.args {
-            q = match a {
-                sql::Arg::Text(s) => q.bind(s.clone()),
-                sql::Arg::Int(i) => q.bind(*i),
-                sql::Arg::Bool(b) => q.bind(*b),
-            };
-        }
-        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = bound(&built).fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter()
             .map(|r| {
                 let scope = Scope {
