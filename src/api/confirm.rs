@@ -86,19 +86,7 @@ fn in_progress() -> ApiError {
 }
 
 fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmation> {
-    if call.auth.kind == KeyKind::Publishable {
-        match &p.client_secret {
-            None => return Err(ApiError::missing_param("client_secret")),
-            Some(cs) if session["client_secret"].as_str() != Some(cs.as_str()) => {
-                return Err(ApiError::invalid(
-                    "parameter_invalid",
-                    "client_secret",
-                    "The client_secret does not match this Checkout Session.",
-                ))
-            }
-            Some(_) => {}
-        }
-    }
+    super::session_buyer::check_secret(call, p.client_secret.as_deref(), session)?;
     let confirmation = match p.confirmation.unwrap_or(ConfirmationParam::ChargeImmediately) {
         ConfirmationParam::ChargeImmediately => Confirmation::ChargeImmediately,
         ConfirmationParam::ChargeWhenDue => Confirmation::ChargeWhenDue,

@@ -24,6 +24,8 @@ pub mod promotion_codes;
 pub mod refunds;
 pub mod resource;
 pub mod session_amounts;
+pub mod session_buyer;
+pub mod session_cascade;
 pub mod session_close;
 pub mod session_custom;
 pub mod session_discounts;

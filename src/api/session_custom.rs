@@ -10,6 +10,7 @@ use super::session_lines::Lines;
 use crate::domain::pricing::LineAmounts;
 use crate::domain::session;
 use crate::error::{ApiError, ApiResult};
+use crate::store::Scope;
 use crate::AppState;
 
 pub const DEFAULT_MIN: i64 = 50;
@@ -37,19 +38,19 @@ pub async fn set(state: &AppState, call: &Call, doc: &mut Value, amount: i64, no
     }
     items[idx]["amount_subtotal"] = json!(amount);
     doc["line_items"]["data"] = json!(items);
-    recompute(state, call, doc, now).await
+    recompute(state, &call.scope(), doc, now).await
 }
 
 /// Recomputes a stored session's amounts from its line subtotals, its
 /// discount, its lines' tax rates and its chosen shipping.
-pub async fn recompute(state: &AppState, call: &Call, doc: &mut Value, now: i64) -> ApiResult<()> {
+pub async fn recompute(state: &AppState, scope: &Scope, doc: &mut Value, now: i64) -> ApiResult<()> {
     let items = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
     let mut rates = Vec::with_capacity(items.len());
     for item in &items {
         let mut line = Vec::new();
         for t in item["taxes"].as_array().into_iter().flatten() {
             if let Some(id) = t["rate"]["id"].as_str() {
-                if let Some(r) = state.store.get_object(&call.scope(), id).await? {
+                if let Some(r) = state.store.get_object(scope, id).await? {
                     line.push(r.doc);
                 }
             }
@@ -60,7 +61,7 @@ pub async fn recompute(state: &AppState, call: &Call, doc: &mut Value, now: i64)
     let mut lines =
         Lines { items, amounts, currency: doc["currency"].as_str().map(str::to_owned), changes: Vec::new(), rates };
     let coupon = match doc["discounts"][0]["coupon"].as_str() {
-        Some(c) => state.store.get_object(&call.scope(), c).await?.map(|o| o.doc),
+        Some(c) => state.store.get_object(scope, c).await?.map(|o| o.doc),
         None => None,
     };
     let id = doc["id"].as_str().unwrap_or_default().to_owned();

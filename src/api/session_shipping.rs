@@ -83,6 +83,14 @@ pub fn offer(doc: &mut Value, rates: &[Value]) -> ApiResult<()> {
 /// Makes `rate` the session's shipping: `shipping_cost`, `amount_shipping`, total.
 pub fn choose(doc: &mut Value, rate: &Value) -> ApiResult<()> {
     let amount = rate["fixed_amount"]["amount"].as_i64().unwrap_or(0);
+    set_amount(doc, amount)?;
+    doc["shipping_cost"] =
+        json!({"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": rate["id"]});
+    Ok(())
+}
+
+/// Puts `amount` in place of the shipping the total holds now.
+pub fn set_amount(doc: &mut Value, amount: i64) -> ApiResult<()> {
     let old = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
     let total =
         doc["amount_total"].as_i64().unwrap_or(0).checked_sub(old).and_then(|t| t.checked_add(amount)).ok_or_else(
@@ -90,9 +98,39 @@ pub fn choose(doc: &mut Value, rate: &Value) -> ApiResult<()> {
         )?;
     doc["amount_total"] = json!(total);
     doc["total_details"]["amount_shipping"] = json!(amount);
-    doc["shipping_cost"] =
-        json!({"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": rate["id"]});
     Ok(())
+}
+
+/// The merchant's new `shipping_options` on an open session (`""` removes
+/// them): the first is chosen, as at create.
+pub async fn replace(
+    state: &AppState,
+    call: &Call,
+    doc: &mut Value,
+    opts: Option<&[ShippingOption]>,
+    now: i64,
+) -> ApiResult<Vec<Change>> {
+    if doc["mode"] == "setup" {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "shipping_options",
+            "`shipping_options` cannot be used in `setup` mode.",
+        ));
+    }
+    match opts.filter(|o| !o.is_empty()) {
+        None => {
+            set_amount(doc, 0)?;
+            doc["shipping_options"] = json!([]);
+            doc["shipping_cost"] = Value::Null;
+            Ok(Vec::new())
+        }
+        Some(opts) => {
+            let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
+            let (rates, changes) = options(state, call, opts, &currency, now).await?;
+            offer(doc, &rates)?;
+            Ok(changes)
+        }
+    }
 }
 
 /// The buyer's choice at confirm: one of the session's own options.

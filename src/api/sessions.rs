@@ -7,12 +7,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call};
-use super::{expand, resource, session_amounts, session_discounts, session_lines, session_shipping};
+use super::extract::{retry_on_conflict, Call, ClientCall};
+use super::{expand, resource, session_amounts, session_cascade, session_discounts, session_lines, session_shipping};
 use crate::domain::ids::random_base62;
+use crate::domain::keys::KeyKind;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
-use crate::domain::session_params::{CreateParams, LineItemParam, Mode};
+use crate::domain::session_params::{CreateParams, LineItemParam, Mode, ShippingOption};
 use crate::domain::session_rules;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::store::Change;
@@ -62,7 +63,11 @@ pub(super) async fn view_with(
 ) -> ApiResult<Value> {
     let mut out = session::render(doc, state.now(), &call.version, lines);
     if breakdown && out["total_details"].is_object() {
-        let b = doc.get("total_details_breakdown").filter(|b| b.is_object()).cloned();
+        let mut b = doc.get("total_details_breakdown").filter(|b| b.is_object()).cloned();
+        // Priced from the coupon; the code that brought it is the session's.
+        for d in b.as_mut().and_then(|b| b["discounts"].as_array_mut()).into_iter().flatten() {
+            d["discount"]["promotion_code"] = doc["discounts"][0]["promotion_code"].clone();
+        }
         out["total_details"]["breakdown"] = b.unwrap_or_else(|| json!({"discounts": [], "taxes": []}));
     }
     expand::apply_with(state, &call.scope(), &mut out, rest, pending).await?;
@@ -137,6 +142,15 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     )
     .await?;
     let mut lines = lines;
+    let cascade = match &p.cascade_tiers {
+        Some(t) => {
+            let currency = lines.currency.clone().unwrap_or_default();
+            Some(session_cascade::prepare(&state, &call, t, &currency, now).await?)
+        }
+        None => None,
+    };
+    // Tier 0's coupon prices the session as a `discounts` coupon would.
+    let coupon = coupon.or_else(|| cascade.as_ref().and_then(|c| c.1.clone()));
     let id = session_id(call.auth.livemode);
     let (totals, breakdown_doc) = if mode == Mode::Setup {
         (None, Value::Null)
@@ -180,6 +194,9 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         session_shipping::offer(&mut doc, &rates)?;
         shipping_changes = changes;
     }
+    if let Some((tiers, _)) = cascade {
+        session_cascade::attach(&mut doc, tiers);
+    }
     if let (Some(promo), Some(c)) = (&promotion, &coupon) {
         doc["discounts"] = json!([{"coupon": c["id"], "promotion_code": promo["id"]}]);
     }
@@ -209,7 +226,8 @@ struct UpdateParams {
     metadata: Option<Option<std::collections::BTreeMap<String, Option<String>>>>,
     line_items: Option<Vec<LineItemParam>>,
     collected_information: Option<CollectedInformation>,
-    shipping_options: Option<Value>,
+    #[serde(default, deserialize_with = "crate::domain::fields::emptyable")]
+    shipping_options: Option<Option<Vec<ShippingOption>>>,
 }
 
 #[derive(Deserialize)]
@@ -226,21 +244,24 @@ struct ShippingDetails {
 }
 
 /// Update an open Checkout Session: metadata, line items (the whole array is
-/// sent again: keep by `id`, change, add, drop, reorder), collected shipping.
+/// sent again: keep by `id`, change, add, drop, reorder), collected shipping,
+/// shipping options. With a publishable key and the `client_secret`, the
+/// buyer's choices instead: `promotion_code`/`discount_code`,
+/// `custom_fields[KEY]`, `amount`, `shipping_rate`.
 #[utoipa::path(post, path = "/v1/checkout/sessions/{id}", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The updated Checkout Session"), (status = 404, description = "No such checkout.session")))]
-pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientCall(mut call): ClientCall,
+) -> ApiResult<Response> {
+    if call.auth.kind == KeyKind::Publishable {
+        return super::session_buyer::update(&state, &id, call).await;
+    }
     let p: UpdateParams = call.parse()?;
     let (lines_included, breakdown, rest) = includes(&call, "");
     expand::validate(&rest)?;
-    if p.shipping_options.as_ref().is_some_and(|s| s != "" && s != &json!([])) {
-        return Err(ApiError::invalid(
-            "parameter_invalid",
-            "shipping_options",
-            "Shipping options are not supported yet.",
-        ));
-    }
     retry_on_conflict(|| async {
         let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
         let now = state.now();
@@ -277,9 +298,15 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
             doc["amount_subtotal"] = sub;
             doc["amount_total"] = total;
             doc["total_details"] = details;
+            // The chosen shipping is still charged.
+            let shipping = obj.doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
+            session_shipping::set_amount(&mut doc, shipping)?;
             doc["currency"] = json!(lines.currency);
             doc["line_items"] = session::lines_list(&id, lines.items);
             extra = lines.changes;
+        }
+        if let Some(opts) = &p.shipping_options {
+            extra.extend(session_shipping::replace(&state, &call, &mut doc, opts.as_deref(), now).await?);
         }
         if let Some(ci) = &p.collected_information {
             if doc["ui_mode"] == "hosted_page" {

@@ -149,6 +149,20 @@ pub fn check(fields: &[Field]) -> Result<Vec<Value>, FieldError> {
 /// confirm). Unknown keys, bad values and missing required fields are
 /// refused, naming `custom_fields[KEY]`.
 pub fn fill(configured: &Value, given: &std::collections::BTreeMap<String, String>) -> Result<Value, FieldError> {
+    fill_at(configured, given, true)
+}
+
+/// Values the buyer gives before confirming (a client-secret update): each
+/// is checked, an empty one clears the field, and nothing is required yet.
+pub fn draft(configured: &Value, given: &std::collections::BTreeMap<String, String>) -> Result<Value, FieldError> {
+    fill_at(configured, given, false)
+}
+
+fn fill_at(
+    configured: &Value,
+    given: &std::collections::BTreeMap<String, String>,
+    confirming: bool,
+) -> Result<Value, FieldError> {
     let mut fields = configured.as_array().cloned().unwrap_or_default();
     for key in given.keys() {
         if !fields.iter().any(|f| f["key"] == key.as_str()) {
@@ -163,6 +177,16 @@ pub fn fill(configured: &Value, given: &std::collections::BTreeMap<String, Strin
         let kind = f["type"].as_str().unwrap_or("text").to_owned();
         let param = format!("custom_fields[{key}]");
         let spec = f[kind.as_str()].clone();
+        if !confirming {
+            match given.get(&key) {
+                None => continue,
+                Some(v) if v.is_empty() => {
+                    f[kind.as_str()]["value"] = Value::Null;
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
         let value = given
             .get(&key)
             .cloned()
@@ -226,6 +250,20 @@ mod tests {
         assert_eq!(out[0]["dropdown"]["value"], "m");
         assert_eq!(out[1]["numeric"]["value"], "1234");
         assert_eq!(out[2]["text"]["value"], "hi");
+    }
+
+    #[test]
+    fn a_draft_checks_what_is_given_and_requires_nothing() {
+        let out = draft(&configured(), &given(&[("po", "1234")])).unwrap();
+        assert_eq!(out[1]["numeric"]["value"], "1234");
+        assert_eq!(out[0]["dropdown"]["value"], Value::Null);
+        assert_eq!(draft(&configured(), &given(&[("po", "12")])).unwrap_err().param, "custom_fields[po]");
+        assert_eq!(draft(&configured(), &given(&[("nope", "1")])).unwrap_err().param, "custom_fields[nope]");
+        // An empty value clears; the stored value then counts at confirm.
+        let cleared = draft(&out, &given(&[("po", "")])).unwrap();
+        assert_eq!(cleared[1]["numeric"]["value"], Value::Null);
+        let kept = fill(&out, &given(&[("size", "s")])).unwrap();
+        assert_eq!(kept[1]["numeric"]["value"], "1234");
     }
 
     #[test]

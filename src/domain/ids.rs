@@ -22,6 +22,13 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// The prefix of an id (`cus_abc` → `cus`); `None` when the id has no `_`.
+/// Compares a presented secret (a client secret) with the stored one in
+/// time that does not depend on where they differ.
+pub fn secret_eq(stored: Option<&str>, given: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    stored.is_some_and(|s| bool::from(s.as_bytes().ct_eq(given.as_bytes())))
+}
+
 pub fn prefix_of(id: &str) -> Option<&str> {
     id.split_once('_').map(|(p, _)| p)
 }

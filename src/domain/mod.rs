@@ -3,6 +3,7 @@
 
 pub mod adjust;
 pub mod card;
+pub mod cascade;
 pub mod contract;
 pub mod coupon;
 pub mod currency;

@@ -105,6 +105,7 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
         "permissions": or_null(&p.permissions),
         "phone_number_collection": {"enabled": p.phone_number_collection.as_ref().is_some_and(|x| x.enabled)},
         "processor_route": p.processor_route, "recovered_from": null, "contract": null,
+        "cascade_tiers": null, "cascade_status": null,
         "card_tokenization_mode": p.card_tokenization_mode.clone().unwrap_or_else(|| "direct".into()),
         "redirect_on_completion": if b.ui == UiMode::EmbeddedPage { json!(p.redirect_on_completion.clone().unwrap_or_else(|| "always".into())) } else { Value::Null },
         "return_url": p.return_url,
@@ -151,6 +152,7 @@ const PRIVATE: &[&str] = &[
     "setup_intent_data",
     "confirming_until",
     "payment_intent_status",
+    "total_details_breakdown",
 ];
 
 /// Open, but past `expires_at`: it reads as expired before any sweeper runs.
@@ -178,6 +180,10 @@ pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) 
         if let Some(l) = lines {
             out.insert("line_items".into(), l);
         }
+    }
+    // Sessions stored before cascades existed have neither field.
+    for k in ["cascade_tiers", "cascade_status"] {
+        out.entry(k).or_insert(Value::Null);
     }
     for (k, v) in flags(doc) {
         out.insert(k.into(), json!(v));

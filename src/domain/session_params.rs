@@ -224,6 +224,8 @@ pub struct CreateParams {
     pub processor_route: Option<String>,
     /// Seed extension: how cards are tokenized (`direct`: kassa's own vault).
     pub card_tokenization_mode: Option<String>,
+    /// Seed extension: fallback offers, tried in order as cards decline.
+    pub cascade_tiers: Option<Vec<super::cascade::TierParam>>,
 }
 
 pub const MAX_LINE_ITEMS: usize = 100;

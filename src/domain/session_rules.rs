@@ -127,6 +127,7 @@ pub fn check(p: &CreateParams, now: i64) -> Result<(Mode, UiMode), FieldError> {
             ));
         }
     }
+    super::cascade::check(p, mode)?;
     Ok((mode, ui))
 }
 

@@ -159,7 +159,9 @@ pub async fn status(State(state): State<AppState>, Path(pi): Path<String>, Query
     let missing = || ApiError::no_such("payment_intent", &pi, None).into_response();
     let Ok(Some((_, obj))) = state.store.locate(&pi).await else { return missing() };
     if obj.kind != payment_intent::KIND
-        || q.client_secret.as_deref().is_none_or(|c| obj.doc["client_secret"].as_str() != Some(c))
+        || q.client_secret
+            .as_deref()
+            .is_none_or(|c| !crate::domain::ids::secret_eq(obj.doc["client_secret"].as_str(), c))
     {
         return missing();
     }

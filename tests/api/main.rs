@@ -5,7 +5,9 @@
 mod helpers;
 
 mod auth;
+mod buyer_updates;
 mod card_secrecy;
+mod cascade;
 mod catalog;
 mod cli;
 mod custom_amounts;

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use super::*;
 
-use crate::domain::payment_method;
 use crate::domain::version::ApiVersion;
+use crate::domain::{cascade, payment_method};
 use crate::store::ChangeSet;
 
 /// How a processor's outcome ends the confirm.
@@ -198,6 +198,9 @@ impl Ctx<'_> {
                     action_url = intent.0["next_action"]["redirect_to_url"]["url"].as_str().map(str::to_owned);
                 }
                 changes.extend(chosen.changes);
+                if !pending {
+                    cascade::count_attempt(&mut s);
+                }
                 let kind = match (pending, action) {
                     (_, true) => "payment_intent.requires_action",
                     (true, false) => "payment_intent.processing",
@@ -239,7 +242,13 @@ impl Ctx<'_> {
                     tags: payment_intent::tags(&intent.0),
                     doc: intent.0,
                 });
-                error = Some(e.with_extra("payment_intent", shown).with_extra("payment_method", chosen.doc));
+                let mut e = e.with_extra("payment_intent", shown).with_extra("payment_method", chosen.doc);
+                if e.kind == ErrorType::Card && cascade::configured(&s) {
+                    cascade::count_attempt(&mut s);
+                    crate::api::session_cascade::after_decline(st, &call.scope(), &mut s, now).await?;
+                    e = e.with_extra("cascade_status", s["cascade_status"].clone());
+                }
+                error = Some(e);
                 (None, None, Confirmation::ChargeImmediately, None)
             }
             Finish::WhenDue(chosen) => {
@@ -273,7 +282,8 @@ impl Ctx<'_> {
         if let Some(e) = error {
             let res = call.commit(st, changes, events, e.status, e.body()).await?;
             // The charge failed: the claim's redemption goes back.
-            super::redeem::release(st, &call.scope(), &s).await?;
+            // (The discount claimed, not a cascade's next tier's.)
+            super::redeem::release(st, &call.scope(), session).await?;
             return Ok(res);
         }
         if let (true, Some(url)) = (self.terms.redirect, &action_url) {

@@ -1,0 +1,124 @@
+//! The buyer's own update of an open session, before confirming (seed 002):
+//! `POST /v1/checkout/sessions/{id}` with a publishable key and the
+//! session's `client_secret`. Only what a buyer may choose can change: a
+//! discount code, custom-field values, a custom amount, a shipping rate.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{retry_on_conflict, Call};
+use super::sessions::{includes, not_open, view};
+use super::{expand, resource, session_custom, session_discounts, session_shipping};
+use crate::domain::keys::KeyKind;
+use crate::domain::session::{self, KIND};
+use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::store::Change;
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuyerParams {
+    client_secret: Option<String>,
+    /// A code to apply; an empty one removes the code entered before.
+    #[serde(default, deserialize_with = "crate::domain::fields::emptyable")]
+    promotion_code: Option<Option<String>>,
+    /// Seed 002's name for `promotion_code`.
+    #[serde(default, deserialize_with = "crate::domain::fields::emptyable")]
+    discount_code: Option<Option<String>>,
+    custom_fields: Option<BTreeMap<String, String>>,
+    amount: Option<i64>,
+    shipping_rate: Option<String>,
+}
+
+/// A publishable key must come with the session's own client secret.
+pub fn check_secret(call: &Call, given: Option<&str>, session: &Value) -> ApiResult<()> {
+    if call.auth.kind != KeyKind::Publishable {
+        return Ok(());
+    }
+    let Some(given) = given else { return Err(ApiError::missing_param("client_secret")) };
+    if !crate::domain::ids::secret_eq(session["client_secret"].as_str(), given) {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "client_secret",
+            "The client_secret does not match this Checkout Session.",
+        ));
+    }
+    Ok(())
+}
+
+/// Applies the buyer's choices and answers with the session.
+pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Response> {
+    let p: BuyerParams = call.parse()?;
+    let (lines, breakdown, rest) = includes(&call, "");
+    expand::validate(&rest)?;
+    let code = match (&p.promotion_code, &p.discount_code) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "parameters_exclusive",
+                "discount_code",
+                "You may only specify one of these parameters: promotion_code, discount_code.",
+            ))
+        }
+        (Some(c), None) => Some((c.as_deref().unwrap_or_default(), "promotion_code")),
+        (None, Some(c)) => Some((c.as_deref().unwrap_or_default(), "discount_code")),
+        (None, None) => None,
+    };
+    retry_on_conflict(|| async {
+        let obj = resource::find(state, &call, KIND, "checkout.session", id).await?;
+        check_secret(&call, p.client_secret.as_deref(), &obj.doc)?;
+        let now = state.now();
+        session::require_open(&obj.doc, now, "updated").map_err(not_open)?;
+        if session::confirming(&obj.doc, now) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorType::InvalidRequest,
+                Some("checkout_session_confirm_in_progress"),
+                "A payment for this Checkout Session is in progress; it cannot change now.",
+            ));
+        }
+        let mut doc = obj.doc.clone();
+        if let Some(given) = &p.custom_fields {
+            doc["custom_fields"] = crate::domain::custom_fields::draft(&doc["custom_fields"], given)?;
+        }
+        // The amount first: a code's minimum is checked against it.
+        if let Some(a) = p.amount {
+            session_custom::set(state, &call, &mut doc, a, now).await?;
+        }
+        if let Some((code, param)) = code {
+            let applied = if code.is_empty() {
+                remove_code(state, &call, &mut doc, now).await
+            } else {
+                session_discounts::enter_code(state, &call, &mut doc, code, now).await
+            };
+            applied.map_err(|e| match e.param.as_deref() {
+                Some("promotion_code") => e.with_param(param),
+                _ => e,
+            })?;
+        }
+        if let Some(rate) = &p.shipping_rate {
+            session_shipping::chosen_at_confirm(state, &call, &mut doc, rate).await?;
+        }
+        let body = view(state, &call, &doc, lines, breakdown, &rest).await?;
+        let change =
+            Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };
+        call.commit(state, vec![change], Vec::new(), StatusCode::OK, body).await
+    })
+    .await
+}
+
+/// Takes off a code the buyer entered. A merchant's discount stays.
+async fn remove_code(state: &AppState, call: &Call, doc: &mut Value, now: i64) -> ApiResult<()> {
+    if doc["allow_promotion_codes"] != true {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "promotion_code",
+            "This checkout's discount was set by the merchant; it cannot be removed.",
+        ));
+    }
+    doc["discounts"] = json!([]);
+    session_custom::recompute(state, &call.scope(), doc, now).await
+}

@@ -1,0 +1,73 @@
+//! Cascade pricing on a session (seed 000; rules in `domain::cascade`):
+//! the tiers are checked at create, tier 0 becomes the session's offer, and
+//! a card decline moves the session to the next tier.
+
+use serde_json::{json, Value};
+
+use super::extract::Call;
+use super::{resource, session_custom, session_discounts};
+use crate::domain::cascade::{self, TierParam};
+use crate::domain::processor_route::{self, BUILTIN};
+use crate::error::ApiResult;
+use crate::store::Scope;
+use crate::AppState;
+
+/// The tiers as stored, and tier 0's coupon, each route and coupon checked.
+pub async fn prepare(
+    state: &AppState,
+    call: &Call,
+    tiers: &[TierParam],
+    currency: &str,
+    now: i64,
+) -> ApiResult<(Vec<Value>, Option<Value>)> {
+    let mut out = Vec::with_capacity(tiers.len());
+    let mut first_coupon = None;
+    for (i, t) in tiers.iter().enumerate() {
+        let route = t.processor_route.as_deref().unwrap_or_default();
+        if route != BUILTIN {
+            let param = format!("cascade_tiers[{i}][processor_route]");
+            resource::find_param(state, call, processor_route::KIND, "processor route", route, &param).await?;
+        }
+        let coupon = match &t.coupon {
+            Some(c) => {
+                let param = format!("cascade_tiers[{i}][coupon]");
+                let doc = session_discounts::usable_coupon(state, call, c, &param, now).await?;
+                session_discounts::check_coupon_fits(&doc, currency).map_err(|e| e.with_param(&param))?;
+                Some(doc)
+            }
+            None => None,
+        };
+        out.push(cascade::tier(i, route, t.coupon.as_deref()));
+        if i == 0 {
+            first_coupon = coupon;
+        }
+    }
+    Ok((out, first_coupon))
+}
+
+/// Puts the tiers on a new session, on tier 0.
+pub fn attach(doc: &mut Value, tiers: Vec<Value>) {
+    doc["processor_route"] = tiers[0]["processor_route"].clone();
+    if let Some(c) = tiers[0]["coupon"].as_str() {
+        doc["discounts"] = json!([{"coupon": c, "promotion_code": null}]);
+    }
+    doc["cascade_tiers"] = json!(tiers);
+    doc["cascade_status"] = cascade::start();
+}
+
+/// After a card decline: the session moves to its next tier, with that
+/// tier's route, discount and amounts. A tier's coupon that is no longer
+/// valid is left off rather than blocking the fallback.
+pub async fn after_decline(state: &AppState, scope: &Scope, doc: &mut Value, now: i64) -> ApiResult<()> {
+    let Some(tier) = cascade::next_tier(doc) else { return Ok(()) };
+    doc["processor_route"] = tier["processor_route"].clone();
+    let coupon = match tier["coupon"].as_str() {
+        Some(c) => state.store.get_object(scope, c).await?.filter(|o| crate::domain::coupon::valid(&o.doc, now)),
+        None => None,
+    };
+    doc["discounts"] = match coupon {
+        Some(c) => json!([{"coupon": c.id, "promotion_code": null}]),
+        None => json!([]),
+    };
+    session_custom::recompute(state, scope, doc, now).await
+}
