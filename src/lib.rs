@@ -16,6 +16,7 @@ pub mod store;
 pub mod telemetry;
 pub mod vault;
 pub mod web;
+pub mod webhooks;
 pub mod worker;
 
 use std::sync::Arc;
@@ -44,6 +45,9 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     pub metrics: Arc<Metrics>,
     pub vault: Arc<CardVault>,
+    pub secrets: Arc<crate::vault::secrets::SecretBox>,
+    /// Webhook POSTs (their own client: no redirects, address policy).
+    pub webhook_sender: crate::webhooks::send::Sender,
     /// For `http` processors (and, later, webhooks).
     pub http: reqwest::Client,
 }
@@ -51,14 +55,16 @@ pub struct AppState {
 impl AppState {
     pub fn new(cfg: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, master: &MasterKey) -> Self {
         Self {
-            store,
+            store: crate::webhooks::fanout::Fanout::wrap(store),
             clock,
+            webhook_sender: crate::webhooks::send::Sender::new(cfg.webhooks.deny_private, cfg.webhooks.timeout),
             cfg: Arc::new(cfg),
             pepper: Arc::new(master.derive(accounts::API_KEY_PEPPER)),
             keys: Arc::new(KeyCache::default()),
             in_flight: Arc::new(InFlight::default()),
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(CardVault::new(master)),
+            secrets: Arc::new(crate::vault::secrets::SecretBox::new(master)),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -283,6 +283,7 @@ async fn latest_saved(state: &AppState, call: &Call, customer: &str, now: i64) -
         created: Default::default(),
         cursor: None,
         limit: 1,
+        any_of: Vec::new(),
     };
     let pm = state.store.list_objects(&call.scope(), &q).await?.items.into_iter().next().ok_or_else(|| {
         ApiError::invalid(

@@ -125,6 +125,19 @@ pub async fn run(
     filters: Vec<Tag>,
     render: impl Fn(Value) -> Value,
 ) -> ApiResult<Value> {
+    run_any(state, call, lp, kind, what, (filters, Vec::new()), render).await
+}
+
+/// As `run`, with `(all, any)`: every tag of `all` and, if not empty, one of `any`.
+pub async fn run_any(
+    state: &AppState,
+    call: &Call,
+    lp: ListParams,
+    kind: &str,
+    what: &str,
+    (filters, any_of): (Vec<Tag>, Vec<Tag>),
+    render: impl Fn(Value) -> Value,
+) -> ApiResult<Value> {
     expand::validate(&call.expand)?;
     let scope = call.scope();
     let cursor = match &lp.cursor {
@@ -146,7 +159,7 @@ pub async fn run(
             })
         }
     };
-    let query = ListQuery { kind: kind.to_owned(), filters, created: lp.created, cursor, limit: lp.limit };
+    let query = ListQuery { kind: kind.to_owned(), filters, created: lp.created, cursor, limit: lp.limit, any_of };
     let page = state.store.list_objects(&scope, &query).await?;
     let mut data: Vec<Value> = page.items.into_iter().map(|o| render(o.doc)).collect();
     expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;

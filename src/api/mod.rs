@@ -5,6 +5,7 @@ pub mod auth;
 pub mod confirm;
 pub mod coupons;
 pub mod customers;
+pub mod events;
 pub mod expand;
 pub mod extract;
 pub mod form;
@@ -35,6 +36,7 @@ pub mod session_shipping;
 pub mod sessions;
 pub mod shipping_rates;
 pub mod tax_rates;
+pub mod webhook_endpoints;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +68,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "taxes", description = "Tax rates"),
         (name = "shipping", description = "Shipping rates"),
         (name = "processor_routes", description = "Processor routes: fallback chains"),
-        (name = "payments", description = "PaymentIntents, PaymentMethods, SetupIntents, Contracts")
+        (name = "payments", description = "PaymentIntents, PaymentMethods, SetupIntents, Contracts"),
+        (name = "events", description = "Events"),
+        (name = "webhooks", description = "Webhook endpoints and their deliveries")
     )
 )]
 struct ApiDoc;
@@ -107,6 +111,13 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(shipping_rates::retrieve, shipping_rates::update))
         .routes(routes!(tax_rates::create, tax_rates::list))
         .routes(routes!(tax_rates::retrieve, tax_rates::update))
+        .routes(routes!(events::list))
+        .routes(routes!(events::retrieve))
+        .routes(routes!(events::resend))
+        .routes(routes!(webhook_endpoints::create, webhook_endpoints::list))
+        .routes(routes!(webhook_endpoints::retrieve, webhook_endpoints::update, webhook_endpoints::delete))
+        .routes(routes!(webhook_endpoints::roll_secret))
+        .routes(routes!(webhook_endpoints::deliveries))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -138,6 +138,7 @@ async fn prices_with_lookup_key(
         created: CreatedRange::default(),
         cursor: None,
         limit: 10,
+        any_of: Vec::new(),
     };
     Ok(state.store.list_objects(&call.scope(), &q).await?.items)
 }
@@ -231,7 +232,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
                 let mut q = filters.clone();
                 q.push(("lookup_key".to_owned(), key.clone()));
                 let query =
-                    ListQuery { kind: KIND.into(), filters: q, created: lp.created.clone(), cursor: None, limit: 1 };
+                    ListQuery { kind: KIND.into(), filters: q, created: lp.created.clone(), cursor: None, limit: 1, any_of: Vec::new() };
                 found.extend(state.store.list_objects(&call.scope(), &query).await?.items);
             }
             found.sort_by_key(|o| std::cmp::Reverse((o.created, o.seq)));

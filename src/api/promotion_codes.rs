@@ -27,6 +27,7 @@ pub async fn by_code(state: &AppState, call: &Call, code: &str) -> ApiResult<Opt
         created: Default::default(),
         cursor: None,
         limit: 1,
+        any_of: Vec::new(),
     };
     Ok(state.store.list_objects(&call.scope(), &q).await?.items.into_iter().next())
 }

@@ -77,6 +77,7 @@ pub async fn usable_promotion_as(
                 created: Default::default(),
                 cursor: None,
                 limit: 1,
+                any_of: Vec::new(),
             };
             if !state.store.list_objects(&call.scope(), &q).await?.items.is_empty() {
                 return Err(ApiError::invalid(

@@ -34,6 +34,20 @@ pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Optio
     })
 }
 
+/// List filters: `type`, each wildcard group it falls in (`checkout.*`,
+/// `checkout.session.*`), and `delivery_success` (no webhook pending).
+pub fn tags(doc: &Value) -> Vec<(String, String)> {
+    let kind = doc["type"].as_str().unwrap_or_default();
+    let mut t = vec![("type".to_owned(), kind.to_owned())];
+    let parts: Vec<&str> = kind.split('.').collect();
+    for n in 1..parts.len() {
+        t.push(("type_group".to_owned(), format!("{}.*", parts[..n].join("."))));
+    }
+    let ok = doc["pending_webhooks"].as_i64().unwrap_or(0) == 0;
+    t.push(("delivery_success".to_owned(), ok.to_string()));
+    t
+}
+
 /// The old values of the top-level fields that differ between two objects.
 pub fn previous_attributes(before: &Value, after: &Value) -> Value {
     let mut out = Map::new();
@@ -55,6 +69,15 @@ pub fn previous_attributes(before: &Value, after: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_are_tagged_for_wildcards_and_delivery() {
+        let t = tags(&json!({"type": "checkout.session.completed", "pending_webhooks": 2}));
+        assert!(t.contains(&("type_group".into(), "checkout.*".into())));
+        assert!(t.contains(&("type_group".into(), "checkout.session.*".into())));
+        assert!(t.contains(&("delivery_success".into(), "false".into())));
+        assert!(!t.iter().any(|(_, v)| v == "checkout.session.completed.*"));
+    }
 
     #[test]
     fn previous_attributes_hold_only_changed_fields() {

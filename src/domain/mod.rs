@@ -29,3 +29,6 @@ pub mod session_rules;
 pub mod shipping_rate;
 pub mod tax_rate;
 pub mod version;
+pub mod webhook;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -148,7 +148,10 @@ pub enum Cursor {
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub kind: String,
+    /// Every one of these tags.
     pub filters: Vec<Tag>,
+    /// At least one of these tags, when not empty (`types[]` on events).
+    pub any_of: Vec<Tag>,
     pub created: CreatedRange,
     pub cursor: Option<Cursor>,
     pub limit: usize,
@@ -201,8 +204,7 @@ pub const EVENT_KIND: &str = "event";
 pub(crate) fn event_parts(event: &Value) -> StoreResult<(String, i64, Vec<Tag>)> {
     let id = event["id"].as_str().ok_or_else(|| StoreError::Backend("event without id".into()))?;
     let created = event["created"].as_i64().unwrap_or(0);
-    let kind = event["type"].as_str().unwrap_or_default();
-    Ok((id.to_owned(), created, vec![("type".to_owned(), kind.to_owned())]))
+    Ok((id.to_owned(), created, crate::domain::event::tags(event)))
 }
 
 /// Opens the store named by a database URL and runs pending migrations.

@@ -105,6 +105,23 @@ pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
         b.arg(Arg::Text(value.clone()));
         b.push(")");
     }
+    if !q.any_of.is_empty() {
+        b.push(" AND o.seq IN (SELECT seq FROM object_tags WHERE account_id = ");
+        b.arg(Arg::Text(scope.account_id.clone()));
+        b.push(" AND livemode = ");
+        b.arg(Arg::Bool(scope.livemode));
+        b.push(" AND kind = ");
+        b.arg(Arg::Text(q.kind.clone()));
+        b.push(" AND (");
+        for (i, (name, value)) in q.any_of.iter().enumerate() {
+            b.push(if i == 0 { "(name = " } else { " OR (name = " });
+            b.arg(Arg::Text(name.clone()));
+            b.push(" AND value = ");
+            b.arg(Arg::Text(value.clone()));
+            b.push(")");
+        }
+        b.push("))");
+    }
     let ascending = match q.cursor {
         Some(Cursor::After { created, seq }) => {
             cursor_clause(&mut b, "<", created, seq);

@@ -41,6 +41,26 @@ macro_rules! backend_test {
             }
         }
     };
+    ($name:ident, config = $cfg:expr, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some($app) = $crate::helpers::spawn_with($crate::helpers::Backend::Sqlite, $cfg).await else {
+                    return;
+                };
+                $body
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::spawn_with($crate::helpers::Backend::Postgres, $cfg).await else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
 }
 
 /// A fresh database for one test; dropped (PostgreSQL) when the test ends.
@@ -175,13 +195,20 @@ impl Res {
 }
 
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, |_| {}).await
+}
+
+/// As `spawn`, with the configuration changed by `tweak` first.
+pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let db = test_db(backend).await?;
     let store = kassa::store::open(&db.url).await.unwrap();
     let master = MasterKey::from_bytes([9; 32]);
     let clock = Arc::new(ManualClock::new(START));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(Config::for_addr(addr), store.clone(), clock.clone(), &master);
+    let mut cfg = Config::for_addr(addr);
+    tweak(&mut cfg);
+    let state = AppState::new(cfg, store.clone(), clock.clone(), &master);
     let made = kassa::accounts::create(store.as_ref(), &state.pepper, "test", START).await.unwrap();
     let shutdown = CancellationToken::new();
     tokio::spawn(kassa::run(listener, state.clone(), shutdown.clone()));
@@ -295,6 +322,7 @@ impl TestApp {
             created: Default::default(),
             cursor: None,
             limit: 100,
+            any_of: Vec::new(),
         };
         self.store.list_objects(&scope, &q).await.unwrap().items.into_iter().map(|o| o.doc).collect()
     }

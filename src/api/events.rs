@@ -1,0 +1,169 @@
+//! `/v1/events`: list (by `type` with a `*` wildcard, `types[]`, `created`,
+//! `delivery_success`), retrieve, and resend to one or every endpoint.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{retry_on_conflict, Call};
+use super::{expand, list, resource};
+use crate::domain::ids::new_id;
+use crate::domain::{event, webhook, webhook_delivery, webhook_endpoint};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Change, Tag, EVENT_KIND};
+use crate::webhooks::fanout::MAX_ENDPOINTS;
+use crate::AppState;
+
+/// Retrieve an event.
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "The event id")),
+    responses((status = 200, description = "The event"), (status = 404, description = "No such event")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    resource::retrieve(&state, &call, EVENT_KIND, "event", &id).await
+}
+
+fn text(v: Value, param: &str) -> ApiResult<String> {
+    match v {
+        Value::String(s) if !s.is_empty() && s.len() <= 100 => Ok(s),
+        _ => Err(ApiError::invalid("parameter_invalid_string", param, format!("Invalid {param}: an event type."))),
+    }
+}
+
+/// `checkout.session.*` is a group; `*` is everything; else one type.
+fn type_tag(t: &str) -> Option<Tag> {
+    match t {
+        "*" => None,
+        g if g.ends_with(".*") => Some(("type_group".into(), g.to_owned())),
+        t => Some(("type".into(), t.to_owned())),
+    }
+}
+
+/// List events, newest first.
+#[utoipa::path(get, path = "/v1/events", tag = "events", responses((status = 200, description = "A list of events")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let mut filters = Vec::new();
+    let mut any = Vec::new();
+    let map = call.params.as_object_mut().ok_or_else(|| ApiError::bad_request("parameter_invalid", "Invalid parameters."))?;
+    let one = map.remove("type").map(|v| text(v, "type")).transpose()?;
+    let many = match map.remove("types") {
+        None => None,
+        Some(Value::Array(a)) => Some(a),
+        Some(Value::Object(o)) => Some(o.into_iter().map(|(_, v)| v).collect()),
+        Some(_) => return Err(ApiError::invalid("parameter_invalid", "types", "Invalid types: an array of event types.")),
+    };
+    let delivery = map.remove("delivery_success");
+    match (one, many) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "parameters_exclusive",
+                "types",
+                "You may only specify one of these parameters: type, types.",
+            ))
+        }
+        (Some(t), None) => filters.extend(type_tag(&t)),
+        (None, Some(ts)) => {
+            if ts.is_empty() || ts.len() > 20 {
+                return Err(ApiError::invalid("parameter_invalid", "types", "Give 1 to 20 event types."));
+            }
+            for (i, t) in ts.into_iter().enumerate() {
+                let t = text(t, &format!("types[{i}]"))?;
+                match type_tag(&t) {
+                    Some(tag) => any.push(tag),
+                    // `*` among others matches everything.
+                    None => {
+                        any.clear();
+                        break;
+                    }
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    if let Some(d) = delivery {
+        let ok = match d {
+            Value::Bool(b) => b,
+            Value::String(s) if s == "true" || s == "false" => s == "true",
+            _ => return Err(ApiError::invalid("parameter_invalid_boolean", "delivery_success", "Invalid boolean.")),
+        };
+        filters.push(("delivery_success".into(), ok.to_string()));
+    }
+    call.no_params()?;
+    let body = list::run_any(&state, &call, lp, EVENT_KIND, "event", (filters, any), |d| d).await?;
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResendParams {
+    webhook_endpoint: Option<String>,
+}
+
+/// Send an event again now: to `webhook_endpoint`, or to every enabled
+/// endpoint that takes its type. Answers with the event.
+#[utoipa::path(post, path = "/v1/events/{id}/resend", tag = "events", params(("id" = String, Path, description = "The event id")),
+    responses((status = 200, description = "The event, with its deliveries queued")))]
+pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: ResendParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    retry_on_conflict(|| async {
+        let evt = resource::find(&state, &call, EVENT_KIND, "event", &id).await?;
+        let kind = evt.doc["type"].as_str().unwrap_or_default().to_owned();
+        let targets: Vec<String> = match &p.webhook_endpoint {
+            Some(we) => {
+                let ep = resource::find_param(&state, &call, webhook_endpoint::KIND, "webhook endpoint", we, "webhook_endpoint")
+                    .await?;
+                if ep.deleted || ep.doc["status"] != "enabled" {
+                    return Err(ApiError::invalid("parameter_invalid", "webhook_endpoint", "This webhook endpoint is disabled."));
+                }
+                vec![ep.id]
+            }
+            None => {
+                let q = crate::store::ListQuery {
+                    kind: webhook_endpoint::KIND.into(),
+                    filters: vec![("status".into(), "enabled".into())],
+                    any_of: vec![],
+                    created: Default::default(),
+                    cursor: None,
+                    limit: MAX_ENDPOINTS * 2,
+                };
+                let eps = state.store.list_objects(&call.scope(), &q).await?.items;
+                eps.into_iter()
+                    .filter(|e| {
+                        let enabled: Vec<String> =
+                            serde_json::from_value(e.doc["enabled_events"].clone()).unwrap_or_default();
+                        webhook::wants(&enabled, &kind)
+                    })
+                    .map(|e| e.id)
+                    .collect()
+            }
+        };
+        if targets.is_empty() {
+            return Err(ApiError::bad_request(
+                "no_webhook_endpoint",
+                "No enabled webhook endpoint takes this event's type.",
+            ));
+        }
+        let now = state.now();
+        let mut changes = Vec::new();
+        for we in &targets {
+            let did = new_id("wdl");
+            let doc = webhook_delivery::build(&did, now, we, &evt.doc);
+            changes.push(Change::Insert {
+                id: did,
+                kind: webhook_delivery::KIND.into(),
+                created: now,
+                tags: webhook_delivery::tags(&doc),
+                doc,
+            });
+        }
+        let mut doc = evt.doc.clone();
+        let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
+        doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));
+        changes.push(Change::Update { id: id.clone(), expected_version: evt.version, tags: event::tags(&doc), doc: doc.clone() });
+        call.commit(&state, changes, vec![], StatusCode::OK, doc).await
+    })
+    .await
+}

@@ -1,0 +1,232 @@
+//! `/v1/webhook_endpoints`: create (the only answer with the `secret`),
+//! retrieve, update, delete, list, `roll_secret`, and the delivery history.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{retry_on_conflict, Call};
+use super::{expand, list, resource};
+use crate::domain::ids::new_id;
+use crate::domain::product::apply_metadata;
+use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, KIND};
+use crate::domain::{webhook, webhook_delivery};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::webhooks::fanout::MAX_ENDPOINTS;
+use crate::AppState;
+
+fn check_common(p: &EndpointParams) -> ApiResult<()> {
+    if let Some(d) = &p.description {
+        crate::domain::fields::max_len("description", d, 5000)?;
+    }
+    if let Some(v) = &p.api_version {
+        crate::domain::version::ApiVersion::parse(v)
+            .map_err(|_| ApiError::invalid("parameter_invalid", "api_version", "Invalid api_version."))?;
+    }
+    if p.connect == Some(true) {
+        return Err(ApiError::invalid("parameter_invalid", "connect", "kassa has no connected accounts."));
+    }
+    Ok(())
+}
+
+fn seal(state: &AppState, secret: &str, id: &str) -> ApiResult<String> {
+    state.secrets.seal(secret, id).map_err(|_| ApiError::internal())
+}
+
+/// Create a webhook endpoint; its `secret` is shown only in this answer.
+#[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", responses((status = 200, description = "The new endpoint, with its secret")))]
+pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let p: EndpointParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    if p.disabled.is_some() {
+        return Err(ApiError::unknown_param("disabled"));
+    }
+    let url = p.url.as_deref().ok_or_else(|| ApiError::missing_param("url"))?;
+    endpoint::check_url_param(url)?;
+    let events = p.enabled_events.clone().ok_or_else(|| ApiError::missing_param("enabled_events"))?;
+    endpoint::check_events(&events)?;
+    check_common(&p)?;
+    let q = crate::store::ListQuery {
+        kind: KIND.into(),
+        filters: vec![],
+        any_of: vec![],
+        created: Default::default(),
+        cursor: None,
+        limit: MAX_ENDPOINTS,
+    };
+    if state.store.list_objects(&call.scope(), &q).await?.has_more {
+        return Err(ApiError::bad_request(
+            "webhook_endpoints_limit",
+            format!("An account may have at most {MAX_ENDPOINTS} webhook endpoints."),
+        ));
+    }
+    let now = state.now();
+    let id = new_id("we");
+    let mut doc = endpoint::build(&id, call.auth.livemode, now, url, &events, &p);
+    let mut out = doc.as_object().cloned().unwrap_or_default();
+    apply_metadata(&mut out, &p.metadata.clone().map(Some), "")?;
+    doc = Value::Object(out);
+    let secret = webhook::new_secret();
+    endpoint::roll(&mut doc, seal(&state, &secret, &id)?, now, 0);
+    let shown = endpoint::render(&doc, Some(&secret));
+    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: endpoint::tags(&doc), doc };
+    call.commit(&state, vec![change], vec![], StatusCode::OK, shown).await
+}
+
+/// Retrieve a webhook endpoint (never its secret).
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+    call.no_params()?;
+    let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
+    if obj.deleted {
+        return Err(ApiError::no_such("webhook endpoint", &id, None));
+    }
+    Ok(Json(endpoint::render(&obj.doc, None)))
+}
+
+/// Update an endpoint's `url`, `enabled_events`, `description`, `metadata`,
+/// or `disabled` (re-enabling clears its failure streak).
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: EndpointParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    if let Some(u) = &p.url {
+        endpoint::check_url_param(u)?;
+    }
+    if let Some(e) = &p.enabled_events {
+        endpoint::check_events(e)?;
+    }
+    check_common(&p)?;
+    retry_on_conflict(|| async {
+        let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such("webhook endpoint", &id, None));
+        }
+        let mut out = obj.doc.as_object().cloned().unwrap_or_default();
+        if let Some(u) = &p.url {
+            out.insert("url".into(), json!(u));
+        }
+        if let Some(e) = &p.enabled_events {
+            out.insert("enabled_events".into(), json!(e));
+        }
+        if let Some(d) = &p.description {
+            out.insert("description".into(), json!(d));
+        }
+        if let Some(v) = &p.api_version {
+            out.insert("api_version".into(), json!(v));
+        }
+        if let Some(d) = p.disabled {
+            out.insert("status".into(), json!(if d { "disabled" } else { "enabled" }));
+            if !d {
+                out.insert("failing_since".into(), Value::Null);
+                out.remove("disabled_reason");
+            }
+        }
+        apply_metadata(&mut out, &p.metadata.clone().map(Some), "")?;
+        let doc = Value::Object(out);
+        let shown = endpoint::render(&doc, None);
+        let change = Change::Update { id: id.clone(), expected_version: obj.version, tags: endpoint::tags(&doc), doc };
+        call.commit(&state, vec![change], vec![], StatusCode::OK, shown).await
+    })
+    .await
+}
+
+/// Delete an endpoint: nothing more is delivered to it.
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such webhook endpoint")))]
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
+    call.no_params()?;
+    retry_on_conflict(|| async {
+        let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such("webhook endpoint", &id, None));
+        }
+        let stub = json!({"id": id, "object": "webhook_endpoint", "deleted": true});
+        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
+        call.commit(&state, vec![change], vec![], StatusCode::OK, stub).await
+    })
+    .await
+}
+
+/// List webhook endpoints, newest first.
+#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", responses((status = 200, description = "A list of endpoints")))]
+pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    call.no_params()?;
+    let render = |d: Value| endpoint::render(&d, None);
+    Ok(Json(list::run(&state, &call, lp, KIND, "webhook endpoint", Vec::new(), render).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollParams {
+    /// Seconds the old secret keeps signing (default 24 h, at most 7 days).
+    expires_in: Option<i64>,
+    metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// Roll an endpoint's secret: the new one is returned once; the old one
+/// keeps signing for `expires_in` seconds, so deliveries carry two `v1=`.
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/roll_secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, description = "The endpoint, with its new secret")))]
+pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: RollParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let grace = p.expires_in.unwrap_or(endpoint::DEFAULT_ROLL_GRACE_SECS);
+    if !(0..=endpoint::MAX_ROLL_GRACE_SECS).contains(&grace) {
+        return Err(ApiError::invalid(
+            "parameter_invalid_integer",
+            "expires_in",
+            format!("Invalid expires_in: 0 to {} seconds.", endpoint::MAX_ROLL_GRACE_SECS),
+        ));
+    }
+    let secret = webhook::new_secret();
+    let sealed = seal(&state, &secret, &id)?;
+    retry_on_conflict(|| async {
+        let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
+        if obj.deleted {
+            return Err(ApiError::no_such("webhook endpoint", &id, None));
+        }
+        let mut doc = obj.doc.clone();
+        endpoint::roll(&mut doc, sealed.clone(), state.now(), grace);
+        if let Some(m) = &p.metadata {
+            let mut out = doc.as_object().cloned().unwrap_or_default();
+            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
+            doc = Value::Object(out);
+        }
+        let shown = endpoint::render(&doc, Some(&secret));
+        let change = Change::Update { id: id.clone(), expected_version: obj.version, tags: endpoint::tags(&doc), doc };
+        call.commit(&state, vec![change], vec![], StatusCode::OK, shown).await
+    })
+    .await
+}
+
+/// An endpoint's deliveries, newest first: each with its attempts (status,
+/// response code, duration, error, response body up to 4 KiB) and next retry.
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, description = "A list of deliveries")))]
+pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let lp = list::take(&mut call.params)?;
+    let event = match call.params.as_object_mut().and_then(|m| m.remove("event")) {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(ApiError::invalid("parameter_invalid_string", "event", "Invalid event: an event id.")),
+    };
+    call.no_params()?;
+    resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
+    let mut filters = vec![("webhook_endpoint".to_owned(), id.clone())];
+    if let Some(e) = event {
+        filters.push(("event".to_owned(), e));
+    }
+    let render = |d: Value| webhook_delivery::render(&d);
+    let kind = webhook_delivery::KIND;
+    Ok(Json(list::run(&state, &call, lp, kind, "webhook delivery", filters, render).await?).into_response())
+}

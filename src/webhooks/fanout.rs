@@ -1,0 +1,111 @@
+//! Every committed event gets one delivery per enabled endpoint that wants
+//! it, written in the same transaction as the event: an event is never
+//! recorded without its deliveries, whichever code path wrote it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use crate::domain::ids::new_id;
+use crate::domain::{webhook, webhook_delivery, webhook_endpoint};
+use crate::store::*;
+
+/// A `Store` that adds deliveries to change sets carrying events.
+pub struct Fanout {
+    inner: Arc<dyn Store>,
+}
+
+impl Fanout {
+    pub fn wrap(inner: Arc<dyn Store>) -> Arc<dyn Store> {
+        Arc::new(Self { inner })
+    }
+}
+
+/// Accounts have at most this many endpoints (Stripe's limit too).
+pub const MAX_ENDPOINTS: usize = 16;
+
+async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<()> {
+    let q = ListQuery {
+        kind: webhook_endpoint::KIND.into(),
+        filters: vec![("status".into(), "enabled".into())],
+        any_of: Vec::new(),
+        created: CreatedRange::default(),
+        cursor: None,
+        limit: MAX_ENDPOINTS * 2,
+    };
+    let endpoints = store.list_objects(&set.scope, &q).await?.items;
+    for evt in set.events.iter_mut() {
+        let kind = evt["type"].as_str().unwrap_or_default().to_owned();
+        let created = evt["created"].as_i64().unwrap_or(0);
+        let mut n = 0;
+        for ep in &endpoints {
+            let enabled: Vec<String> = serde_json::from_value(ep.doc["enabled_events"].clone()).unwrap_or_default();
+            if !webhook::wants(&enabled, &kind) {
+                continue;
+            }
+            let id = new_id("wdl");
+            let doc = webhook_delivery::build(&id, created, &ep.id, evt);
+            set.changes.push(Change::Insert {
+                id,
+                kind: webhook_delivery::KIND.into(),
+                created,
+                tags: webhook_delivery::tags(&doc),
+                doc,
+            });
+            n += 1;
+        }
+        evt["pending_webhooks"] = json!(n);
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for Fanout {
+    async fn ping(&self) -> StoreResult<()> {
+        self.inner.ping().await
+    }
+    async fn create_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
+        self.inner.create_account(account, keys).await
+    }
+    async fn account_count(&self) -> StoreResult<i64> {
+        self.inner.account_count().await
+    }
+    async fn create_first_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<bool> {
+        self.inner.create_first_account(account, keys).await
+    }
+    async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        self.inner.find_api_key(hash).await
+    }
+    async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
+        self.inner.get_object(scope, id).await
+    }
+    async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
+        self.inner.list_objects(scope, query).await
+    }
+    async fn commit(&self, mut set: ChangeSet) -> StoreResult<()> {
+        if !set.events.is_empty() {
+            add_deliveries(self.inner.as_ref(), &mut set).await?;
+        }
+        self.inner.commit(set).await
+    }
+    async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.inner.find_idempotency(scope, key).await
+    }
+    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
+        self.inner.locate(id).await
+    }
+    async fn due(
+        &self,
+        kind: &str,
+        name: &str,
+        up_to: &str,
+        scope: Option<&Scope>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        self.inner.due(kind, name, up_to, scope, limit).await
+    }
+    async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
+        self.inner.reap_idempotency(created_before).await
+    }
+}
