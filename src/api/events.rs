@@ -46,13 +46,16 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     let mut filters = Vec::new();
     let mut any = Vec::new();
-    let map = call.params.as_object_mut().ok_or_else(|| ApiError::bad_request("parameter_invalid", "Invalid parameters."))?;
+    let map =
+        call.params.as_object_mut().ok_or_else(|| ApiError::bad_request("parameter_invalid", "Invalid parameters."))?;
     let one = map.remove("type").map(|v| text(v, "type")).transpose()?;
     let many = match map.remove("types") {
         None => None,
         Some(Value::Array(a)) => Some(a),
         Some(Value::Object(o)) => Some(o.into_iter().map(|(_, v)| v).collect()),
-        Some(_) => return Err(ApiError::invalid("parameter_invalid", "types", "Invalid types: an array of event types.")),
+        Some(_) => {
+            return Err(ApiError::invalid("parameter_invalid", "types", "Invalid types: an array of event types."))
+        }
     };
     let delivery = map.remove("delivery_success");
     match (one, many) {
@@ -113,10 +116,21 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
         let kind = evt.doc["type"].as_str().unwrap_or_default().to_owned();
         let targets: Vec<String> = match &p.webhook_endpoint {
             Some(we) => {
-                let ep = resource::find_param(&state, &call, webhook_endpoint::KIND, "webhook endpoint", we, "webhook_endpoint")
-                    .await?;
+                let ep = resource::find_param(
+                    &state,
+                    &call,
+                    webhook_endpoint::KIND,
+                    "webhook endpoint",
+                    we,
+                    "webhook_endpoint",
+                )
+                .await?;
                 if ep.deleted || ep.doc["status"] != "enabled" {
-                    return Err(ApiError::invalid("parameter_invalid", "webhook_endpoint", "This webhook endpoint is disabled."));
+                    return Err(ApiError::invalid(
+                        "parameter_invalid",
+                        "webhook_endpoint",
+                        "This webhook endpoint is disabled.",
+                    ));
                 }
                 vec![ep.id]
             }
@@ -162,7 +176,12 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
         let mut doc = evt.doc.clone();
         let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
         doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));
-        changes.push(Change::Update { id: id.clone(), expected_version: evt.version, tags: event::tags(&doc), doc: doc.clone() });
+        changes.push(Change::Update {
+            id: id.clone(),
+            expected_version: evt.version,
+            tags: event::tags(&doc),
+            doc: doc.clone(),
+        });
         call.commit(&state, changes, vec![], StatusCode::OK, doc).await
     })
     .await

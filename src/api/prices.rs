@@ -231,8 +231,14 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
             for key in f.lookup_keys.iter().flatten().take(10) {
                 let mut q = filters.clone();
                 q.push(("lookup_key".to_owned(), key.clone()));
-                let query =
-                    ListQuery { kind: KIND.into(), filters: q, created: lp.created.clone(), cursor: None, limit: 1, any_of: Vec::new() };
+                let query = ListQuery {
+                    kind: KIND.into(),
+                    filters: q,
+                    created: lp.created.clone(),
+                    cursor: None,
+                    limit: 1,
+                    any_of: Vec::new(),
+                };
                 found.extend(state.store.list_objects(&call.scope(), &query).await?.items);
             }
             found.sort_by_key(|o| std::cmp::Reverse((o.created, o.seq)));

@@ -94,7 +94,10 @@ pub fn check_events(events: &[String]) -> Result<(), FieldError> {
             return Err(FieldError {
                 param: format!("enabled_events[{i}]"),
                 code: "parameter_invalid_enum",
-                message: format!("Invalid event type: '{}'. Use '*' or a known event type.", e.chars().take(64).collect::<String>()),
+                message: format!(
+                    "Invalid event type: '{}'. Use '*' or a known event type.",
+                    e.chars().take(64).collect::<String>()
+                ),
             });
         }
     }
@@ -182,7 +185,10 @@ mod tests {
     fn event_types_and_urls_are_checked() {
         assert!(check_events(&["*".into()]).is_ok());
         assert!(check_events(&["checkout.session.completed".into()]).is_ok());
-        assert_eq!(check_events(&["a".into(), "checkout.sesion.completed".into()]).unwrap_err().param, "enabled_events[0]");
+        assert_eq!(
+            check_events(&["a".into(), "checkout.sesion.completed".into()]).unwrap_err().param,
+            "enabled_events[0]"
+        );
         assert_eq!(check_events(&[]).unwrap_err().code, "parameter_missing");
         assert!(check_url_param("https://example.com/hook").is_ok());
         assert!(check_url_param("example.com/hook").is_err());

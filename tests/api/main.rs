@@ -31,3 +31,5 @@ mod sessions;
 mod shipping;
 mod store_contract;
 mod three_ds;
+mod webhook_receiver;
+mod webhooks;

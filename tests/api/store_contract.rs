@@ -19,7 +19,14 @@ fn insert(id: &str, created: i64, tags: Vec<(String, String)>) -> Change {
 }
 
 fn query(limit: usize) -> ListQuery {
-    ListQuery { kind: "thing".into(), filters: vec![], created: CreatedRange::default(), cursor: None, limit, any_of: Vec::new() }
+    ListQuery {
+        kind: "thing".into(),
+        filters: vec![],
+        created: CreatedRange::default(),
+        cursor: None,
+        limit,
+        any_of: Vec::new(),
+    }
 }
 
 backend_test!(store_inserts_gets_and_scopes_objects, |app| {
