@@ -1,4 +1,4 @@
-//! The `kassa` command line: serve, migrate, account create.
+//! The `kassa` command line: serve, migrate, account create, events tail, listen.
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +23,35 @@ pub enum Command {
     Account {
         #[command(subcommand)]
         command: AccountCommand,
+    },
+    /// Watch a running server's events.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Forward a running server's events to a local URL through a temporary
+    /// webhook endpoint, printing each delivery (like `stripe listen`).
+    Listen {
+        #[command(flatten)]
+        client: crate::cli_client::ClientArgs,
+        /// Where to deliver, e.g. http://localhost:3000/webhooks.
+        #[arg(long)]
+        forward_to: String,
+        /// Event types to forward (default: all).
+        #[arg(long = "events", value_delimiter = ',')]
+        events: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print events as they happen.
+    Tail {
+        #[command(flatten)]
+        client: crate::cli_client::ClientArgs,
+        /// One JSON event per line.
+        #[arg(long)]
+        json: bool,
     },
 }
 

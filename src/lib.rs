@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api;
 pub mod cli;
+pub mod cli_client;
 pub mod clock;
 pub mod config;
 pub mod domain;

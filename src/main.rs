@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use kassa::cli::{AccountCommand, Cli, Command};
+use kassa::cli::{AccountCommand, Cli, Command, EventsCommand};
 use kassa::clock::{Clock, SystemClock};
 use kassa::config::Config;
 use kassa::{accounts, store, telemetry, AppState};
@@ -28,11 +28,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => ctrl_c.await,
+    }
+}
+
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    // The API clients need no database.
+    match cli.command {
+        Command::Events { command: EventsCommand::Tail { client, json } } => {
+            return kassa::cli_client::tail(client, json, interrupted()).await;
+        }
+        Command::Listen { client, forward_to, events } => {
+            return kassa::cli_client::listen(client, forward_to, events, interrupted()).await;
+        }
+        _ => {}
+    }
     let master = cli.global.master_key()?;
     let store = store::open(&cli.global.database_url).await.context("opening the database")?;
     let pepper = master.derive(accounts::API_KEY_PEPPER);
     match cli.command {
+        // Handled above, before the database.
+        Command::Events { .. } | Command::Listen { .. } => Ok(()),
         Command::Migrate => {
             // Opening the store applied every pending migration.
             println!("migrations are up to date");

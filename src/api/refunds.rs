@@ -141,7 +141,7 @@ async fn refund(
             RefundOutcome::Succeeded { .. } => {
                 done["status"] = json!("succeeded");
                 events.push(event::build(&ctx, "refund.created", &done, None));
-                events.push(event::build(&ctx, "payment_intent.refunded", &reserved, None));
+                events.push(event::build(&ctx, "charge.refunded", &payment_intent::charge_view(&reserved), None));
             }
             RefundOutcome::Failed { reason } => {
                 done["status"] = json!("failed");

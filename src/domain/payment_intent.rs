@@ -129,6 +129,20 @@ pub fn tags(doc: &Value) -> Vec<(String, String)> {
     t
 }
 
+/// The charge behind a paid intent, as `charge.*` events carry it: kassa
+/// keeps charges inside their PaymentIntent, so this is a view of it.
+pub fn charge_view(pi: &Value) -> Value {
+    let amount = pi["amount_received"].as_i64().unwrap_or(0);
+    let refunded = pi["amount_refunded"].as_i64().unwrap_or(0);
+    json!({
+        "id": pi["latest_charge"], "object": "charge", "amount": amount, "amount_captured": amount,
+        "amount_refunded": refunded, "captured": true, "created": pi["created"], "currency": pi["currency"],
+        "customer": pi["customer"], "livemode": pi["livemode"], "metadata": pi["metadata"], "paid": true,
+        "payment_intent": pi["id"], "payment_method": pi["payment_method"], "refunded": refunded >= amount && amount > 0,
+        "status": "succeeded",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,3 +102,69 @@ fn postgres_without_a_master_key_is_refused_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("KASSA_MASTER_KEY"), "{err}");
 }
+
+/// Lines of a child's pipe, read on a thread.
+fn lines(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn next_matching(rx: &std::sync::mpsc::Receiver<String>, want: &[&str]) -> String {
+    loop {
+        let l = rx.recv_timeout(Duration::from_secs(15)).expect("no matching line in time");
+        if want.iter().all(|w| l.contains(w)) {
+            return l;
+        }
+    }
+}
+
+fn terminate(child: &mut std::process::Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["events", "tail", "--json", "--poll-ms", "100", "--api-base", &app.base])
+        .env("KASSA_API_KEY", &app.keys.sk)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    next_matching(&err, &["Tailing"]);
+    let cus = app.customer(&[]).await;
+    let line = next_matching(&out, &["customer.created"]);
+    let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(e["data"]["object"]["id"], cus.as_str());
+    terminate(&mut child);
+});
+
+backend_test!(listen_forwards_events_to_a_local_url_and_cleans_up, |app| {
+    let rx = crate::webhook_receiver::Receiver::start(200).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["listen", "--forward-to", &rx.url, "--poll-ms", "100", "--api-base", &app.base])
+        .args(["--events", "customer.created,customer.updated"])
+        .env("KASSA_API_KEY", &app.keys.sk)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let ready = next_matching(&out, &["Ready!", "whsec_"]);
+    let secret = ready.split_whitespace().last().unwrap().to_owned();
+    app.customer(&[]).await;
+    let got = rx.wait_for(1).await;
+    assert!(crate::webhook_receiver::stripe_valid(&got[0].header("stripe-signature"), &got[0].body, &secret));
+    next_matching(&out, &["customer.created", "[200]"]);
+    terminate(&mut child);
+    assert_eq!(app.get("/v1/webhook_endpoints").await.body["data"], serde_json::json!([]), "the endpoint is removed");
+});

@@ -157,7 +157,10 @@ impl Ctx<'_> {
             .into_iter()
             .chain(super::redeem::redeem(st, &call.scope(), session).await?)
             .collect(),
-            events: vec![],
+            events: match intent_version {
+                None => vec![event::build(&call.event_ctx(now), "payment_intent.created", &intent, None)],
+                Some(_) => vec![],
+            },
             idempotency: None,
         };
         match st.store.commit(claim).await {

@@ -169,7 +169,11 @@ impl Ctx<'_> {
             tags: session::tags(&s),
             doc: s.clone(),
         });
-        let events = vec![event::build(&origin.event_ctx(now), "payment_intent.requires_action", &pi, None)];
+        let mut events = Vec::new();
+        if pi_version.is_none() {
+            events.push(event::build(&origin.event_ctx(now), "payment_intent.created", &pi, None));
+        }
+        events.push(event::build(&origin.event_ctx(now), "payment_intent.requires_action", &pi, None));
         if let (true, Some(url)) = (self.terms.redirect, &page) {
             // redirect=true: straight to the next action's page.
             let mut res = origin
