@@ -325,3 +325,22 @@ backend_test!(events_are_listed_by_type_wildcard_and_types, |app| {
     );
     app.get("/v1/events?nope=1").await.error(400, Some("parameter_unknown"), Some("nope"));
 });
+
+backend_test!(an_endpoint_failing_for_five_days_is_disabled, |app| {
+    let rx = Receiver::start(500).await;
+    let (we, _) = endpoint(&app, &rx.url, &["customer.created"]).await;
+    app.customer(&[]).await;
+    until(&app, &we, |d| d.first().is_some_and(|d| d["attempt_count"] == 1)).await;
+    assert_eq!(app.get(&format!("/v1/webhook_endpoints/{we}")).await.body["status"], "enabled");
+    app.clock.advance(5 * 24 * 3600);
+    app.customer(&[]).await;
+    for _ in 0..300 {
+        if app.get(&format!("/v1/webhook_endpoints/{we}")).await.body["status"] == "disabled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.get(&format!("/v1/webhook_endpoints/{we}")).await.body["status"], "disabled");
+    let disabled = app.get("/v1/events?type=webhook_endpoint.disabled").await.body;
+    assert_eq!(disabled["data"][0]["data"]["object"]["id"], we.as_str());
+});
