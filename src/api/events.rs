@@ -10,11 +10,10 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
-use crate::domain::ids::new_id;
-use crate::domain::{event, webhook, webhook_delivery, webhook_endpoint};
+use crate::domain::{event, webhook_endpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Change, Tag, EVENT_KIND};
-use crate::webhooks::fanout::MAX_ENDPOINTS;
+use crate::webhooks::fanout;
 use crate::AppState;
 
 /// Retrieve an event.
@@ -135,23 +134,8 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
                 vec![ep.id]
             }
             None => {
-                let q = crate::store::ListQuery {
-                    kind: webhook_endpoint::KIND.into(),
-                    filters: vec![("status".into(), "enabled".into())],
-                    any_of: vec![],
-                    created: Default::default(),
-                    cursor: None,
-                    limit: MAX_ENDPOINTS * 2,
-                };
-                let eps = state.store.list_objects(&call.scope(), &q).await?.items;
-                eps.into_iter()
-                    .filter(|e| {
-                        let enabled: Vec<String> =
-                            serde_json::from_value(e.doc["enabled_events"].clone()).unwrap_or_default();
-                        webhook::wants(&enabled, &kind)
-                    })
-                    .map(|e| e.id)
-                    .collect()
+                let endpoints = fanout::enabled_endpoints(state.store.as_ref(), &call.scope()).await?;
+                fanout::wanting(&endpoints, &kind)
             }
         };
         if targets.is_empty() {
@@ -161,18 +145,7 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             ));
         }
         let now = state.now();
-        let mut changes = Vec::new();
-        for we in &targets {
-            let did = new_id("wdl");
-            let doc = webhook_delivery::build(&did, now, we, &evt.doc);
-            changes.push(Change::Insert {
-                id: did,
-                kind: webhook_delivery::KIND.into(),
-                created: now,
-                tags: webhook_delivery::tags(&doc),
-                doc,
-            });
-        }
+        let mut changes: Vec<Change> = targets.iter().map(|we| fanout::delivery(we, &evt.doc, now)).collect();
         let mut doc = evt.doc.clone();
         let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
         doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
-use super::sessions::{includes, not_open, view};
+use super::sessions::{includes, require_changeable, view};
 use super::{expand, resource, session_custom, session_discounts, session_shipping};
 use crate::domain::keys::KeyKind;
 use crate::domain::session::{self, KIND};
-use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::error::{ApiError, ApiResult};
 use crate::store::Change;
 use crate::AppState;
 
@@ -71,15 +71,7 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         let obj = resource::find(state, &call, KIND, "checkout.session", id).await?;
         check_secret(&call, p.client_secret.as_deref(), &obj.doc)?;
         let now = state.now();
-        session::require_open(&obj.doc, now, "updated").map_err(not_open)?;
-        if session::confirming(&obj.doc, now) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorType::InvalidRequest,
-                Some("checkout_session_confirm_in_progress"),
-                "A payment for this Checkout Session is in progress; it cannot change now.",
-            ));
-        }
+        require_changeable(&obj.doc, now)?;
         let mut doc = obj.doc.clone();
         if let Some(given) = &p.custom_fields {
             doc["custom_fields"] = crate::domain::custom_fields::draft(&doc["custom_fields"], given)?;

@@ -78,6 +78,21 @@ pub(super) fn not_open(e: session::NotOpen) -> ApiError {
     ApiError::bad_request("checkout_session_not_open", e.to_string())
 }
 
+/// A session the merchant or the buyer may still change: open, and no
+/// payment under way.
+pub(super) fn require_changeable(doc: &Value, now: i64) -> ApiResult<()> {
+    session::require_open(doc, now, "updated").map_err(not_open)?;
+    if session::confirming(doc, now) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorType::InvalidRequest,
+            Some("checkout_session_confirm_in_progress"),
+            "A payment for this Checkout Session is in progress; it cannot change now.",
+        ));
+    }
+    Ok(())
+}
+
 fn session_id(livemode: bool) -> String {
     format!("cs_{}_a1{}", if livemode { "live" } else { "test" }, random_base62(56))
 }
@@ -265,15 +280,7 @@ pub async fn update(
     retry_on_conflict(|| async {
         let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
         let now = state.now();
-        session::require_open(&obj.doc, now, "updated").map_err(not_open)?;
-        if session::confirming(&obj.doc, now) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorType::InvalidRequest,
-                Some("checkout_session_confirm_in_progress"),
-                "A payment for this Checkout Session is in progress; it cannot change now.",
-            ));
-        }
+        require_changeable(&obj.doc, now)?;
         let mut doc = obj.doc.clone();
         let mut extra = Vec::new();
         if let Some(items) = &p.line_items {

@@ -92,29 +92,17 @@ pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
             b.arg(Arg::Int(v));
         }
     }
-    for (name, value) in filters {
+    // Each remaining filter is a group of one; `any_of` is one group of many.
+    let groups = filters.map(std::slice::from_ref).chain((!q.any_of.is_empty()).then_some(q.any_of.as_slice()));
+    for group in groups {
         b.push(" AND o.seq IN (SELECT seq FROM object_tags WHERE account_id = ");
         b.arg(Arg::Text(scope.account_id.clone()));
         b.push(" AND livemode = ");
         b.arg(Arg::Bool(scope.livemode));
         b.push(" AND kind = ");
         b.arg(Arg::Text(q.kind.clone()));
-        b.push(" AND name = ");
-        b.arg(Arg::Text(name.clone()));
-        b.push(" AND value = ");
-        b.arg(Arg::Text(value.clone()));
-        b.push(")");
-    }
-    if !q.any_of.is_empty() {
-        b.push(" AND o.seq IN (SELECT seq FROM object_tags WHERE account_id = ");
-        b.arg(Arg::Text(scope.account_id.clone()));
-        b.push(" AND livemode = ");
-        b.arg(Arg::Bool(scope.livemode));
-        b.push(" AND kind = ");
-        b.arg(Arg::Text(q.kind.clone()));
-        b.push(" AND (");
-        for (i, (name, value)) in q.any_of.iter().enumerate() {
-            b.push(if i == 0 { "(name = " } else { " OR (name = " });
+        for (i, (name, value)) in group.iter().enumerate() {
+            b.push(if i == 0 { " AND ((name = " } else { " OR (name = " });
             b.arg(Arg::Text(name.clone()));
             b.push(" AND value = ");
             b.arg(Arg::Text(value.clone()));

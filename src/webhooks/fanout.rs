@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::domain::ids::new_id;
 use crate::domain::{webhook, webhook_delivery, webhook_endpoint};
@@ -25,7 +25,8 @@ impl Fanout {
 /// Accounts have at most this many endpoints (Stripe's limit too).
 pub const MAX_ENDPOINTS: usize = 16;
 
-async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<()> {
+/// The account's enabled endpoints, with the event types each takes.
+pub async fn enabled_endpoints(store: &dyn Store, scope: &Scope) -> StoreResult<Vec<(String, Vec<String>)>> {
     let q = ListQuery {
         kind: webhook_endpoint::KIND.into(),
         filters: vec![("status".into(), "enabled".into())],
@@ -34,28 +35,34 @@ async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<(
         cursor: None,
         limit: MAX_ENDPOINTS * 2,
     };
-    let endpoints = store.list_objects(&set.scope, &q).await?.items;
+    let items = store.list_objects(scope, &q).await?.items;
+    Ok(items
+        .into_iter()
+        .map(|ep| (ep.id, serde_json::from_value(ep.doc["enabled_events"].clone()).unwrap_or_default()))
+        .collect())
+}
+
+/// Of `endpoints`, the ids of those that take events of `kind`.
+pub fn wanting(endpoints: &[(String, Vec<String>)], kind: &str) -> Vec<String> {
+    endpoints.iter().filter(|(_, enabled)| webhook::wants(enabled, kind)).map(|(id, _)| id.clone()).collect()
+}
+
+/// A new delivery of `event` to `endpoint`, due at `now`.
+pub fn delivery(endpoint: &str, event: &Value, now: i64) -> Change {
+    let id = new_id("wdl");
+    let doc = webhook_delivery::build(&id, now, endpoint, event);
+    Change::Insert { id, kind: webhook_delivery::KIND.into(), created: now, tags: webhook_delivery::tags(&doc), doc }
+}
+
+async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<()> {
+    let endpoints = enabled_endpoints(store, &set.scope).await?;
     for evt in set.events.iter_mut() {
-        let kind = evt["type"].as_str().unwrap_or_default().to_owned();
+        let targets = wanting(&endpoints, evt["type"].as_str().unwrap_or_default());
         let created = evt["created"].as_i64().unwrap_or(0);
-        let mut n = 0;
-        for ep in &endpoints {
-            let enabled: Vec<String> = serde_json::from_value(ep.doc["enabled_events"].clone()).unwrap_or_default();
-            if !webhook::wants(&enabled, &kind) {
-                continue;
-            }
-            let id = new_id("wdl");
-            let doc = webhook_delivery::build(&id, created, &ep.id, evt);
-            set.changes.push(Change::Insert {
-                id,
-                kind: webhook_delivery::KIND.into(),
-                created,
-                tags: webhook_delivery::tags(&doc),
-                doc,
-            });
-            n += 1;
+        for we in &targets {
+            set.changes.push(delivery(we, evt, created));
         }
-        evt["pending_webhooks"] = json!(n);
+        evt["pending_webhooks"] = json!(targets.len());
     }
     Ok(())
 }

@@ -209,3 +209,18 @@ backend_test!(bad_cascade_tiers_name_their_param, |app| {
     setup.error(400, Some("parameter_invalid"), Some("cascade_tiers"));
     assert_eq!(app.session_count().await, 0, "nothing was half-written");
 });
+
+backend_test!(a_tier_whose_coupon_lapsed_is_taken_without_its_discount, |app| {
+    let route = test_route(&app).await;
+    let until = (crate::helpers::START + 100).to_string();
+    let r = app.post("/v1/coupons", &[("percent_off", "50"), ("redeem_by", &until)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let brief = r.body["id"].as_str().unwrap().to_owned();
+    let s = cascade_session(&app, &[(&route, None), (&route, Some(&brief))]).await;
+    let id = s.body["id"].as_str().unwrap().to_owned();
+    app.clock.advance(200);
+    let e = app.confirm(&id, &[("payment_method", "pm_card_visa_chargeDeclined")]).await;
+    assert_eq!(e.error(402, Some("card_declined"), None)["cascade_status"]["current_tier"], 1);
+    let now = app.get(&format!("/v1/checkout/sessions/{id}")).await.body;
+    assert_eq!((now["amount_total"].as_i64(), now["discounts"].clone()), (Some(10000), json!([])));
+});

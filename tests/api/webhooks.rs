@@ -150,6 +150,12 @@ backend_test!(a_410_disables_the_endpoint_at_once, |app| {
     app.customer(&[]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(rx.received().len(), 1, "a disabled endpoint gets nothing more");
+    let first = rx.received()[0].json()["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/events/{first}/resend"), &[("webhook_endpoint", &we)]).await.error(
+        400,
+        Some("parameter_invalid"),
+        Some("webhook_endpoint"),
+    );
     let back = app.post(&format!("/v1/webhook_endpoints/{we}"), &[("disabled", "false")]).await;
     assert_eq!(back.body["status"], "enabled");
 });
@@ -198,6 +204,12 @@ backend_test!(an_event_can_be_resent_to_one_endpoint_or_all, |app| {
     );
     app.post("/v1/events/evt_nope/resend", &[]).await.error(404, Some("resource_missing"), Some("id"));
     until(&app, &we, |d| d.len() == 3 && d.iter().all(|d| d["status"] == "succeeded")).await;
+    let one = app.get(&format!("/v1/webhook_endpoints/{we}/deliveries?event={id}")).await.body;
+    assert_eq!(one["data"].as_array().unwrap().len(), 3, "all three are this event's");
+    // No endpoint takes coupon events.
+    app.post("/v1/coupons", &[("percent_off", "5")]).await;
+    let coupon_evt = app.get("/v1/events?type=coupon.created").await.body["data"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/events/{coupon_evt}/resend"), &[]).await.error(400, Some("no_webhook_endpoint"), None);
 });
 
 backend_test!(
@@ -279,6 +291,16 @@ backend_test!(bad_endpoints_name_their_param, |app| {
             "parameter_unknown",
             "disabled",
         ),
+        (
+            vec![("url", "https://example.com/x"), ("enabled_events[]", "*"), ("api_version", "yesterday")],
+            "parameter_invalid",
+            "api_version",
+        ),
+        (
+            vec![("url", "https://example.com/x"), ("enabled_events[]", "*"), ("connect", "true")],
+            "parameter_invalid",
+            "connect",
+        ),
     ] {
         app.post("/v1/webhook_endpoints", &pairs).await.error(400, Some(code), Some(param));
     }
@@ -324,6 +346,8 @@ backend_test!(events_are_listed_by_type_wildcard_and_types, |app| {
         Some("delivery_success"),
     );
     app.get("/v1/events?nope=1").await.error(400, Some("parameter_unknown"), Some("nope"));
+    let many: String = (0..21).map(|i| format!("types[]=t{i}&")).collect();
+    app.get(&format!("/v1/events?{many}")).await.error(400, Some("parameter_invalid"), Some("types"));
 });
 
 backend_test!(an_endpoint_failing_for_five_days_is_disabled, |app| {
