@@ -5,7 +5,9 @@ use serde::Serialize;
 use crate::domain::ids::new_id;
 use crate::domain::keys::{self, KeyKind, Mode};
 use crate::domain::version;
-use crate::store::{Account, NewApiKey, Store, StoreResult};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Account, NewApiKey, Scope, Store, StoreResult};
+use crate::AppState;
 
 /// The keys of a new account, shown exactly once.
 #[derive(Debug, Serialize)]
@@ -38,9 +40,10 @@ fn prepare(pepper: &[u8; 32], name: &str, now: i64) -> (CreatedAccount, Account,
         id: account.id.clone(),
         name: account.name.clone(),
         secret_key: keys::generate(KeyKind::Secret, Mode::Test),
-        publishable_key: keys::generate(KeyKind::Publishable, Mode::Test),
+        // Derived, so the hosted pages can compute the same keys again.
+        publishable_key: keys::derived_publishable(pepper, &account.id, Mode::Test),
         live_secret_key: keys::generate(KeyKind::Secret, Mode::Live),
-        live_publishable_key: keys::generate(KeyKind::Publishable, Mode::Live),
+        live_publishable_key: keys::derived_publishable(pepper, &account.id, Mode::Live),
     };
     let stored = [
         (&made.secret_key, KeyKind::Secret, false),
@@ -48,8 +51,37 @@ fn prepare(pepper: &[u8; 32], name: &str, now: i64) -> (CreatedAccount, Account,
         (&made.live_secret_key, KeyKind::Secret, true),
         (&made.live_publishable_key, KeyKind::Publishable, true),
     ]
-    .map(|(k, kind, livemode)| NewApiKey { hash: keys::hash(pepper, k), kind, livemode, masked: keys::mask(k) });
+    .map(|(k, kind, livemode)| stored_key(pepper, k, kind, livemode));
     (made, account, stored)
+}
+
+fn stored_key(pepper: &[u8; 32], key: &str, kind: KeyKind, livemode: bool) -> NewApiKey {
+    NewApiKey { hash: keys::hash(pepper, key), kind, livemode, masked: keys::mask(key) }
+}
+
+/// The publishable key of `scope` that kassa's own pages use: the derived
+/// one (`keys::derived_publishable`). Accounts created before keys were
+/// derived do not have it yet; it is registered on first use, so it then
+/// authenticates like any other publishable key of the account.
+pub async fn page_publishable_key(state: &AppState, scope: &Scope) -> ApiResult<String> {
+    let mode = Mode::from_livemode(scope.livemode);
+    let key = keys::derived_publishable(&state.pepper, &scope.account_id, mode);
+    let hash = keys::hash(&state.pepper, &key);
+    if let Some(rec) = state.store.find_api_key(&hash).await? {
+        // An HMAC of the account and mode: another owner is not possible.
+        if rec.account_id == scope.account_id && rec.livemode == scope.livemode && rec.kind == KeyKind::Publishable {
+            return Ok(key);
+        }
+        tracing::error!(account = %scope.account_id, "a derived publishable key is registered to another account or mode");
+        return Err(ApiError::internal());
+    }
+    if state.store.get_account(&scope.account_id).await?.is_none() {
+        return Err(ApiError::no_such("account", &scope.account_id, None));
+    }
+    let new = stored_key(&state.pepper, &key, KeyKind::Publishable, scope.livemode);
+    state.store.add_api_key(&scope.account_id, &new, state.now()).await?;
+    tracing::info!(account = %scope.account_id, livemode = scope.livemode, "registered the derived publishable key");
+    Ok(key)
 }
 
 /// The label of the subkey that hashes API keys.

@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub vault: Arc<CardVault>,
     pub secrets: Arc<crate::vault::secrets::SecretBox>,
+    /// Signs the CSRF tokens of buyer-facing forms.
+    pub page_key: Arc<[u8; 32]>,
     /// Webhook POSTs (their own client: no redirects, address policy).
     pub webhook_sender: crate::webhooks::send::Sender,
     /// For `http` processors (and, later, webhooks).
@@ -66,6 +68,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(CardVault::new(master)),
             secrets: Arc::new(crate::vault::secrets::SecretBox::new(master)),
+            page_key: Arc::new(master.derive("kassa/page-csrf/v1")),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -72,6 +72,8 @@ struct ConfirmParams {
     custom_fields: Option<std::collections::BTreeMap<String, String>>,
     /// A code the buyer entered (when the session allows promotion codes).
     promotion_code: Option<String>,
+    /// Where to ship, when the session collects a shipping address.
+    shipping_details: Option<collect::ShippingDetails>,
 }
 
 const CLAIM_SECS: i64 = 120;
@@ -204,8 +206,24 @@ pub async fn confirm(
     if session::confirming(&obj.doc, now) {
         return Err(in_progress());
     }
+    collect::check_attempts(&obj.doc, now)?;
     // The buyer's shipping choice changes what is charged.
     let mut obj = obj;
+    collect::apply(
+        &mut obj.doc,
+        collect::Given {
+            shipping: p.shipping_details.as_ref(),
+            billing_address: p.customer_details.as_ref().is_some_and(|d| d.address.is_some())
+                || p.payment_method_data
+                    .as_ref()
+                    .is_some_and(|d| d.billing_details.as_ref().is_some_and(|b| b.address.is_some())),
+            phone: p
+                .customer_details
+                .as_ref()
+                .is_some_and(|d| d.phone.as_deref().is_some_and(|x| !x.trim().is_empty())),
+            saved_method: p.payment_method.is_some(),
+        },
+    )?;
     // Required custom fields are checked now, not at create.
     obj.doc["custom_fields"] =
         crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
@@ -328,6 +346,7 @@ struct Ctx<'a> {
     rest: &'a [String],
 }
 
+mod collect;
 mod complete;
 mod origin;
 pub mod pending;

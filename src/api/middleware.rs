@@ -47,12 +47,12 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 pub async fn stripe_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/plain; version=0.0.4"));
-    if status.as_u16() < 400 || is_json {
+    // JSON errors, metrics, and buyer-facing pages (which say it in HTML)
+    // pass as they are.
+    let is_own = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.starts_with("application/json") || v.starts_with("text/plain; version=0.0.4") || v.starts_with("text/html")
+    });
+    if status.as_u16() < 400 || is_own {
         return res;
     }
     let err = match status {

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each with its handlers; the
 //! router and the layers every request passes through are assembled here.
 
+pub mod account;
 pub mod auth;
 pub mod confirm;
 pub mod coupons;
@@ -60,6 +61,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[openapi(
     info(title = "kassa", description = "A self-hosted, Stripe-compatible checkout-sessions payment server."),
     tags(
+        (name = "account", description = "The caller's account and its profile"),
         (name = "customers", description = "Customers"),
         (name = "products", description = "Products"),
         (name = "prices", description = "Prices"),
@@ -77,6 +79,7 @@ struct ApiDoc;
 
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(account::retrieve, account::update))
         .routes(routes!(customers::create, customers::list))
         .routes(routes!(customers::retrieve, customers::update, customers::delete))
         .routes(routes!(products::create, products::list))

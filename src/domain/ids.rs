@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(crate) const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Random base62 text of `len` characters from the OS-seeded thread RNG.
 pub fn random_base62(len: usize) -> String {

@@ -1,6 +1,7 @@
 //! Pure domain logic: no I/O, no HTTP, no database. Everything here is
 //! deterministic given its inputs (time is always passed in).
 
+pub mod account;
 pub mod adjust;
 pub mod card;
 pub mod cascade;
@@ -13,6 +14,7 @@ pub mod event;
 pub mod fields;
 pub mod ids;
 pub mod keys;
+pub mod locale;
 pub mod metadata;
 pub mod payment_intent;
 pub mod payment_method;
@@ -24,6 +26,7 @@ pub mod product;
 pub mod promotion_code;
 pub mod redemption;
 pub mod session;
+pub mod session_page;
 pub mod session_params;
 pub mod session_rules;
 pub mod shipping_rate;

@@ -67,8 +67,13 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
         }
         None => json!([]),
     };
+    let after_completion = match &p.after_completion {
+        Some(a) => super::session_page::after_completion(a, b.ui)?,
+        None => Value::Null,
+    };
+    let embed_origin = super::session_page::embed_origin(p.embed_origin.as_deref(), p.return_url.as_deref(), b.ui)?;
     let mut doc = json!({
-        "id": b.id, "object": "checkout.session",
+        "id": b.id, "object": "checkout.session", "after_completion": after_completion, "embed_origin": embed_origin,
         "adaptive_pricing": or_null(&p.adaptive_pricing.as_ref().map(|a| json!({"enabled": a.enabled}))),
         "after_expiration": or_null(&p.after_expiration),
         "allow_promotion_codes": p.allow_promotion_codes,
@@ -153,7 +158,31 @@ const PRIVATE: &[&str] = &[
     "confirming_until",
     "payment_intent_status",
     "total_details_breakdown",
+    "failed_payments",
 ];
+
+/// Failed payments a session takes in an hour before confirms are refused
+/// (429): a page must not serve as a card-testing oracle.
+pub const MAX_FAILURES: usize = 10;
+const FAILURE_WINDOW: i64 = 3600;
+
+/// Records one failed payment (a decline or a failed authentication).
+pub fn record_failure(doc: &mut Value, now: i64) {
+    let mut times: Vec<i64> = doc["failed_payments"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).filter(|t| now - t < FAILURE_WINDOW).collect())
+        .unwrap_or_default();
+    times.push(now);
+    let skip = times.len().saturating_sub(MAX_FAILURES);
+    doc["failed_payments"] = json!(times[skip..]);
+}
+
+/// Failed payments within the last hour.
+pub fn recent_failures(doc: &Value, now: i64) -> usize {
+    doc["failed_payments"]
+        .as_array()
+        .map_or(0, |a| a.iter().filter_map(Value::as_i64).filter(|t| now - t < FAILURE_WINDOW).count())
+}
 
 /// Open, but past `expires_at`: it reads as expired before any sweeper runs.
 pub fn lapsed(doc: &Value, now: i64) -> bool {
@@ -333,6 +362,20 @@ mod tests {
                             "line_items": {"data": [{"amount_subtotal": 900, "price": {"custom_unit_amount": {"minimum": 50}}}]}});
         let f: std::collections::HashMap<_, _> = flags(&custom).into_iter().collect();
         assert!(!f["is_discount_applicable"]);
+    }
+
+    #[test]
+    fn failures_count_for_an_hour_and_keep_at_most_the_limit() {
+        let mut d = json!({"status": "open"});
+        for t in 0..15 {
+            record_failure(&mut d, 100 + t);
+        }
+        assert_eq!(recent_failures(&d, 120), MAX_FAILURES);
+        assert_eq!(d["failed_payments"].as_array().map(Vec::len), Some(MAX_FAILURES));
+        assert_eq!(recent_failures(&d, 100 + 3600 + 10), 4);
+        assert!(render(&d, 0, &ApiVersion::parse(crate::domain::version::LATEST).unwrap(), false)
+            .get("failed_payments")
+            .is_none());
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub struct CreateParams {
     pub card_tokenization_mode: Option<String>,
     /// Seed extension: fallback offers, tried in order as cards decline.
     pub cascade_tiers: Option<Vec<super::cascade::TierParam>>,
+    /// Seed 003: what the hosted page does once paid.
+    pub after_completion: Option<super::session_page::AfterCompletion>,
+    /// Seed 002: the origin of the page that embeds an embedded session.
+    pub embed_origin: Option<String>,
 }
 
 pub const MAX_LINE_ITEMS: usize = 100;

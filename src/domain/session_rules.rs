@@ -153,8 +153,12 @@ fn check_ui(p: &CreateParams, ui: UiMode) -> Result<(), FieldError> {
         if p.redirect_on_completion.is_some() {
             return Err(not_for("redirect_on_completion", ui.as_str()));
         }
-        let url = p.success_url.as_deref().ok_or_else(|| missing("success_url"))?;
-        check_url("success_url", url)?;
+        // kassa's own confirmation page needs no success_url.
+        match p.success_url.as_deref() {
+            Some(url) => check_url("success_url", url)?,
+            None if p.after_completion.is_some() => {}
+            None => return Err(missing("success_url")),
+        }
     }
     if let Some(u) = &p.cancel_url {
         check_url("cancel_url", u)?;

@@ -19,6 +19,7 @@ pub const MAX_ROLL_GRACE_SECS: i64 = 7 * 24 * 3600;
 /// Every event type kassa records, and the other Stripe types a merchant
 /// may already subscribe to; anything else in `enabled_events` is a typo.
 pub const EVENT_TYPES: &[&str] = &[
+    "account.updated",
     "charge.refunded",
     "charge.succeeded",
     "charge.failed",

@@ -15,6 +15,7 @@ use crate::domain::keys::KeyKind;
 
 pub mod migrate;
 pub mod postgres;
+mod postgres_accounts;
 mod sql;
 pub mod sqlite;
 mod sqlite_apply;
@@ -174,6 +175,10 @@ pub trait Store: Send + Sync + 'static {
     /// Nodes starting together on an empty database create exactly one.
     async fn create_first_account(&self, account: &Account, keys: &[NewApiKey]) -> StoreResult<bool>;
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>>;
+    /// Registers one more key of an existing account; a key whose hash is
+    /// already stored is left as it is (two nodes may add the same key).
+    async fn add_api_key(&self, account_id: &str, key: &NewApiKey, created: i64) -> StoreResult<()>;
     /// Any object of the scope by id, deleted ones included.
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>>;
     /// Live (not deleted) objects of one kind, newest first.

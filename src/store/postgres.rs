@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
+use super::postgres_accounts::{self as accounts, insert_account};
 use super::sql;
 use super::*;
 use crate::domain::keys::KeyKind;
@@ -14,7 +15,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -72,32 +73,6 @@ impl PgStore {
 }
 
 const FIRST_ACCOUNT_LOCK: i64 = 0x006b_6173_7362;
-
-async fn insert_account(tx: &mut Transaction<'_, Postgres>, account: &Account, keys: &[NewApiKey]) -> StoreResult<()> {
-    sqlx::query("INSERT INTO accounts (id, name, api_version, created) VALUES ($1, $2, $3, $4)")
-        .bind(&account.id)
-        .bind(&account.name)
-        .bind(&account.api_version)
-        .bind(account.created)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    for k in keys {
-        sqlx::query(
-            "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&k.hash)
-        .bind(&account.id)
-        .bind(k.livemode)
-        .bind(k.kind.as_str())
-        .bind(&k.masked)
-        .bind(account.created)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    Ok(())
-}
 
 /// A built query with its arguments bound.
 fn bound(built: &sql::Built) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -290,6 +265,14 @@ impl Store for PgStore {
             kind,
             livemode: r.try_get("livemode").unwrap_or(false),
         }))
+    }
+
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
+        accounts::get_account(&self.pool, id).await
+    }
+
+    async fn add_api_key(&self, account_id: &str, key: &NewApiKey, created: i64) -> StoreResult<()> {
+        accounts::add_api_key(&self.pool, account_id, key, created).await
     }
 
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {

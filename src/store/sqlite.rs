@@ -181,6 +181,14 @@ fn insert_account(c: &Connection, account: &Account, keys: &[NewApiKey]) -> Stor
     Ok(())
 }
 
+fn find_account(c: &Connection, id: &str) -> StoreResult<Option<Account>> {
+    row(c, "SELECT id, name, api_version, created FROM accounts WHERE id = ?", [id], |r| {
+        Ok(Account { id: r.get(0)?, name: r.get(1)?, api_version: r.get(2)?, created: r.get(3)? })
+    })
+    .optional()
+    .map_err(backend)
+}
+
 fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
@@ -238,6 +246,28 @@ impl Store for SqliteStore {
             Ok(found.and_then(|(account_id, api_version, kind, livemode)| {
                 Some(ApiKeyRecord { account_id, api_version, kind: KeyKind::parse(&kind)?, livemode })
             }))
+        })
+        .await
+    }
+
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
+        let id = id.to_owned();
+        self.read(move |c| find_account(c, &id)).await
+    }
+
+    async fn add_api_key(&self, account_id: &str, key: &NewApiKey, created: i64) -> StoreResult<()> {
+        let (account_id, key) = (account_id.to_owned(), key.clone());
+        self.write(move |c| {
+            let inserted = exec(
+                c,
+                "INSERT INTO api_keys (hash, account_id, livemode, kind, masked, created) SELECT ?, id, ?, ?, ?, ? FROM accounts WHERE id = ? ON CONFLICT (hash) DO NOTHING",
+                params![key.hash, key.livemode, key.kind.as_str(), key.masked, created, account_id],
+            )
+            .map_err(backend)?;
+            if inserted == 0 && find_account(c, &account_id)?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
         })
         .await
     }

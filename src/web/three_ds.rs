@@ -24,13 +24,17 @@ pub struct KeyQuery {
 #[derive(Deserialize)]
 pub struct Answer {
     outcome: String,
+    csrf: Option<String>,
+}
+
+fn csrf_context(pi: &str, key: &str) -> String {
+    format!("3ds-challenge|{pi}|{key}")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}button{{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem}}</style>\
-         </head><body>{body}</body></html>"
+         <link rel=\"stylesheet\" href=\"/assets/pay.css\"></head><body><main class=\"message tds\">{body}</main></body></html>"
     );
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_SECURITY_POLICY, super::CSP)], html)
         .into_response()
@@ -78,9 +82,10 @@ pub async fn challenge_page(
     // Ids and amounts are [A-Za-z0-9._ ] only: nothing here needs escaping.
     let body = format!(
         "<h1>Authenticate your payment</h1><p>Test 3-D Secure challenge for <strong>{}</strong>.</p>\
-         <form method=\"post\"><button name=\"outcome\" value=\"succeed\" id=\"succeed\">Complete authentication</button>\
+         <form method=\"post\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button name=\"outcome\" value=\"succeed\" id=\"succeed\">Complete authentication</button>\
          <button name=\"outcome\" value=\"fail\" id=\"fail\">Fail authentication</button></form>",
-        money(&obj.doc)
+        money(&obj.doc),
+        super::security::token(&state.page_key, &csrf_context(&pi, q.key.as_deref().unwrap_or_default())),
     );
     page(StatusCode::OK, "3-D Secure", &body)
 }
@@ -89,12 +94,18 @@ pub async fn challenge_answer(
     State(state): State<AppState>,
     Path(pi): Path<String>,
     Query(q): Query<KeyQuery>,
+    headers: axum::http::HeaderMap,
     Form(a): Form<Answer>,
 ) -> Response {
     let (scope, obj) = match pending(&state, &pi, q.key.as_deref(), "challenge").await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let context = csrf_context(&pi, q.key.as_deref().unwrap_or_default());
+    let token_ok = a.csrf.as_deref().is_some_and(|t| super::security::verify(&state.page_key, &context, t));
+    if !token_ok || super::security::cross_site(&headers) {
+        return page(StatusCode::FORBIDDEN, "3-D Secure", "<h1>This form has expired. Go back and try again.</h1>");
+    }
     let authenticated = match a.outcome.as_str() {
         "succeed" => true,
         "fail" => false,

@@ -84,6 +84,12 @@ impl Store for Fanout {
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
         self.inner.find_api_key(hash).await
     }
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
+        self.inner.get_account(id).await
+    }
+    async fn add_api_key(&self, account_id: &str, key: &NewApiKey, created: i64) -> StoreResult<()> {
+        self.inner.add_api_key(account_id, key, created).await
+    }
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
         self.inner.get_object(scope, id).await
     }

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod account;
 mod auth;
 mod buyer_updates;
 mod card_secrecy;
@@ -21,6 +22,7 @@ mod hardening;
 mod idempotency;
 mod lists;
 mod ops;
+mod pages;
 mod params;
 mod payments;
 mod promotions;

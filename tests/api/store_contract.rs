@@ -4,7 +4,10 @@ use serde_json::json;
 
 use crate::backend_test;
 use crate::helpers::START;
-use kassa::store::{Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, Scope, StoreError};
+use kassa::domain::keys::KeyKind;
+use kassa::store::{
+    Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
+};
 
 fn scope(app: &crate::helpers::TestApp) -> Scope {
     Scope { account_id: app.keys.account_id.clone(), livemode: false }
@@ -165,4 +168,36 @@ backend_test!(store_finds_api_keys_by_hash_only, |app| {
     assert_eq!(rec.account_id, app.keys.account_id);
     assert!(!rec.livemode);
     assert!(store.find_api_key(&kassa::domain::keys::hash(&[0; 32], &app.keys.sk)).await.unwrap().is_none());
+});
+
+backend_test!(store_reads_accounts_and_adds_keys_once, |app| {
+    let store = &app.store;
+    let acct = store.get_account(&app.keys.account_id).await.unwrap().unwrap();
+    assert_eq!((acct.id.as_str(), acct.name.as_str(), acct.created), (app.keys.account_id.as_str(), "test", START));
+    assert!(store.get_account("acct_missing").await.unwrap().is_none());
+
+    let key =
+        NewApiKey {
+            hash: "h".repeat(64), kind: KeyKind::Publishable, livemode: true, masked: "pk_live_…abcd".into()
+        };
+    store.add_api_key(&app.keys.account_id, &key, START + 5).await.unwrap();
+    let rec = store.find_api_key(&key.hash).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.account_id.as_str(), rec.kind, rec.livemode),
+        (app.keys.account_id.as_str(), KeyKind::Publishable, true)
+    );
+    // Adding a stored hash again leaves it as it was, even for another account.
+    store.add_api_key(&app.keys.account_id, &key, START + 6).await.unwrap();
+    let other = app.other_account().await;
+    let theirs = NewApiKey { kind: KeyKind::Secret, livemode: false, ..key.clone() };
+    store.add_api_key(&other.id, &theirs, START + 7).await.unwrap();
+    let rec = store.find_api_key(&key.hash).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.account_id.as_str(), rec.kind, rec.livemode),
+        (app.keys.account_id.as_str(), KeyKind::Publishable, true)
+    );
+    // A key needs an existing account.
+    let stray = NewApiKey { hash: "s".repeat(64), ..key.clone() };
+    assert!(matches!(store.add_api_key("acct_missing", &stray, START).await, Err(StoreError::NotFound)));
+    assert!(store.find_api_key(&stray.hash).await.unwrap().is_none());
 });

@@ -25,15 +25,40 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// The challenge form's CSRF token, read off the page as a browser would.
+async fn token(url: &str) -> String {
+    let html = client().get(url).send().await.unwrap().text().await.unwrap();
+    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
+}
+
 async fn answer(url: &str, outcome: &str) -> Res {
+    let csrf = token(url).await;
     TestApp::send(
         client()
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("outcome", outcome)])),
+            .body(form(&[("outcome", outcome), ("csrf", &csrf)])),
     )
     .await
 }
+
+backend_test!(a_challenge_answer_needs_its_csrf_token_and_a_same_site_origin, |app| {
+    let (_, pi) = start(&app, "4000000000003220").await;
+    let url = pi["next_action"]["three_d_secure"]["challenge_url"].as_str().unwrap().to_owned();
+    let post = |body: String, origin: Option<&'static str>| {
+        let mut req = client().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        TestApp::send(req)
+    };
+    assert_eq!(post(form(&[("outcome", "succeed")]), None).await.status, 403, "no token");
+    assert_eq!(post(form(&[("outcome", "succeed"), ("csrf", "00ff")]), None).await.status, 403, "a wrong token");
+    let csrf = token(&url).await;
+    let cross = post(form(&[("outcome", "succeed"), ("csrf", &csrf)]), Some("https://evil.example")).await;
+    assert_eq!(cross.status, 403, "a cross-site post");
+    assert_eq!(answer(&url, "succeed").await.status, 302, "the real form still works");
+});
 
 backend_test!(a_passed_challenge_completes_the_payment, |app| {
     let (id, pi) = start(&app, "4000000000003220").await;

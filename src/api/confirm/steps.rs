@@ -236,6 +236,7 @@ impl Ctx<'_> {
                 (Some(chosen.doc), (!pending).then_some("paid"), Confirmation::ChargeImmediately, id)
             }
             Finish::Declined { chosen, intent, error: e } => {
+                session::record_failure(&mut s, now);
                 changes.extend(chosen.changes);
                 events.push(event::build(&ctx, "payment_intent.payment_failed", &intent.0, None));
                 let shown = intent.0.clone();

@@ -218,6 +218,7 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
             m.remove("confirming_until");
             m.remove("payment_intent_status");
         }
+        session::record_failure(&mut s, now);
         let changes = vec![
             Change::Update {
                 id: pi.id.clone(),

@@ -1,0 +1,98 @@
+//! What the session asks of the buyer at confirm (a billing address, a
+//! phone, a shipping address), and the per-session limit on failed
+//! payments that stops a page being used to test stolen cards.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::domain::customer::Address;
+use crate::domain::fields::max_len;
+use crate::domain::session;
+use crate::error::{ApiError, ApiResult, ErrorType};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingDetails {
+    pub name: Option<String>,
+    pub address: Option<Address>,
+}
+
+/// What the confirm request carried, as far as these checks care.
+pub struct Given<'a> {
+    pub shipping: Option<&'a ShippingDetails>,
+    pub billing_address: bool,
+    pub phone: bool,
+    /// A saved payment method brings its own billing details.
+    pub saved_method: bool,
+}
+
+/// Refuses a confirm that lacks what the session collects, and records the
+/// shipping details on the session.
+pub fn apply(doc: &mut Value, g: Given<'_>) -> ApiResult<()> {
+    if doc["billing_address_collection"] == "required" && !g.billing_address && !g.saved_method {
+        return Err(ApiError::missing_param("customer_details[address]"));
+    }
+    if doc["phone_number_collection"]["enabled"] == true && !g.phone {
+        return Err(ApiError::missing_param("customer_details[phone]"));
+    }
+    let allowed: Vec<&str> = doc["shipping_address_collection"]["allowed_countries"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(sd) = g.shipping else {
+        if !allowed.is_empty() && doc["collected_information"]["shipping_details"].is_null() {
+            return Err(ApiError::missing_param("shipping_details[address][line1]"));
+        }
+        return Ok(());
+    };
+    if allowed.is_empty() {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "shipping_details",
+            "This Checkout Session does not collect a shipping address.",
+        ));
+    }
+    let a = sd.address.clone().unwrap_or_default();
+    let need = |v: &Option<String>, f: &str| -> ApiResult<()> {
+        match v.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => Ok(()),
+            _ => Err(ApiError::missing_param(&format!("shipping_details[{f}]"))),
+        }
+    };
+    need(&sd.name, "name")?;
+    need(&a.line1, "address][line1")?;
+    need(&a.country, "address][country")?;
+    for (f, v, max) in [("name", &sd.name, 256), ("address][line1", &a.line1, 200), ("address][city", &a.city, 200)] {
+        if let Some(v) = v {
+            max_len(&format!("shipping_details[{f}]"), v, max)?;
+        }
+    }
+    let country = a.country.clone().unwrap_or_default();
+    if !allowed.contains(&country.as_str()) {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "shipping_details[address][country]",
+            "This Checkout Session does not ship to that country.",
+        ));
+    }
+    doc["collected_information"] = json!({"business_name": null, "individual_name": null, "shipping_details": {
+        "name": sd.name,
+        "address": {"city": a.city, "country": country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state},
+    }});
+    Ok(())
+}
+
+/// 429 once a session has had `session::MAX_FAILURES` failed payments in
+/// the last hour.
+pub fn check_attempts(doc: &Value, now: i64) -> ApiResult<()> {
+    if session::recent_failures(doc, now) >= session::MAX_FAILURES {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorType::RateLimit,
+            Some("rate_limit"),
+            "Too many failed payment attempts for this Checkout Session. Try again later.",
+        ));
+    }
+    Ok(())
+}
