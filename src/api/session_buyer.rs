@@ -32,6 +32,32 @@ struct BuyerParams {
     custom_fields: Option<BTreeMap<String, String>>,
     amount: Option<i64>,
     shipping_rate: Option<String>,
+    /// New quantities of lines with `adjustable_quantity`, by line id.
+    line_items: Option<Vec<BuyerLine>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuyerLine {
+    id: Option<String>,
+    quantity: Option<i64>,
+}
+
+/// Sets the quantities the buyer chose; amounts are recomputed after.
+fn set_quantities(doc: &mut Value, lines: &[BuyerLine]) -> ApiResult<()> {
+    for (i, l) in lines.iter().enumerate() {
+        let id = l.id.as_deref().ok_or_else(|| ApiError::missing_param(&format!("line_items[{i}][id]")))?;
+        let param = format!("line_items[{i}][quantity]");
+        let q = l.quantity.ok_or_else(|| ApiError::missing_param(&param))?;
+        let items = doc["line_items"]["data"].as_array_mut();
+        let line = items.into_iter().flatten().find(|x| x["id"] == id).ok_or_else(|| {
+            ApiError::invalid("resource_missing", format!("line_items[{i}][id]"), "No such line item on this session.")
+        })?;
+        let subtotal = crate::domain::line_quantity::adjust(line, q, &param)?;
+        line["quantity"] = json!(q);
+        line["amount_subtotal"] = json!(subtotal);
+    }
+    Ok(())
 }
 
 /// A publishable key must come with the session's own client secret.
@@ -79,6 +105,10 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         // The amount first: a code's minimum is checked against it.
         if let Some(a) = p.amount {
             session_custom::set(state, &call, &mut doc, a, now).await?;
+        }
+        if let Some(lines) = &p.line_items {
+            set_quantities(&mut doc, lines)?;
+            session_custom::recompute(state, &call.scope(), &mut doc, now).await?;
         }
         if let Some((code, param)) = code {
             let applied = if code.is_empty() {

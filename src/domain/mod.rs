@@ -14,6 +14,7 @@ pub mod event;
 pub mod fields;
 pub mod ids;
 pub mod keys;
+pub mod line_quantity;
 pub mod locale;
 pub mod metadata;
 pub mod payment_intent;

@@ -297,3 +297,62 @@ backend_test!(the_merchant_replaces_and_removes_shipping_options_and_line_update
     let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     app.post(&path, &refs).await.error(400, Some("parameter_invalid"), Some("shipping_options[0][shipping_rate]"));
 });
+
+backend_test!(the_buyer_changes_an_adjustable_quantity_within_its_bounds, |app| {
+    let s = app
+        .post(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "payment"),
+                ("ui_mode", "embedded_page"),
+                ("return_url", "https://shop.example/back"),
+                ("line_items[0][price_data][currency]", "usd"),
+                ("line_items[0][price_data][unit_amount]", "700"),
+                ("line_items[0][price_data][product_data][name]", "cup"),
+                ("line_items[0][quantity]", "1"),
+                ("line_items[0][adjustable_quantity][enabled]", "true"),
+                ("line_items[0][adjustable_quantity][maximum]", "5"),
+                ("line_items[1][price_data][currency]", "usd"),
+                ("line_items[1][price_data][unit_amount]", "100"),
+                ("line_items[1][price_data][product_data][name]", "lid"),
+                ("line_items[1][quantity]", "1"),
+                ("shipping_options[0][shipping_rate_data][display_name]", "Ground"),
+                ("shipping_options[0][shipping_rate_data][type]", "fixed_amount"),
+                ("shipping_options[0][shipping_rate_data][fixed_amount][amount]", "500"),
+                ("shipping_options[0][shipping_rate_data][fixed_amount][currency]", "usd"),
+                ("expand[]", "line_items"),
+            ],
+        )
+        .await
+        .body;
+    let id = s["id"].as_str().unwrap();
+    let secret = s["client_secret"].as_str().unwrap();
+    let li = |i: usize| s["line_items"]["data"][i]["id"].as_str().unwrap().to_owned();
+    let (cup, lid) = (li(0), li(1));
+    let path = format!("/v1/checkout/sessions/{id}");
+    let pk = app.keys.pk.clone();
+    let set = |line: String, q: &'static str| {
+        let (pk, path) = (pk.clone(), path.clone());
+        let app = &app;
+        async move {
+            app.post_as(
+                &pk,
+                &path,
+                &[("client_secret", secret), ("line_items[0][id]", &line), ("line_items[0][quantity]", q)],
+            )
+            .await
+        }
+    };
+    let r = set(cup.clone(), "3").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["amount_subtotal"].as_i64(), r.body["amount_total"].as_i64()), (Some(2200), Some(2700)));
+    set(cup.clone(), "6").await.error(400, Some("parameter_invalid"), Some("line_items[0][quantity]"));
+    set(cup, "0").await.error(400, Some("parameter_invalid"), Some("line_items[0][quantity]"));
+    set(lid, "2").await.error(400, Some("parameter_invalid"), Some("line_items[0][quantity]"));
+    set("li_nope".into(), "2").await.error(400, Some("resource_missing"), Some("line_items[0][id]"));
+    // The merchant's own fields stay out of the buyer's reach.
+    let r = app.post_as(&pk, &path, &[("client_secret", secret), ("line_items[0][price]", "price_x")]).await;
+    r.error(400, Some("parameter_unknown"), Some("line_items[0][price]"));
+    let after = app.get(&path).await.body;
+    assert_eq!(after["amount_total"], 2700, "only the valid change was kept");
+});

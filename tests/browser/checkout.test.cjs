@@ -239,3 +239,74 @@ test('hosted confirmation shows the merchant message instead of redirecting', as
   await shot(page, 'hosted-confirmation');
   await context.close();
 });
+
+test('an adjustable quantity and a shipping rate recompute the total', async () => {
+  const s = await session(k, {
+    'line_items[0][adjustable_quantity][enabled]': 'true',
+    'line_items[0][adjustable_quantity][maximum]': 5,
+    'shipping_address_collection[allowed_countries][0]': 'US',
+    'shipping_options[0][shipping_rate_data][display_name]': 'Ground',
+    'shipping_options[0][shipping_rate_data][type]': 'fixed_amount',
+    'shipping_options[0][shipping_rate_data][fixed_amount][amount]': 500,
+    'shipping_options[0][shipping_rate_data][fixed_amount][currency]': 'usd',
+    'shipping_options[1][shipping_rate_data][display_name]': 'Express',
+    'shipping_options[1][shipping_rate_data][type]': 'fixed_amount',
+    'shipping_options[1][shipping_rate_data][fixed_amount][amount]': 1500,
+    'shipping_options[1][shipping_rate_data][fixed_amount][currency]': 'usd',
+  });
+  const { page, context } = await open(s.url);
+  assert.equal(plain(await page.locator('#amount-total').textContent()), '$30.00');
+  await page.getByLabel('Quantity').fill('2');
+  await page.getByLabel('Quantity').press('Tab');
+  await page.getByRole('button', { name: 'Pay $55.00' }).waitFor();
+  await page.getByLabel(/Express/).check();
+  await page.getByRole('button', { name: 'Pay $65.00' }).waitFor();
+  await page.getByLabel('Full name').fill('Ada Buyer');
+  await page.getByLabel('Address line 1').fill('1 Main St');
+  await page.getByLabel('City').fill('Springfield');
+  await page.getByLabel('Postal code').fill('12345');
+  await shot(page, 'quantity-shipping');
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: 'Pay $65.00' }).click();
+  await page.waitForURL(/\/demo\/return/);
+  const after = await paid(s);
+  assert.equal(after.payment_intent.amount_received, 6500);
+  assert.equal(after.collected_information.shipping_details.address.line1, '1 Main St');
+  await context.close();
+});
+
+test('text meets WCAG AA contrast against its background', async () => {
+  const s = await session(k, { allow_promotion_codes: 'true' });
+  const { page, context } = await open(s.url);
+  await fillCard(page, '4000000000000002');
+  await page.getByRole('button', { name: /^Pay/ }).click();
+  await page.locator('#card-error').waitFor({ state: 'visible' });
+  const failures = await page.evaluate(() => {
+    const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    for (const el of document.querySelectorAll('label, legend, dt, dd, p, span, button, a, h1, h2, input')) {
+      if (!el.offsetParent || !(el.textContent.trim() || el.value)) continue;
+      const fg = lum(parse(getComputedStyle(el).color).slice(0, 3));
+      const bg = lum(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      const weight = Number(getComputedStyle(el).fontWeight);
+      const large = size >= 24 || (size >= 18.66 && weight >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName}#${el.id} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+    return out;
+  });
+  assert.deepEqual(failures, []);
+  await context.close();
+});

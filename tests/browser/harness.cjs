@@ -28,14 +28,28 @@ function encode(params) {
   return u.toString();
 }
 
+// With KASSA_BROWSER_POSTGRES_URL (an admin URL), each server gets a
+// PostgreSQL database of its own, dropped when it stops; else SQLite.
+function database(dir) {
+  const admin = process.env.KASSA_BROWSER_POSTGRES_URL;
+  if (!admin) return { url: `sqlite:${dir}/kassa.db`, drop: () => {} };
+  const name = `kassa_browser_${crypto.randomBytes(6).toString('hex')}`;
+  execFileSync('psql', [admin, '-qc', `CREATE DATABASE ${name}`]);
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  return { url, drop: () => execFileSync('psql', [admin, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]) };
+}
+
 async function startKassa() {
   const bin = process.env.KASSA_BIN || 'target/release/kassa';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-browser-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const db = database(dir);
   const env = {
     ...process.env,
-    KASSA_DATABASE_URL: process.env.KASSA_BROWSER_DATABASE_URL || `sqlite:${dir}/kassa.db`,
+    KASSA_DATABASE_URL: db.url,
     KASSA_MASTER_KEY: crypto.randomBytes(32).toString('hex'),
     KASSA_ADDR: `127.0.0.1:${port}`,
     KASSA_LOG: 'warn',
@@ -58,7 +72,11 @@ async function startKassa() {
     return { status: r.status, body: await r.json() };
   };
   await api('POST', '/v1/account', { 'settings[dashboard][display_name]': 'Acme Coffee' });
-  return { base, account, api, dir, stop: () => new Promise((res) => { proc.once('exit', res); proc.kill('SIGTERM'); }) };
+  const stop = async () => {
+    await new Promise((res) => { proc.once('exit', res); proc.kill('SIGTERM'); });
+    db.drop();
+  };
+  return { base, account, api, dir, stop };
 }
 
 async function launch() {
