@@ -25,7 +25,7 @@ fn csp(framing: Framing<'_>) -> String {
         Framing::Origin(o) => format!("'self' {o}"),
     };
     format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-src 'self'; \
          form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
     )
 }

@@ -41,6 +41,8 @@ test('pays with 4242 and lands on success_url with the session id', async () => 
   assert.equal(after.payment_intent.amount_received, 2500);
   const html = await page.content();
   assert.ok(!html.includes('4242424242424242'));
+  assert.ok(!k.log().includes('4242424242424242'), 'no card number in the server log');
+  assert.ok(!k.log().includes(k.account.secret_key), 'no key in the server log');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -308,5 +310,15 @@ test('text meets WCAG AA contrast against its background', async () => {
     return out;
   });
   assert.deepEqual(failures, []);
+  await context.close();
+});
+
+test('a device check (3-D Secure method flow) runs hidden and the payment completes', async () => {
+  const s = await session(k);
+  const { page, context } = await open(s.url);
+  await fillCard(page, '4000000000003063');
+  await page.getByRole('button', { name: /^Pay/ }).click();
+  await page.waitForURL(/\/demo\/return/, { timeout: 20000 });
+  assert.equal((await paid(s)).status, 'complete');
   await context.close();
 });

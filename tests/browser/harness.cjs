@@ -52,7 +52,7 @@ async function startKassa() {
     KASSA_DATABASE_URL: db.url,
     KASSA_MASTER_KEY: crypto.randomBytes(32).toString('hex'),
     KASSA_ADDR: `127.0.0.1:${port}`,
-    KASSA_LOG: 'warn',
+    KASSA_LOG: 'info',
   };
   const account = JSON.parse(execFileSync(bin, ['account', 'create', '--name', 'browser', '--json'], { env }).toString());
   const log = fs.openSync(path.join(dir, 'serve.log'), 'w');
@@ -76,7 +76,8 @@ async function startKassa() {
     await new Promise((res) => { proc.once('exit', res); proc.kill('SIGTERM'); });
     db.drop();
   };
-  return { base, account, api, dir, stop };
+  const readLog = () => fs.readFileSync(path.join(dir, 'serve.log'), 'utf8');
+  return { base, account, api, dir, stop, log: readLog };
 }
 
 async function launch() {
