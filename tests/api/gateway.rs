@@ -329,3 +329,23 @@ backend_test!(processor_names_are_unique_and_test_is_reserved, |app| {
     .await
     .error(400, Some("parameter_invalid"), Some("processors[0][name]"));
 });
+
+backend_test!(processor_outages_do_not_count_toward_the_failed_payment_limit, |app| {
+    let (down, _) = gateway(Mode::Unavailable).await;
+    let route = route(&app, &[&down]).await;
+    let s = app
+        .session(&[
+            ("line_items[0][price_data][currency]", "usd"),
+            ("line_items[0][price_data][unit_amount]", "700"),
+            ("line_items[0][price_data][product_data][name]", "x"),
+            ("line_items[0][quantity]", "1"),
+            ("processor_route", &route),
+        ])
+        .await;
+    let id = s.body["id"].as_str().unwrap();
+    for _ in 0..11 {
+        let r = app.confirm(id, &[("payment_method", "pm_card_visa")]).await;
+        assert_ne!(r.status, 429, "an outage is not the buyer's failed payment: {}", r.body);
+        assert!(r.status >= 500 || r.status == 402, "{}", r.body);
+    }
+});

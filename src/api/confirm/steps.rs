@@ -236,7 +236,10 @@ impl Ctx<'_> {
                 (Some(chosen.doc), (!pending).then_some("paid"), Confirmation::ChargeImmediately, id)
             }
             Finish::Declined { chosen, intent, error: e } => {
-                session::record_failure(&mut s, now);
+                // Declines count toward the card-testing limit; outages do not.
+                if e.kind == ErrorType::Card {
+                    session::record_failure(&mut s, now);
+                }
                 changes.extend(chosen.changes);
                 events.push(event::build(&ctx, "payment_intent.payment_failed", &intent.0, None));
                 let shown = intent.0.clone();
