@@ -186,6 +186,7 @@ test('double-clicking Pay charges once', async () => {
   await fillCard(page, '4242424242424242');
   await page.getByRole('button', { name: /^Pay/ }).dblclick();
   await page.waitForURL(/\/demo\/return/);
+  await shot(page, 'double-click-paid-once');
   const pis = await k.api('GET', '/v1/payment_intents', { limit: 100 });
   const mine = pis.body.data.filter((p) => p.checkout_session === s.id || p.id === (s.payment_intent || ''));
   const after = await paid(s);
@@ -309,6 +310,7 @@ test('text meets WCAG AA contrast against its background', async () => {
     }
     return out;
   });
+  await shot(page, 'contrast-with-error');
   assert.deepEqual(failures, []);
   await context.close();
 });
@@ -319,6 +321,7 @@ test('a device check (3-D Secure method flow) runs hidden and the payment comple
   await fillCard(page, '4000000000003063');
   await page.getByRole('button', { name: /^Pay/ }).click();
   await page.waitForURL(/\/demo\/return/, { timeout: 20000 });
+  await shot(page, '3ds-device-check-paid');
   assert.equal((await paid(s)).status, 'complete');
   await context.close();
 });

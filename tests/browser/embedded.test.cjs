@@ -40,4 +40,15 @@ test('an embedded page refuses to be framed by another origin', async () => {
   const res = await fetch(`${k.base}/pay/${id}`);
   assert.match(res.headers.get('content-security-policy'), /frame-ancestors 'self' https:\/\/shop\.example$/);
   assert.equal(res.headers.get('x-frame-options'), null);
+  // Framed by another origin, Chromium refuses to show it.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // A page of no origin of the session's: about:blank, with no policy of its own.
+  await page.setContent(`<iframe id="f" src="${k.base}/pay/${id}"></iframe>`);
+  await page.waitForTimeout(500);
+  const framed = page.frames().find((f) => f.url().includes(`/pay/${id}`));
+  const shown = framed ? await framed.locator('#pay').count().catch(() => 0) : 0;
+  assert.equal(shown, 0, 'the payment form did not load inside a foreign frame');
+  await shot(page, 'embedded-foreign-frame-refused');
+  await context.close();
 });
