@@ -63,12 +63,19 @@
     return 'form-error';
   }
 
+  // The field an error's param names, when it is more precise than its slot.
+  var fieldFor = {
+    'shipping_details[name]': 'ship-name', 'shipping_details[address][line1]': 'ship-line1',
+    'shipping_details[address][country]': 'ship-country', 'customer_details[phone]': 'phone',
+    'customer_details[email]': 'email', 'customer_details[address]': 'bill-line1', 'promotion_code': 'promo'
+  };
+
   function showError(err, slot) {
     var id = slot || slotFor(err);
     var el = $(id);
     el.textContent = (err && err.message) || 'Something went wrong. Please try again.';
     el.hidden = false;
-    var field = document.querySelector('[aria-describedby~="' + id + '"]');
+    var field = (err && $(fieldFor[err.param])) || document.querySelector('[aria-describedby~="' + id + '"]');
     if (field) { field.setAttribute('aria-invalid', 'true'); if (id !== 'card-error') { field.focus(); } }
   }
 
@@ -107,9 +114,14 @@
         t.innerHTML = html;
         var fresh = t.content.querySelector('#summary');
         if (!fresh) { return; }
+        // Keyboard users keep their place in a re-rendered summary.
+        var active = document.activeElement;
+        var line = active && $('summary').contains(active) ? active.dataset.line : null;
         $('summary').replaceWith(fresh);
         btn.textContent = fresh.dataset.submit;
         bindQuantities();
+        var again = line && document.querySelector('.qty-input[data-line="' + line + '"]');
+        if (again) { again.focus(); }
       });
   }
 
@@ -118,7 +130,8 @@
     params.client_secret = d.secret;
     return api(base, params).then(function (r) {
       if (r.status === 200) { return refreshSummary(); }
-      showError(r.body && r.body.error, slot);
+      // The server's values come back, so no refused value stays shown.
+      return refreshSummary().then(function () { showError(r.body && r.body.error, slot); });
     });
   }
 

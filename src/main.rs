@@ -84,6 +84,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 println!("  secret key:      {}", made.secret_key);
                 println!("  publishable key: {}", made.publishable_key);
                 println!("For live keys, create an account with `kassa account create --name NAME`.");
+                println!("Try a payment page: open {}/demo and give it the test secret key.", cfg.public_url);
             }
             let listener =
                 tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;

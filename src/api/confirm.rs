@@ -236,6 +236,9 @@ pub async fn confirm(
     if let Some(rate) = &p.shipping_rate {
         super::session_shipping::chosen_at_confirm(&state, &call, &mut obj.doc, rate).await?;
     }
+    // Whatever changed the amounts since the code was entered, it must
+    // still qualify when the money moves.
+    super::session_discounts::recheck_minimum(&state, &call.scope(), &obj.doc).await?;
     let setup = obj.doc["mode"] == "setup";
     let customer = obj.doc["customer"].as_str().map(str::to_owned);
     let chosen = payment_method_input::choose(

@@ -124,6 +124,7 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         if let Some(rate) = &p.shipping_rate {
             session_shipping::chosen_at_confirm(state, &call, &mut doc, rate).await?;
         }
+        session_discounts::recheck_minimum(state, &call.scope(), &doc).await?;
         let body = view(state, &call, &doc, lines, breakdown, &rest).await?;
         let change =
             Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };

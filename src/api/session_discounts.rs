@@ -111,6 +111,15 @@ pub fn check_minimum_as(promo: &Value, subtotal: i64, currency: &str, param: &st
     Ok(())
 }
 
+/// The session's promotion code still reaches its minimum amount: checked
+/// again whenever the buyer's amounts change, and before any charge.
+pub async fn recheck_minimum(state: &AppState, scope: &crate::store::Scope, doc: &Value) -> ApiResult<()> {
+    let Some(id) = doc["discounts"][0]["promotion_code"].as_str() else { return Ok(()) };
+    let Some(promo) = state.store.get_object(scope, id).await? else { return Ok(()) };
+    let currency = doc["currency"].as_str().unwrap_or_default();
+    check_minimum_as(&promo.doc, doc["amount_subtotal"].as_i64().unwrap_or(0), currency, "promotion_code")
+}
+
 /// A code the buyer enters at confirm (`allow_promotion_codes=true`): it
 /// becomes the session's discount, and the amounts are recomputed.
 pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &str, now: i64) -> ApiResult<()> {

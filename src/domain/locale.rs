@@ -86,10 +86,15 @@ fn style(lang: Lang) -> Style {
 
 fn symbol(currency: &str, lang: Lang) -> Option<&'static str> {
     Some(match (currency, lang) {
-        ("usd", _) => "$",
         ("eur", _) => "€",
+        ("usd", Lang::Fr) => "$US",
+        ("usd", Lang::Es) => "US$",
+        ("usd", _) => "$",
+        ("gbp", Lang::Fr) => "£GB",
+        ("gbp", Lang::Es) => return None,
         ("gbp", _) => "£",
         ("jpy", Lang::Ja) => "￥",
+        ("jpy", Lang::Fr | Lang::Es) => return None,
         ("jpy", _) => "¥",
         _ => return None,
     })
@@ -166,6 +171,47 @@ mod tests {
         assert_eq!(format_money(123_456, "eur", Lang::Fr), "1\u{202f}234,56\u{a0}€");
         assert_eq!(format_money(123_456, "eur", Lang::Es), "1234,56\u{a0}€");
         assert_eq!(format_money(1_234_567, "eur", Lang::Es), "12.345,67\u{a0}€");
+    }
+
+    /// What Node's `Intl.NumberFormat(lang, {style: "currency", currency})`
+    /// prints (full ICU), for every page language and a spread of currencies.
+    #[test]
+    fn every_language_matches_intl_number_format() {
+        let table = [
+            (123450, "usd", Lang::En, "$1,234.50"),
+            (123450, "eur", Lang::En, "\u{20ac}1,234.50"),
+            (123450, "gbp", Lang::En, "\u{a3}1,234.50"),
+            (2500, "jpy", Lang::En, "\u{a5}2,500"),
+            (12345, "kwd", Lang::En, "KWD\u{a0}12.345"),
+            (123450, "chf", Lang::En, "CHF\u{a0}1,234.50"),
+            (123450, "usd", Lang::De, "1.234,50\u{a0}$"),
+            (123450, "eur", Lang::De, "1.234,50\u{a0}\u{20ac}"),
+            (123450, "gbp", Lang::De, "1.234,50\u{a0}\u{a3}"),
+            (2500, "jpy", Lang::De, "2.500\u{a0}\u{a5}"),
+            (12345, "kwd", Lang::De, "12,345\u{a0}KWD"),
+            (123450, "chf", Lang::De, "1.234,50\u{a0}CHF"),
+            (123450, "usd", Lang::Fr, "1\u{202f}234,50\u{a0}$US"),
+            (123450, "eur", Lang::Fr, "1\u{202f}234,50\u{a0}\u{20ac}"),
+            (123450, "gbp", Lang::Fr, "1\u{202f}234,50\u{a0}\u{a3}GB"),
+            (2500, "jpy", Lang::Fr, "2\u{202f}500\u{a0}JPY"),
+            (12345, "kwd", Lang::Fr, "12,345\u{a0}KWD"),
+            (123450, "chf", Lang::Fr, "1\u{202f}234,50\u{a0}CHF"),
+            (123450, "usd", Lang::Es, "1234,50\u{a0}US$"),
+            (123450, "eur", Lang::Es, "1234,50\u{a0}\u{20ac}"),
+            (123450, "gbp", Lang::Es, "1234,50\u{a0}GBP"),
+            (2500, "jpy", Lang::Es, "2500\u{a0}JPY"),
+            (12345, "kwd", Lang::Es, "12,345\u{a0}KWD"),
+            (123450, "chf", Lang::Es, "1234,50\u{a0}CHF"),
+            (123450, "usd", Lang::Ja, "$1,234.50"),
+            (123450, "eur", Lang::Ja, "\u{20ac}1,234.50"),
+            (123450, "gbp", Lang::Ja, "\u{a3}1,234.50"),
+            (2500, "jpy", Lang::Ja, "\u{ffe5}2,500"),
+            (12345, "kwd", Lang::Ja, "KWD\u{a0}12.345"),
+            (123450, "chf", Lang::Ja, "CHF\u{a0}1,234.50"),
+        ];
+        for (minor, cur, lang, want) in table {
+            assert_eq!(format_money(minor, cur, lang), want, "{cur} in {lang:?}");
+        }
     }
 
     #[test]

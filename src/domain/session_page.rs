@@ -108,7 +108,8 @@ pub fn embed_origin(given: Option<&str>, return_url: Option<&str>, ui: UiMode) -
                 }),
             }
         }
-        None => Ok(return_url.and_then(origin_of).map(|o| json!(o)).unwrap_or(Value::Null)),
+        // With no return_url either, nobody could frame the page.
+        None => return_url.and_then(origin_of).map(|o| json!(o)).ok_or_else(|| missing("embed_origin")),
     }
 }
 
@@ -169,6 +170,7 @@ mod tests {
         assert!(embed_origin(Some("https://a.test/path"), None, UiMode::EmbeddedPage).is_err());
         assert!(embed_origin(Some("javascript:alert(1)"), None, UiMode::EmbeddedPage).is_err());
         assert!(embed_origin(Some("https://a.test"), None, UiMode::HostedPage).is_err());
+        assert_eq!(embed_origin(None, None, UiMode::EmbeddedPage).unwrap_err().param, "embed_origin");
         assert_eq!(embed_origin(None, None, UiMode::HostedPage).unwrap(), Value::Null);
     }
 

@@ -38,7 +38,11 @@ fn only_in(param: &str, mode: Mode, allowed: &[Mode]) -> Result<(), FieldError> 
 /// An absolute http(s) URL of at most 5000 characters.
 pub fn check_url(param: &str, s: &str) -> Result<(), FieldError> {
     max_len(param, s, 5000)?;
-    let ok = url::Url::parse(s).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    // Whitespace and control characters would be silently dropped by the
+    // parser but kept in the stored string, which must work as a Location.
+    let clean = !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    let ok =
+        clean && url::Url::parse(s).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if ok {
         Ok(())
     } else {

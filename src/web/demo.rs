@@ -70,7 +70,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// Creates the session the way a merchant's backend would: over HTTP.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<DemoForm>) -> Response {
     let nonce = cookie(&headers).unwrap_or_default();
-    if nonce.is_empty() || !verify(&state.page_key, &format!("demo|{nonce}"), &f.csrf) || cross_site(&headers) {
+    if nonce.is_empty()
+        || !verify(&state.page_key, &format!("demo|{nonce}"), &f.csrf)
+        || cross_site(&headers, &super::public_origin(&state))
+    {
         let fresh = random_base62(32);
         return render(&state, StatusCode::FORBIDDEN, None, Some("This form expired; please try again."), &fresh);
     }

@@ -35,6 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/3ds/{pi}/status", get(three_ds::status))
 }
 
+/// The origin of `KASSA_PUBLIC_URL`, which kassa's own forms post from.
+pub fn public_origin(state: &AppState) -> String {
+    crate::domain::session_page::origin_of(&state.cfg.public_url).unwrap_or_default()
+}
+
 /// The name the buyer sees: the account's display name.
 pub async fn merchant_name(state: &AppState, scope: &Scope) -> String {
     crate::api::account::display_name(state, &scope.account_id).await.unwrap_or_else(|_| "kassa".to_owned())

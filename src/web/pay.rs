@@ -111,6 +111,27 @@ pub fn not_found(lang: Lang) -> Response {
     respond(StatusCode::NOT_FOUND, page.render(), Framing::Deny)
 }
 
+/// A 503 page for when the database cannot be reached.
+fn unavailable(lang: Lang) -> Response {
+    let l = labels::for_lang(lang);
+    let page = Message {
+        lang: lang.tag(),
+        title: "Temporarily unavailable",
+        state: "unavailable",
+        merchant: None,
+        heading: "Temporarily unavailable",
+        body: "This page cannot be shown right now. Nothing was charged; please try again in a moment.",
+        back: None,
+        back_label: l.back,
+        embed_origin: None,
+        session_id: "",
+        return_to: None,
+    };
+    let mut res = respond(StatusCode::SERVICE_UNAVAILABLE, page.render(), Framing::Deny);
+    res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+    res
+}
+
 /// The session a page URL names, if it has a page.
 async fn find(state: &AppState, id: &str) -> Option<(Scope, StoredObject)> {
     let (scope, obj) = state.store.locate(id).await.ok().flatten()?;
@@ -189,7 +210,7 @@ pub async fn page(
     let s = view::summary(&state, &scope, doc, lang).await;
     let summary_code = s.totals.discount_code.clone().unwrap_or_default();
     let Ok(publishable_key) = super::publishable_key(&state, &scope).await else {
-        return respond(StatusCode::SERVICE_UNAVAILABLE, Err(askama::Error::Fmt), Framing::Deny);
+        return unavailable(lang);
     };
     let page = PayPage {
         lang: lang.tag(),

@@ -71,14 +71,16 @@ pub fn verify(key: &[u8; 32], context: &str, given: &str) -> bool {
 
 /// A cross-site post: its `Origin` (or, failing that, `Sec-Fetch-Site`)
 /// says it came from another site.
-pub fn cross_site(headers: &HeaderMap) -> bool {
+/// `public_origin` is kassa's own (from `KASSA_PUBLIC_URL`); the `Host` the
+/// request came to is accepted too, for a server reached by its address.
+pub fn cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         // Pages sent with `Referrer-Policy: no-referrer` post `Origin: null`;
         // then only the browser's own Sec-Fetch-Site can vouch for them.
         Some("null") => fetch_site != Some("same-origin"),
-        Some(origin) => origin.split_once("://").map(|(_, rest)| rest) != host,
+        Some(origin) => origin != public_origin && origin.split_once("://").map(|(_, rest)| rest) != host,
         None => fetch_site.is_some_and(|s| s == "cross-site" || s == "same-site"),
     }
 }
@@ -101,18 +103,20 @@ mod tests {
     fn cross_site_posts_are_recognised() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:4242"));
-        assert!(!cross_site(&h));
+        assert!(!cross_site(&h, "https://pay.example"));
         h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:4242"));
-        assert!(!cross_site(&h));
+        assert!(!cross_site(&h, "https://pay.example"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://pay.example"));
+        assert!(!cross_site(&h, "https://pay.example"), "behind a proxy that rewrites Host");
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.test"));
-        assert!(cross_site(&h));
+        assert!(cross_site(&h, "https://pay.example"));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(cross_site(&h), "an opaque origin with nothing to vouch for it");
+        assert!(cross_site(&h, "https://pay.example"), "an opaque origin with nothing to vouch for it");
         h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        assert!(!cross_site(&h), "no-referrer pages post Origin: null");
+        assert!(!cross_site(&h, "https://pay.example"), "no-referrer pages post Origin: null");
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(cross_site(&h));
+        assert!(cross_site(&h, "https://pay.example"));
     }
 
     #[test]

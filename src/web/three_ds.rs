@@ -103,7 +103,7 @@ pub async fn challenge_answer(
     };
     let context = csrf_context(&pi, q.key.as_deref().unwrap_or_default());
     let token_ok = a.csrf.as_deref().is_some_and(|t| super::security::verify(&state.page_key, &context, t));
-    if !token_ok || super::security::cross_site(&headers) {
+    if !token_ok || super::security::cross_site(&headers, &super::public_origin(&state)) {
         return page(StatusCode::FORBIDDEN, "3-D Secure", "<h1>This form has expired. Go back and try again.</h1>");
     }
     let authenticated = match a.outcome.as_str() {

@@ -95,7 +95,7 @@ pub async fn summary(state: &AppState, scope: &Scope, session: &Value, lang: Lan
             unit: format_money(unit.unwrap_or(0), &currency, lang),
             amount: money(&li["amount_subtotal"], &currency, lang),
             adjustable: (aq["enabled"] == true)
-                .then(|| (aq["minimum"].as_i64().unwrap_or(0), aq["maximum"].as_i64().unwrap_or(99))),
+                .then(|| (aq["minimum"].as_i64().unwrap_or(0).max(1), aq["maximum"].as_i64().unwrap_or(99))),
         });
     }
     let td = &session["total_details"];

@@ -6,6 +6,7 @@ mod helpers;
 
 mod account;
 mod auth;
+mod buyer_changes;
 mod buyer_updates;
 mod card_secrecy;
 mod cascade;

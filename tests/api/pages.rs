@@ -208,6 +208,16 @@ backend_test!(after_completion_and_embed_origin_are_checked, |app| {
     ])
     .await
     .error(400, Some("parameter_invalid"), Some("after_completion"));
+    post(vec![("ui_mode", "embedded_page"), ("redirect_on_completion", "never")]).await.error(
+        400,
+        Some("parameter_missing"),
+        Some("embed_origin"),
+    );
+    post(vec![("success_url", "https://x.example/ok\tpath")]).await.error(
+        400,
+        Some("url_invalid"),
+        Some("success_url"),
+    );
     let ok = post(vec![
         ("after_completion[type]", "hosted_confirmation"),
         ("after_completion[hosted_confirmation][custom_message]", "Thanks <b>!</b>"),
@@ -266,7 +276,7 @@ backend_test!(the_page_speaks_the_session_locale_or_the_browsers, |app| {
     assert!(html.contains("<html lang=\"de\">") && html.contains("25,00\u{a0}€") && html.contains("Kartennummer"));
     let auto = priced(&app, &[("locale", "auto"), ("line_items[0][price_data][currency]", "jpy")]).await;
     let (_, _, html) = app.page(&format!("/pay/{auto}"), Some("fr-CH, ja;q=0.5")).await;
-    assert!(html.contains("<html lang=\"fr\">") && html.contains("2\u{202f}500\u{a0}¥"), "{html}");
+    assert!(html.contains("<html lang=\"fr\">") && html.contains("2\u{202f}500\u{a0}JPY"), "{html}");
 });
 
 backend_test!(the_demo_form_needs_its_csrf_cookie_and_a_test_key, |app| {

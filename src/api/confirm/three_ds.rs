@@ -203,14 +203,22 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
     let session_id = pi.doc["checkout_session"].as_str().unwrap_or_default();
     let session = state.store.get_object(scope, session_id).await?.ok_or_else(ApiError::internal)?;
     let origin = Origin::background(scope.clone());
-    if !authenticated {
+    // The buyer authenticated one amount; if the session's total changed
+    // meanwhile (a quantity, a code), that authentication does not cover it.
+    let changed = pi.doc["amount"] != session.doc["amount_total"] || pi.doc["currency"] != session.doc["currency"];
+    if !authenticated || changed {
+        let message = if authenticated {
+            "The amount changed during authentication. Please confirm the payment again."
+        } else {
+            "The provided payment method has failed authentication. Provide a new payment method to attempt to fulfill this PaymentIntent again."
+        };
         let mut doc = pi.doc.clone();
         doc["status"] = json!("requires_payment_method");
         doc["next_action"] = Value::Null;
         doc["three_d_secure"]["status"] = json!("failed");
         doc["last_payment_error"] = json!({
             "type": "card_error", "code": "payment_intent_authentication_failure", "decline_code": null,
-            "message": "The provided payment method has failed authentication. Provide a new payment method to attempt to fulfill this PaymentIntent again.",
+            "message": message,
             "payment_method": doc["payment_method"], "param": null,
         });
         let mut s = session.doc.clone();
