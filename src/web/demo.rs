@@ -9,7 +9,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
@@ -137,21 +137,12 @@ pub async fn returned(
         }
         _ => "unknown".to_owned(),
     };
-    let msg = super::pay::Message {
-        lang: "en",
-        title: "Order status",
-        state: &status,
-        merchant: Some("Kassa T-shirt shop".into()),
-        heading: if status == "complete" { "Thank you for your order!" } else { "Your order is not paid yet" },
-        body: &format!("Checkout Session {id}: {status}."),
-        back: Some("/demo"),
-        back_label: "Back to the shop",
-        embed_origin: None,
-        session_id: &id,
-        return_to: None,
-    };
-    msg.render().map_or_else(
-        |_| StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        |h| respond(StatusCode::OK, Ok(h), Framing::Deny),
-    )
+    let heading = if status == "complete" { "Thank you for your order!" } else { "Your order is not paid yet" };
+    let body = format!("Checkout Session {id}: {status}.");
+    let mut msg = super::pay::Message::new(crate::domain::locale::Lang::En, &status, heading, &body);
+    msg.title = "Order status";
+    msg.merchant = Some("Kassa T-shirt shop".into());
+    msg.back = Some("/demo");
+    msg.back_label = "Back to the shop";
+    respond(StatusCode::OK, msg.render(), Framing::Deny)
 }

@@ -74,6 +74,25 @@ pub struct Message<'a> {
     pub return_to: Option<String>,
 }
 
+impl<'a> Message<'a> {
+    /// A message page in `lang`: a heading and a line, nothing else yet.
+    pub fn new(lang: Lang, state: &'a str, heading: &'a str, body: &'a str) -> Self {
+        Message {
+            lang: lang.tag(),
+            title: heading,
+            state,
+            merchant: None,
+            heading,
+            body,
+            back: None,
+            back_label: labels::for_lang(lang).back,
+            embed_origin: None,
+            session_id: "",
+            return_to: None,
+        }
+    }
+}
+
 /// Renders a template as a hardened page.
 pub fn respond(status: StatusCode, html: Result<String, askama::Error>, framing: Framing<'_>) -> Response {
     let mut res = match html {
@@ -95,38 +114,18 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
 /// The friendly 404 for a made-up or unusable session id.
 pub fn not_found(lang: Lang) -> Response {
     let l = labels::for_lang(lang);
-    let page = Message {
-        lang: lang.tag(),
-        title: l.not_found_title,
-        state: "not_found",
-        merchant: None,
-        heading: l.not_found_title,
-        body: l.not_found_body,
-        back: None,
-        back_label: l.back,
-        embed_origin: None,
-        session_id: "",
-        return_to: None,
-    };
+    let page = Message::new(lang, "not_found", l.not_found_title, l.not_found_body);
     respond(StatusCode::NOT_FOUND, page.render(), Framing::Deny)
 }
 
 /// A 503 page for when the database cannot be reached.
 fn unavailable(lang: Lang) -> Response {
-    let l = labels::for_lang(lang);
-    let page = Message {
-        lang: lang.tag(),
-        title: "Temporarily unavailable",
-        state: "unavailable",
-        merchant: None,
-        heading: "Temporarily unavailable",
-        body: "This page cannot be shown right now. Nothing was charged; please try again in a moment.",
-        back: None,
-        back_label: l.back,
-        embed_origin: None,
-        session_id: "",
-        return_to: None,
-    };
+    let page = Message::new(
+        lang,
+        "unavailable",
+        "Temporarily unavailable",
+        "This page cannot be shown right now. Nothing was charged; please try again in a moment.",
+    );
     let mut res = respond(StatusCode::SERVICE_UNAVAILABLE, page.render(), Framing::Deny);
     res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
     res
@@ -171,35 +170,19 @@ pub async fn page(
                 }
             }
             let custom = doc["after_completion"]["hosted_confirmation"]["custom_message"].as_str();
-            let page = Message {
-                lang: lang.tag(),
-                title: l.complete_title,
-                state: "complete",
-                merchant: Some(merchant),
-                heading: l.complete_title,
-                body: custom.unwrap_or(l.complete_body),
-                back: None,
-                back_label: l.back,
-                embed_origin: if embedded { doc["embed_origin"].as_str() } else { None },
-                session_id: &obj.id,
-                return_to: if embedded { embedded_return(doc) } else { None },
-            };
+            let mut page = Message::new(lang, "complete", l.complete_title, custom.unwrap_or(l.complete_body));
+            page.merchant = Some(merchant);
+            page.session_id = &obj.id;
+            if embedded {
+                page.embed_origin = doc["embed_origin"].as_str();
+                page.return_to = embedded_return(doc);
+            }
             return respond(StatusCode::OK, page.render(), framing(doc));
         }
         _ => {
-            let page = Message {
-                lang: lang.tag(),
-                title: l.expired_title,
-                state: "expired",
-                merchant: Some(merchant),
-                heading: l.expired_title,
-                body: l.expired_body,
-                back: doc["cancel_url"].as_str(),
-                back_label: l.back,
-                embed_origin: None,
-                session_id: &obj.id,
-                return_to: None,
-            };
+            let mut page = Message::new(lang, "expired", l.expired_title, l.expired_body);
+            page.merchant = Some(merchant);
+            page.back = doc["cancel_url"].as_str();
             return respond(StatusCode::OK, page.render(), framing(doc));
         }
     }
