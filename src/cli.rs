@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the API server and its workers (migrates first).
     Serve(ServeArgs),
+    /// Measure a server under load (starts one unless given `--target url`).
+    Bench(crate::bench::BenchArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage accounts.

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod cli_client;
 pub mod clock;

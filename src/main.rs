@@ -53,6 +53,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Listen { client, forward_to, events } => {
             return kassa::cli_client::listen(client, forward_to, events, interrupted()).await;
         }
+        Command::Bench(args) => return kassa::bench::main(args).await,
         _ => {}
     }
     let master = cli.global.master_key()?;
@@ -60,7 +61,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let pepper = master.derive(accounts::API_KEY_PEPPER);
     match cli.command {
         // Handled above, before the database.
-        Command::Events { .. } | Command::Listen { .. } => Ok(()),
+        Command::Events { .. } | Command::Listen { .. } | Command::Bench(_) => Ok(()),
         Command::Migrate => {
             // Opening the store applied every pending migration.
             println!("migrations are up to date");

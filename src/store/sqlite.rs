@@ -50,8 +50,13 @@ fn create_private(path: &Path) -> StoreResult<()> {
 fn connect(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(backend)?;
     // FULL: an acknowledged write survives power loss, not just a crash.
+    // temp_store=MEMORY: each group-commit job runs in a savepoint, whose
+    // sub-journal would otherwise be a temporary file written page by page
+    // (a profile showed 14% of the server's CPU there). It holds only undo
+    // data for the open transaction, so durability is unchanged.
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
     )
     .map_err(backend)?;
     Ok(conn)
