@@ -48,6 +48,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub vault: Arc<CardVault>,
     pub secrets: Arc<crate::vault::secrets::SecretBox>,
+    /// Notified when this node commits webhook deliveries, so its worker
+    /// sends them at once instead of at its next poll.
+    pub deliveries_due: Arc<tokio::sync::Notify>,
     /// Signs the CSRF tokens of buyer-facing forms.
     pub page_key: Arc<[u8; 32]>,
     /// Webhook POSTs (their own client: no redirects, address policy).
@@ -58,8 +61,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(cfg: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, master: &MasterKey) -> Self {
+        let deliveries_due = Arc::new(tokio::sync::Notify::new());
         Self {
-            store: crate::webhooks::fanout::Fanout::wrap(store),
+            store: crate::webhooks::fanout::Fanout::wrap(store, deliveries_due.clone()),
+            deliveries_due,
             clock,
             webhook_sender: crate::webhooks::send::Sender::new(cfg.webhooks.deny_private, cfg.webhooks.timeout),
             cfg: Arc::new(cfg),

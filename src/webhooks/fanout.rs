@@ -14,11 +14,13 @@ use crate::store::*;
 /// A `Store` that adds deliveries to change sets carrying events.
 pub struct Fanout {
     inner: Arc<dyn Store>,
+    /// Wakes this node's delivery worker when deliveries were committed.
+    due: Arc<tokio::sync::Notify>,
 }
 
 impl Fanout {
-    pub fn wrap(inner: Arc<dyn Store>) -> Arc<dyn Store> {
-        Arc::new(Self { inner })
+    pub fn wrap(inner: Arc<dyn Store>, due: Arc<tokio::sync::Notify>) -> Arc<dyn Store> {
+        Arc::new(Self { inner, due })
     }
 }
 
@@ -54,17 +56,20 @@ pub fn delivery(endpoint: &str, event: &Value, now: i64) -> Change {
     Change::Insert { id, kind: webhook_delivery::KIND.into(), created: now, tags: webhook_delivery::tags(&doc), doc }
 }
 
-async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<()> {
+/// Adds the deliveries `set`'s events call for; returns how many.
+async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<usize> {
     let endpoints = enabled_endpoints(store, &set.scope).await?;
+    let mut added = 0;
     for evt in set.events.iter_mut() {
         let targets = wanting(&endpoints, evt["type"].as_str().unwrap_or_default());
         let created = evt["created"].as_i64().unwrap_or(0);
         for we in &targets {
             set.changes.push(delivery(we, evt, created));
         }
+        added += targets.len();
         evt["pending_webhooks"] = json!(targets.len());
     }
-    Ok(())
+    Ok(added)
 }
 
 #[async_trait]
@@ -97,10 +102,12 @@ impl Store for Fanout {
         self.inner.list_objects(scope, query).await
     }
     async fn commit(&self, mut set: ChangeSet) -> StoreResult<()> {
-        if !set.events.is_empty() {
-            add_deliveries(self.inner.as_ref(), &mut set).await?;
+        let added = if set.events.is_empty() { 0 } else { add_deliveries(self.inner.as_ref(), &mut set).await? };
+        self.inner.commit(set).await?;
+        if added > 0 {
+            self.due.notify_one();
         }
-        self.inner.commit(set).await
+        Ok(())
     }
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         self.inner.find_idempotency(scope, key).await
