@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 
 const MASTER_HEX: &str = "0909090909090909090909090909090909090909090909090909090909090909";
 
-fn kassa(db_url: &str) -> Command {
+pub fn kassa(db_url: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kassa"));
     c.env("KASSA_DATABASE_URL", db_url)
         .env("KASSA_MASTER_KEY", MASTER_HEX)

@@ -12,6 +12,7 @@ mod card_secrecy;
 mod cascade;
 mod catalog;
 mod cli;
+mod crash;
 mod custom_amounts;
 mod custom_fields;
 mod customers;
