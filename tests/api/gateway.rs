@@ -127,7 +127,8 @@ async fn route(app: &TestApp, urls: &[&str]) -> String {
     r.body["id"].as_str().unwrap().to_owned()
 }
 
-async fn pay(app: &TestApp, route: &str) -> crate::helpers::Res {
+/// An open session of 700 charged through `route`; returns its id.
+async fn session_on(app: &TestApp, route: &str) -> String {
     let s = app
         .session(&[
             ("line_items[0][price_data][currency]", "usd"),
@@ -138,8 +139,12 @@ async fn pay(app: &TestApp, route: &str) -> crate::helpers::Res {
         ])
         .await;
     assert_eq!(s.status, 200, "{}", s.body);
-    app.confirm(s.body["id"].as_str().unwrap(), &[("payment_method", "pm_card_visa"), ("expand[]", "payment_intent")])
-        .await
+    s.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn pay(app: &TestApp, route: &str) -> crate::helpers::Res {
+    let id = session_on(app, route).await;
+    app.confirm(&id, &[("payment_method", "pm_card_visa"), ("expand[]", "payment_intent")]).await
 }
 
 fn outcomes(pi: &Value) -> Vec<String> {
@@ -333,18 +338,9 @@ backend_test!(processor_names_are_unique_and_test_is_reserved, |app| {
 backend_test!(processor_outages_do_not_count_toward_the_failed_payment_limit, |app| {
     let (down, _) = gateway(Mode::Unavailable).await;
     let route = route(&app, &[&down]).await;
-    let s = app
-        .session(&[
-            ("line_items[0][price_data][currency]", "usd"),
-            ("line_items[0][price_data][unit_amount]", "700"),
-            ("line_items[0][price_data][product_data][name]", "x"),
-            ("line_items[0][quantity]", "1"),
-            ("processor_route", &route),
-        ])
-        .await;
-    let id = s.body["id"].as_str().unwrap();
+    let id = session_on(&app, &route).await;
     for _ in 0..11 {
-        let r = app.confirm(id, &[("payment_method", "pm_card_visa")]).await;
+        let r = app.confirm(&id, &[("payment_method", "pm_card_visa")]).await;
         assert_ne!(r.status, 429, "an outage is not the buyer's failed payment: {}", r.body);
         assert!(r.status >= 500 || r.status == 402, "{}", r.body);
     }
