@@ -67,9 +67,15 @@ pub async fn page_publishable_key(state: &AppState, scope: &Scope) -> ApiResult<
     let mode = Mode::from_livemode(scope.livemode);
     let key = keys::derived_publishable(&state.pepper, &scope.account_id, mode);
     let hash = keys::hash(&state.pepper, &key);
-    if let Some(rec) = state.store.find_api_key(&hash).await? {
+    // Every page view asks; the API's key cache answers most of them.
+    let found = match state.keys.get(&hash) {
+        Some(rec) => Some(rec),
+        None => state.store.find_api_key(&hash).await?,
+    };
+    if let Some(rec) = found {
         // An HMAC of the account and mode: another owner is not possible.
         if rec.account_id == scope.account_id && rec.livemode == scope.livemode && rec.kind == KeyKind::Publishable {
+            state.keys.put(hash, rec);
             return Ok(key);
         }
         tracing::error!(account = %scope.account_id, "a derived publishable key is registered to another account or mode");

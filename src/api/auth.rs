@@ -39,12 +39,12 @@ const CACHE_MAX: usize = 10_000;
 pub struct KeyCache(Mutex<HashMap<String, (ApiKeyRecord, Instant)>>);
 
 impl KeyCache {
-    fn get(&self, hash: &str) -> Option<ApiKeyRecord> {
+    pub(crate) fn get(&self, hash: &str) -> Option<ApiKeyRecord> {
         let map = self.0.lock().ok()?;
         map.get(hash).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(r, _)| r.clone())
     }
 
-    fn put(&self, hash: String, rec: ApiKeyRecord) {
+    pub(crate) fn put(&self, hash: String, rec: ApiKeyRecord) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= CACHE_MAX {
                 map.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);

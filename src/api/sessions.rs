@@ -286,7 +286,13 @@ pub async fn update(
         if let Some(items) = &p.line_items {
             let mode = match doc["mode"].as_str() {
                 Some("subscription") => Mode::Subscription,
-                Some("setup") => return Err(ApiError::invalid("parameter_invalid", "line_items", "`line_items` cannot be used in `setup` mode.")),
+                Some("setup") => {
+                    return Err(ApiError::invalid(
+                        "parameter_invalid",
+                        "line_items",
+                        "`line_items` cannot be used in `setup` mode.",
+                    ))
+                }
                 _ => Mode::Payment,
             };
             if items.is_empty() {
@@ -295,7 +301,9 @@ pub async fn update(
             let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
             let mut lines = session_lines::build(&state, &call, items, &existing, mode, None, now).await?;
             let coupon = match doc["discounts"][0]["coupon"].as_str() {
-                Some(c) => resource::find(&state, &call, crate::domain::coupon::KIND, "coupon", c).await.ok().map(|o| o.doc),
+                Some(c) => {
+                    resource::find(&state, &call, crate::domain::coupon::KIND, "coupon", c).await.ok().map(|o| o.doc)
+                }
                 None => None,
             };
             let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
@@ -317,18 +325,20 @@ pub async fn update(
         }
         if let Some(ci) = &p.collected_information {
             if doc["ui_mode"] == "hosted_page" {
-                return Err(ApiError::invalid("parameter_invalid", "collected_information", "`collected_information` can only be updated for embedded and custom sessions."));
+                return Err(ApiError::invalid(
+                    "parameter_invalid",
+                    "collected_information",
+                    "`collected_information` can only be updated for embedded and custom sessions.",
+                ));
             }
             if let Some(sd) = &ci.shipping_details {
                 if sd.address.country.is_none() || sd.address.line1.is_none() {
                     let missing = if sd.address.country.is_none() { "country" } else { "line1" };
-                    return Err(ApiError::missing_param(&format!("collected_information[shipping_details][address][{missing}]")));
+                    return Err(ApiError::missing_param(&format!(
+                        "collected_information[shipping_details][address][{missing}]"
+                    )));
                 }
-                let a = &sd.address;
-                doc["collected_information"] = json!({"business_name": null, "individual_name": null, "shipping_details": {
-                    "name": sd.name,
-                    "address": {"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state},
-                }});
+                doc["collected_information"] = session::collected_shipping(&Some(sd.name.clone()), &sd.address);
             }
         }
         if let Some(m) = &p.metadata {
@@ -337,7 +347,8 @@ pub async fn update(
                 Some(m) => MetadataUpdate::Merge(m.clone()),
             };
             let current = serde_json::from_value(doc["metadata"].clone()).unwrap_or_default();
-            let next = metadata::apply(&current, &update).map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?;
+            let next = metadata::apply(&current, &update)
+                .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?;
             doc["metadata"] = json!(next);
         }
         let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;

@@ -149,6 +149,15 @@ pub fn lines_list(session_id: &str, items: Vec<Value>) -> Value {
     json!({"object": "list", "data": items, "has_more": false, "url": format!("/v1/checkout/sessions/{session_id}/line_items")})
 }
 
+/// `collected_information` holding a shipping name and address, as both
+/// the merchant's update and the buyer's confirm record it.
+pub fn collected_shipping(name: &Option<String>, a: &super::customer::Address) -> Value {
+    json!({"business_name": null, "individual_name": null, "shipping_details": {
+        "name": name,
+        "address": {"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state},
+    }})
+}
+
 /// Fields kassa keeps in the stored document that are not Stripe's.
 const PRIVATE: &[&str] = &[
     "line_items",

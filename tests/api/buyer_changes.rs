@@ -101,6 +101,18 @@ backend_test!(an_authentication_does_not_cover_an_amount_changed_during_it, |app
     assert_eq!(pi["status"], "requires_payment_method");
     assert!(pi["last_payment_error"]["message"].as_str().unwrap().contains("amount changed"));
     assert_eq!(pi["amount_received"].as_i64().unwrap_or(0), 0);
+    // The buyer's own change is not a failed payment: ten declines still
+    // fit in the hour before the card-testing limit answers 429.
+    let declined = [
+        ("payment_method_data[type]", "card"),
+        ("payment_method_data[card][number]", "4000000000000002"),
+        ("payment_method_data[card][exp_month]", "12"),
+        ("payment_method_data[card][exp_year]", "2031"),
+    ];
+    for i in 0..10 {
+        assert_eq!(app.confirm(&id, &declined).await.status, 402, "decline {i}");
+    }
+    assert_eq!(app.confirm(&id, &declined).await.status, 429);
 });
 
 backend_test!(the_buyer_changes_an_adjustable_quantity_within_its_bounds, |app| {

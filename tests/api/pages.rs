@@ -234,6 +234,21 @@ backend_test!(after_completion_and_embed_origin_are_checked, |app| {
     assert!(html.contains("Thanks &#60;b&#62;!&#60;/b&#62;"), "{html}");
 });
 
+backend_test!(shipping_details_are_refused_where_no_address_is_collected, |app| {
+    let id = priced(&app, &[]).await;
+    let mut card = DECLINED.to_vec();
+    card[1].1 = "4242424242424242";
+    card.extend([
+        ("shipping_details[name]", "Ada"),
+        ("shipping_details[address][line1]", "1 St"),
+        ("shipping_details[address][country]", "DE"),
+    ]);
+    app.confirm(&id, &card).await.error(400, Some("parameter_invalid"), Some("shipping_details"));
+    let id = priced(&app, &[("shipping_address_collection[allowed_countries][0]", "DE")]).await;
+    card.retain(|(k, _)| *k != "shipping_details[name]");
+    app.confirm(&id, &card).await.error(400, Some("parameter_missing"), Some("shipping_details[name]"));
+});
+
 backend_test!(collected_addresses_and_phone_are_required_at_confirm, |app| {
     let id = priced(
         &app,

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::domain::customer::Address;
 use crate::domain::fields::max_len;
@@ -68,18 +68,14 @@ pub fn apply(doc: &mut Value, g: Given<'_>) -> ApiResult<()> {
             max_len(&format!("shipping_details[{f}]"), v, max)?;
         }
     }
-    let country = a.country.clone().unwrap_or_default();
-    if !allowed.contains(&country.as_str()) {
+    if !a.country.as_deref().is_some_and(|c| allowed.contains(&c)) {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "shipping_details[address][country]",
             "This Checkout Session does not ship to that country.",
         ));
     }
-    doc["collected_information"] = json!({"business_name": null, "individual_name": null, "shipping_details": {
-        "name": sd.name,
-        "address": {"city": a.city, "country": country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state},
-    }});
+    doc["collected_information"] = session::collected_shipping(&sd.name, &a);
     Ok(())
 }
 

@@ -226,7 +226,11 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
             m.remove("confirming_until");
             m.remove("payment_intent_status");
         }
-        session::record_failure(&mut s, now);
+        // A failed authentication counts toward the card-testing limit; an
+        // amount the buyer changed meanwhile does not.
+        if !authenticated {
+            session::record_failure(&mut s, now);
+        }
         let changes = vec![
             Change::Update {
                 id: pi.id.clone(),
