@@ -28,7 +28,6 @@ use crate::domain::session::{self, KIND};
 use crate::domain::session_rules::check_url;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::processor::route::execute;
-use crate::processor::test::TestProcessor;
 use crate::processor::{Authorize, Outcome, Processor};
 use crate::store::{Change, StoreError};
 use crate::AppState;
@@ -165,24 +164,13 @@ fn customer_details(session: &Value, d: Option<&Value>, pm: Option<&Value>) -> V
 }
 
 /// The processors a session's route runs, in order: its `processor_route`,
-/// or the built-in `test` route.
+/// or (test mode only) the built-in `test` route.
 async fn route_for(
     state: &AppState,
     scope: &crate::store::Scope,
     session: &Value,
 ) -> ApiResult<Vec<Arc<dyn Processor>>> {
-    match session["processor_route"].as_str().filter(|r| *r != crate::domain::processor_route::BUILTIN) {
-        None => Ok(vec![Arc::new(TestProcessor)]),
-        Some(id) => {
-            let route = state
-                .store
-                .get_object(scope, id)
-                .await?
-                .filter(|o| o.kind == crate::domain::processor_route::KIND)
-                .ok_or_else(|| ApiError::no_such("processor route", id, Some("processor_route")).with_status_400())?;
-            Ok(crate::processor::route::processors(&route.doc, &state.http))
-        }
-    }
+    Ok(crate::processor::select::processors_for(state, scope, session["processor_route"].as_str()).await??)
 }
 
 /// Confirm a Checkout Session with a secret key, or with a publishable key
@@ -203,6 +191,11 @@ pub async fn confirm(
     let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
     let confirmation = check(&p, &call, &obj.doc)?;
     session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
+    // A payment to be charged needs a route that can charge it (in live
+    // mode, a real processor): refused before anything is written.
+    if obj.doc["mode"] != "setup" && !matches!(confirmation, Confirmation::NoPayment) {
+        route_for(&state, &call.scope(), &obj.doc).await?;
+    }
     if session::confirming(&obj.doc, now) {
         return Err(in_progress());
     }

@@ -7,6 +7,7 @@ use super::extract::Call;
 use crate::domain::card::CardError;
 use crate::domain::ids::new_id;
 use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
+use crate::domain::test_cards;
 use crate::error::{ApiError, ApiResult};
 use crate::processor::test::token_card;
 use crate::processor::CardDetails;
@@ -69,6 +70,16 @@ fn new_method(
     Ok(Chosen { id, doc, card, changes })
 }
 
+/// Stripe declines its published test cards in live mode, before any
+/// processor sees them.
+fn refuse_test_card_in_live_mode(call: &Call, card: &CheckedCard) -> ApiResult<()> {
+    if call.auth.livemode && test_cards::is_published(card.number.digits()) {
+        return Err(ApiError::card("card_declined", test_cards::LIVE_MODE_MESSAGE)
+            .with_extra("decline_code", json!("test_mode_live_card")));
+    }
+    Ok(())
+}
+
 /// Resolves `payment_method` / `payment_method_data`. `customer` is the
 /// session's customer: a saved method of anyone else is not found.
 pub async fn choose(
@@ -96,7 +107,14 @@ pub async fn choose(
             }
             let input = d.card.as_ref().ok_or_else(|| ApiError::missing_param("payment_method_data[card]"))?;
             let checked = payment_method::check(input, now).map_err(|e| card_error(e, "payment_method_data[card]"))?;
+            refuse_test_card_in_live_mode(call, &checked)?;
             new_method(state, call, checked, Some(d), customer, now).map(Some)
+        }
+        (Some(token), None) if token_card(token).is_some() && call.auth.livemode => {
+            let mut e = ApiError::no_such("PaymentMethod", token, Some("payment_method"));
+            e.message
+                .push_str("; a similar object exists in test mode, but a live mode key was used to make this request.");
+            Err(e)
         }
         (Some(token), None) if token_card(token).is_some() => {
             let (year, _) = crate::domain::card::year_month(now);

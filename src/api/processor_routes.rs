@@ -11,7 +11,8 @@ use super::{expand, list, resource};
 use crate::domain::event;
 use crate::domain::ids::new_id;
 use crate::domain::processor_route::{self, RouteParams, BUILTIN, KIND};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::processor::select::{self, NoRoute};
 use crate::store::Change;
 use crate::AppState;
 
@@ -29,19 +30,32 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     call.commit(&state, vec![change], vec![evt], StatusCode::OK, doc).await
 }
 
-/// Retrieve a processor route; `test` is the built-in one.
+/// Checks that a session (or a cascade tier) may name route `id` under
+/// `param`: it exists, and in live mode it is not, and holds no, `test`.
+pub async fn check_usable(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<()> {
+    let refused = |e: NoRoute| ApiError::from(e).with_param(param);
+    select::check_named(Some(id), call.auth.livemode).map_err(refused)?;
+    if id == BUILTIN {
+        return Ok(());
+    }
+    let route = resource::find_param(state, call, KIND, "processor route", id, param).await?;
+    select::check_route_doc(&route.doc, id, call.auth.livemode).map_err(refused)
+}
+
+/// Retrieve a processor route; `test` is the built-in one (test mode only).
 #[utoipa::path(get, path = "/v1/processor_routes/{id}", tag = "processor_routes",
     params(("id" = String, Path, description = "prt_… or test")),
     responses((status = 200, description = "The route"), (status = 404, description = "No such processor route")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    if id == BUILTIN {
-        return Ok(Json(processor_route::builtin(call.auth.livemode)));
+    if id == BUILTIN && !call.auth.livemode {
+        return Ok(Json(processor_route::builtin(false)));
     }
     Ok(Json(resource::find(&state, &call, KIND, "processor route", &id).await?.doc))
 }
 
-/// List processor routes, newest first (the built-in `test` route is implied).
+/// List processor routes, newest first (in test mode the built-in `test`
+/// route is implied).
 #[utoipa::path(get, path = "/v1/processor_routes", tag = "processor_routes", responses((status = 200, description = "A list of routes")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;

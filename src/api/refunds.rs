@@ -18,9 +18,7 @@ use crate::domain::event;
 use crate::domain::ids::new_id;
 use crate::domain::payment_intent;
 use crate::error::{ApiError, ApiResult};
-use crate::processor::route::processors;
-use crate::processor::test::TestProcessor;
-use crate::processor::{Processor, RefundOutcome};
+use crate::processor::{select, Processor, RefundOutcome};
 use crate::store::{Change, ChangeSet, StoreError};
 use crate::AppState;
 
@@ -54,14 +52,8 @@ async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResu
     let reference = approved["detail"].as_str().unwrap_or_default().to_owned();
     let session =
         state.store.get_object(&call.scope(), intent["checkout_session"].as_str().unwrap_or_default()).await?;
-    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str().map(str::to_owned));
-    let route: Vec<Arc<dyn Processor>> = match route_id.filter(|r| r != crate::domain::processor_route::BUILTIN) {
-        None => vec![Arc::new(TestProcessor)],
-        Some(r) => match state.store.get_object(&call.scope(), &r).await? {
-            Some(route) => processors(&route.doc, &state.http),
-            None => Vec::new(),
-        },
-    };
+    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
+    let route = select::processors_for(state, &call.scope(), route_id).await?.unwrap_or_default();
     route.into_iter().find(|p| p.name() == name).map(|p| (p, reference)).ok_or_else(|| {
         ApiError::invalid(
             "parameter_invalid",

@@ -5,9 +5,8 @@
 use serde_json::{json, Value};
 
 use super::extract::Call;
-use super::{resource, session_custom, session_discounts};
+use super::{session_custom, session_discounts};
 use crate::domain::cascade::{self, TierParam};
-use crate::domain::processor_route::{self, BUILTIN};
 use crate::error::ApiResult;
 use crate::store::Scope;
 use crate::AppState;
@@ -24,10 +23,8 @@ pub async fn prepare(
     let mut first_coupon = None;
     for (i, t) in tiers.iter().enumerate() {
         let route = t.processor_route.as_deref().unwrap_or_default();
-        if route != BUILTIN {
-            let param = format!("cascade_tiers[{i}][processor_route]");
-            resource::find_param(state, call, processor_route::KIND, "processor route", route, &param).await?;
-        }
+        super::processor_routes::check_usable(state, call, route, &format!("cascade_tiers[{i}][processor_route]"))
+            .await?;
         let coupon = match &t.coupon {
             Some(c) => {
                 let param = format!("cascade_tiers[{i}][coupon]");

@@ -109,16 +109,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     if let Some(c) = &p.customer {
         resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
     }
-    if let Some(r) = p.processor_route.as_deref().filter(|r| *r != crate::domain::processor_route::BUILTIN) {
-        resource::find_param(
-            &state,
-            &call,
-            crate::domain::processor_route::KIND,
-            "processor route",
-            r,
-            "processor_route",
-        )
-        .await?;
+    if let Some(r) = p.processor_route.as_deref() {
+        super::processor_routes::check_usable(&state, &call, r, "processor_route").await?;
     }
     let mut promotion: Option<Value> = None;
     let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {

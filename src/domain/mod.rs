@@ -32,6 +32,7 @@ pub mod session_params;
 pub mod session_rules;
 pub mod shipping_rate;
 pub mod tax_rate;
+pub mod test_cards;
 pub mod version;
 pub mod webhook;
 pub mod webhook_delivery;

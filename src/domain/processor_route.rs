@@ -52,6 +52,12 @@ pub fn build(id: &str, livemode: bool, now: i64, p: &RouteParams) -> Result<Valu
             max_len(&at("name"), n, 100)?;
         }
         match proc_.kind.as_str() {
+            "test" if livemode => {
+                return Err(FieldError::invalid(
+                    at("type"),
+                    "The `test` processor takes test-mode payments only: a live-mode route needs `http` processors.",
+                ))
+            }
             "test" => {
                 if proc_.url.is_some() {
                     return Err(FieldError::invalid(at("url"), "The test processor takes no url."));

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod route;
+pub mod select;
 pub mod test;
 
 use async_trait::async_trait;

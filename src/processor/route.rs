@@ -10,18 +10,22 @@ use std::time::Instant;
 use super::{Authorize, Lookup, Outcome, Processor};
 
 /// The processors a stored route (`processor_route` object) runs, in order.
-pub fn processors(route: &serde_json::Value, client: &reqwest::Client) -> Vec<Arc<dyn Processor>> {
+/// In live mode only real processors are built: the test processor is
+/// never reachable there, whatever the stored document says
+/// (`select::check_route_doc` refuses such a route first).
+pub fn processors(route: &serde_json::Value, client: &reqwest::Client, livemode: bool) -> Vec<Arc<dyn Processor>> {
     let list = route["processors"].as_array().cloned().unwrap_or_default();
     list.iter()
-        .map(|p| -> Arc<dyn Processor> {
+        .filter_map(|p| -> Option<Arc<dyn Processor>> {
             match p["type"].as_str() {
-                Some("http") => Arc::new(super::http::HttpProcessor {
+                Some("http") => Some(Arc::new(super::http::HttpProcessor {
                     name: p["name"].as_str().unwrap_or("http").to_owned(),
                     url: p["url"].as_str().unwrap_or_default().to_owned(),
                     timeout: std::time::Duration::from_millis(p["timeout_ms"].as_u64().unwrap_or(10_000)),
                     client: client.clone(),
-                }),
-                _ => Arc::new(super::test::TestProcessor),
+                })),
+                _ if livemode => None,
+                _ => Some(Arc::new(super::test::TestProcessor)),
             }
         })
         .collect()

@@ -16,9 +16,9 @@ use crate::domain::payment_intent::{self, NewIntent};
 use crate::domain::payment_method;
 use crate::domain::session;
 use crate::domain::version::{self, ApiVersion};
-use crate::processor::route::{execute, processors};
-use crate::processor::test::TestProcessor;
-use crate::processor::{Authorize, CardDetails, Outcome, Processor};
+use crate::processor::route::execute;
+use crate::processor::select;
+use crate::processor::{Authorize, CardDetails, Outcome};
 use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult, StoredObject};
 use crate::AppState;
 
@@ -111,9 +111,16 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
             Vec::new(),
         ),
         Some(card) => {
-            let route = route_of(state, scope, session.as_ref()).await?;
-            let req = Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card };
-            execute(&route, &req, now).await
+            let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
+            match select::processors_for(state, scope, route_id).await? {
+                Ok(route) => {
+                    let req = Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card };
+                    execute(&route, &req, now).await
+                }
+                // Live mode with nothing that can really charge: it fails,
+                // it is never charged through the test processor.
+                Err(no_route) => (Outcome::Unavailable { reason: no_route.message() }, Vec::new()),
+            }
         }
     };
     // Nobody is there to authenticate an off-session charge.
@@ -178,23 +185,6 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
     }
     state.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await?;
     Ok(true)
-}
-
-async fn route_of(
-    state: &AppState,
-    scope: &Scope,
-    session: Option<&StoredObject>,
-) -> StoreResult<Vec<std::sync::Arc<dyn Processor>>> {
-    let id = session
-        .and_then(|s| s.doc["processor_route"].as_str())
-        .filter(|r| *r != crate::domain::processor_route::BUILTIN);
-    match id {
-        None => Ok(vec![std::sync::Arc::new(TestProcessor)]),
-        Some(id) => Ok(match state.store.get_object(scope, id).await? {
-            Some(r) => processors(&r.doc, &state.http),
-            None => vec![std::sync::Arc::new(TestProcessor)],
-        }),
-    }
 }
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {

@@ -23,6 +23,7 @@ mod gateway;
 mod hardening;
 mod idempotency;
 mod lists;
+mod live_mode;
 mod ops;
 mod pages;
 mod params;
