@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::store::DatabaseUrl;
 use crate::vault::MasterKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,20 +69,60 @@ pub struct ServeArgs {
 }
 
 impl GlobalArgs {
-    /// Resolves the master key: `KASSA_MASTER_KEY` (64 hex characters), else
-    /// the key file. Deliberately not a flag: argv is visible to every user.
-    pub fn master_key(&self) -> anyhow::Result<MasterKey> {
+    /// The database URL, checked: `sqlite:PATH` or `postgres://…`.
+    pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        DatabaseUrl::parse(&self.database_url)
+    }
+
+    /// Where the master key comes from: `KASSA_MASTER_KEY` (64 hex
+    /// characters), else the key file. Deliberately not a flag: argv is
+    /// visible to every user. Decided before the database is opened, so a
+    /// configuration error is reported before any file is created.
+    pub fn key_source(&self, db: &DatabaseUrl) -> anyhow::Result<KeySource> {
         if let Ok(hex) = std::env::var("KASSA_MASTER_KEY") {
-            return Ok(MasterKey::from_hex(&hex)?);
+            return Ok(KeySource::Env(MasterKey::from_hex(&hex)?));
         }
-        let path = match (&self.key_file, self.database_url.strip_prefix("sqlite:")) {
-            (Some(p), _) => p.clone(),
-            (None, Some(db)) => PathBuf::from(format!("{}.key", db.trim_start_matches("//"))),
-            (None, None) => anyhow::bail!(
+        match (&self.key_file, db) {
+            (Some(p), _) => Ok(KeySource::File(p.clone())),
+            (None, DatabaseUrl::Sqlite(path)) => {
+                let mut beside = path.as_os_str().to_owned();
+                beside.push(".key");
+                Ok(KeySource::File(PathBuf::from(beside)))
+            }
+            (None, DatabaseUrl::Postgres(_)) => anyhow::bail!(
                 "with PostgreSQL, set KASSA_MASTER_KEY (64 hex characters) or KASSA_KEY_FILE, the same on every node"
             ),
-        };
-        Ok(MasterKey::load_or_create(&path)?)
+        }
+    }
+}
+
+/// Where the master key comes from.
+#[derive(Debug)]
+pub enum KeySource {
+    /// `KASSA_MASTER_KEY`, already parsed.
+    Env(MasterKey),
+    /// A key file, created (mode 0600) when missing.
+    File(PathBuf),
+}
+
+impl KeySource {
+    /// The key, and whether this call created its key file.
+    pub fn load(&self) -> anyhow::Result<(MasterKey, bool)> {
+        match self {
+            Self::Env(key) => Ok((key.clone(), false)),
+            Self::File(path) => {
+                let existed = path.exists();
+                Ok((MasterKey::load_or_create(path)?, !existed))
+            }
+        }
+    }
+
+    /// For messages: where the key was read, never the key.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Env(_) => "KASSA_MASTER_KEY".to_owned(),
+            Self::File(path) => format!("the key file {}", path.display()),
+        }
     }
 }
 

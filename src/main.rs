@@ -5,7 +5,10 @@ use anyhow::Context;
 use clap::Parser;
 use kassa::cli::{AccountCommand, Cli, Command, EventsCommand};
 use kassa::clock::{Clock, SystemClock};
-use kassa::config::Config;
+use kassa::config::{Config, GlobalArgs, KeySource, ServeArgs};
+use kassa::store::{DatabaseUrl, Store};
+use kassa::vault::check::{self, CheckError};
+use kassa::vault::MasterKey;
 use kassa::{accounts, store, telemetry, AppState};
 use tokio_util::sync::CancellationToken;
 
@@ -56,8 +59,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => return kassa::bench::main(args).await,
         _ => {}
     }
-    let master = cli.global.master_key()?;
-    let store = store::open(&cli.global.database_url).await.context("opening the database")?;
+    let (store, master) = open_database(&cli.global).await?;
     let pepper = master.derive(accounts::API_KEY_PEPPER);
     match cli.command {
         // Handled above, before the database.
@@ -76,28 +78,66 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Serve(args) => {
-            let cfg = Config::from_serve(&args)?;
-            if let Some(made) = accounts::create_first(store.as_ref(), &pepper, SystemClock.now()).await? {
-                // Only the test keys: this output tends to land in logs, and
-                // live keys belong to `kassa account create`, run by a person.
-                println!("Created a first account, {} ({}). Its test keys, shown only once:", made.id, made.name);
-                println!("  secret key:      {}", made.secret_key);
-                println!("  publishable key: {}", made.publishable_key);
-                println!("For live keys, create an account with `kassa account create --name NAME`.");
-                println!("Try a payment page: open {}/demo and give it the test secret key.", cfg.public_url);
-            }
-            let listener =
-                tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
-            let state = AppState::new(cfg, store, Arc::new(SystemClock), &master);
-            let shutdown = CancellationToken::new();
-            tokio::spawn(stop_on_signal(shutdown.clone()));
-            tracing::info!(addr = %args.addr, public_url = %state.cfg.public_url, "kassa is listening");
-            kassa::run(listener, state, shutdown).await?;
-            tracing::info!("kassa stopped");
-            Ok(())
+        Command::Serve(args) => serve(args, store, &master).await,
+    }
+}
+
+/// Opens the database and checks that the master key is the one it was
+/// created with. Configuration errors come first, before any file is made.
+async fn open_database(global: &GlobalArgs) -> anyhow::Result<(Arc<dyn Store>, MasterKey)> {
+    let db = global.database()?;
+    let source = global.key_source(&db)?;
+    let store = store::open(&global.database_url).await?;
+    let (master, created) = source.load()?;
+    match check::verify(store.as_ref(), &master).await {
+        Ok(()) => Ok((store, master)),
+        Err(CheckError::Mismatch) => Err(wrong_key(&db, &source, created)),
+        Err(CheckError::Store(e)) => anyhow::bail!("cannot check the master key against the {}: {e}", db.describe()),
+    }
+}
+
+/// Names where the key came from, never the key. A key file made just now
+/// for a database that already had a key is removed again, so the next
+/// start is not stuck with it.
+fn wrong_key(db: &DatabaseUrl, source: &KeySource, created: bool) -> anyhow::Error {
+    let mut msg = format!(
+        "this database ({}) was created with a different master key than the one in {}; \
+         set KASSA_MASTER_KEY or KASSA_KEY_FILE to the original key",
+        db.describe(),
+        source.describe()
+    );
+    if let (true, KeySource::File(path)) = (created, source) {
+        if std::fs::remove_file(path).is_ok() {
+            msg.push_str(&format!(" ({} did not exist; the new key made for it was removed again)", path.display()));
         }
     }
+    anyhow::anyhow!(msg)
+}
+
+async fn serve(args: ServeArgs, store: Arc<dyn Store>, master: &MasterKey) -> anyhow::Result<()> {
+    let cfg = Config::from_serve(&args)?;
+    // Bound before the first account is made: a server that cannot listen
+    // must not print keys.
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (--addr, KASSA_ADDR)", args.addr))?;
+    let pepper = master.derive(accounts::API_KEY_PEPPER);
+    if let Some(made) = accounts::create_first(store.as_ref(), &pepper, SystemClock.now()).await? {
+        // Only the test keys: this output tends to land in logs, and
+        // live keys belong to `kassa account create`, run by a person.
+        println!("Created a first account, {} ({}). Its test keys, shown only once:", made.id, made.name);
+        println!("  secret key:      {}", made.secret_key);
+        println!("  publishable key: {}", made.publishable_key);
+        println!("For live keys, create an account with `kassa account create --name NAME`.");
+        println!("Try a payment page: open {}/demo and give it the test secret key.", cfg.public_url);
+    }
+    let state = AppState::new(cfg, store, Arc::new(SystemClock), master);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    tracing::info!(addr = %args.addr, public_url = %state.cfg.public_url, "kassa is listening");
+    kassa::run(listener, state, shutdown).await?;
+    tracing::info!("kassa stopped");
+    Ok(())
 }
 
 fn print_keys(made: &accounts::CreatedAccount) {

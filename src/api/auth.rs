@@ -109,7 +109,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, secret_only: bo
     };
     if secret_only && rec.kind != KeyKind::Secret {
         return Err(ApiError::unauthenticated(
-            "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at /v1/keys.",
+            "This API call cannot be made with a publishable API key. Please use a secret API key (sk_…): the one `kassa serve` printed on first start, or one from `kassa account create`.",
         ));
     }
     let auth = Auth {

@@ -21,6 +21,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_tag_schedule.sql"),
         postgres: include_str!("../../migrations/postgres/0002_tag_schedule.sql"),
     },
+    Migration {
+        version: 3,
+        name: "settings",
+        sqlite: include_str!("../../migrations/sqlite/0003_settings.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_settings.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -14,12 +14,16 @@ use serde_json::Value;
 use crate::domain::keys::KeyKind;
 
 pub mod migrate;
+mod open;
 pub mod postgres;
 mod postgres_accounts;
+mod settings;
 mod sql;
 pub mod sqlite;
 mod sqlite_apply;
 mod sqlite_writer;
+
+pub use open::{open, DatabaseUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -201,6 +205,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<(Scope, StoredObject)>>;
     /// Removes idempotency records created before `created_before`; returns how many.
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64>;
+    /// The server-wide setting `name`, storing `value` first when there is
+    /// none; nodes starting together all get the first value stored.
+    async fn setting_or_insert(&self, name: &str, value: &str) -> StoreResult<String>;
 }
 
 /// The kind and tags under which an event is stored.
@@ -210,16 +217,4 @@ pub(crate) fn event_parts(event: &Value) -> StoreResult<(String, i64, Vec<Tag>)>
     let id = event["id"].as_str().ok_or_else(|| StoreError::Backend("event without id".into()))?;
     let created = event["created"].as_i64().unwrap_or(0);
     Ok((id.to_owned(), created, crate::domain::event::tags(event)))
-}
-
-/// Opens the store named by a database URL and runs pending migrations.
-pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = path.trim_start_matches("//");
-        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path))?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(postgres::PgStore::connect(url).await?))
-    } else {
-        anyhow::bail!("unsupported database URL: use sqlite:PATH or postgres://…")
-    }
 }

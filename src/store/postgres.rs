@@ -387,4 +387,8 @@ impl Store for PgStore {
             }
         }
     }
+
+    async fn setting_or_insert(&self, name: &str, value: &str) -> StoreResult<String> {
+        super::settings::postgres_or_insert(&self.pool, name, value).await
+    }
 }

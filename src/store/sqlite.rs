@@ -395,4 +395,9 @@ impl Store for SqliteStore {
             }
         }
     }
+
+    async fn setting_or_insert(&self, name: &str, value: &str) -> StoreResult<String> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.write(move |c| super::settings::sqlite_or_insert(c, &name, &value)).await
+    }
 }

@@ -3,6 +3,7 @@
 //! key used to hash API keys is never the one that encrypts cards.
 
 pub mod cards;
+pub mod check;
 pub mod secrets;
 
 use std::io::Write;

@@ -36,13 +36,14 @@ pub async fn claim(state: &AppState, scope: &Scope, obj: &StoredObject) -> Store
 }
 
 /// The headers of both signature schemes, one signature per live secret.
+/// The sender writes their names in this case (HTTP/1 title case).
 pub fn signed_headers(secrets: &[String], event_id: &str, t: i64, body: &str) -> Vec<(&'static str, String)> {
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     vec![
-        ("stripe-signature", webhook::stripe_signature(&refs, t, body)),
-        ("webhook-id", event_id.to_owned()),
-        ("webhook-timestamp", t.to_string()),
-        ("webhook-signature", webhook::standard_signature(&refs, event_id, t, body)),
+        ("Stripe-Signature", webhook::stripe_signature(&refs, t, body)),
+        ("Webhook-Id", event_id.to_owned()),
+        ("Webhook-Timestamp", t.to_string()),
+        ("Webhook-Signature", webhook::standard_signature(&refs, event_id, t, body)),
     ]
 }
 

@@ -128,4 +128,7 @@ impl Store for Fanout {
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
         self.inner.reap_idempotency(created_before).await
     }
+    async fn setting_or_insert(&self, name: &str, value: &str) -> StoreResult<String> {
+        self.inner.setting_or_insert(name, value).await
+    }
 }

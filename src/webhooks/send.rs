@@ -84,6 +84,9 @@ impl Sender {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(4)
+            // `Stripe-Signature`, not `stripe-signature`: some receivers
+            // (API gateways' event objects) look header names up exactly.
+            .http1_title_case_headers()
             .user_agent(concat!("kassa-webhooks/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(Guard { deny_private }))
             .build()
@@ -108,7 +111,7 @@ impl Sender {
         if self.deny_private && literal.is_some_and(is_private) {
             return done(None, None, Some("refused: the endpoint is a private address".into()));
         }
-        let mut req = self.client.post(url).header("content-type", "application/json; charset=utf-8");
+        let mut req = self.client.post(url).header("Content-Type", "application/json; charset=utf-8");
         for (k, v) in headers {
             req = req.header(*k, v);
         }

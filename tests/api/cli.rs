@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::backend_test;
 use crate::helpers::TestApp;
 
-const MASTER_HEX: &str = "0909090909090909090909090909090909090909090909090909090909090909";
+pub const MASTER_HEX: &str = "0909090909090909090909090909090909090909090909090909090909090909";
 
 pub fn kassa(db_url: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kassa"));

@@ -87,26 +87,94 @@ impl Drop for TestDb {
     }
 }
 
+/// Where PostgreSQL tests go when `KASSA_TEST_POSTGRES_URL` is unset.
+pub const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
 /// Whether this run covers `backend`: `KASSA_TEST_BACKEND` picks one; by
-/// default SQLite always and PostgreSQL when `KASSA_TEST_POSTGRES_URL` is set.
-/// In CI a PostgreSQL run without a database is a failure, never a skip.
+/// default both, PostgreSQL on `KASSA_TEST_POSTGRES_URL` or else on a local
+/// server that answers. A backend left out prints one line saying so (its
+/// tests still report `ok`). In CI, or with `KASSA_TEST_BACKEND=postgres`,
+/// a missing PostgreSQL is a failure, never a skip.
 pub fn enabled(backend: Backend) -> bool {
     let only = std::env::var("KASSA_TEST_BACKEND").unwrap_or_default();
-    match backend {
-        Backend::Sqlite => only.is_empty() || only == "sqlite",
-        Backend::Postgres => {
-            if !(only.is_empty() || only == "postgres") {
-                return false;
-            }
-            let has_url = std::env::var("KASSA_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty());
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                has_url || !(ci || only == "postgres"),
-                "a PostgreSQL test run needs KASSA_TEST_POSTGRES_URL (CI never skips it)"
-            );
-            has_url
-        }
+    let name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    if !(only.is_empty() || only == name) {
+        skipped(backend, &format!("KASSA_TEST_BACKEND={only}; unset it to run them"));
+        return false;
     }
+    if backend == Backend::Sqlite || postgres_admin_url().is_some() {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !(ci || only == "postgres"),
+        "a PostgreSQL test run needs KASSA_TEST_POSTGRES_URL or a server at {LOCAL_POSTGRES} (CI never skips it)"
+    );
+    skipped(
+        backend,
+        &format!(
+            "KASSA_TEST_POSTGRES_URL is unset and no PostgreSQL answers at {LOCAL_POSTGRES}; \
+             start one there or set KASSA_TEST_POSTGRES_URL to run them"
+        ),
+    );
+    false
+}
+
+/// One line per backend and run, written to the process's stderr itself:
+/// libtest captures `eprintln!` of passing tests, and would hide it.
+fn skipped(backend: Backend, why: &str) {
+    use std::io::Write;
+    static SQLITE: std::sync::Once = std::sync::Once::new();
+    static POSTGRES: std::sync::Once = std::sync::Once::new();
+    let (once, name) = match backend {
+        Backend::Sqlite => (&SQLITE, "sqlite"),
+        Backend::Postgres => (&POSTGRES, "postgres"),
+    };
+    once.call_once(|| {
+        let line =
+            format!("\nNOTE: every NAME::{name} test of this run is skipped (reported `ok` without running): {why}\n");
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    });
+}
+
+/// The PostgreSQL server tests create their databases on, found once per
+/// run: `KASSA_TEST_POSTGRES_URL`, else `LOCAL_POSTGRES` if it answers.
+fn postgres_admin_url() -> Option<String> {
+    static URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    URL.get_or_init(|| match std::env::var("KASSA_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => local_postgres_answers().then(|| LOCAL_POSTGRES.to_owned()),
+    })
+    .clone()
+}
+
+/// A short TCP connect first (nothing listening fails at once), then a real
+/// login: something else may hold the port, or refuse the user.
+fn local_postgres_answers() -> bool {
+    use std::time::Duration;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err() {
+        return false;
+    }
+    // Its own runtime: the caller may be on any test's runtime.
+    std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let opts = sqlx::postgres::PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(5));
+            match opts.connect(LOCAL_POSTGRES).await {
+                Ok(pool) => {
+                    pool.close().await;
+                    true
+                }
+                Err(_) => false,
+            }
+        })
+    })
+    .join()
+    .unwrap_or(false)
 }
 
 fn with_database(url: &str, db: &str) -> String {
@@ -134,9 +202,9 @@ pub async fn test_db(backend: Backend) -> Option<TestDb> {
         }
         Backend::Postgres => {
             use sqlx::Executor;
-            let admin = std::env::var("KASSA_TEST_POSTGRES_URL").unwrap();
+            let admin = postgres_admin_url().unwrap();
             let name = format!("kassa_t_{}", kassa::domain::ids::random_base62(16).to_lowercase());
-            let pool = sqlx::PgPool::connect(&admin).await.expect("cannot reach KASSA_TEST_POSTGRES_URL");
+            let pool = sqlx::PgPool::connect(&admin).await.expect("cannot reach the test PostgreSQL server");
             pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
             pool.close().await;
             Some(TestDb { url: with_database(&admin, &name), _dir: None, pg: Some((admin, name)) })
