@@ -191,6 +191,7 @@ pub async fn confirm(
     let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
     let confirmation = check(&p, &call, &obj.doc)?;
     session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
+    crate::domain::session_refusals::payable(&obj.doc)?;
     // A payment to be charged needs a route that can charge it (in live
     // mode, a real processor): refused before anything is written.
     if obj.doc["mode"] != "setup" && !matches!(confirmation, Confirmation::NoPayment) {
@@ -347,6 +348,7 @@ mod complete;
 mod origin;
 pub mod pending;
 pub mod redeem;
+mod save;
 mod steps;
 pub mod three_ds;
 

@@ -31,6 +31,7 @@ pub mod session_cascade;
 pub mod session_close;
 pub mod session_custom;
 pub mod session_discounts;
+pub mod session_intent_data;
 pub mod session_lines;
 pub mod session_lists;
 pub mod session_shipping;

@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call, ClientCall};
@@ -13,8 +12,9 @@ use crate::domain::ids::random_base62;
 use crate::domain::keys::KeyKind;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
-use crate::domain::session_params::{CreateParams, LineItemParam, Mode, ShippingOption};
+use crate::domain::session_params::{CreateParams, Mode};
 use crate::domain::session_rules;
+use crate::domain::session_update::UpdateParams;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::store::Change;
 use crate::AppState;
@@ -226,33 +226,9 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     Ok(Json(view(&state, &call, &obj.doc, lines, breakdown, &rest).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpdateParams {
-    #[serde(default, deserialize_with = "crate::domain::fields::emptyable")]
-    metadata: Option<Option<std::collections::BTreeMap<String, Option<String>>>>,
-    line_items: Option<Vec<LineItemParam>>,
-    collected_information: Option<CollectedInformation>,
-    #[serde(default, deserialize_with = "crate::domain::fields::emptyable")]
-    shipping_options: Option<Option<Vec<ShippingOption>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CollectedInformation {
-    shipping_details: Option<ShippingDetails>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ShippingDetails {
-    name: String,
-    address: crate::domain::customer::Address,
-}
-
 /// Update an open Checkout Session: metadata, line items (the whole array is
 /// sent again: keep by `id`, change, add, drop, reorder), collected shipping,
-/// shipping options. With a publishable key and the `client_secret`, the
+/// shipping options, `payment_intent_data`. With a publishable key and the `client_secret`, the
 /// buyer's choices instead: `promotion_code`/`discount_code`,
 /// `custom_fields[KEY]`, `amount`, `shipping_rate`.
 #[utoipa::path(post, path = "/v1/checkout/sessions/{id}", tag = "checkout.sessions",
@@ -332,6 +308,9 @@ pub async fn update(
                 }
                 doc["collected_information"] = session::collected_shipping(&Some(sd.name.clone()), &sd.address);
             }
+        }
+        if let Some(u) = &p.payment_intent_data {
+            extra.extend(super::session_intent_data::update(&state, &call, &mut doc, u).await?);
         }
         if let Some(m) = &p.metadata {
             let update = match m {

@@ -47,6 +47,49 @@ pub fn build(n: NewIntent<'_>) -> Value {
     })
 }
 
+/// What a Checkout Session passes on to the PaymentIntent it makes
+/// (`payment_intent_data`, and the shipping address the buyer gave). A
+/// description the confirm itself gave is kept; metadata keys the intent
+/// already has win.
+pub fn apply_session_data(intent: &mut Value, session: &Value) {
+    let d = &session["payment_intent_data"];
+    if d.is_object() {
+        for k in ["capture_method", "receipt_email", "setup_future_usage", "shipping"] {
+            if !d[k].is_null() {
+                intent[k] = d[k].clone();
+            }
+        }
+        for k in ["statement_descriptor", "statement_descriptor_suffix"] {
+            intent[k] = d[k].clone();
+        }
+        if intent["description"].is_null() {
+            intent["description"] = d["description"].clone();
+        }
+        if let (Some(from), Value::Object(own)) = (d["metadata"].as_object(), &intent["metadata"]) {
+            let mut merged = from.clone();
+            merged.extend(own.clone());
+            intent["metadata"] = Value::Object(merged);
+        }
+    }
+    let collected = &session["collected_information"]["shipping_details"];
+    if collected.is_object() {
+        intent["shipping"] = json!({"address": collected["address"], "carrier": null, "name": collected["name"],
+                                    "phone": null, "tracking_number": null});
+    }
+}
+
+/// An update of the session's `payment_intent_data` (the fields the update
+/// endpoint takes), carried to an intent already made by a failed try.
+pub fn apply_session_update(intent: &mut Value, session: &Value) {
+    let d = &session["payment_intent_data"];
+    for k in ["description", "metadata", "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix"] {
+        intent[k] = d[k].clone();
+    }
+    if !intent["metadata"].is_object() {
+        intent["metadata"] = json!({});
+    }
+}
+
 fn attempt_json(a: &Attempt) -> Value {
     json!({"processor": a.processor, "idempotency_key": a.idempotency_key, "outcome": a.outcome,
            "detail": a.detail, "started_at": a.started_at, "duration_ms": a.duration_ms})

@@ -58,9 +58,6 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
     let custom_fields = custom_fields::check(p.custom_fields.as_deref().unwrap_or_default())?;
     let payment_status = if b.mode == Mode::Setup { "no_payment_required" } else { "unpaid" };
     let url = if b.ui == UiMode::HostedPage { json!(format!("{}/pay/{}", b.public_url, b.id)) } else { Value::Null };
-    let custom_text = p.custom_text.clone().filter(Value::is_object).unwrap_or_else(
-        || json!({"after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null}),
-    );
     let discounts = match &p.discounts {
         Some(d) => {
             json!(d.iter().map(|d| json!({"coupon": d.coupon, "promotion_code": d.promotion_code})).collect::<Vec<_>>())
@@ -74,8 +71,6 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
     let embed_origin = super::session_page::embed_origin(p.embed_origin.as_deref(), p.return_url.as_deref(), b.ui)?;
     let mut doc = json!({
         "id": b.id, "object": "checkout.session", "after_completion": after_completion, "embed_origin": embed_origin,
-        "adaptive_pricing": or_null(&p.adaptive_pricing.as_ref().map(|a| json!({"enabled": a.enabled}))),
-        "after_expiration": or_null(&p.after_expiration),
         "allow_promotion_codes": p.allow_promotion_codes,
         "allowed_payment_method_types": p.allowed_payment_method_types,
         "amount_subtotal": subtotal, "amount_total": total,
@@ -84,11 +79,11 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
         "cancel_url": p.cancel_url, "client_reference_id": p.client_reference_id,
         "client_secret": b.client_secret, "collected_information": null, "consent": null,
         "consent_collection": or_null(&p.consent_collection.as_ref().map(|c| json!({
-            "payment_method_reuse_agreement": c.payment_method_reuse_agreement, "promotions": c.promotions,
-            "terms_of_service": c.terms_of_service,
+            "payment_method_reuse_agreement": c.payment_method_reuse_agreement.as_ref().map(|a| json!({"position": a.position})),
+            "promotions": c.promotions, "terms_of_service": c.terms_of_service,
         }))),
         "created": b.now, "currency": b.currency, "currency_conversion": null,
-        "custom_fields": custom_fields, "custom_text": custom_text,
+        "custom_fields": custom_fields,
         "customer": p.customer, "customer_account": p.customer_account,
         "customer_creation": p.customer_creation.clone().or_else(|| (b.mode != Mode::Subscription).then(|| "if_required".into())),
         "customer_details": p.customer_email.as_ref().map(|e| json!({
@@ -98,49 +93,33 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<Value, FieldError> {
         "customer_email": p.customer_email, "discounts": discounts,
         "excluded_payment_method_types": p.excluded_payment_method_types.clone().unwrap_or_default(),
         "expires_at": expires_at, "integration_identifier": p.integration_identifier, "invoice": null,
-        "invoice_creation": or_null(&p.invoice_creation), "livemode": b.livemode, "locale": p.locale,
-        "managed_payments": or_null(&p.managed_payments.as_ref().map(|m| json!({"enabled": m.enabled}))),
-        "metadata": b.metadata, "mode": b.mode.as_str(), "name_collection": or_null(&p.name_collection),
-        "optional_items": p.optional_items.clone().unwrap_or_default(), "origin_context": p.origin_context,
+        "livemode": b.livemode, "locale": p.locale,
+        "metadata": b.metadata, "mode": b.mode.as_str(), "origin_context": p.origin_context,
         "payment_intent": null, "payment_link": null,
         "payment_method_collection": p.payment_method_collection.clone().or_else(|| (b.mode == Mode::Subscription).then(|| "always".into())),
         "payment_method_configuration_details": null,
-        "payment_method_options": p.payment_method_options.clone().unwrap_or_else(|| json!({})),
+        "payment_method_options": super::payment_method_options::echo(&p.payment_method_options),
         "payment_method_types": pm_types, "payment_status": payment_status,
-        "permissions": or_null(&p.permissions),
         "phone_number_collection": {"enabled": p.phone_number_collection.as_ref().is_some_and(|x| x.enabled)},
         "processor_route": p.processor_route, "recovered_from": null, "contract": null,
         "cascade_tiers": null, "cascade_status": null,
         "card_tokenization_mode": p.card_tokenization_mode.clone().unwrap_or_else(|| "direct".into()),
         "redirect_on_completion": if b.ui == UiMode::EmbeddedPage { json!(p.redirect_on_completion.clone().unwrap_or_else(|| "always".into())) } else { Value::Null },
         "return_url": p.return_url,
-        "saved_payment_method_options": or_null(&p.saved_payment_method_options),
         "setup_intent": null,
         "shipping_address_collection": or_null(&p.shipping_address_collection.as_ref().map(|s| json!({"allowed_countries": s.allowed_countries}))),
         "shipping_cost": null, "shipping_options": [], "status": "open", "submit_type": p.submit_type,
         "subscription": null, "success_url": p.success_url,
         "tax_id_collection": {"enabled": p.tax_id_collection.as_ref().is_some_and(|t| t.enabled), "required": p.tax_id_collection.as_ref().and_then(|t| t.required.clone()).unwrap_or_else(|| "never".into())},
         "total_details": details, "ui_mode": b.ui.as_str(), "url": url,
-        "wallet_options": or_null(&p.wallet_options),
-        "payment_intent_data": or_null(&p.payment_intent_data.as_ref().map(|d| json!({
-            "capture_method": d.capture_method, "setup_future_usage": d.setup_future_usage, "description": d.description,
-            "receipt_email": d.receipt_email, "statement_descriptor": d.statement_descriptor,
-            "statement_descriptor_suffix": d.statement_descriptor_suffix, "metadata": d.metadata,
-        }))),
     });
     if let Value::Object(m) = &mut doc {
         m.insert("line_items".into(), lines_list(b.id, b.line_items));
-        // Stored for the payment step, not part of Stripe's object.
-        if let Some(sub) = &p.subscription_data {
-            m.insert("subscription_data".into(), sub.clone());
-        }
-        if let Some(s) = &p.setup_intent_data {
-            m.insert(
-                "setup_intent_data".into(),
-                json!({"description": s.description, "metadata": s.metadata, "on_behalf_of": s.on_behalf_of}),
-            );
+        for (k, v) in super::session_options::echo(p) {
+            m.insert(k.into(), v);
         }
     }
+    super::intent_data::keep(p, &mut doc)?;
     Ok(doc)
 }
 
@@ -164,6 +143,8 @@ const PRIVATE: &[&str] = &[
     "payment_intent_data",
     "subscription_data",
     "setup_intent_data",
+    "customer_update",
+    "payment_method_data",
     "confirming_until",
     "payment_intent_status",
     "total_details_breakdown",

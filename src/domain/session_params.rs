@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::intent_data::{CustomerUpdate, PaymentIntentData, SetupIntentData};
+use super::payment_method_options::PaymentMethodOptions;
 use super::price::PriceParams;
+use super::session_options::*;
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -97,7 +100,7 @@ pub struct DiscountParam {
     pub promotion_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Enabled {
     pub enabled: bool,
@@ -121,7 +124,13 @@ pub struct ShippingAddressCollection {
 pub struct ConsentCollection {
     pub promotions: Option<String>,
     pub terms_of_service: Option<String>,
-    pub payment_method_reuse_agreement: Option<Value>,
+    pub payment_method_reuse_agreement: Option<ReuseAgreement>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReuseAgreement {
+    pub position: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,41 +140,9 @@ pub struct TaxIdCollection {
     pub required: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerUpdate {
-    pub address: Option<String>,
-    pub name: Option<String>,
-    pub shipping: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentIntentData {
-    pub capture_method: Option<String>,
-    pub setup_future_usage: Option<String>,
-    pub description: Option<String>,
-    pub metadata: Option<BTreeMap<String, Option<String>>>,
-    pub receipt_email: Option<String>,
-    pub statement_descriptor: Option<String>,
-    pub statement_descriptor_suffix: Option<String>,
-    pub shipping: Option<Value>,
-    pub transfer_data: Option<Value>,
-    pub transfer_group: Option<String>,
-    pub on_behalf_of: Option<String>,
-    pub application_fee_amount: Option<i64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetupIntentData {
-    pub description: Option<String>,
-    pub metadata: Option<BTreeMap<String, Option<String>>>,
-    pub on_behalf_of: Option<String>,
-}
-
-/// Every create parameter. Those that only shape the object or the page are
-/// kept as given (`Value`) once their outer shape is checked.
+/// Every create parameter, typed: each is applied, stored as typed (and
+/// echoed with its JSON types), or refused (`tests/api/param_coverage.rs`
+/// walks them all, from this struct's own field list).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateParams {
@@ -194,7 +171,7 @@ pub struct CreateParams {
     pub shipping_options: Option<Vec<ShippingOption>>,
     pub phone_number_collection: Option<Enabled>,
     pub custom_fields: Option<Vec<super::custom_fields::Field>>,
-    pub custom_text: Option<Value>,
+    pub custom_text: Option<CustomText>,
     pub consent_collection: Option<ConsentCollection>,
     pub automatic_tax: Option<AutomaticTax>,
     pub tax_id_collection: Option<TaxIdCollection>,
@@ -203,23 +180,23 @@ pub struct CreateParams {
     pub excluded_payment_method_types: Option<Vec<String>>,
     pub payment_method_collection: Option<String>,
     pub payment_method_configuration: Option<String>,
-    pub payment_method_options: Option<Value>,
-    pub payment_method_data: Option<Value>,
+    pub payment_method_options: Option<PaymentMethodOptions>,
+    pub payment_method_data: Option<PaymentMethodDataParam>,
     pub payment_intent_data: Option<PaymentIntentData>,
     pub setup_intent_data: Option<SetupIntentData>,
     pub subscription_data: Option<Value>,
-    pub invoice_creation: Option<Value>,
-    pub after_expiration: Option<Value>,
-    pub saved_payment_method_options: Option<Value>,
-    pub permissions: Option<Value>,
-    pub optional_items: Option<Vec<Value>>,
-    pub name_collection: Option<Value>,
-    pub branding_settings: Option<Value>,
+    pub invoice_creation: Option<InvoiceCreation>,
+    pub after_expiration: Option<AfterExpiration>,
+    pub saved_payment_method_options: Option<SavedPaymentMethodOptions>,
+    pub permissions: Option<Permissions>,
+    pub optional_items: Option<Vec<OptionalItem>>,
+    pub name_collection: Option<NameCollection>,
+    pub branding_settings: Option<BrandingSettings>,
     pub adaptive_pricing: Option<Enabled>,
     pub managed_payments: Option<Enabled>,
     pub integration_identifier: Option<String>,
     pub origin_context: Option<String>,
-    pub wallet_options: Option<Value>,
+    pub wallet_options: Option<WalletOptions>,
     /// Seed extension: the processor route that charges this session.
     pub processor_route: Option<String>,
     /// Seed extension: how cards are tokenized (`direct`: kassa's own vault).

@@ -15,7 +15,7 @@ pub fn missing(param: &str) -> FieldError {
     FieldError { param: param.into(), code: "parameter_missing", message: format!("Missing required param: {param}.") }
 }
 
-fn one_of(param: &str, value: &str, allowed: &[&str]) -> Result<(), FieldError> {
+pub fn one_of(param: &str, value: &str, allowed: &[&str]) -> Result<(), FieldError> {
     if allowed.contains(&value) {
         Ok(())
     } else {
@@ -57,6 +57,9 @@ pub fn check_url(param: &str, s: &str) -> Result<(), FieldError> {
 /// The rules that need only the parameters. `now` bounds `expires_at`.
 pub fn check(p: &CreateParams, now: i64) -> Result<(Mode, UiMode), FieldError> {
     let mode = p.mode.ok_or_else(|| missing("mode"))?;
+    if mode == Mode::Subscription {
+        return Err(super::session_refusals::no_subscriptions("mode"));
+    }
     let ui = match &p.ui_mode {
         None => UiMode::HostedPage,
         Some(s) => UiMode::parse(s).ok_or_else(|| {
@@ -118,11 +121,9 @@ pub fn check(p: &CreateParams, now: i64) -> Result<(Mode, UiMode), FieldError> {
     if p.setup_intent_data.is_some() {
         only_in("setup_intent_data", mode, &[Mode::Setup])?;
     }
-    if p.subscription_data.is_some() {
-        only_in("subscription_data", mode, &[Mode::Subscription])?;
-    }
     check_ui(p, ui)?;
     check_shapes(p)?;
+    super::session_refusals::check(p)?;
     if let Some(t) = p.expires_at {
         if t < now.saturating_add(MIN_EXPIRY) || t > now.saturating_add(MAX_EXPIRY) {
             return Err(FieldError::invalid(
@@ -234,25 +235,6 @@ fn check_shapes(p: &CreateParams) -> Result<(), FieldError> {
             }
         }
     }
-    if p.automatic_tax.as_ref().is_some_and(|a| a.enabled) {
-        return Err(FieldError::invalid("automatic_tax[enabled]", "Automatic tax is not available: no tax calculation is configured for this account. Use tax rates on line items instead."));
-    }
-    if let Some(c) = &p.consent_collection {
-        if let Some(v) = &c.promotions {
-            one_of("consent_collection[promotions]", v, &["auto", "none"])?;
-        }
-        if let Some(v) = &c.terms_of_service {
-            one_of("consent_collection[terms_of_service]", v, &["none", "required"])?;
-            if v == "required" {
-                return Err(FieldError::invalid("consent_collection[terms_of_service]", "You cannot collect consent to your terms of service without a terms of service URL on your account."));
-            }
-        }
-    }
-    if let Some(t) = &p.tax_id_collection {
-        if let Some(r) = &t.required {
-            one_of("tax_id_collection[required]", r, &["if_supported", "never"])?;
-        }
-    }
     if let Some(opts) = &p.shipping_options {
         if opts.len() > 5 {
             return Err(FieldError::invalid("shipping_options", "At most 5 shipping options."));
@@ -264,32 +246,6 @@ fn check_shapes(p: &CreateParams) -> Result<(), FieldError> {
             ));
         }
     }
-    for (param, list) in [
-        ("payment_method_types", &p.payment_method_types),
-        ("allowed_payment_method_types", &p.allowed_payment_method_types),
-    ] {
-        if let Some(types) = list {
-            if types.is_empty() || !types.iter().any(|t| PAYMENT_METHOD_TYPES.contains(&t.as_str())) {
-                return Err(FieldError::invalid(
-                    param,
-                    "None of these payment method types is available: kassa takes `card`.",
-                ));
-            }
-            if param == "payment_method_types" {
-                for (i, t) in types.iter().enumerate() {
-                    one_of(&format!("payment_method_types[{i}]"), t, PAYMENT_METHOD_TYPES)?;
-                }
-            }
-        }
-    }
-    if let Some(ex) = &p.excluded_payment_method_types {
-        if ex.iter().any(|t| t == "card") {
-            return Err(FieldError::invalid(
-                "excluded_payment_method_types",
-                "Excluding `card` leaves no payment method kassa can take.",
-            ));
-        }
-    }
     if let Some(m) = &p.card_tokenization_mode {
         one_of("card_tokenization_mode", m, &["direct", "vgs"])?;
         if m == "vgs" {
@@ -297,25 +253,6 @@ fn check_shapes(p: &CreateParams) -> Result<(), FieldError> {
                 "card_tokenization_mode",
                 "`vgs` tokenization needs a VGS proxy, and none is configured: use `direct` (kassa's own vault).",
             ));
-        }
-    }
-    if let Some(pid) = &p.payment_intent_data {
-        if let Some(c) = &pid.capture_method {
-            one_of("payment_intent_data[capture_method]", c, &["automatic", "automatic_async", "manual"])?;
-        }
-        if let Some(s) = &pid.setup_future_usage {
-            one_of("payment_intent_data[setup_future_usage]", s, &["on_session", "off_session"])?;
-        }
-        if let Some(d) = &pid.description {
-            max_len("payment_intent_data[description]", d, 1000)?;
-        }
-        for (name, v) in [
-            ("statement_descriptor", &pid.statement_descriptor),
-            ("statement_descriptor_suffix", &pid.statement_descriptor_suffix),
-        ] {
-            if let Some(v) = v {
-                max_len(&format!("payment_intent_data[{name}]"), v, 22)?;
-            }
         }
     }
     if let Some(c) = &p.customer_creation {

@@ -50,6 +50,10 @@ struct PayPage<'a> {
     summary_code: String,
     form_error: Option<String>,
     card_error: Option<String>,
+    /// `custom_text`: shown beside the shipping address, above and below the button.
+    text_shipping: Option<&'a str>,
+    text_submit: Option<&'a str>,
+    text_after_submit: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -157,7 +161,11 @@ pub async fn page(
     let doc = &obj.doc;
     let lang = locale::resolve(doc["locale"].as_str(), accept_language(&headers));
     let l = labels::for_lang(lang);
-    let merchant = super::merchant_name(&state, &scope).await;
+    // The session's `branding_settings[display_name]` names the business here.
+    let merchant = match doc["branding_settings"]["display_name"].as_str() {
+        Some(name) => name.to_owned(),
+        None => super::merchant_name(&state, &scope).await,
+    };
     let embedded = doc["ui_mode"] == "embedded_page";
     match session::status_at(doc, state.now()) {
         "open" => {}
@@ -220,6 +228,9 @@ pub async fn page(
         summary_code,
         form_error: None,
         card_error,
+        text_shipping: doc["custom_text"]["shipping_address"]["message"].as_str(),
+        text_submit: doc["custom_text"]["submit"]["message"].as_str(),
+        text_after_submit: doc["custom_text"]["after_submit"]["message"].as_str(),
         s,
     };
     respond(StatusCode::OK, page.render(), framing(doc))

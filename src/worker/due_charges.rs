@@ -89,7 +89,7 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
     let pi_id = new_id("pi");
     let amount = ctr.doc["amount_total"].as_i64().unwrap_or(0);
     let currency = ctr.doc["currency"].as_str().unwrap_or("usd").to_owned();
-    let intent = payment_intent::build(NewIntent {
+    let mut intent = payment_intent::build(NewIntent {
         id: &pi_id,
         livemode: scope.livemode,
         now,
@@ -101,6 +101,11 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
         metadata: json!({"contract": ctr.id}),
     });
+    if let Some(s) = &session {
+        payment_intent::apply_session_data(&mut intent, &s.doc);
+        // A due charge is always captured at once (`capture: true` below).
+        intent["capture_method"] = json!("automatic_async");
+    }
     let (outcome, attempts) = match card {
         None => (
             Outcome::Declined {

@@ -1,15 +1,15 @@
 //! Completing a confirmed session: customer details, a guest's customer, the
-//! saved card for setup, the contract, and `checkout.session.completed`.
+//! saved card, the SetupIntent or the contract, and
+//! `checkout.session.completed` (what is saved where: `save.rs`).
 
 use serde_json::{json, Value};
 
 use super::*;
-use crate::domain::customer::{self, CustomerParams};
-use crate::domain::payment_method;
 
 impl Ctx<'_> {
     /// Marks the session complete: customer details, a guest's customer,
-    /// the saved card for setup, the contract, `checkout.session.completed`.
+    /// the saved card, `customer_update`, the SetupIntent (setup mode) or the
+    /// contract, and `checkout.session.completed`.
     #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
     pub(super) async fn complete(
         &self,
@@ -25,52 +25,24 @@ impl Ctx<'_> {
         let ctx = call.event_ctx(now);
         let setup = s["mode"] == "setup";
         s["customer_details"] = customer_details(s, self.terms.customer_details.as_ref(), pm);
-        let wants_customer = s["customer_creation"] == "always" || setup;
-        if s["customer"].is_null() && wants_customer {
-            let d = &s["customer_details"];
-            let params = CustomerParams {
-                email: d["email"].as_str().map(|e| Some(e.to_owned())),
-                name: d["name"].as_str().map(|e| Some(e.to_owned())),
-                phone: d["phone"].as_str().map(|e| Some(e.to_owned())),
-                ..CustomerParams::default()
-            };
-            let cus_id = new_id("cus");
-            // The payment is taken: a detail the customer object refuses
-            // (say, a malformed billing email) must not undo it.
-            let prefix = random_base62(8).to_uppercase();
-            let doc = match customer::create(&cus_id, call.livemode(), now, &prefix, &params) {
-                Ok(d) => d,
-                Err(_) => customer::create(&cus_id, call.livemode(), now, &prefix, &CustomerParams::default())?,
-            };
-            events.push(event::build(&ctx, "customer.created", &doc, None));
-            changes.push(Change::Insert {
-                id: cus_id.clone(),
-                kind: "customer".into(),
-                created: now,
-                tags: customer::tags(&doc),
-                doc,
-            });
-            s["customer"] = json!(cus_id);
-        }
         let pm_id = pm.and_then(|p| p["id"].as_str()).map(str::to_owned);
+        // Saving the card (`setup_future_usage`) needs a customer to save it to.
+        let save_card = pm_id.is_some() && s["payment_intent_data"]["setup_future_usage"].is_string();
+        let wants_customer = s["customer_creation"] == "always" || setup || save_card;
+        if s["customer"].is_null() && wants_customer {
+            let cus_id = self.guest_customer(s, changes, events)?;
+            s["customer"] = json!(cus_id);
+            if let Some(pi) = intent {
+                self.intent_customer(pi, &cus_id, changes);
+            }
+        }
+        if let Some(pm_id) = &pm_id {
+            self.keep_method(s, pm_id, setup || save_card, changes, events).await?;
+        }
+        self.update_customer(s, changes, events).await?;
         if setup {
             if let (Some(pm_id), Some(cus)) = (&pm_id, s["customer"].as_str()) {
-                self.attach(pm_id, cus, changes).await?;
-                let seti = new_id("seti");
-                let doc = json!({
-                    "id": seti, "object": "setup_intent", "client_secret": format!("{seti}_secret_{}", random_base62(24)),
-                    "created": now, "customer": cus, "description": null, "last_setup_error": null, "livemode": call.livemode(),
-                    "mandate": null, "metadata": {}, "next_action": null, "payment_method": pm_id, "payment_method_types": ["card"],
-                    "status": "succeeded", "usage": "off_session", "checkout_session": s["id"],
-                });
-                events.push(event::build(&ctx, "setup_intent.succeeded", &doc, None));
-                changes.push(Change::Insert {
-                    id: seti.clone(),
-                    kind: "setup_intent".into(),
-                    created: now,
-                    tags: vec![("customer".into(), cus.to_owned())],
-                    doc,
-                });
+                let seti = self.setup_intent(s, pm_id, cus, changes, events);
                 s["setup_intent"] = json!(seti);
             }
         } else {
@@ -103,20 +75,6 @@ impl Ctx<'_> {
         s["url"] = Value::Null;
         let shown = session::render(s, now, &self.version(), false);
         events.push(event::build(&ctx, "checkout.session.completed", &shown, None));
-        Ok(())
-    }
-
-    /// Saves the card to the customer (a setup-mode session's purpose).
-    async fn attach(&self, pm_id: &str, customer: &str, changes: &mut [Change]) -> ApiResult<()> {
-        for c in changes.iter_mut() {
-            if let Change::Insert { id, doc, tags, .. } = c {
-                if id == pm_id {
-                    doc["customer"] = json!(customer);
-                    *tags = payment_method::tags(doc);
-                    return Ok(());
-                }
-            }
-        }
         Ok(())
     }
 }

@@ -91,7 +91,7 @@ impl Ctx<'_> {
             }
             None => {
                 let pi_id = new_id("pi");
-                let doc = payment_intent::build(NewIntent {
+                let mut doc = payment_intent::build(NewIntent {
                     id: &pi_id,
                     livemode: call.livemode(),
                     now,
@@ -103,6 +103,7 @@ impl Ctx<'_> {
                     client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
                     metadata: json!({}),
                 });
+                payment_intent::apply_session_data(&mut doc, session);
                 (doc, None)
             }
         };

@@ -1,0 +1,35 @@
+//! The merchant's update of a session's `payment_intent_data` (Stripe's
+//! `description`, `metadata`, `setup_future_usage` and statement
+//! descriptors; `mode=payment` with `ui_mode=elements`, as Stripe's rule).
+
+use serde_json::Value;
+
+use super::extract::Call;
+use crate::domain::intent_data::{self, PaymentIntentDataUpdate};
+use crate::domain::payment_intent;
+use crate::error::{ApiError, ApiResult};
+use crate::store::Change;
+use crate::AppState;
+
+/// Sets the session's `payment_intent_data`; an intent a failed try already
+/// made takes it too (the returned change, committed with the session).
+pub async fn update(
+    state: &AppState,
+    call: &Call,
+    doc: &mut Value,
+    u: &PaymentIntentDataUpdate,
+) -> ApiResult<Vec<Change>> {
+    if doc["mode"] != "payment" || doc["ui_mode"] != "elements" {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "payment_intent_data",
+            "`payment_intent_data` can only be updated on sessions with `mode=payment` and `ui_mode=elements`.",
+        ));
+    }
+    doc["payment_intent_data"] = intent_data::update_payment_intent_data(&doc["payment_intent_data"], u)?;
+    let Some(pi_id) = doc["payment_intent"].as_str() else { return Ok(Vec::new()) };
+    let Some(pi) = state.store.get_object(&call.scope(), pi_id).await? else { return Ok(Vec::new()) };
+    let mut next = pi.doc.clone();
+    payment_intent::apply_session_update(&mut next, doc);
+    Ok(vec![Change::Update { id: pi.id, expected_version: pi.version, tags: payment_intent::tags(&next), doc: next }])
+}
