@@ -11,6 +11,7 @@ pub mod cli_client;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod error;
 pub mod processor;
 pub mod server;

@@ -137,6 +137,8 @@ fn expand_path<'a>(
                             &crate::domain::version::ApiVersion::latest(),
                             false,
                         )
+                    } else if obj.kind == crate::domain::charge::KIND {
+                        crate::engine::charges::current(state, scope, obj.doc).await?
                     } else {
                         obj.doc
                     };

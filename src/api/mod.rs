@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod charges;
 pub mod confirm;
 pub mod coupons;
 pub mod customers;
@@ -11,6 +12,7 @@ pub mod expand;
 pub mod extract;
 pub mod form;
 pub mod idempotency;
+pub mod intent_capture;
 pub mod list;
 pub mod metrics;
 pub mod middleware;
@@ -104,6 +106,10 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::list_setup_intents))
         .routes(routes!(payments::retrieve_contract))
         .routes(routes!(payments::list_contracts))
+        .routes(routes!(charges::list))
+        .routes(routes!(charges::retrieve, charges::update))
+        .routes(routes!(intent_capture::capture))
+        .routes(routes!(intent_capture::cancel))
         .routes(routes!(refunds::create, refunds::list))
         .routes(routes!(refunds::retrieve))
         .routes(routes!(refunds::refund_intent))

@@ -18,11 +18,11 @@ use crate::domain::event;
 use crate::domain::ids::new_id;
 use crate::domain::payment_intent;
 use crate::error::{ApiError, ApiResult};
-use crate::processor::{select, Processor, RefundOutcome};
+use crate::processor::{Processor, RefundOutcome};
 use crate::store::{Change, ChangeSet, StoreError};
 use crate::AppState;
 
-const KIND: &str = "refund";
+pub const KIND: &str = "refund";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,18 +43,7 @@ struct IntentRefundParams {
 
 /// The processor that took the payment, found by name in the session's route.
 async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResult<(Arc<dyn Processor>, String)> {
-    let approved = intent["attempts"]
-        .as_array()
-        .and_then(|a| a.iter().rev().find(|x| x["outcome"] == "approved"))
-        .cloned()
-        .unwrap_or_default();
-    let name = approved["processor"].as_str().unwrap_or("test").to_owned();
-    let reference = approved["detail"].as_str().unwrap_or_default().to_owned();
-    let session =
-        state.store.get_object(&call.scope(), intent["checkout_session"].as_str().unwrap_or_default()).await?;
-    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
-    let route = select::processors_for(state, &call.scope(), route_id).await?.unwrap_or_default();
-    route.into_iter().find(|p| p.name() == name).map(|p| (p, reference)).ok_or_else(|| {
+    crate::engine::capture::processor_of(state, &call.scope(), intent).await?.ok_or_else(|| {
         ApiError::invalid(
             "parameter_invalid",
             "payment_intent",
@@ -133,7 +122,9 @@ async fn refund(
             RefundOutcome::Succeeded { .. } => {
                 done["status"] = json!("succeeded");
                 events.push(event::build(&ctx, "refund.created", &done, None));
-                events.push(event::build(&ctx, "charge.refunded", &payment_intent::charge_view(&reserved), None));
+                if let Some(ch) = crate::engine::charges::of_intent(state, &call.scope(), &reserved).await? {
+                    events.push(event::build(&ctx, "charge.refunded", &ch, None));
+                }
             }
             RefundOutcome::Failed { reason } => {
                 done["status"] = json!("failed");

@@ -5,6 +5,7 @@ pub mod account;
 pub mod adjust;
 pub mod card;
 pub mod cascade;
+pub mod charge;
 pub mod contract;
 pub mod coupon;
 pub mod currency;

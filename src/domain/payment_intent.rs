@@ -14,6 +14,8 @@ pub const LOOKUP_AFTER: i64 = 5;
 /// How long a claimed try may run before a lookup asks what became of it
 /// (longer than any route's timeouts: 10 processors × 60 s at most).
 pub const CLAIM_GRACE: i64 = 15 * 60;
+/// The tag on an uncaptured authorization: when it lapses.
+pub const CAPTURE_DUE_TAG: &str = "capture_due";
 
 pub struct NewIntent<'a> {
     pub id: &'a str,
@@ -105,7 +107,20 @@ pub fn processing(pi: &Value, pm: &str) -> Value {
     out
 }
 
-/// The intent after the processors answered.
+/// Seed 003: a session shows its PaymentIntent's `next_action` while the
+/// buyer must act, and `null` otherwise; set wherever both are written.
+pub fn mirror_next_action(session: &mut Value, pi: &Value) {
+    session["next_action"] = if pi["status"] == "requires_action" { pi["next_action"].clone() } else { Value::Null };
+}
+
+/// Whether the intent authorizes only (`capture_method=manual`).
+pub fn manual_capture(pi: &Value) -> bool {
+    pi["capture_method"] == "manual"
+}
+
+/// The intent after the processors answered. An approval or a card decline
+/// makes a charge (`latest_charge`, stored by the caller's commit through
+/// `charge::from_settled`).
 pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -> Value {
     let mut out = pi.clone();
     if let Some(m) = out.as_object_mut() {
@@ -116,6 +131,11 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
         list.extend(attempts.iter().map(attempt_json));
     }
     match outcome {
+        Outcome::Approved { .. } if manual_capture(pi) => {
+            out["status"] = json!("requires_capture");
+            out["amount_capturable"] = out["amount"].clone();
+            out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
+        }
         Outcome::Approved { .. } => {
             out["status"] = json!("succeeded");
             out["amount_received"] = out["amount"].clone();
@@ -123,6 +143,7 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
         }
         Outcome::Declined { code, decline_code, message } => {
             out["status"] = json!("requires_payment_method");
+            out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
             out["last_payment_error"] = json!({
                 "type": "card_error", "code": code, "decline_code": decline_code, "message": message,
                 "doc_url": format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")),
@@ -169,21 +190,12 @@ pub fn tags(doc: &Value) -> Vec<(String, String)> {
     if let Some(c) = doc["customer"].as_str() {
         t.push(("customer".into(), c.to_owned()));
     }
+    // An uncaptured authorization lapses (worker::capture_lapse).
+    if doc["status"] == "requires_capture" {
+        let at = doc["capture_before"].as_i64().unwrap_or(0);
+        t.push((CAPTURE_DUE_TAG.to_owned(), super::fields::time_tag(at)));
+    }
     t
-}
-
-/// The charge behind a paid intent, as `charge.*` events carry it: kassa
-/// keeps charges inside their PaymentIntent, so this is a view of it.
-pub fn charge_view(pi: &Value) -> Value {
-    let amount = pi["amount_received"].as_i64().unwrap_or(0);
-    let refunded = pi["amount_refunded"].as_i64().unwrap_or(0);
-    json!({
-        "id": pi["latest_charge"], "object": "charge", "amount": amount, "amount_captured": amount,
-        "amount_refunded": refunded, "captured": true, "created": pi["created"], "currency": pi["currency"],
-        "customer": pi["customer"], "livemode": pi["livemode"], "metadata": pi["metadata"], "paid": true,
-        "payment_intent": pi["id"], "payment_method": pi["payment_method"], "refunded": refunded >= amount && amount > 0,
-        "status": "succeeded",
-    })
 }
 
 #[cfg(test)]

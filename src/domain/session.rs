@@ -200,8 +200,9 @@ pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) 
             out.insert("line_items".into(), l);
         }
     }
-    // Sessions stored before cascades existed have neither field.
-    for k in ["cascade_tiers", "cascade_status"] {
+    // Sessions stored before cascades (or seed 003's next_action) existed
+    // have none of these fields.
+    for k in ["cascade_tiers", "cascade_status", "next_action"] {
         out.entry(k).or_insert(Value::Null);
     }
     for (k, v) in flags(doc) {

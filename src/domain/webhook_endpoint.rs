@@ -20,9 +20,11 @@ pub const MAX_ROLL_GRACE_SECS: i64 = 7 * 24 * 3600;
 /// may already subscribe to; anything else in `enabled_events` is a typo.
 pub const EVENT_TYPES: &[&str] = &[
     "account.updated",
+    "charge.captured",
+    "charge.failed",
     "charge.refunded",
     "charge.succeeded",
-    "charge.failed",
+    "charge.updated",
     "checkout.session.async_payment_failed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.completed",
@@ -34,6 +36,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "customer.created",
     "customer.deleted",
     "customer.updated",
+    "payment_intent.amount_capturable_updated",
     "payment_intent.canceled",
     "payment_intent.created",
     "payment_intent.payment_failed",

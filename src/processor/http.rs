@@ -40,7 +40,7 @@ impl Processor for HttpProcessor {
 
     async fn authorize(&self, req: &Authorize) -> Outcome {
         let body = json!({
-            "idempotency_key": req.idempotency_key, "amount": req.amount, "currency": req.currency, "capture": true,
+            "idempotency_key": req.idempotency_key, "amount": req.amount, "currency": req.currency, "capture": req.capture,
             "card": {"number": req.card.number.digits(), "exp_month": req.card.exp_month, "exp_year": req.card.exp_year, "cvc": req.card.cvc},
             "three_d_secure": null, "metadata": {},
         });
@@ -80,7 +80,25 @@ impl Processor for HttpProcessor {
 
     async fn refund(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
         let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
-        let res = self.client.post(format!("{}/refund", self.url)).timeout(self.timeout).json(&body).send().await;
+        self.follow_up("refund", &body).await
+    }
+
+    async fn capture(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
+        let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
+        self.follow_up("capture", &body).await
+    }
+
+    async fn void(&self, reference: &str, idempotency_key: &str) -> RefundOutcome {
+        let body = json!({"reference": reference, "idempotency_key": idempotency_key});
+        self.follow_up("void", &body).await
+    }
+}
+
+impl HttpProcessor {
+    /// A request about an earlier payment (refund, capture, void): its
+    /// answer is `succeeded`, `failed`, or unknown when it may have happened.
+    async fn follow_up(&self, path: &str, body: &Value) -> RefundOutcome {
+        let res = self.client.post(format!("{}/{path}", self.url)).timeout(self.timeout).json(body).send().await;
         match res {
             Err(e) if e.is_connect() => RefundOutcome::Failed { reason: "the gateway could not be reached".into() },
             Err(_) => RefundOutcome::Unknown { reason: "no answer".into() },

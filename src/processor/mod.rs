@@ -34,6 +34,9 @@ pub struct Authorize {
     pub amount: i64,
     pub currency: String,
     pub card: CardDetails,
+    /// `false` for `capture_method=manual`: authorize only; `capture` or
+    /// `void` follows.
+    pub capture: bool,
 }
 
 /// What a processor said.
@@ -76,7 +79,8 @@ pub enum Lookup {
     Unknown,
 }
 
-/// A refund's result at the processor.
+/// The result of a request about an earlier payment: a refund, a capture
+/// or a void.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOutcome {
     Succeeded {
@@ -101,4 +105,8 @@ pub trait Processor: Send + Sync {
     async fn lookup(&self, idempotency_key: &str) -> Lookup;
     /// Refunds `amount` of the payment the processor knows as `reference`.
     async fn refund(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome;
+    /// Captures `amount` (at most what was authorized) of an authorization.
+    async fn capture(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome;
+    /// Releases an authorization that will not be captured.
+    async fn void(&self, reference: &str, idempotency_key: &str) -> RefundOutcome;
 }

@@ -116,6 +116,12 @@ mod tests {
         async fn refund(&self, _: &str, _: i64, _: &str) -> crate::processor::RefundOutcome {
             crate::processor::RefundOutcome::Failed { reason: "fake".into() }
         }
+        async fn capture(&self, _: &str, _: i64, _: &str) -> crate::processor::RefundOutcome {
+            crate::processor::RefundOutcome::Failed { reason: "fake".into() }
+        }
+        async fn void(&self, _: &str, _: &str) -> crate::processor::RefundOutcome {
+            crate::processor::RefundOutcome::Failed { reason: "fake".into() }
+        }
     }
 
     fn fake(outcome: Outcome, lookup: Lookup) -> Arc<Fake> {
@@ -129,6 +135,7 @@ mod tests {
             amount: 100,
             currency: "usd".into(),
             card: CardDetails { number, exp_month: 1, exp_year: 2030, cvc: None },
+            capture: true,
         }
     }
 

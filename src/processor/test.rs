@@ -69,6 +69,14 @@ impl Processor for TestProcessor {
     async fn refund(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> super::RefundOutcome {
         super::RefundOutcome::Succeeded { reference: format!("test_refund_{idempotency_key}") }
     }
+
+    async fn capture(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> super::RefundOutcome {
+        super::RefundOutcome::Succeeded { reference: format!("test_capture_{idempotency_key}") }
+    }
+
+    async fn void(&self, _reference: &str, idempotency_key: &str) -> super::RefundOutcome {
+        super::RefundOutcome::Succeeded { reference: format!("test_void_{idempotency_key}") }
+    }
 }
 
 /// `pm_card_*` tokens and the test card each stands for.

@@ -148,6 +148,7 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
         return page(StatusCode::CONFLICT, "3-D Secure", "<p>This checkout has ended.</p>");
     }
     let mut sdoc = s.doc.clone();
+    payment_intent::mirror_next_action(&mut sdoc, &doc);
     sdoc["confirming_until"] = json!(i64::MAX);
     sdoc["payment_intent_status"] = json!("processing");
     let set = ChangeSet {

@@ -16,6 +16,7 @@ use crate::domain::payment_intent::{self, NewIntent};
 use crate::domain::payment_method;
 use crate::domain::session;
 use crate::domain::version::{self, ApiVersion};
+use crate::engine::charges;
 use crate::processor::route::execute;
 use crate::processor::select;
 use crate::processor::{Authorize, CardDetails, Outcome};
@@ -119,7 +120,8 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
             let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
             match select::processors_for(state, scope, route_id).await? {
                 Ok(route) => {
-                    let req = Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card };
+                    let req =
+                        Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card, capture: true };
                     execute(&route, &req, now).await
                 }
                 // Live mode with nothing that can really charge: it fails,
@@ -155,13 +157,16 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
         "failed"
     });
     let ev = ctx(scope, now);
-    let mut events = vec![event::build(
+    let mut settled = settled;
+    let (mut changes, mut events) = (Vec::new(), Vec::new());
+    charges::record(&mut settled, pm.as_ref().map_or(&Value::Null, |p| &p.doc), now, &ev, &mut changes, &mut events);
+    events.push(event::build(
         &ev,
         if paid { "payment_intent.succeeded" } else { "payment_intent.payment_failed" },
         &settled,
         None,
-    )];
-    let mut changes = vec![
+    ));
+    changes.extend([
         Change::Insert {
             id: pi_id.clone(),
             kind: payment_intent::KIND.into(),
@@ -177,7 +182,7 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
             tags: contract::tags(&ctr_doc),
             doc: ctr_doc,
         },
-    ];
+    ]);
     if let (Some(s), false) = (session, unknown) {
         let mut doc = s.doc.clone();
         if paid {

@@ -1,5 +1,6 @@
 //! Background workers: plain async loops around one testable step.
 
+pub mod capture_lapse;
 pub mod due_charges;
 pub mod idempotency_reaper;
 pub mod pending_payments;
@@ -17,6 +18,7 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> Vec<JoinHandle
         tokio::spawn(idempotency_reaper::run(state.clone(), shutdown.clone())),
         tokio::spawn(session_expiry::run(state.clone(), shutdown.clone())),
         tokio::spawn(due_charges::run(state.clone(), shutdown.clone())),
+        tokio::spawn(capture_lapse::run(state.clone(), shutdown.clone())),
         tokio::spawn(three_ds::run(state.clone(), shutdown.clone())),
         tokio::spawn(pending_payments::run(state.clone(), shutdown.clone())),
     ];

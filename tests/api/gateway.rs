@@ -114,7 +114,7 @@ fn refused() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-async fn route(app: &TestApp, urls: &[&str]) -> String {
+pub async fn route(app: &TestApp, urls: &[&str]) -> String {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (i, u) in urls.iter().enumerate() {
         pairs.push((format!("processors[{i}][type]"), "http".into()));
@@ -128,7 +128,7 @@ async fn route(app: &TestApp, urls: &[&str]) -> String {
 }
 
 /// An open session of 700 charged through `route`; returns its id.
-async fn session_on(app: &TestApp, route: &str) -> String {
+pub async fn session_on(app: &TestApp, route: &str) -> String {
     let s = app
         .session(&[
             ("line_items[0][price_data][currency]", "usd"),

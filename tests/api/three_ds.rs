@@ -5,7 +5,7 @@ use crate::backend_test;
 use crate::helpers::{form, Res, TestApp};
 use serde_json::Value;
 
-async fn start(app: &TestApp, number: &'static str) -> (String, Value) {
+pub async fn start(app: &TestApp, number: &'static str) -> (String, Value) {
     let id = app.open_session().await;
     let pairs = [
         ("payment_method_data[type]", "card"),
@@ -21,7 +21,7 @@ async fn start(app: &TestApp, number: &'static str) -> (String, Value) {
     (id, r.body["payment_intent"].clone())
 }
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -31,7 +31,7 @@ async fn token(url: &str) -> String {
     html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
 }
 
-async fn answer(url: &str, outcome: &str) -> Res {
+pub async fn answer(url: &str, outcome: &str) -> Res {
     let csrf = token(url).await;
     TestApp::send(
         client()

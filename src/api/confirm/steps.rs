@@ -128,6 +128,7 @@ impl Ctx<'_> {
         claimed["confirming_until"] = json!(now + CLAIM_SECS);
         claimed["payment_intent"] = json!(pi_id);
         claimed["payment_intent_status"] = json!("processing");
+        payment_intent::mirror_next_action(&mut claimed, &processing);
         let pi_change = match intent_version {
             Some(v) => Change::Update {
                 id: pi_id.clone(),
@@ -169,8 +170,13 @@ impl Ctx<'_> {
             Err(StoreError::Conflict) => return Err(in_progress()),
             Err(e) => return Err(e.into()),
         }
-        let req =
-            Authorize { idempotency_key: format!("{pi_id}-{tries}"), amount, currency, card: chosen.card.clone() };
+        let req = Authorize {
+            idempotency_key: format!("{pi_id}-{tries}"),
+            amount,
+            currency,
+            card: chosen.card.clone(),
+            capture: !payment_intent::manual_capture(&processing),
+        };
         let (outcome, attempts) = execute(&route, &req, now).await;
         let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
         let intent_version = intent_version.map_or(1, |v| v + 1);
@@ -201,13 +207,17 @@ impl Ctx<'_> {
                     self.gateway_action(&mut intent.0, &s);
                     action_url = intent.0["next_action"]["redirect_to_url"]["url"].as_str().map(str::to_owned);
                 }
+                payment_intent::mirror_next_action(&mut s, &intent.0);
                 changes.extend(chosen.changes);
                 if !pending {
                     cascade::count_attempt(&mut s);
                 }
+                let authorized_only = intent.0["status"] == "requires_capture";
+                crate::engine::charges::record(&mut intent.0, &chosen.doc, now, &ctx, &mut changes, &mut events);
                 let kind = match (pending, action) {
                     (_, true) => "payment_intent.requires_action",
                     (true, false) => "payment_intent.processing",
+                    _ if authorized_only => "payment_intent.amount_capturable_updated",
                     _ => "payment_intent.succeeded",
                 };
                 events.push(event::build(&ctx, kind, &intent.0, None));
@@ -234,7 +244,9 @@ impl Ctx<'_> {
                         .await?,
                     );
                 }
-                (Some(chosen.doc), (!pending).then_some("paid"), Confirmation::ChargeImmediately, id)
+                // An authorization completes the session, unpaid until captured.
+                let paid = if authorized_only { "unpaid" } else { "paid" };
+                (Some(chosen.doc), (!pending).then_some(paid), Confirmation::ChargeImmediately, id)
             }
             Finish::Declined { chosen, intent, error: e } => {
                 // Declines count toward the card-testing limit; outages do not.
@@ -242,6 +254,9 @@ impl Ctx<'_> {
                     session::record_failure(&mut s, now);
                 }
                 changes.extend(chosen.changes);
+                let mut intent = intent;
+                crate::engine::charges::record(&mut intent.0, &chosen.doc, now, &ctx, &mut changes, &mut events);
+                payment_intent::mirror_next_action(&mut s, &intent.0);
                 events.push(event::build(&ctx, "payment_intent.payment_failed", &intent.0, None));
                 let shown = intent.0.clone();
                 changes.push(Change::Update {

@@ -128,6 +128,7 @@ impl Ctx<'_> {
         }
         let mut s = session.clone();
         s["payment_intent"] = json!(pi_id);
+        payment_intent::mirror_next_action(&mut s, &pi);
         if page.is_none() {
             // Frictionless: held until the worker finishes it.
             s["confirming_until"] = json!(i64::MAX);
@@ -226,6 +227,7 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
             m.remove("confirming_until");
             m.remove("payment_intent_status");
         }
+        payment_intent::mirror_next_action(&mut s, &doc);
         // A failed authentication counts toward the card-testing limit; an
         // amount the buyer changed meanwhile does not.
         if !authenticated {

@@ -1,0 +1,144 @@
+//! `POST /v1/payment_intents/{id}/capture` and `…/cancel`: the end of an
+//! authorization made with `payment_intent_data[capture_method]=manual`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::extract::{retry_on_conflict, Call};
+use super::{expand, resource};
+use crate::domain::payment_intent::KIND;
+use crate::engine::capture::{self, EndError, Ended};
+use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::AppState;
+
+const CANCEL_REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer", "abandoned"];
+
+fn unexpected_state(message: String) -> ApiError {
+    ApiError::bad_request("payment_intent_unexpected_state", message)
+}
+
+impl From<EndError> for ApiError {
+    fn from(e: EndError) -> Self {
+        match e {
+            EndError::Store(e) => e.into(),
+            EndError::NoProcessor => ApiError::bad_request(
+                "payment_intent_unexpected_state",
+                "The processor that took this payment is no longer configured.",
+            ),
+            EndError::Refused(reason) => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                ErrorType::Card,
+                Some("processing_error"),
+                format!("The processor refused: {reason}"),
+            ),
+            EndError::Unknown(_) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorType::Api,
+                Some("processor_unavailable"),
+                "The processor's answer is not known yet. Retry the same request: it asks the processor the same question again.",
+            ),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaptureParams {
+    amount_to_capture: Option<i64>,
+    metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// Capture an authorized PaymentIntent, in full or in part.
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/capture", tag = "payments",
+    params(("id" = String, Path, description = "pi_…")),
+    responses((status = 200, description = "The captured PaymentIntent"),
+              (status = 400, description = "Not capturable, or more than is capturable")))]
+pub async fn capture(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: CaptureParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let (state, call) = (&state, &call);
+    retry_on_conflict(|| async {
+        let mut pi = resource::find(state, call, KIND, "payment_intent", &id).await?;
+        // Checked (and kept) before the processor is asked.
+        pi.doc = resource::with_active_and_metadata(&pi.doc, None, &p.metadata)?;
+        let status = pi.doc["status"].as_str().unwrap_or_default();
+        if status != "requires_capture" {
+            return Err(unexpected_state(format!(
+                "This PaymentIntent could not be captured because it has a status of {status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture."
+            )));
+        }
+        let capturable = pi.doc["amount_capturable"].as_i64().unwrap_or(0);
+        let amount = p.amount_to_capture.unwrap_or(capturable);
+        if amount < 1 {
+            return Err(ApiError::invalid("parameter_invalid", "amount_to_capture", "Invalid amount_to_capture: must be at least 1."));
+        }
+        if amount > capturable {
+            return Err(ApiError::invalid(
+                "amount_too_large",
+                "amount_to_capture",
+                format!("The amount to capture ({amount}) is greater than the amount capturable ({capturable})."),
+            ));
+        }
+        let now = state.now();
+        let ended = capture::capture(state, &call.scope(), &pi, amount, &call.event_ctx(now)).await?;
+        respond(state, call, ended).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelParams {
+    cancellation_reason: Option<String>,
+}
+
+/// Cancel a PaymentIntent whose authorization was not captured (the
+/// processor voids it). Intents of an open Checkout Session end with the
+/// session: expire it instead.
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/cancel", tag = "payments",
+    params(("id" = String, Path, description = "pi_…")),
+    responses((status = 200, description = "The canceled PaymentIntent"),
+              (status = 400, description = "Not in a state that can be canceled")))]
+pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
+    let p: CancelParams = call.parse()?;
+    expand::validate(&call.expand)?;
+    let reason = p.cancellation_reason.unwrap_or_else(|| "requested_by_customer".into());
+    if !CANCEL_REASONS.contains(&reason.as_str()) {
+        return Err(ApiError::invalid(
+            "parameter_invalid_enum",
+            "cancellation_reason",
+            format!("Invalid cancellation_reason: must be one of {}.", CANCEL_REASONS.join(", ")),
+        ));
+    }
+    let (state, call, reason) = (&state, &call, reason.as_str());
+    retry_on_conflict(|| async {
+        let pi = resource::find(state, call, KIND, "payment_intent", &id).await?;
+        match pi.doc["status"].as_str().unwrap_or_default() {
+            "requires_capture" => {}
+            s @ ("succeeded" | "canceled" | "processing") => {
+                return Err(unexpected_state(format!(
+                    "You cannot cancel this PaymentIntent because it has a status of {s}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action."
+                )))
+            }
+            _ => {
+                return Err(unexpected_state(
+                    "This PaymentIntent belongs to a Checkout Session: expire the session (POST /v1/checkout/sessions/{id}/expire) instead."
+                        .into(),
+                ))
+            }
+        }
+        let now = state.now();
+        let ended = capture::void(state, &call.scope(), &pi, reason, now, &call.event_ctx(now)).await?;
+        respond(state, call, ended).await
+    })
+    .await
+}
+
+async fn respond(state: &AppState, call: &Call, ended: Ended) -> ApiResult<Response> {
+    let body = resource::respond(state, call, ended.intent).await?;
+    call.commit(state, ended.changes, ended.events, StatusCode::OK, body).await
+}

@@ -1,0 +1,65 @@
+//! Uncaptured authorizations lapse after seven days, as Stripe's do: the
+//! processor is told to void them and the PaymentIntent is `canceled` with
+//! `cancellation_reason: automatic`.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::event::EventContext;
+use crate::domain::fields::time_tag;
+use crate::domain::payment_intent::{CAPTURE_DUE_TAG, KIND};
+use crate::domain::version;
+use crate::engine::capture::{self, EndError};
+use crate::store::{ChangeSet, StoreError, StoreResult};
+use crate::AppState;
+
+const BATCH: usize = 50;
+const EVERY: Duration = Duration::from_secs(60);
+
+/// One batch of lapsed authorizations; returns how many were canceled.
+pub async fn sweep(state: &AppState) -> StoreResult<usize> {
+    let now = state.now();
+    let due = state.store.due(KIND, CAPTURE_DUE_TAG, &time_tag(now), None, BATCH).await?;
+    let mut done = 0;
+    for (scope, pi) in due {
+        let ctx = EventContext {
+            api_version: version::LATEST,
+            livemode: scope.livemode,
+            now,
+            request_id: None,
+            idempotency_key: None,
+        };
+        let ended = match capture::void(state, &scope, &pi, "automatic", now, &ctx).await {
+            Ok(e) => e,
+            Err(EndError::Store(e)) => return Err(e),
+            // `void` cancels a lapse whatever the processor says.
+            Err(e) => {
+                tracing::warn!(payment_intent = %pi.id, error = ?e, "lapse not recorded");
+                continue;
+            }
+        };
+        let set = ChangeSet { scope, changes: ended.changes, events: ended.events, idempotency: None };
+        match state.store.commit(set).await {
+            Ok(()) => done += 1,
+            // Captured or canceled meanwhile (or by another node).
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    loop {
+        match sweep(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(canceled = n, "uncaptured authorizations lapsed"),
+            Err(e) => tracing::warn!(error = %e, "lapse sweep failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
