@@ -25,10 +25,15 @@ impl From<EndError> for ApiError {
     fn from(e: EndError) -> Self {
         match e {
             EndError::Store(e) => e.into(),
-            EndError::NoProcessor => ApiError::bad_request(
-                "payment_intent_unexpected_state",
-                "The processor that took this payment is no longer configured.",
+            EndError::NoProcessor => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorType::Api,
+                Some("processor_unavailable"),
+                "The processor that took this payment is no longer configured in its session's route.",
             ),
+            EndError::OtherAmount(a) => unexpected_state(format!(
+                "A capture of {a} is already under way for this PaymentIntent: retry it with amount_to_capture={a}, or wait for it to finish."
+            )),
             EndError::Refused(reason) => ApiError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 ErrorType::Card,
@@ -71,6 +76,13 @@ pub async fn capture(State(state): State<AppState>, Path(id): Path<String>, mut 
                 "This PaymentIntent could not be captured because it has a status of {status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture."
             )));
         }
+        let now = state.now();
+        if pi.doc["capture_before"].as_i64().is_some_and(|t| now >= t) {
+            return Err(ApiError::bad_request(
+                "charge_expired_for_capture",
+                "The charge expired for capture: an authorization can be captured for 7 days.",
+            ));
+        }
         let capturable = pi.doc["amount_capturable"].as_i64().unwrap_or(0);
         let amount = p.amount_to_capture.unwrap_or(capturable);
         if amount < 1 {
@@ -83,7 +95,6 @@ pub async fn capture(State(state): State<AppState>, Path(id): Path<String>, mut 
                 format!("The amount to capture ({amount}) is greater than the amount capturable ({capturable})."),
             ));
         }
-        let now = state.now();
         let ended = capture::capture(state, &call.scope(), &pi, amount, &call.event_ctx(now)).await?;
         respond(state, call, ended).await
     })
@@ -106,15 +117,15 @@ struct CancelParams {
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: CancelParams = call.parse()?;
     expand::validate(&call.expand)?;
-    let reason = p.cancellation_reason.unwrap_or_else(|| "requested_by_customer".into());
-    if !CANCEL_REASONS.contains(&reason.as_str()) {
+    let reason = p.cancellation_reason;
+    if reason.as_deref().is_some_and(|r| !CANCEL_REASONS.contains(&r)) {
         return Err(ApiError::invalid(
             "parameter_invalid_enum",
             "cancellation_reason",
             format!("Invalid cancellation_reason: must be one of {}.", CANCEL_REASONS.join(", ")),
         ));
     }
-    let (state, call, reason) = (&state, &call, reason.as_str());
+    let (state, call, reason) = (&state, &call, reason.as_deref());
     retry_on_conflict(|| async {
         let pi = resource::find(state, call, KIND, "payment_intent", &id).await?;
         match pi.doc["status"].as_str().unwrap_or_default() {

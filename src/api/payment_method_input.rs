@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::extract::Call;
-use crate::domain::card::CardError;
+use crate::domain::card::{CardError, CardNumber};
 use crate::domain::ids::new_id;
 use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
 use crate::domain::test_cards;
@@ -72,8 +72,8 @@ fn new_method(
 
 /// Stripe declines its published test cards in live mode, before any
 /// processor sees them.
-fn refuse_test_card_in_live_mode(call: &Call, card: &CheckedCard) -> ApiResult<()> {
-    if call.auth.livemode && test_cards::is_published(card.number.digits()) {
+fn refuse_test_card_in_live_mode(call: &Call, number: &CardNumber) -> ApiResult<()> {
+    if call.auth.livemode && test_cards::is_published(number.digits()) {
         return Err(ApiError::card("card_declined", test_cards::LIVE_MODE_MESSAGE)
             .with_extra("decline_code", json!("test_mode_live_card")));
     }
@@ -107,11 +107,11 @@ pub async fn choose(
             }
             let input = d.card.as_ref().ok_or_else(|| ApiError::missing_param("payment_method_data[card]"))?;
             let checked = payment_method::check(input, now).map_err(|e| card_error(e, "payment_method_data[card]"))?;
-            refuse_test_card_in_live_mode(call, &checked)?;
+            refuse_test_card_in_live_mode(call, &checked.number)?;
             new_method(state, call, checked, Some(d), customer, now).map(Some)
         }
         (Some(token), None) if token_card(token).is_some() && call.auth.livemode => {
-            let mut e = ApiError::no_such("PaymentMethod", token, Some("payment_method"));
+            let mut e = ApiError::no_such("PaymentMethod", token, Some("payment_method")).with_status_400();
             e.message
                 .push_str("; a similar object exists in test mode, but a live mode key was used to make this request.");
             Err(e)
@@ -128,7 +128,7 @@ pub async fn choose(
             new_method(state, call, checked, None, customer, now).map(Some)
         }
         (Some(id), None) => {
-            let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method"));
+            let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method")).with_status_400();
             let pm = state
                 .store
                 .get_object(&call.scope(), id)
@@ -149,6 +149,8 @@ pub async fn choose(
                 tracing::error!(error = %e, payment_method = %id, "vault record unreadable");
                 ApiError::internal()
             })?;
+            // A card saved in live mode before test cards were refused there.
+            refuse_test_card_in_live_mode(call, &number)?;
             let card = CardDetails {
                 number,
                 exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),

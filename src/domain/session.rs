@@ -215,6 +215,9 @@ pub fn render(doc: &Value, now: i64, version: &ApiVersion, include_lines: bool) 
         out.insert("status".into(), json!("expired"));
         out.insert("url".into(), Value::Null);
     }
+    if out.get("status").and_then(Value::as_str) != Some("open") {
+        out.insert("next_action".into(), Value::Null);
+    }
     if !version.at_least(DAHLIA) {
         let old = match out.get("ui_mode").and_then(Value::as_str) {
             Some("hosted_page") => Some("hosted"),

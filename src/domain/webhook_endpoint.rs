@@ -21,6 +21,7 @@ pub const MAX_ROLL_GRACE_SECS: i64 = 7 * 24 * 3600;
 pub const EVENT_TYPES: &[&str] = &[
     "account.updated",
     "charge.captured",
+    "charge.expired",
     "charge.failed",
     "charge.refunded",
     "charge.succeeded",

@@ -1,10 +1,13 @@
 //! Ending an authorization (`capture_method=manual`): capture some or all
 //! of it, or void it (a cancel, or the lapse after seven days).
 //!
-//! The processor is asked first, under a key made from the intent's id, so
-//! a retry or a racing request asks the very same question and a gateway
-//! answers it once. Only a definite answer is recorded; the caller commits
-//! the returned change version-conditionally.
+//! A capture is claimed before the processor is asked: the intent records
+//! `pending_capture` (amount and key) with a version-conditional write, so a
+//! retry, a racing request or the lapse sweep can only ask the very same
+//! question (same key, same amount), never a different one, and nothing
+//! voids an authorization whose capture may have happened. Only a definite
+//! answer ends it; the caller commits the returned change, which expects the
+//! claimed version.
 
 use std::sync::Arc;
 
@@ -14,7 +17,7 @@ use super::charges;
 use crate::domain::event::{self, EventContext};
 use crate::domain::payment_intent;
 use crate::processor::{select, Processor, RefundOutcome};
-use crate::store::{Change, Scope, StoreError, StoredObject};
+use crate::store::{Change, ChangeSet, Scope, StoreError, StoredObject};
 use crate::AppState;
 
 /// Why an authorization could not be ended.
@@ -27,6 +30,8 @@ pub enum EndError {
     Refused(String),
     /// The processor's answer is unknown: ask again with the same request.
     Unknown(String),
+    /// A capture of another amount is already under way.
+    OtherAmount(i64),
 }
 
 impl From<StoreError> for EndError {
@@ -84,6 +89,30 @@ fn update(pi: &StoredObject, doc: &Value) -> Change {
     }
 }
 
+/// Claims a capture of `amount` on the intent (or finds it already
+/// claimed with that amount); returns the claimed intent.
+async fn claim_capture(
+    state: &AppState,
+    scope: &Scope,
+    pi: &StoredObject,
+    amount: i64,
+) -> Result<StoredObject, EndError> {
+    match pi.doc["pending_capture"]["amount"].as_i64() {
+        Some(a) if a == amount => return Ok(pi.clone()),
+        Some(a) => return Err(EndError::OtherAmount(a)),
+        None => {}
+    }
+    let mut claimed = pi.clone();
+    claimed.doc["pending_capture"] = json!({"amount": amount, "idempotency_key": format!("{}-capture", pi.id)});
+    claimed.version += 1;
+    commit(state, scope, vec![update(pi, &claimed.doc)]).await?;
+    Ok(claimed)
+}
+
+async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>) -> Result<(), StoreError> {
+    state.store.commit(ChangeSet { scope: scope.clone(), changes, events: vec![], idempotency: None }).await
+}
+
 /// Captures `amount` (already checked against `amount_capturable`).
 pub async fn capture(
     state: &AppState,
@@ -92,54 +121,104 @@ pub async fn capture(
     amount: i64,
     ctx: &EventContext<'_>,
 ) -> Result<Ended, EndError> {
+    let pi = claim_capture(state, scope, pi, amount).await?;
     let key = format!("{}-capture", pi.id);
-    ask(state, scope, &pi.doc, |p, r| async move { p.capture(&r, amount, &key).await }).await?;
+    match ask(state, scope, &pi.doc, |p, r| async move { p.capture(&r, amount, &key).await }).await {
+        Ok(()) => {}
+        // Definitely not captured: the claim goes, the authorization stays.
+        Err(e @ (EndError::Refused(_) | EndError::NoProcessor)) => {
+            let mut doc = pi.doc.clone();
+            strip(&mut doc, "pending_capture");
+            commit(state, scope, vec![update(&pi, &doc)]).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    }
     let mut doc = pi.doc.clone();
     doc["status"] = json!("succeeded");
     doc["amount_received"] = json!(amount);
     doc["amount_capturable"] = json!(0);
-    if let Some(m) = doc.as_object_mut() {
-        m.remove("capture_before");
-    }
+    strip(&mut doc, "pending_capture");
+    strip(&mut doc, "capture_before");
     let mut events = Vec::new();
     if let Some(ch) = charges::of_intent(state, scope, &doc).await? {
         events.push(event::build(ctx, "charge.captured", &ch, None));
     }
     events.push(event::build(ctx, "payment_intent.succeeded", &doc, None));
-    Ok(Ended { changes: vec![update(pi, &doc)], events, intent: doc })
+    Ok(Ended { changes: vec![update(&pi, &doc)], events, intent: doc })
 }
 
-/// Voids the authorization and cancels the intent with `reason`. A lapse
-/// (`automatic`) cancels even when the processor cannot be told: the
-/// issuer releases an authorization that old by itself.
+fn strip(doc: &mut Value, key: &str) {
+    if let Some(m) = doc.as_object_mut() {
+        m.remove(key);
+    }
+}
+
+/// Voids the authorization and cancels the intent (`reason` is the
+/// merchant's, or `None`). Refused while a capture is under way.
 pub async fn void(
     state: &AppState,
     scope: &Scope,
     pi: &StoredObject,
-    reason: &str,
+    reason: Option<&str>,
     now: i64,
     ctx: &EventContext<'_>,
 ) -> Result<Ended, EndError> {
+    if let Some(a) = pi.doc["pending_capture"]["amount"].as_i64() {
+        return Err(EndError::OtherAmount(a));
+    }
+    let key = format!("{}-void", pi.id);
+    ask(state, scope, &pi.doc, |p, r| async move { p.void(&r, &key).await }).await?;
+    Ok(canceled(state, scope, pi, reason, now, ctx, "charge.refunded").await?)
+}
+
+/// The lapse of an authorization past `capture_before`. A capture under way
+/// is finished instead (its key and amount are on the claim). A void the
+/// processor refuses is not recorded: the intent is looked at again in an
+/// hour. An unknown answer, or no processor, still cancels: the issuer
+/// drops an authorization that old by itself.
+pub async fn lapse(
+    state: &AppState,
+    scope: &Scope,
+    pi: &StoredObject,
+    now: i64,
+    ctx: &EventContext<'_>,
+) -> Result<Ended, EndError> {
+    if let Some(amount) = pi.doc["pending_capture"]["amount"].as_i64() {
+        return capture(state, scope, pi, amount, ctx).await;
+    }
     let key = format!("{}-void", pi.id);
     match ask(state, scope, &pi.doc, |p, r| async move { p.void(&r, &key).await }).await {
-        Ok(()) => {}
-        Err(EndError::Store(e)) => return Err(EndError::Store(e)),
-        Err(e) if reason == "automatic" => {
-            tracing::warn!(payment_intent = %pi.id, error = ?e, "void of a lapsed authorization not confirmed");
+        Ok(()) | Err(EndError::Unknown(_) | EndError::NoProcessor) => {}
+        Err(EndError::Refused(reason)) => {
+            tracing::warn!(payment_intent = %pi.id, %reason, "the processor refused to void a lapsed authorization");
+            let mut doc = pi.doc.clone();
+            doc["capture_before"] = json!(now.saturating_add(3600));
+            return Ok(Ended { changes: vec![update(pi, &doc)], events: vec![], intent: doc });
         }
         Err(e) => return Err(e),
     }
+    Ok(canceled(state, scope, pi, Some("automatic"), now, ctx, "charge.expired").await?)
+}
+
+async fn canceled(
+    state: &AppState,
+    scope: &Scope,
+    pi: &StoredObject,
+    reason: Option<&str>,
+    now: i64,
+    ctx: &EventContext<'_>,
+    charge_event: &str,
+) -> Result<Ended, StoreError> {
     let mut doc = pi.doc.clone();
     doc["status"] = json!("canceled");
     doc["canceled_at"] = json!(now);
     doc["cancellation_reason"] = json!(reason);
     doc["amount_capturable"] = json!(0);
-    if let Some(m) = doc.as_object_mut() {
-        m.remove("capture_before");
-    }
+    strip(&mut doc, "capture_before");
     let mut events = Vec::new();
     if let Some(ch) = charges::of_intent(state, scope, &doc).await? {
-        events.push(event::build(ctx, "charge.refunded", &ch, None));
+        events.push(event::build(ctx, charge_event, &ch, None));
     }
     events.push(event::build(ctx, "payment_intent.canceled", &doc, None));
     Ok(Ended { changes: vec![update(pi, &doc)], events, intent: doc })

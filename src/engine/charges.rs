@@ -70,5 +70,11 @@ pub fn current_for_event(doc: &Value, pi: &Value) -> Value {
 pub async fn of_intent(state: &AppState, scope: &Scope, pi: &Value) -> StoreResult<Option<Value>> {
     let Some(id) = pi["latest_charge"].as_str() else { return Ok(None) };
     let stored = state.store.get_object(scope, id).await?.filter(|o| o.kind == KIND);
-    Ok(stored.map(|o| current_for_event(&o.doc, pi)))
+    // Payments made before charges were stored have none: their view is
+    // built from the intent alone.
+    let doc = match stored {
+        Some(o) => Some(o.doc),
+        None => charge::from_settled(pi, &Value::Null, pi["created"].as_i64().unwrap_or(0)),
+    };
+    Ok(doc.map(|d| current_for_event(&d, pi)))
 }

@@ -17,7 +17,7 @@ use crate::AppState;
 const BATCH: usize = 50;
 const EVERY: Duration = Duration::from_secs(60);
 
-/// One batch of lapsed authorizations; returns how many were canceled.
+/// One batch of lapsed authorizations; returns how many were ended.
 pub async fn sweep(state: &AppState) -> StoreResult<usize> {
     let now = state.now();
     let due = state.store.due(KIND, CAPTURE_DUE_TAG, &time_tag(now), None, BATCH).await?;
@@ -30,12 +30,14 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
             request_id: None,
             idempotency_key: None,
         };
-        let ended = match capture::void(state, &scope, &pi, "automatic", now, &ctx).await {
+        let ended = match capture::lapse(state, &scope, &pi, now, &ctx).await {
             Ok(e) => e,
+            Err(EndError::Store(StoreError::Conflict)) => continue,
             Err(EndError::Store(e)) => return Err(e),
-            // `void` cancels a lapse whatever the processor says.
+            // A capture under way whose answer is still unknown: asked
+            // again at the next sweep, with the same key and amount.
             Err(e) => {
-                tracing::warn!(payment_intent = %pi.id, error = ?e, "lapse not recorded");
+                tracing::warn!(payment_intent = %pi.id, error = ?e, "lapse not finished");
                 continue;
             }
         };

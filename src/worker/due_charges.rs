@@ -15,9 +15,10 @@ use crate::domain::ids::{new_id, random_base62};
 use crate::domain::payment_intent::{self, NewIntent};
 use crate::domain::payment_method;
 use crate::domain::session;
+use crate::domain::test_cards;
 use crate::domain::version::{self, ApiVersion};
 use crate::engine::charges;
-use crate::processor::route::execute;
+use crate::processor::route::{execute, Attempt};
 use crate::processor::select;
 use crate::processor::{Authorize, CardDetails, Outcome};
 use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult, StoredObject};
@@ -107,38 +108,10 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
         // A due charge is always captured at once (`capture: true` below).
         intent["capture_method"] = json!("automatic_async");
     }
-    let (outcome, attempts) = match card {
-        None => (
-            Outcome::Declined {
-                code: "card_declined".into(),
-                decline_code: "payment_method_unavailable".into(),
-                message: "The saved payment method is no longer available.".into(),
-            },
-            Vec::new(),
-        ),
-        Some(card) => {
-            let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
-            match select::processors_for(state, scope, route_id).await? {
-                Ok(route) => {
-                    let req =
-                        Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card, capture: true };
-                    execute(&route, &req, now).await
-                }
-                // Live mode with nothing that can really charge: it fails,
-                // it is never charged through the test processor.
-                Err(no_route) => (Outcome::Unavailable { reason: no_route.message() }, Vec::new()),
-            }
-        }
-    };
-    // Nobody is there to authenticate an off-session charge.
-    let outcome = match outcome {
-        Outcome::RequiresAction { .. } => Outcome::Declined {
-            code: "authentication_required".into(),
-            decline_code: "authentication_required".into(),
-            message: "This payment needs the cardholder to authenticate.".into(),
-        },
-        other => other,
-    };
+    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
+    let req =
+        card.map(|card| Authorize { idempotency_key: format!("{pi_id}-0"), amount, currency, card, capture: true });
+    let (outcome, attempts) = authorize(state, scope, route_id, req, now).await?;
     let settled = payment_intent::settle(
         &payment_intent::processing(&intent, &pm_id),
         &outcome,
@@ -195,6 +168,47 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
     }
     state.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await?;
     Ok(true)
+}
+
+fn decline(code: &str, decline_code: &str, message: &str) -> Outcome {
+    Outcome::Declined { code: code.into(), decline_code: decline_code.into(), message: message.into() }
+}
+
+/// Tries the due charge on the session's route: `req` is `None` when the
+/// saved card cannot be read any more.
+async fn authorize(
+    state: &AppState,
+    scope: &Scope,
+    route_id: Option<&str>,
+    req: Option<Authorize>,
+    now: i64,
+) -> StoreResult<(Outcome, Vec<Attempt>)> {
+    let Some(req) = req else {
+        return Ok((
+            decline("card_declined", "payment_method_unavailable", "The saved payment method is no longer available."),
+            Vec::new(),
+        ));
+    };
+    // A card saved in live mode before test cards were refused there.
+    if scope.livemode && test_cards::is_published(req.card.number.digits()) {
+        return Ok((decline("card_declined", "test_mode_live_card", test_cards::LIVE_MODE_MESSAGE), Vec::new()));
+    }
+    let (outcome, attempts) = match select::processors_for(state, scope, route_id).await? {
+        Ok(route) => execute(&route, &req, now).await,
+        // Live mode with nothing that can really charge: it fails, it is
+        // never charged through the test processor.
+        Err(no_route) => (Outcome::Unavailable { reason: no_route.message() }, Vec::new()),
+    };
+    // Nobody is there to authenticate an off-session charge.
+    let outcome = match outcome {
+        Outcome::RequiresAction { .. } => decline(
+            "authentication_required",
+            "authentication_required",
+            "This payment needs the cardholder to authenticate.",
+        ),
+        other => other,
+    };
+    Ok((outcome, attempts))
 }
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {

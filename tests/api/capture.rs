@@ -163,31 +163,116 @@ backend_test!(an_uncaptured_authorization_lapses_after_seven_days, |app| {
     assert_eq!(types(&app.events().await).last().map(String::as_str), Some("payment_intent.canceled"));
 });
 
-/// A gateway that authorizes, and records what it was asked to capture and void.
-async fn recording_gateway() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let log = |path: &'static str, seen: Arc<Mutex<Vec<Value>>>| {
+type Seen = Arc<Mutex<Vec<Value>>>;
+
+/// A gateway that authorizes, and records what it was asked to capture and
+/// void; it answers captures as `capture_answer` says (`succeeded`,
+/// `failed`, or `503` for an unknown outcome).
+async fn recording_gateway() -> (String, Seen, Arc<Mutex<&'static str>>) {
+    let seen: Seen = Arc::default();
+    let answer: Arc<Mutex<&'static str>> = Arc::new(Mutex::new("succeeded"));
+    let log = |path: &'static str, seen: Seen, answer: Arc<Mutex<&'static str>>| {
         post(move |Json(mut body): Json<Value>| async move {
+            use axum::response::IntoResponse;
             body["path"] = json!(path);
             body.as_object_mut().unwrap().remove("card");
             seen.lock().unwrap().push(body);
-            Json(json!({"status": if path == "authorize" { "approved" } else { "succeeded" }, "reference": "gw_1"}))
+            let status = match path {
+                "authorize" => "approved",
+                "capture" => *answer.lock().unwrap(),
+                _ => "succeeded",
+            };
+            if status == "503" {
+                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+            }
+            Json(json!({"status": status, "reference": "gw_1"})).into_response()
         })
     };
     let app = Router::new()
-        .route("/authorize", log("authorize", seen.clone()))
-        .route("/capture", log("capture", seen.clone()))
-        .route("/void", log("void", seen.clone()));
+        .route("/authorize", log("authorize", seen.clone(), answer.clone()))
+        .route("/capture", log("capture", seen.clone(), answer.clone()))
+        .route("/void", log("void", seen.clone(), answer.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, seen)
+    (url, seen, answer)
 }
 
+async fn http_route(app: &TestApp, url: &str) -> String {
+    let r = app.post("/v1/processor_routes", &[("processors[0][type]", "http"), ("processors[0][url]", url)]).await;
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+fn paths(seen: &Seen) -> Vec<String> {
+    seen.lock().unwrap().iter().map(|s| s["path"].as_str().unwrap().to_owned()).collect()
+}
+
+backend_test!(an_unanswered_or_refused_capture_changes_nothing_and_a_retry_asks_the_same, |app| {
+    let (url, seen, answer) = recording_gateway().await;
+    let route = http_route(&app, &url).await;
+    let pi_id = app.authorized(Some(&route)).await["payment_intent"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/payment_intents/{pi_id}/capture");
+    let before = app.events().await.len();
+    *answer.lock().unwrap() = "503";
+    app.post(&path, &[("amount_to_capture", "400")]).await.error(502, Some("processor_unavailable"), None);
+    let pi = app.intent(&pi_id).await;
+    assert_eq!((pi["status"].as_str(), pi["amount_received"].as_i64()), (Some("requires_capture"), Some(0)));
+    assert_eq!(app.events().await.len(), before, "nothing recorded");
+    // Maybe captured: nothing may ask a different question meanwhile.
+    let other = app.post(&path, &[("amount_to_capture", "500")]).await;
+    assert!(other.error(400, Some("payment_intent_unexpected_state"), None)["message"]
+        .as_str()
+        .unwrap()
+        .contains("400"));
+    let cancel = app.post(&format!("/v1/payment_intents/{pi_id}/cancel"), &[]).await;
+    cancel.error(400, Some("payment_intent_unexpected_state"), None);
+    *answer.lock().unwrap() = "succeeded";
+    let r = app.post(&path, &[("amount_to_capture", "400")]).await;
+    assert_eq!((r.status, r.body["amount_received"].as_i64()), (200, Some(400)), "{}", r.body);
+    let captures: Vec<Value> = seen.lock().unwrap().iter().filter(|s| s["path"] == "capture").cloned().collect();
+    assert_eq!(captures.len(), 2);
+    assert!(captures.iter().all(|c| c["amount"] == 400 && c["idempotency_key"] == format!("{pi_id}-capture")));
+
+    // A definite refusal: the authorization stays, and may be captured again.
+    let pi_id = app.authorized(Some(&route)).await["payment_intent"]["id"].as_str().unwrap().to_owned();
+    *answer.lock().unwrap() = "failed";
+    let r = app.post(&format!("/v1/payment_intents/{pi_id}/capture"), &[("amount_to_capture", "300")]).await;
+    r.error(402, Some("processing_error"), None);
+    let pi = app.intent(&pi_id).await;
+    assert_eq!(pi["status"], "requires_capture");
+    assert_eq!(pi.get("pending_capture"), None, "{pi}");
+    let cancel = app.post(&format!("/v1/payment_intents/{pi_id}/cancel"), &[]).await;
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    assert_eq!(cancel.body["cancellation_reason"], Value::Null);
+});
+
+backend_test!(a_lapse_voids_at_the_gateway_and_finishes_a_capture_under_way, |app| {
+    let (url, seen, answer) = recording_gateway().await;
+    let route = http_route(&app, &url).await;
+    let lapsing = app.authorized(Some(&route)).await["payment_intent"]["id"].as_str().unwrap().to_owned();
+    let held = app.authorized(Some(&route)).await["payment_intent"]["id"].as_str().unwrap().to_owned();
+    *answer.lock().unwrap() = "503";
+    app.post(&format!("/v1/payment_intents/{held}/capture"), &[("amount_to_capture", "700")]).await;
+    *answer.lock().unwrap() = "succeeded";
+    app.clock.advance(WEEK);
+    let late = app.post(&format!("/v1/payment_intents/{lapsing}/capture"), &[]).await;
+    late.error(400, Some("charge_expired_for_capture"), None);
+    assert_eq!(kassa::worker::capture_lapse::sweep(&app.state).await.unwrap(), 2);
+    let pi = app.intent(&lapsing).await;
+    assert_eq!((pi["status"].as_str(), pi["cancellation_reason"].as_str()), (Some("canceled"), Some("automatic")));
+    let pi = app.intent(&held).await;
+    assert_eq!((pi["status"].as_str(), pi["amount_received"].as_i64()), (Some("succeeded"), Some(700)));
+    let p = paths(&seen);
+    assert_eq!(p.iter().filter(|x| *x == "void").count(), 1, "{p:?}");
+    assert_eq!(p.iter().filter(|x| *x == "capture").count(), 2, "{p:?}");
+    let t = types(&app.events().await);
+    assert!(t.contains(&"charge.expired".to_owned()), "{t:?}");
+    assert!(!t.contains(&"charge.refunded".to_owned()), "{t:?}");
+});
+
 backend_test!(an_http_processor_authorizes_without_capture_then_captures_and_voids, |app| {
-    let (url, seen) = recording_gateway().await;
-    let r = app.post("/v1/processor_routes", &[("processors[0][type]", "http"), ("processors[0][url]", &url)]).await;
-    let route = r.body["id"].as_str().unwrap().to_owned();
+    let (url, seen, _) = recording_gateway().await;
+    let route = http_route(&app, &url).await;
     let one = app.authorized(Some(&route)).await;
     let two = app.authorized(Some(&route)).await;
     let (a, b) = (one["payment_intent"]["id"].as_str().unwrap(), two["payment_intent"]["id"].as_str().unwrap());

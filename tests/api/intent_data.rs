@@ -116,6 +116,13 @@ backend_test!(setup_future_usage_saves_the_card_to_the_customer, |app| {
     assert!(events
         .iter()
         .any(|e| e["type"] == "payment_method.attached" && e["data"]["object"]["customer"] == cus.as_str()));
+    // The charge and the payment's events belong to the new customer too.
+    let charges = app.get(&format!("/v1/charges?customer={cus}")).await.body;
+    assert_eq!(charges["data"][0]["id"], pi["latest_charge"], "{charges}");
+    for kind in ["charge.succeeded", "payment_intent.succeeded"] {
+        let e = events.iter().find(|e| e["type"] == kind).unwrap();
+        assert_eq!(e["data"]["object"]["customer"], cus.as_str(), "{kind}");
+    }
     // Without it, a guest's card is saved nowhere.
     let plain = paying(&app, &[]).await;
     let s = pay(&app, &plain, &[("customer_details[email]", "guest@x.io")]).await;

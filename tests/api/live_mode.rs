@@ -24,6 +24,19 @@ fn card(number: &str) -> Vec<(&'static str, String)> {
 }
 
 impl TestApp {
+    /// Rewrites a stored live-mode object, as data written before a rule
+    /// existed would be.
+    async fn patch_live(&self, id: &str, edit: impl FnOnce(&mut Value)) {
+        let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: true };
+        let stored = self.store.get_object(&scope, id).await.unwrap().unwrap();
+        let mut doc = stored.doc.clone();
+        edit(&mut doc);
+        let tags = if stored.kind == "checkout.session" { kassa::domain::session::tags(&doc) } else { vec![] };
+        let change = kassa::store::Change::Update { id: id.to_owned(), expected_version: stored.version, tags, doc };
+        let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
+        self.store.commit(set).await.unwrap();
+    }
+
     pub async fn live_post(&self, path: &str, pairs: &[(&str, &str)]) -> Res {
         self.post_as(&self.keys.live_sk.clone(), path, pairs).await
     }
@@ -95,7 +108,7 @@ backend_test!(test_tokens_do_not_exist_in_live_mode, |app| {
     let id = app.live_session(Some(&route), &[]).await;
     for token in ["pm_card_visa", "tok_visa", "pm_card_mastercard"] {
         let r = app.live_confirm(&id, &[("payment_method", token.to_owned())]).await;
-        let e = r.error(404, Some("resource_missing"), Some("payment_method"));
+        let e = r.error(400, Some("resource_missing"), Some("payment_method"));
         assert!(e["message"].as_str().unwrap().contains("exists in test mode"), "{e}");
     }
     assert_eq!(*calls.lock().unwrap(), 0, "no processor saw a test token");
@@ -169,18 +182,7 @@ backend_test!(the_due_charge_worker_never_charges_live_mode_through_the_test_pro
     assert_eq!(r.status, 200, "{}", r.body);
     let contract = r.body["contract"].as_str().unwrap().to_owned();
     // A session stored before routes were checked, with no route at all.
-    let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: true };
-    let stored = app.store.get_object(&scope, &id).await.unwrap().unwrap();
-    let mut doc = stored.doc.clone();
-    doc["processor_route"] = Value::Null;
-    let change = kassa::store::Change::Update {
-        id: id.clone(),
-        expected_version: stored.version,
-        tags: kassa::domain::session::tags(&doc),
-        doc,
-    };
-    let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
-    app.store.commit(set).await.unwrap();
+    app.patch_live(&id, |doc| doc["processor_route"] = Value::Null).await;
     app.clock.advance(3 * 86_400);
     assert_eq!(kassa::worker::due_charges::charge_due(&app.state).await.unwrap(), 1);
     let ctr = app.live_get(&format!("/v1/contracts/{contract}")).await.body;
@@ -193,5 +195,21 @@ backend_test!(the_due_charge_worker_never_charges_live_mode_through_the_test_pro
     assert_eq!(pi["amount_received"], 0, "{pi}");
     let s = app.live_get(&format!("/v1/checkout/sessions/{id}")).await.body;
     assert_ne!(s["payment_status"], "paid", "{s}");
+    assert_eq!(*calls.lock().unwrap(), 0);
+});
+
+backend_test!(a_stored_live_route_holding_test_is_refused_at_confirm, |app| {
+    let (url, calls) = gateway(Mode::Approve).await;
+    let route = app.live_route(&url).await;
+    let id = app.live_session(Some(&route), &[]).await;
+    // A route stored before live routes were checked.
+    app.patch_live(&route, |doc| {
+        doc["processors"] = serde_json::json!([{"type": "test", "name": "test", "url": null, "timeout_ms": 10000}])
+    })
+    .await;
+    let r = app.live_confirm(&id, &card(REAL_LOOKING)).await;
+    let e = r.error(400, Some("processor_route_required"), Some("processor_route"));
+    assert!(e["message"].as_str().unwrap().contains(&route), "{e}");
+    app.assert_untouched(&id).await;
     assert_eq!(*calls.lock().unwrap(), 0);
 });

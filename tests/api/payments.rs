@@ -126,7 +126,7 @@ backend_test!(bad_cards_are_card_errors_with_stripes_codes, |app| {
     app.confirm(&id, &amex).await.error(402, Some("invalid_cvc"), Some("payment_method_data[card][cvc]"));
     app.confirm(&id, &[]).await.error(400, Some("parameter_missing"), Some("payment_method"));
     app.confirm(&id, &[("payment_method", "pm_nope")]).await.error(
-        404,
+        400,
         Some("resource_missing"),
         Some("payment_method"),
     );
@@ -258,7 +258,7 @@ backend_test!(another_customers_or_accounts_payment_method_is_not_found, |app| {
         .await
         .body;
     app.confirm(theirs["id"].as_str().unwrap(), &[("payment_method", &pm)]).await.error(
-        404,
+        400,
         Some("resource_missing"),
         Some("payment_method"),
     );
@@ -286,7 +286,7 @@ backend_test!(another_customers_or_accounts_payment_method_is_not_found, |app| {
         .body;
     let path = format!("/v1/checkout/sessions/{}/confirm", s["id"].as_str().unwrap());
     app.post_as(&other.secret_key, &path, &[("payment_method", &pm)]).await.error(
-        404,
+        400,
         Some("resource_missing"),
         Some("payment_method"),
     );
@@ -437,7 +437,7 @@ backend_test!(buyers_cannot_defer_payment_or_borrow_loose_payment_methods, |app|
     let pi = app.get(&format!("/v1/payment_intents/{}", r.body["payment_intent"].as_str().unwrap())).await.body;
     let loose = pi["payment_method"].as_str().unwrap();
     app.post_as(&app.keys.pk, &path, &[("payment_method", loose), ("client_secret", &secret)]).await.error(
-        404,
+        400,
         Some("resource_missing"),
         Some("payment_method"),
     );

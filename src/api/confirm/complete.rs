@@ -33,7 +33,7 @@ impl Ctx<'_> {
             let cus_id = self.guest_customer(s, changes, events)?;
             s["customer"] = json!(cus_id);
             if let Some(pi) = intent {
-                self.intent_customer(pi, &cus_id, changes);
+                self.intent_customer(pi, &cus_id, changes, events);
             }
         }
         if let Some(pm_id) = &pm_id {

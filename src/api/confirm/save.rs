@@ -52,13 +52,25 @@ impl Ctx<'_> {
     }
 
     /// The intent of this payment belongs to the customer made for it.
-    pub(super) fn intent_customer(&self, intent: &str, customer: &str, changes: &mut [Change]) {
+    pub(super) fn intent_customer(&self, intent: &str, customer: &str, changes: &mut [Change], events: &mut [Value]) {
+        // The intent, and the charge it made in this same commit.
+        let ours = |doc: &Value| doc["id"] == intent || (doc["object"] == "charge" && doc["payment_intent"] == intent);
         for c in changes.iter_mut() {
-            if let Change::Update { id, doc, tags, .. } | Change::Insert { id, doc, tags, .. } = c {
-                if id == intent && doc["customer"].is_null() {
+            if let Change::Update { doc, tags, .. } | Change::Insert { doc, tags, .. } = c {
+                if ours(doc) && doc["customer"].is_null() {
                     doc["customer"] = json!(customer);
-                    *tags = crate::domain::payment_intent::tags(doc);
+                    *tags = if doc["object"] == "charge" {
+                        crate::domain::charge::tags(doc)
+                    } else {
+                        crate::domain::payment_intent::tags(doc)
+                    };
                 }
+            }
+        }
+        for e in events.iter_mut() {
+            let obj = &mut e["data"]["object"];
+            if ours(obj) && obj["customer"].is_null() {
+                obj["customer"] = json!(customer);
             }
         }
     }
