@@ -25,22 +25,27 @@ use crate::AppState;
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CouponParams = call.parse()?;
     expand::validate(&call.expand)?;
-    let now = state.now();
-    let id = match &p.id {
-        Some(id) => {
-            check_custom_id(id)?;
-            if state.store.get_object(&call.scope(), id).await?.is_some() {
-                return Err(ApiError::invalid("resource_already_exists", "id", "Coupon already exists."));
+    if let Some(id) = &p.id {
+        check_custom_id(id)?;
+    }
+    // A create that lost a race for its chosen id runs again and finds it
+    // taken: a 400, never a 409 to retry.
+    retry_on_conflict(|| async {
+        let now = state.now();
+        let id = match &p.id {
+            Some(id) => {
+                resource::ensure_new_id(&state, &call, id, "id", "Coupon already exists.".into()).await?;
+                id.clone()
             }
-            id.clone()
-        }
-        None => random_base62(8),
-    };
-    let doc = coupon::build(&id, call.auth.livemode, now, &p)?;
-    let shown = coupon::render(&doc, now);
-    let evt = event::build(&call.event_ctx(now), "coupon.created", &shown, None);
-    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+            None => random_base62(8),
+        };
+        let doc = coupon::build(&id, call.auth.livemode, now, &p)?;
+        let shown = coupon::render(&doc, now);
+        let evt = event::build(&call.event_ctx(now), "coupon.created", &shown, None);
+        let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc };
+        call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+    })
+    .await
 }
 
 /// Retrieve a coupon.

@@ -48,8 +48,9 @@ pub async fn resolve_product(
         (None, Some(d)) => {
             let id = match &d.id {
                 Some(id) => {
-                    product::check_custom_id(id)
-                        .map_err(|e| ApiError::invalid(e.code, price::at(prefix, "product_data[id]"), e.message))?;
+                    let param = price::at(prefix, "product_data[id]");
+                    product::check_custom_id(id).map_err(|e| ApiError::invalid(e.code, param.clone(), e.message))?;
+                    resource::ensure_new_id(state, call, id, &param, format!("Product already exists: {id}")).await?;
                     id.clone()
                 }
                 None => new_id("prod"),

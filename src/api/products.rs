@@ -27,26 +27,28 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     if p.default_price.is_some() {
         return Err(ApiError::unknown_param("default_price"));
     }
-    let id = match &p.id {
-        Some(id) => {
-            product::check_custom_id(id)?;
-            if state.store.get_object(&call.scope(), id).await?.is_some() {
-                return Err(ApiError::invalid(
-                    "resource_already_exists",
-                    "id",
-                    format!("Product already exists: {id}"),
-                ));
+    if let Some(id) = &p.id {
+        product::check_custom_id(id)?;
+    }
+    // A create that lost a race for its chosen id runs again and finds it
+    // taken: a 400, never a 409 to retry.
+    super::extract::retry_on_conflict(|| async {
+        let id = match &p.id {
+            Some(id) => {
+                let message = format!("Product already exists: {id}");
+                resource::ensure_new_id(&state, &call, id, "id", message).await?;
+                id.clone()
             }
-            id.clone()
-        }
-        None => new_id("prod"),
-    };
-    let now = state.now();
-    let doc = product::create(&id, call.auth.livemode, now, &p)?;
-    let evt = event::build(&call.event_ctx(now), "product.created", &doc, None);
-    let body = resource::respond(&state, &call, doc.clone()).await?;
-    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: product::tags(&doc), doc };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+            None => new_id("prod"),
+        };
+        let now = state.now();
+        let doc = product::create(&id, call.auth.livemode, now, &p)?;
+        let evt = event::build(&call.event_ctx(now), "product.created", &doc, None);
+        let body = resource::respond(&state, &call, doc.clone()).await?;
+        let change = Change::Insert { id, kind: KIND.into(), created: now, tags: product::tags(&doc), doc };
+        call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+    })
+    .await
 }
 
 /// Retrieve a product.

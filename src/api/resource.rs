@@ -22,6 +22,17 @@ pub async fn find(state: &AppState, call: &Call, kind: &str, what: &str, id: &st
         .ok_or_else(|| ApiError::no_such(what, id, None))
 }
 
+/// Refuses a merchant-chosen id the caller's scope already holds: 400
+/// `resource_already_exists`, Stripe's answer. Ids are unique per account
+/// and mode, so only the caller's own objects can refuse one (the
+/// account's own id is held by its profile).
+pub async fn ensure_new_id(state: &AppState, call: &Call, id: &str, param: &str, message: String) -> ApiResult<()> {
+    if id == call.auth.account_id || state.store.get_object(&call.scope(), id).await?.is_some() {
+        return Err(ApiError::invalid("resource_already_exists", param, message));
+    }
+    Ok(())
+}
+
 /// As `find`, for an id given in a parameter: a 400 naming that param.
 pub async fn find_param(
     state: &AppState,

@@ -119,6 +119,12 @@ async fn line_price(
             // Prices made inline exist for this session only.
             doc["active"] = json!(false);
             if let Some((change, _)) = new_product {
+                // Two lines naming one new product id: the second is taken.
+                if out.changes.iter().any(|c| matches!(c, Change::Insert { id, .. } if *id == product_id)) {
+                    let param = price::at(&prefix, "product_data[id]");
+                    let message = format!("Product already exists: {product_id}");
+                    return Err(ApiError::invalid("resource_already_exists", param, message));
+                }
                 out.changes.push(change);
             }
             out.changes.push(Change::Insert {

@@ -1,14 +1,17 @@
 //! One event's delivery to one endpoint (`wdl_…`): its attempts, its state,
-//! and when it is next due. Workers find due deliveries by the `due` tag and
-//! claim them with a lease (a version-conditional write that moves `due`
-//! past the lease), so a crashed attempt becomes due again by itself.
+//! and when it is next due. Workers find due deliveries by the `due:{endpoint}`
+//! tag (one tag name per endpoint, so each endpoint's queue is read on its
+//! own and none can crowd out another) and claim them with a lease (a
+//! version-conditional write that moves the due time past the lease), so a
+//! crashed attempt becomes due again by itself.
 
 use serde_json::{json, Value};
 
 use super::fields::time_tag;
 
 pub const KIND: &str = "webhook_delivery";
-pub const DUE: &str = "due";
+/// Due deliveries are tagged `due:{endpoint}` = the zero-padded due time.
+pub const DUE_PREFIX: &str = "due:";
 /// Response bodies are kept up to this many bytes.
 pub const MAX_BODY: usize = 4096;
 /// Attempts kept on the delivery; older ones are dropped.
@@ -24,8 +27,9 @@ pub fn build(id: &str, now: i64, endpoint: &str, event: &Value) -> Value {
 }
 
 pub fn tags(doc: &Value) -> Vec<(String, String)> {
+    let endpoint = doc["webhook_endpoint"].as_str().unwrap_or_default();
     let mut t = vec![
-        ("webhook_endpoint".to_owned(), doc["webhook_endpoint"].as_str().unwrap_or_default().to_owned()),
+        ("webhook_endpoint".to_owned(), endpoint.to_owned()),
         ("event".to_owned(), doc["event"].as_str().unwrap_or_default().to_owned()),
     ];
     let due = match (doc["status"].as_str(), doc["lease_until"].as_i64(), doc["next_retry_at"].as_i64()) {
@@ -34,7 +38,7 @@ pub fn tags(doc: &Value) -> Vec<(String, String)> {
         _ => None,
     };
     if let Some(d) = due {
-        t.push((DUE.to_owned(), time_tag(d)));
+        t.push((format!("{DUE_PREFIX}{endpoint}"), time_tag(d)));
     }
     t
 }
@@ -120,7 +124,7 @@ mod tests {
     }
 
     fn due(doc: &Value) -> Option<String> {
-        tags(doc).into_iter().find(|(k, _)| k == DUE).map(|(_, v)| v)
+        tags(doc).into_iter().find(|(k, _)| k == "due:we_1").map(|(_, v)| v)
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_settings.sql"),
         postgres: include_str!("../../migrations/postgres/0003_settings.sql"),
     },
+    Migration {
+        version: 4,
+        name: "scoped_ids",
+        sqlite: include_str!("../../migrations/sqlite/0004_scoped_ids.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_scoped_ids.sql"),
+    },
 ];
 
 #[cfg(test)]

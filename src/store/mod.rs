@@ -17,17 +17,21 @@ pub mod migrate;
 mod open;
 pub mod postgres;
 mod postgres_accounts;
+mod postgres_due;
 mod settings;
 mod sql;
 pub mod sqlite;
 mod sqlite_apply;
+mod sqlite_due;
+mod sqlite_migrate;
 mod sqlite_writer;
 
 pub use open::{open, DatabaseUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A conditional write lost: the object changed, or the id exists.
+    /// A conditional write lost: the object changed, or the id exists in
+    /// the scope (ids are unique per account and mode, never globally).
     #[error("conflict: the object was changed concurrently")]
     Conflict,
     /// An object named by an update or delete does not exist in the scope.
@@ -162,6 +166,27 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
+/// What `Store::due_grouped` looks for: live objects of `kind` tagged
+/// `{prefix}{group}` = a zero-padded due time, due at most `up_to`.
+#[derive(Debug, Clone)]
+pub struct GroupedDue {
+    pub kind: String,
+    pub prefix: String,
+    pub up_to: String,
+    /// Groups to leave out (those already at their concurrency cap).
+    pub skip: Vec<String>,
+    pub per_group: usize,
+}
+
+/// One due object of `Store::due_grouped`, with its group and due time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueItem {
+    pub scope: Scope,
+    pub group: String,
+    pub due: String,
+    pub object: StoredObject,
+}
+
 /// A page, newest first.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -189,9 +214,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page>;
     async fn commit(&self, set: ChangeSet) -> StoreResult<()>;
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
-    /// An object by id in any scope, for requests that carry no API key but
-    /// an unguessable secret tied to the object (3-D Secure pages).
-    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>>;
+    /// The object of `kind` with this id in any scope, for requests that
+    /// carry no API key but an unguessable secret tied to the object (hosted
+    /// and 3-D Secure pages). Ids are unique only per scope, so use it only
+    /// for kinds whose ids kassa generates at random (sessions, intents),
+    /// never for merchant-chosen ids; `None` unless exactly one matches.
+    async fn locate(&self, kind: &str, id: &str) -> StoreResult<Option<(Scope, StoredObject)>>;
     /// Live objects of `kind` whose tag `name` is at most `up_to` (compared as
     /// text, so timestamps are zero-padded), lowest first, across every
     /// account unless `scope` narrows it. Workers use it to find due work.
@@ -203,6 +231,12 @@ pub trait Store: Send + Sync + 'static {
         scope: Option<&Scope>,
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>>;
+    /// Due work shared fairly between groups (e.g. webhook endpoints), across
+    /// every account: for each group not in `query.skip`, its
+    /// `query.per_group` lowest items, ordered by group then due time. The
+    /// cost grows with the number of groups holding tags, not with how much
+    /// work one group has waiting.
+    async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>>;
     /// Removes idempotency records created before `created_before`; returns how many.
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64>;
     /// The server-wide setting `name`, storing `value` first when there is

@@ -74,8 +74,16 @@ impl PgStore {
 
 const FIRST_ACCOUNT_LOCK: i64 = 0x006b_6173_7362;
 
+/// The scope columns of a row.
+pub(super) fn scoped(r: &PgRow) -> StoreResult<Scope> {
+    Ok(Scope {
+        account_id: r.try_get("account_id").map_err(backend)?,
+        livemode: r.try_get("livemode").map_err(backend)?,
+    })
+}
+
 /// A built query with its arguments bound.
-fn bound(built: &sql::Built) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+pub(super) fn bound(built: &sql::Built) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
     built.args.iter().fold(sqlx::query(&built.text), |q, a| match a {
         sql::Arg::Text(s) => q.bind(s.clone()),
         sql::Arg::Int(i) => q.bind(*i),
@@ -83,7 +91,7 @@ fn bound(built: &sql::Built) -> sqlx::query::Query<'_, Postgres, sqlx::postgres:
     })
 }
 
-fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
+pub(super) fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
     let doc: String = r.try_get("doc").map_err(backend)?;
     Ok(StoredObject {
         seq: r.try_get("seq").map_err(backend)?,
@@ -297,23 +305,21 @@ impl Store for PgStore {
             .transpose()
     }
 
-    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
-        if id.contains('\0') {
+    async fn locate(&self, kind: &str, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
+        if id.contains('\0') || kind.contains('\0') {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = $1",
+        let rows = sqlx::query(
+            "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = $1 AND kind = $2 LIMIT 2",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .bind(kind)
+        .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        let Some(r) = row else { return Ok(None) };
-        let scope = Scope {
-            account_id: r.try_get("account_id").map_err(backend)?,
-            livemode: r.try_get("livemode").map_err(backend)?,
-        };
-        Ok(Some((scope, to_object(&r)?)))
+        // Two scopes holding the id: ambiguous, so neither is shown.
+        let [r] = rows.as_slice() else { return Ok(None) };
+        Ok(Some((scoped(r)?, to_object(r)?)))
     }
 
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
@@ -358,17 +364,11 @@ impl Store for PgStore {
         scope: Option<&Scope>,
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>> {
-        let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Postgres);
-        let rows = bound(&built).fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let scope = Scope {
-                    account_id: r.try_get("account_id").map_err(backend)?,
-                    livemode: r.try_get("livemode").map_err(backend)?,
-                };
-                Ok((scope, to_object(r)?))
-            })
-            .collect()
+        super::postgres_due::due(&self.pool, kind, name, up_to, scope, limit).await
+    }
+
+    async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
+        super::postgres_due::due_grouped(&self.pool, query).await
     }
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {

@@ -171,3 +171,45 @@ pub fn due(kind: &str, name: &str, up_to: &str, scope: Option<&Scope>, limit: us
     b.push(")");
     Built { text: b.text, args: b.args }
 }
+
+/// The distinct tag names of a kind, found with one index seek each (a
+/// loose index scan) rather than by reading every tag: `names(name)`, with
+/// a final NULL. `kind` is the placeholder holding the kind. Names are
+/// walked in the database's own order, whatever its collation, and
+/// filtered afterwards, so no prefix range is assumed.
+pub fn tag_names_cte(kind: &str) -> String {
+    format!(
+        "WITH RECURSIVE names(name) AS (\
+         SELECT (SELECT t.name FROM object_tags t WHERE t.kind = {kind} ORDER BY t.name LIMIT 1) \
+         UNION ALL \
+         SELECT (SELECT t.name FROM object_tags t WHERE t.kind = {kind} AND t.name > n.name ORDER BY t.name LIMIT 1) \
+         FROM names n WHERE n.name IS NOT NULL) "
+    )
+}
+
+/// SQLite, `Store::due_grouped` step one: the group tags of a kind.
+pub fn group_names_sqlite() -> String {
+    format!("{}SELECT name FROM names WHERE name IS NOT NULL AND substr(name, 1, ?2) = ?3", tag_names_cte("?1"))
+}
+
+/// SQLite, step two, once per group: its lowest due objects.
+pub const GROUP_DUE_SQLITE: &str =
+    "SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode, t.value \
+     FROM object_tags t JOIN objects o ON o.seq = t.seq \
+     WHERE t.kind = ?1 AND t.name = ?2 AND t.value <= ?3 AND o.deleted = 0 ORDER BY t.value LIMIT ?4";
+
+/// PostgreSQL, in one statement: the group tags, then each group's lowest
+/// due objects through LATERAL. Binds: kind, up_to, per_group, prefix, skip
+/// (full tag names, `text[]`).
+pub fn due_grouped_postgres() -> String {
+    format!(
+        "{}SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode, \
+         n.name AS grp, d.value AS due_at FROM names n \
+         CROSS JOIN LATERAL (SELECT t.seq, t.value FROM object_tags t \
+         WHERE t.kind = $1 AND t.name = n.name AND t.value <= $2 ORDER BY t.value LIMIT $3) d \
+         JOIN objects o ON o.seq = d.seq \
+         WHERE n.name IS NOT NULL AND starts_with(n.name, $4) AND NOT (n.name = ANY($5)) AND NOT o.deleted \
+         ORDER BY n.name, d.value",
+        tag_names_cte("$1")
+    )
+}

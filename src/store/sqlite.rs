@@ -71,7 +71,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         create_private(path)?;
         let mut conn = connect(path)?;
-        migrate(&mut conn)?;
+        super::sqlite_migrate::migrate(&mut conn)?;
 
         let (wtx, wrx) = flume::unbounded::<WriteJob>();
         std::thread::Builder::new()
@@ -132,32 +132,6 @@ impl SqliteStore {
     }
 }
 
-fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    )
-    .map_err(backend)?;
-    for m in migrate::MIGRATIONS {
-        // IMMEDIATE takes the write lock first, so two processes migrating
-        // at once serialize and the second sees the first one's row.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
-        let done: Option<i64> = tx
-            .query_row("SELECT version FROM schema_migrations WHERE version = ?", [m.version], |r| r.get(0))
-            .optional()
-            .map_err(backend)?;
-        if done.is_none() {
-            tx.execute_batch(m.sqlite).map_err(backend)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
-                params![m.version, m.name],
-            )
-            .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)?;
-    }
-    Ok(())
-}
-
 /// Statements are prepared once per connection and reused.
 pub(super) fn exec<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
@@ -198,11 +172,11 @@ fn find_account(c: &Connection, id: &str) -> StoreResult<Option<Account>> {
     .map_err(backend)
 }
 
-fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
+pub(super) fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
-fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
+pub(super) fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
     let (seq, id, kind, created, version, deleted, doc) = t;
     let doc = serde_json::from_str(&doc).map_err(backend)?;
     Ok(StoredObject { seq, id, kind, created, version, deleted, doc })
@@ -297,18 +271,22 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
-        let id = id.to_owned();
+    async fn locate(&self, kind: &str, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
+        let (kind, id) = (kind.to_owned(), id.to_owned());
         self.read(move |c| {
-            let found = row(
-                c,
-                "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = ?",
-                [id],
-                |r| Ok((row_to_object(r)?, r.get::<_, String>(7)?, r.get::<_, bool>(8)?)),
-            )
-            .optional()
-            .map_err(backend)?;
-            found.map(|(o, account_id, livemode)| Ok((Scope { account_id, livemode }, to_object(o)?))).transpose()
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = ? AND kind = ? LIMIT 2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![id, kind], |r| Ok((row_to_object(r)?, r.get::<_, String>(7)?, r.get::<_, bool>(8)?)))
+                .map_err(backend)?;
+            let found = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)?;
+            match <[_; 1]>::try_from(found) {
+                Ok([(o, account_id, livemode)]) => Ok(Some((Scope { account_id, livemode }, to_object(o)?))),
+                Err(_) => Ok(None),
+            }
         })
         .await
     }
@@ -358,21 +336,12 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>> {
         let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Sqlite);
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached(&built.text).map_err(backend)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), |r| {
-                    Ok((row_to_object(r)?, r.get::<_, String>(7)?, r.get::<_, bool>(8)?))
-                })
-                .map_err(backend)?;
-            let mut out = Vec::new();
-            for r in rows {
-                let (o, account_id, livemode) = r.map_err(backend)?;
-                out.push((Scope { account_id, livemode }, to_object(o)?));
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |c| super::sqlite_due::due(c, &built)).await
+    }
+
+    async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
+        let query = query.clone();
+        self.read(move |c| super::sqlite_due::due_grouped(c, &query)).await
     }
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {

@@ -131,10 +131,8 @@ pub async fn returned(
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let id = q.get("session_id").cloned().unwrap_or_default();
-    let status = match state.store.locate(&id).await {
-        Ok(Some((_, o))) if o.kind == crate::domain::session::KIND => {
-            crate::domain::session::status_at(&o.doc, state.now()).to_owned()
-        }
+    let status = match state.store.locate(crate::domain::session::KIND, &id).await {
+        Ok(Some((_, o))) => crate::domain::session::status_at(&o.doc, state.now()).to_owned(),
         _ => "unknown".to_owned(),
     };
     let heading = if status == "complete" { "Thank you for your order!" } else { "Your order is not paid yet" };

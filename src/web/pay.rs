@@ -137,7 +137,7 @@ fn unavailable(lang: Lang) -> Response {
 
 /// The session a page URL names, if it has a page.
 async fn find(state: &AppState, id: &str) -> Option<(Scope, StoredObject)> {
-    let (scope, obj) = state.store.locate(id).await.ok().flatten()?;
+    let (scope, obj) = state.store.locate(KIND, id).await.ok().flatten()?;
     let has_page = matches!(obj.doc["ui_mode"].as_str(), Some("hosted_page" | "embedded_page"));
     (obj.kind == KIND && has_page).then_some((scope, obj))
 }

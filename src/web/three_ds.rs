@@ -46,7 +46,7 @@ fn not_found() -> Response {
 
 /// The intent the URL names, if the key is its pending 3-D Secure key.
 async fn pending(state: &AppState, pi: &str, key: Option<&str>, flow: &str) -> Result<(Scope, StoredObject), Response> {
-    let Ok(Some((scope, obj))) = state.store.locate(pi).await else { return Err(not_found()) };
+    let Ok(Some((scope, obj))) = state.store.locate(payment_intent::KIND, pi).await else { return Err(not_found()) };
     let tds = &obj.doc["three_d_secure"];
     let ok = obj.kind == payment_intent::KIND
         && key.is_some_and(|k| tds["key"].as_str() == Some(k))
@@ -169,7 +169,7 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
 /// The intent's status, for whoever holds its client secret.
 pub async fn status(State(state): State<AppState>, Path(pi): Path<String>, Query(q): Query<KeyQuery>) -> Response {
     let missing = || ApiError::no_such("payment_intent", &pi, None).into_response();
-    let Ok(Some((_, obj))) = state.store.locate(&pi).await else { return missing() };
+    let Ok(Some((_, obj))) = state.store.locate(payment_intent::KIND, &pi).await else { return missing() };
     if obj.kind != payment_intent::KIND
         || q.client_secret
             .as_deref()

@@ -112,8 +112,8 @@ impl Store for Fanout {
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         self.inner.find_idempotency(scope, key).await
     }
-    async fn locate(&self, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
-        self.inner.locate(id).await
+    async fn locate(&self, kind: &str, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
+        self.inner.locate(kind, id).await
     }
     async fn due(
         &self,
@@ -124,6 +124,9 @@ impl Store for Fanout {
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>> {
         self.inner.due(kind, name, up_to, scope, limit).await
+    }
+    async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
+        self.inner.due_grouped(query).await
     }
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {
         self.inner.reap_idempotency(created_before).await

@@ -1,7 +1,10 @@
 //! Delivers due webhooks. Each delivery runs in its own task, at most
-//! `MAX_IN_FLIGHT` at once and `PER_ENDPOINT` per endpoint, so one slow or
-//! hanging receiver cannot hold up anyone else's. Safe with many nodes: a
-//! delivery is claimed with a lease before it is sent.
+//! `MAX_IN_FLIGHT` at once and `PER_ENDPOINT` per endpoint. Due work is read
+//! per endpoint (`Store::due_grouped`), leaving out endpoints at their cap,
+//! and started round-robin, least busy endpoint first: one slow or hanging
+//! receiver with any backlog cannot hold up anyone else's (DESIGN-NOTES.md,
+//! "Delivery fairness"). Safe with many nodes: a delivery is claimed with a
+//! lease before it is sent.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -10,7 +13,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::fields::time_tag;
-use crate::domain::webhook_delivery::{DUE, KIND};
+use crate::domain::webhook_delivery::{DUE_PREFIX, KIND};
+use crate::store::{DueItem, GroupedDue};
 use crate::webhooks::deliver;
 use crate::AppState;
 
@@ -33,27 +37,58 @@ impl InFlight {
             }
         }
     }
+
+    fn load(&self, ep: &str) -> usize {
+        self.per_endpoint.get(ep).copied().unwrap_or(0)
+    }
+
+    /// Endpoints with no free slot on this node.
+    fn full(&self) -> Vec<String> {
+        self.per_endpoint.iter().filter(|(_, n)| **n >= PER_ENDPOINT).map(|(ep, _)| ep.clone()).collect()
+    }
+}
+
+/// Round-robin over endpoints: an item's turn is its endpoint's deliveries
+/// in flight plus its place in that endpoint's queue, so every endpoint's
+/// first waiting delivery goes before any endpoint's second, and a busy
+/// endpoint waits behind idle ones. Ties go to the longest waiting.
+fn fair_order(mut items: Vec<DueItem>, busy: &InFlight) -> Vec<DueItem> {
+    let mut place: HashMap<String, usize> = HashMap::new();
+    let mut keyed: Vec<(usize, DueItem)> = Vec::with_capacity(items.len());
+    items.sort_by(|a, b| (&a.group, &a.due).cmp(&(&b.group, &b.due)));
+    for item in items {
+        let n = place.entry(item.group.clone()).or_default();
+        keyed.push((busy.load(&item.group) + *n, item));
+        *n += 1;
+    }
+    keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.due, &a.group).cmp(&(tb, &b.due, &b.group)));
+    keyed.into_iter().map(|(_, item)| item).collect()
 }
 
 /// Claims what is due now and starts each claimed delivery in `tasks`.
 async fn start_due(state: &AppState, tasks: &mut JoinSet<(String, String)>, busy: &mut InFlight) {
-    let free = MAX_IN_FLIGHT.saturating_sub(tasks.len());
-    if free == 0 {
+    if tasks.len() >= MAX_IN_FLIGHT {
         return;
     }
-    let due = match state.store.due(KIND, DUE, &time_tag(state.now()), None, free * 2).await {
+    let query = GroupedDue {
+        kind: KIND.into(),
+        prefix: DUE_PREFIX.into(),
+        up_to: time_tag(state.now()),
+        skip: busy.full(),
+        per_group: PER_ENDPOINT,
+    };
+    let due = match state.store.due_grouped(&query).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "finding due webhook deliveries failed");
             return;
         }
     };
-    for (scope, obj) in due {
-        if tasks.len() >= MAX_IN_FLIGHT || busy.ids.contains(&obj.id) {
-            continue;
+    for DueItem { scope, group: ep, object: obj, .. } in fair_order(due, busy) {
+        if tasks.len() >= MAX_IN_FLIGHT {
+            break;
         }
-        let ep = obj.doc["webhook_endpoint"].as_str().unwrap_or_default().to_owned();
-        if busy.per_endpoint.get(&ep).copied().unwrap_or(0) >= PER_ENDPOINT {
+        if busy.ids.contains(&obj.id) || busy.load(&ep) >= PER_ENDPOINT {
             continue;
         }
         let (doc, version) = match deliver::claim(state, &scope, &obj).await {
@@ -105,4 +140,60 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     // Let attempts under way finish; what does not is retried after its lease.
     let grace = state.cfg.webhooks.timeout + Duration::from_secs(1);
     let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::{Scope, StoredObject};
+
+    fn item(group: &str, due: i64, id: &str) -> DueItem {
+        let object = StoredObject {
+            seq: 0,
+            id: id.into(),
+            kind: KIND.into(),
+            created: 0,
+            version: 1,
+            deleted: false,
+            doc: json!({}),
+        };
+        DueItem {
+            scope: Scope { account_id: "acct_1".into(), livemode: false },
+            group: group.into(),
+            due: time_tag(due),
+            object,
+        }
+    }
+
+    fn ids(items: &[DueItem]) -> Vec<&str> {
+        items.iter().map(|i| i.object.id.as_str()).collect()
+    }
+
+    #[test]
+    fn endpoints_take_turns_and_the_least_busy_goes_first() {
+        let items = vec![
+            item("we_a", 1, "a1"),
+            item("we_a", 2, "a2"),
+            item("we_a", 3, "a3"),
+            item("we_b", 9, "b1"),
+            item("we_b", 10, "b2"),
+            item("we_c", 5, "c1"),
+        ];
+        let idle = InFlight::default();
+        assert_eq!(ids(&fair_order(items.clone(), &idle)), ["a1", "c1", "b1", "a2", "b2", "a3"]);
+        // With three of we_a's deliveries under way, the others go first.
+        let mut busy = InFlight::default();
+        busy.per_endpoint.insert("we_a".into(), 3);
+        assert_eq!(ids(&fair_order(items, &busy)), ["c1", "b1", "b2", "a1", "a2", "a3"]);
+    }
+
+    #[test]
+    fn only_endpoints_at_their_cap_are_left_out_of_the_query() {
+        let mut busy = InFlight::default();
+        busy.per_endpoint.insert("we_a".into(), PER_ENDPOINT);
+        busy.per_endpoint.insert("we_b".into(), PER_ENDPOINT - 1);
+        assert_eq!(busy.full(), ["we_a"]);
+    }
 }

@@ -201,3 +201,103 @@ backend_test!(store_reads_accounts_and_adds_keys_once, |app| {
     assert!(matches!(store.add_api_key("acct_missing", &stray, START).await, Err(StoreError::NotFound)));
     assert!(store.find_api_key(&stray.hash).await.unwrap().is_none());
 });
+
+fn tagged(id: &str, kind: &str, tags: Vec<(String, String)>) -> Change {
+    Change::Insert { id: id.into(), kind: kind.into(), created: 5, doc: json!({"id": id}), tags }
+}
+
+backend_test!(store_ids_are_unique_per_account_and_mode, |app| {
+    let s = scope(&app);
+    let store = &app.store;
+    let live = Scope { livemode: true, ..s.clone() };
+    let other = Scope { account_id: "acct_other".into(), livemode: false };
+    for (sc, who) in [(&s, "test"), (&live, "live"), (&other, "other")] {
+        let doc = json!({"id": "SUMMER", "who": who});
+        let change = Change::Insert { id: "SUMMER".into(), kind: "coupon".into(), created: 5, doc, tags: vec![] };
+        store.commit(set(sc, vec![change])).await.unwrap();
+    }
+    for (sc, who) in [(&s, "test"), (&live, "live"), (&other, "other")] {
+        assert_eq!(store.get_object(sc, "SUMMER").await.unwrap().unwrap().doc["who"], who);
+    }
+    // Only the same scope refuses the id.
+    assert!(matches!(store.commit(set(&live, vec![insert("SUMMER", 5, vec![])])).await, Err(StoreError::Conflict)));
+    // Updates and deletes reach their own scope's object only.
+    let up = Change::Update { id: "SUMMER".into(), expected_version: 1, doc: json!({"who": "changed"}), tags: vec![] };
+    store.commit(set(&other, vec![up])).await.unwrap();
+    let gone = Change::Delete { id: "SUMMER".into(), expected_version: 1, doc: json!({"deleted": true}) };
+    store.commit(set(&live, vec![gone])).await.unwrap();
+    let test = store.get_object(&s, "SUMMER").await.unwrap().unwrap();
+    assert_eq!((test.version, test.deleted, test.doc["who"].as_str()), (1, false, Some("test")));
+    assert!(store.get_object(&live, "SUMMER").await.unwrap().unwrap().deleted);
+    assert_eq!(store.get_object(&other, "SUMMER").await.unwrap().unwrap().doc["who"], "changed");
+    // Events are objects too: the same event id in two scopes.
+    let evt = json!({"id": "evt_same", "object": "event", "type": "thing.created", "created": 6});
+    for sc in [&s, &other] {
+        store
+            .commit(ChangeSet { scope: sc.clone(), changes: vec![], events: vec![evt.clone()], idempotency: None })
+            .await
+            .unwrap();
+    }
+});
+
+backend_test!(store_locates_one_kind_by_id_and_refuses_an_ambiguous_id, |app| {
+    let s = scope(&app);
+    let store = &app.store;
+    let other = Scope { account_id: "acct_other".into(), livemode: true };
+    store.commit(set(&s, vec![tagged("cs_1", "checkout_session", vec![])])).await.unwrap();
+    // Another scope's object of another kind under the same id is not found.
+    store.commit(set(&other, vec![tagged("cs_1", "product", vec![])])).await.unwrap();
+    let (found_scope, found) = store.locate("checkout_session", "cs_1").await.unwrap().unwrap();
+    assert_eq!((found_scope, found.kind.as_str()), (s.clone(), "checkout_session"));
+    let (found_scope, _) = store.locate("product", "cs_1").await.unwrap().unwrap();
+    assert_eq!(found_scope, other);
+    assert!(store.locate("checkout_session", "cs_missing").await.unwrap().is_none());
+    // One kind under one id in two scopes: ambiguous, so neither.
+    store.commit(set(&other, vec![tagged("cs_2", "checkout_session", vec![])])).await.unwrap();
+    store.commit(set(&s, vec![tagged("cs_2", "checkout_session", vec![])])).await.unwrap();
+    assert!(store.locate("checkout_session", "cs_2").await.unwrap().is_none());
+});
+
+backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
+    let s = scope(&app);
+    let store = &app.store;
+    let other = Scope { account_id: "acct_other".into(), livemode: true };
+    let due = |group: &str, at: i64| vec![(format!("q:{group}"), format!("{at:020}")), ("x".into(), "y".into())];
+    // A backlog of 50 in group a, older than anything else.
+    let backlog: Vec<Change> = (0..50).map(|i| tagged(&format!("a_{i:02}"), "job", due("a", i))).collect();
+    store.commit(set(&s, backlog)).await.unwrap();
+    store
+        .commit(set(&other, vec![tagged("b_1", "job", due("b", 100)), tagged("b_2", "job", due("b", 101))]))
+        .await
+        .unwrap();
+    store
+        .commit(set(&s, vec![tagged("c_1", "job", due("c", 500)), tagged("d_1", "job", due("d", 900))]))
+        .await
+        .unwrap();
+    // Same tag names on another kind are not this query's.
+    store.commit(set(&s, vec![tagged("e_1", "other_kind", due("e", 1))])).await.unwrap();
+    let query = |skip: Vec<&str>, per_group: usize| kassa::store::GroupedDue {
+        kind: "job".into(),
+        prefix: "q:".into(),
+        up_to: format!("{:020}", 600),
+        skip: skip.into_iter().map(str::to_owned).collect(),
+        per_group,
+    };
+    let got = store.due_grouped(&query(vec![], 3)).await.unwrap();
+    let seen: Vec<(&str, &str)> = got.iter().map(|i| (i.group.as_str(), i.object.id.as_str())).collect();
+    assert_eq!(
+        seen,
+        [("a", "a_00"), ("a", "a_01"), ("a", "a_02"), ("b", "b_1"), ("b", "b_2"), ("c", "c_1")],
+        "each group's lowest, none past up_to"
+    );
+    assert_eq!((got[3].scope.clone(), got[3].due.as_str()), (other.clone(), format!("{:020}", 100).as_str()));
+    let skipped = store.due_grouped(&query(vec!["a", "c"], 1)).await.unwrap();
+    let ids: Vec<&str> = skipped.iter().map(|i| i.object.id.as_str()).collect();
+    assert_eq!(ids, ["b_1"], "a group at its cap is left out");
+    // A claimed item moves past up_to and leaves its group's queue.
+    let claim = Change::Update { id: "b_1".into(), expected_version: 1, doc: json!({}), tags: due("b", 10_000) };
+    store.commit(set(&other, vec![claim])).await.unwrap();
+    let ids: Vec<String> =
+        store.due_grouped(&query(vec!["a"], 5)).await.unwrap().into_iter().map(|i| i.object.id).collect();
+    assert_eq!(ids, ["b_2", "c_1"]);
+});
