@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -12,6 +13,13 @@ use crate::vault::MasterKey;
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Rate limits in test mode: none (default), or Stripe's sandbox limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestModeRateLimits {
+    Off,
+    Stripe,
 }
 
 /// Settings shared by every subcommand.
@@ -66,6 +74,43 @@ pub struct ServeArgs {
     /// How long a failing webhook is retried, in hours (at least 72).
     #[arg(long, env = "KASSA_WEBHOOK_RETRY_HOURS", default_value_t = 72)]
     pub webhook_retry_hours: i64,
+
+    /// Seconds a new connection has to start its first request; a silent
+    /// one is closed after this.
+    #[arg(long, env = "KASSA_PREFACE_TIMEOUT_SECS", default_value_t = 10)]
+    pub preface_timeout_secs: u64,
+
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, env = "KASSA_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+
+    /// HTTP/2 pings every this many seconds; a peer that does not answer
+    /// within as long again is dropped. 0 turns pings off.
+    #[arg(long, env = "KASSA_HTTP2_KEEPALIVE_SECS", default_value_t = 20)]
+    pub http2_keepalive_secs: u64,
+
+    /// Open connections allowed from one peer address (IPv6: one /64); more
+    /// are closed at once. 0 means no cap (behind a reverse proxy).
+    #[arg(long, env = "KASSA_MAX_CONNECTIONS_PER_PEER", default_value_t = 256)]
+    pub max_connections_per_peer: usize,
+
+    /// Open connections allowed at once; at the cap, the oldest one that
+    /// has not started a request is closed to make room.
+    #[arg(long, env = "KASSA_MAX_CONNECTIONS", default_value_t = crate::server::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Live-mode read (GET) requests per second per API key; 0 = unlimited.
+    #[arg(long, env = "KASSA_LIVE_RATE_LIMIT_READ", default_value_t = 100)]
+    pub live_rate_limit_read: u32,
+
+    /// Live-mode write requests per second per API key; 0 = unlimited.
+    #[arg(long, env = "KASSA_LIVE_RATE_LIMIT_WRITE", default_value_t = 100)]
+    pub live_rate_limit_write: u32,
+
+    /// Test-mode rate limits: `off`, or `stripe` (Stripe's sandbox limits,
+    /// 25 reads and 25 writes per second per key).
+    #[arg(long, env = "KASSA_TEST_MODE_RATE_LIMITS", value_enum, default_value = "off")]
+    pub test_mode_rate_limits: TestModeRateLimits,
 }
 
 impl GlobalArgs {
@@ -132,6 +177,82 @@ pub struct Config {
     pub public_url: String,
     pub idempotency_retention_secs: i64,
     pub webhooks: WebhookConfig,
+    pub connections: ConnectionConfig,
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Limits on connections, against clients that open them and never speak.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Until the first request starts.
+    pub preface_timeout: Duration,
+    /// With no request in flight, after the first one.
+    pub idle_timeout: Duration,
+    /// HTTP/2 ping interval, and how long an answer may take.
+    pub http2_keepalive: Option<Duration>,
+    /// Open connections per peer address; 0: no cap.
+    pub max_per_peer: usize,
+    /// Open connections in all.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            preface_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            http2_keepalive: Some(Duration::from_secs(20)),
+            max_per_peer: 256,
+            max_connections: crate::server::MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// At most `requests` per `per`, with bursts of up to `requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub requests: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `n` per second; 0 means unlimited.
+    pub fn per_second(n: u32) -> Option<Self> {
+        (n > 0).then_some(Self { requests: n, per: Duration::from_secs(1) })
+    }
+}
+
+/// Per-key limits of one mode, reads (GET) and writes counted apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModeLimits {
+    pub read: Option<Rate>,
+    pub write: Option<Rate>,
+}
+
+impl ModeLimits {
+    pub const UNLIMITED: Self = Self { read: None, write: None };
+
+    /// Stripe's documented live-mode limits: 100 reads and 100 writes per second.
+    pub fn stripe_live() -> Self {
+        Self { read: Rate::per_second(100), write: Rate::per_second(100) }
+    }
+
+    /// Stripe's sandbox limits: 25 reads and 25 writes per second.
+    pub fn stripe_test() -> Self {
+        Self { read: Rate::per_second(25), write: Rate::per_second(25) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub live: ModeLimits,
+    pub test: ModeLimits,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { live: ModeLimits::stripe_live(), test: ModeLimits::UNLIMITED }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +294,11 @@ impl Config {
         if args.webhook_retry_base_secs < 1 || args.webhook_retry_cap_secs < args.webhook_retry_base_secs {
             anyhow::bail!("KASSA_WEBHOOK_RETRY_BASE_SECS must be at least 1 and at most KASSA_WEBHOOK_RETRY_CAP_SECS");
         }
+        if args.preface_timeout_secs < 1 || args.idle_timeout_secs < 1 || args.max_connections < 1 {
+            anyhow::bail!(
+                "KASSA_PREFACE_TIMEOUT_SECS, KASSA_IDLE_TIMEOUT_SECS and KASSA_MAX_CONNECTIONS must be at least 1"
+            );
+        }
         Ok(Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
             idempotency_retention_secs: args.idempotency_retention_hours.saturating_mul(3600),
@@ -186,6 +312,24 @@ impl Config {
                 },
                 ..Default::default()
             },
+            connections: ConnectionConfig {
+                preface_timeout: Duration::from_secs(args.preface_timeout_secs),
+                idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+                http2_keepalive: (args.http2_keepalive_secs > 0)
+                    .then(|| Duration::from_secs(args.http2_keepalive_secs)),
+                max_per_peer: args.max_connections_per_peer,
+                max_connections: args.max_connections,
+            },
+            rate_limits: RateLimitConfig {
+                live: ModeLimits {
+                    read: Rate::per_second(args.live_rate_limit_read),
+                    write: Rate::per_second(args.live_rate_limit_write),
+                },
+                test: match args.test_mode_rate_limits {
+                    TestModeRateLimits::Off => ModeLimits::UNLIMITED,
+                    TestModeRateLimits::Stripe => ModeLimits::stripe_test(),
+                },
+            },
         })
     }
 
@@ -195,6 +339,8 @@ impl Config {
             public_url: format!("http://{addr}"),
             idempotency_retention_secs: 24 * 3600,
             webhooks: WebhookConfig { poll: std::time::Duration::from_millis(50), ..Default::default() },
+            connections: ConnectionConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }

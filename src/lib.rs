@@ -58,6 +58,8 @@ pub struct AppState {
     pub webhook_sender: crate::webhooks::send::Sender,
     /// For `http` processors (and, later, webhooks).
     pub http: reqwest::Client,
+    /// Per-key request rate limits.
+    pub rate_limits: Arc<api::rate_limit::RateLimits>,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             deliveries_due,
             clock,
             webhook_sender: crate::webhooks::send::Sender::new(cfg.webhooks.deny_private, cfg.webhooks.timeout),
+            rate_limits: Arc::new(api::rate_limit::RateLimits::new(&cfg.rate_limits)),
             cfg: Arc::new(cfg),
             pepper: Arc::new(master.derive(accounts::API_KEY_PEPPER)),
             keys: Arc::new(KeyCache::default()),
@@ -92,8 +95,9 @@ impl AppState {
 /// finishes in-flight requests and returns.
 pub async fn run(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
     let workers = worker::spawn_all(state.clone(), shutdown.clone());
+    let cfg = state.cfg.clone();
     let app = api::router(state);
-    let served = server::serve(listener, app, shutdown.clone()).await;
+    let served = server::serve(listener, app, &cfg.connections, shutdown.clone()).await;
     shutdown.cancel();
     for w in workers {
         let _ = w.await;

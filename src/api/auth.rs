@@ -60,7 +60,7 @@ impl KeyCache {
 const NO_KEY: &str = "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').";
 
 /// The key a request presents, from `Authorization: Bearer …` or Basic.
-fn presented_key(headers: &HeaderMap) -> ApiResult<String> {
+pub(crate) fn presented_key(headers: &HeaderMap) -> ApiResult<String> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Err(ApiError::unauthenticated(NO_KEY));
     };

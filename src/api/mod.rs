@@ -25,6 +25,7 @@ pub mod prices;
 pub mod processor_routes;
 pub mod products;
 pub mod promotion_codes;
+pub mod rate_limit;
 pub mod refunds;
 pub mod resource;
 pub mod session_amounts;
@@ -140,6 +141,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, _) = documented().split_for_parts();
     let spec = Arc::new(openapi());
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
     Router::new()
         .merge(api)
