@@ -70,6 +70,9 @@ impl Target {
             ("KASSA_MASTER_KEY", master.as_str()),
             ("KASSA_ADDR", addr.as_str()),
             ("KASSA_LOG", "warn"),
+            // All load comes from one loopback address: the per-peer cap
+            // (an abuse guard) would cut concurrency above 256.
+            ("KASSA_MAX_CONNECTIONS_PER_PEER", "0"),
         ];
         let made = Command::new(&exe).args(["account", "create", "--name", "bench", "--json"]).envs(envs).output()?;
         anyhow::ensure!(made.status.success(), "account create failed: {}", String::from_utf8_lossy(&made.stderr));
