@@ -59,6 +59,12 @@ pub struct ServeArgs {
     #[arg(long, env = "KASSA_WEBHOOK_DENY_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
     pub webhook_deny_private: bool,
 
+    /// Development only: let live-mode webhook endpoints and `http`
+    /// processor routes use plain http and loopback, private or link-local
+    /// addresses (test mode always may).
+    #[arg(long, env = "KASSA_ALLOW_PRIVATE_OUTBOUND", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_outbound: bool,
+
     /// Run the webhook delivery worker on this node.
     #[arg(long, env = "KASSA_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub webhook_worker: bool,
@@ -179,6 +185,9 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     pub connections: ConnectionConfig,
     pub rate_limits: RateLimitConfig,
+    /// Live mode may send to plain http and private addresses
+    /// (`KASSA_ALLOW_PRIVATE_OUTBOUND`; see `domain::outbound`).
+    pub allow_private_outbound: bool,
 }
 
 /// Limits on connections, against clients that open them and never speak.
@@ -302,6 +311,7 @@ impl Config {
         Ok(Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
             idempotency_retention_secs: args.idempotency_retention_hours.saturating_mul(3600),
+            allow_private_outbound: args.allow_private_outbound,
             webhooks: WebhookConfig {
                 deny_private: args.webhook_deny_private,
                 worker: args.webhook_worker,
@@ -333,11 +343,14 @@ impl Config {
         })
     }
 
-    /// Defaults for an app built in-process (tests, benchmarks).
+    /// Defaults for an app built in-process (tests, benchmarks). It is a
+    /// development setup, so live mode may reach loopback gateways and
+    /// receivers; tests of the outbound policy turn that off.
     pub fn for_addr(addr: SocketAddr) -> Self {
         Self {
             public_url: format!("http://{addr}"),
             idempotency_retention_secs: 24 * 3600,
+            allow_private_outbound: true,
             webhooks: WebhookConfig { poll: std::time::Duration::from_millis(50), ..Default::default() },
             connections: ConnectionConfig::default(),
             rate_limits: RateLimitConfig::default(),

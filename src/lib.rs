@@ -56,8 +56,12 @@ pub struct AppState {
     pub page_key: Arc<[u8; 32]>,
     /// Webhook POSTs (their own client: no redirects, address policy).
     pub webhook_sender: crate::webhooks::send::Sender,
-    /// For `http` processors (and, later, webhooks).
+    /// For `http` processors in test mode (and live mode when
+    /// `KASSA_ALLOW_PRIVATE_OUTBOUND` allows private addresses).
     pub http: reqwest::Client,
+    /// For `http` processors in live mode: its resolver never yields a
+    /// private address (see `processor_client`).
+    pub http_live: reqwest::Client,
     /// Per-key request rate limits.
     pub rate_limits: Arc<api::rate_limit::RateLimits>,
 }
@@ -69,7 +73,11 @@ impl AppState {
             store: crate::webhooks::fanout::Fanout::wrap(store, deliveries_due.clone()),
             deliveries_due,
             clock,
-            webhook_sender: crate::webhooks::send::Sender::new(cfg.webhooks.deny_private, cfg.webhooks.timeout),
+            webhook_sender: crate::webhooks::send::Sender::new(
+                cfg.webhooks.deny_private,
+                cfg.allow_private_outbound,
+                cfg.webhooks.timeout,
+            ),
             rate_limits: Arc::new(api::rate_limit::RateLimits::new(&cfg.rate_limits)),
             cfg: Arc::new(cfg),
             pepper: Arc::new(master.derive(accounts::API_KEY_PEPPER)),
@@ -83,6 +91,21 @@ impl AppState {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_else(|_| reqwest::Client::new()),
+            http_live: crate::webhooks::send::deny_private(
+                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+            )
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new()),
+        }
+    }
+
+    /// The client for `http` processors of a mode, and the policy their
+    /// URLs are checked against before each request (`domain::outbound`).
+    pub fn processor_client(&self, livemode: bool) -> (&reqwest::Client, crate::domain::outbound::UrlPolicy) {
+        use crate::domain::outbound::UrlPolicy;
+        match UrlPolicy::for_mode(livemode, self.cfg.allow_private_outbound) {
+            UrlPolicy::PublicHttps => (&self.http_live, UrlPolicy::PublicHttps),
+            UrlPolicy::Open => (&self.http, UrlPolicy::Open),
         }
     }
 

@@ -10,6 +10,7 @@ use super::extract::Call;
 use super::{expand, list, resource};
 use crate::domain::event;
 use crate::domain::ids::new_id;
+use crate::domain::outbound::UrlPolicy;
 use crate::domain::processor_route::{self, RouteParams, BUILTIN, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::processor::select::{self, NoRoute};
@@ -24,7 +25,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     expand::validate(&call.expand)?;
     let now = state.now();
     let id = new_id("prt");
-    let doc = processor_route::build(&id, call.auth.livemode, now, &p)?;
+    let urls = UrlPolicy::for_mode(call.auth.livemode, state.cfg.allow_private_outbound);
+    let doc = processor_route::build(&id, call.auth.livemode, now, &p, urls)?;
     let evt = event::build(&call.event_ctx(now), "processor_route.created", &doc, None);
     let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc: doc.clone() };
     call.commit(&state, vec![change], vec![evt], StatusCode::OK, doc).await

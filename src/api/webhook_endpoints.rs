@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
 use crate::domain::ids::new_id;
+use crate::domain::outbound::UrlPolicy;
 use crate::domain::product::apply_metadata;
 use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, KIND};
 use crate::domain::{webhook, webhook_delivery};
@@ -35,6 +36,11 @@ fn check_common(p: &EndpointParams) -> ApiResult<()> {
     Ok(())
 }
 
+/// Live mode: public https only, unless the server allows private outbound.
+fn url_policy(state: &AppState, call: &Call) -> UrlPolicy {
+    UrlPolicy::for_mode(call.auth.livemode, state.cfg.allow_private_outbound)
+}
+
 fn seal(state: &AppState, secret: &str, id: &str) -> ApiResult<String> {
     state.secrets.seal(secret, id).map_err(|_| ApiError::internal())
 }
@@ -48,7 +54,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         return Err(ApiError::unknown_param("disabled"));
     }
     let url = p.url.as_deref().ok_or_else(|| ApiError::missing_param("url"))?;
-    endpoint::check_url_param(url)?;
+    endpoint::check_url_param(url, url_policy(&state, &call))?;
     let events = p.enabled_events.clone().ok_or_else(|| ApiError::missing_param("enabled_events"))?;
     endpoint::check_events(&events)?;
     check_common(&p)?;
@@ -99,7 +105,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
     let p: EndpointParams = call.parse()?;
     expand::validate(&call.expand)?;
     if let Some(u) = &p.url {
-        endpoint::check_url_param(u)?;
+        endpoint::check_url_param(u, url_policy(&state, &call))?;
     }
     if let Some(e) = &p.enabled_events {
         endpoint::check_events(e)?;
@@ -210,7 +216,9 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
 }
 
 /// An endpoint's deliveries, newest first: each with its attempts (status,
-/// response code, duration, error, response body up to 4 KiB) and next retry.
+/// response code, duration, error, a short sanitized excerpt of the
+/// response body) and next retry. Only the endpoint's owner (its account
+/// and mode) finds the endpoint, and the list is of that scope only.
 #[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
     responses((status = 200, description = "A list of deliveries")))]
 pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
@@ -226,7 +234,20 @@ pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, m
     if let Some(e) = event {
         filters.push(("event".to_owned(), e));
     }
-    let render = |d: Value| webhook_delivery::render(&d);
+    let render = |d: Value| excerpts(webhook_delivery::render(&d));
     let kind = webhook_delivery::KIND;
-    Ok(Json(list::run(&state, &call, lp, kind, "webhook delivery", filters, render).await?).into_response())
+    let body = list::run(&state, &call, lp, kind, "webhook delivery", filters, render).await?;
+    // A receiver's text is data: never sniffed as a page.
+    Ok(([(axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")], Json(body)).into_response())
+}
+
+/// Each attempt's `response_body` as an excerpt (deliveries recorded
+/// before excerpts kept up to 4 KiB).
+fn excerpts(mut delivery: Value) -> Value {
+    for a in delivery["attempts"].as_array_mut().into_iter().flatten() {
+        if let Some(b) = a["response_body"].as_str() {
+            a["response_body"] = json!(endpoint::response_excerpt(b));
+        }
+    }
+    delivery
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::fields::{max_len, FieldError};
+use super::outbound::{self, UrlPolicy};
 use super::session_rules::check_url;
 
 pub const KIND: &str = "processor_route";
@@ -29,7 +30,9 @@ pub struct RouteParams {
     pub metadata: Option<std::collections::BTreeMap<String, String>>,
 }
 
-pub fn build(id: &str, livemode: bool, now: i64, p: &RouteParams) -> Result<Value, FieldError> {
+/// A new route. `urls`: what an `http` processor's url may point at (live
+/// mode: public https only, since it receives card numbers).
+pub fn build(id: &str, livemode: bool, now: i64, p: &RouteParams, urls: UrlPolicy) -> Result<Value, FieldError> {
     let list = p.processors.as_deref().unwrap_or_default();
     if list.is_empty() {
         return Err(FieldError {
@@ -70,6 +73,7 @@ pub fn build(id: &str, livemode: bool, now: i64, p: &RouteParams) -> Result<Valu
                     message: format!("Missing required param: {}.", at("url")),
                 })?;
                 check_url(&at("url"), url)?;
+                outbound::check(&at("url"), url, urls)?;
             }
             _ => {
                 return Err(FieldError {

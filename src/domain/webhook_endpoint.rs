@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::fields::{max_len, FieldError};
+use super::outbound::{self, UrlPolicy};
 use super::session_rules::check_url;
 
 pub const KIND: &str = "webhook_endpoint";
@@ -79,10 +80,37 @@ pub struct EndpointParams {
     pub disabled: Option<bool>,
 }
 
-/// `url`: absolute http(s), at most 2048 characters.
-pub fn check_url_param(url: &str) -> Result<(), FieldError> {
+/// `url`: absolute http(s), at most 2048 characters, and allowed by the
+/// mode's outbound policy (live mode: public https).
+pub fn check_url_param(url: &str, policy: UrlPolicy) -> Result<(), FieldError> {
     max_len("url", url, MAX_URL)?;
-    check_url("url", url)
+    check_url("url", url)?;
+    outbound::check("url", url, policy)
+}
+
+/// The most of a receiver's answer that is kept and shown, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// What the deliveries API shows of a receiver's response body: at most
+/// `EXCERPT_CHARS` characters, whitespace runs as one space, without
+/// control, bidirectional-override or zero-width characters (which could
+/// disguise the text in a terminal or a log viewer). It stays plain text
+/// in a JSON string: nothing is HTML-escaped, and nothing needs to be.
+pub fn response_excerpt(body: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}')
+    };
+    let words: Vec<String> = body.split_whitespace().map(|w| w.chars().filter(|c| !hidden(*c)).collect()).collect();
+    let clean: Vec<char> =
+        words.iter().filter(|w| !w.is_empty()).map(String::as_str).collect::<Vec<_>>().join(" ").chars().collect();
+    if clean.len() <= EXCERPT_CHARS {
+        return clean.into_iter().collect();
+    }
+    // Cut: the last character shown is an ellipsis.
+    let mut out: String = clean[..EXCERPT_CHARS - 1].iter().collect();
+    out.push('…');
+    out
 }
 
 /// `enabled_events`: non-empty, each `*` or a known type.
@@ -195,10 +223,31 @@ mod tests {
             "enabled_events[0]"
         );
         assert_eq!(check_events(&[]).unwrap_err().code, "parameter_missing");
-        assert!(check_url_param("https://example.com/hook").is_ok());
-        assert!(check_url_param("example.com/hook").is_err());
-        assert!(check_url_param("ftp://example.com/hook").is_err());
-        assert!(check_url_param(&format!("https://e.com/{}", "a".repeat(2048))).is_err());
+        let open = UrlPolicy::Open;
+        assert!(check_url_param("https://example.com/hook", open).is_ok());
+        assert!(check_url_param("example.com/hook", open).is_err());
+        assert!(check_url_param("ftp://example.com/hook", open).is_err());
+        assert!(check_url_param(&format!("https://e.com/{}", "a".repeat(2048)), open).is_err());
+        assert!(check_url_param("http://127.0.0.1:3000/hook", open).is_ok());
+        assert!(check_url_param("http://127.0.0.1:3000/hook", UrlPolicy::PublicHttps).is_err());
+        assert!(check_url_param("https://example.com/hook", UrlPolicy::PublicHttps).is_ok());
+    }
+
+    #[test]
+    fn a_response_excerpt_is_short_and_plain() {
+        assert_eq!(
+            response_excerpt("  ok\r\n\tthanks \u{0}\u{1b}[31m<b>&amp;</b>\u{202e}x\u{200b}y  "),
+            "ok thanks [31m<b>&amp;</b>xy"
+        );
+        let long = response_excerpt(&"é".repeat(1000));
+        assert_eq!(long.chars().count(), EXCERPT_CHARS);
+        assert!(long.ends_with('…'));
+        let exact = "a".repeat(EXCERPT_CHARS);
+        assert_eq!(response_excerpt(&exact), exact);
+        let spaced = response_excerpt(&format!("{} {}", "a".repeat(EXCERPT_CHARS - 1), "b"));
+        assert_eq!(spaced.chars().count(), EXCERPT_CHARS);
+        assert!(spaced.ends_with('…'));
+        assert_eq!(response_excerpt(""), "");
     }
 
     #[test]

@@ -6,12 +6,16 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::{Authorize, Lookup, Outcome, Processor, RefundOutcome};
+use crate::domain::outbound::{self, UrlPolicy};
 
 pub struct HttpProcessor {
     pub name: String,
     pub url: String,
     pub timeout: Duration,
     pub client: reqwest::Client,
+    /// Checked before every request (live mode: public https only; names
+    /// are checked by the live client's resolver).
+    pub urls: UrlPolicy,
 }
 
 /// Reads a gateway answer; `None` when it is not one (which means unknown).
@@ -39,6 +43,10 @@ impl Processor for HttpProcessor {
     }
 
     async fn authorize(&self, req: &Authorize) -> Outcome {
+        if let Some(reason) = self.refused() {
+            // Never sent: the gateway cannot have seen it.
+            return Outcome::Unavailable { reason };
+        }
         let body = json!({
             "idempotency_key": req.idempotency_key, "amount": req.amount, "currency": req.currency, "capture": req.capture,
             "card": {"number": req.card.number.digits(), "exp_month": req.card.exp_month, "exp_year": req.card.exp_year, "cvc": req.card.cvc},
@@ -66,6 +74,10 @@ impl Processor for HttpProcessor {
     }
 
     async fn lookup(&self, idempotency_key: &str) -> Lookup {
+        if self.refused().is_some() {
+            // It may have been sent before the policy refused the url.
+            return Lookup::Unknown;
+        }
         let res =
             self.client.get(format!("{}/payments/{idempotency_key}", self.url)).timeout(self.timeout).send().await;
         match res {
@@ -95,9 +107,21 @@ impl Processor for HttpProcessor {
 }
 
 impl HttpProcessor {
+    /// Why this processor's url may not be called under its policy.
+    fn refused(&self) -> Option<String> {
+        if self.urls == UrlPolicy::Open {
+            return None;
+        }
+        outbound::refusal(&self.url)
+            .map(|why| format!("refused: a live-mode processor url must be public https: {why}"))
+    }
+
     /// A request about an earlier payment (refund, capture, void): its
     /// answer is `succeeded`, `failed`, or unknown when it may have happened.
     async fn follow_up(&self, path: &str, body: &Value) -> RefundOutcome {
+        if let Some(reason) = self.refused() {
+            return RefundOutcome::Failed { reason };
+        }
         let res = self.client.post(format!("{}/{path}", self.url)).timeout(self.timeout).json(body).send().await;
         match res {
             Err(e) if e.is_connect() => RefundOutcome::Failed { reason: "the gateway could not be reached".into() },

@@ -12,8 +12,14 @@ use super::{Authorize, Lookup, Outcome, Processor};
 /// The processors a stored route (`processor_route` object) runs, in order.
 /// In live mode only real processors are built: the test processor is
 /// never reachable there, whatever the stored document says
-/// (`select::check_route_doc` refuses such a route first).
-pub fn processors(route: &serde_json::Value, client: &reqwest::Client, livemode: bool) -> Vec<Arc<dyn Processor>> {
+/// (`select::check_route_doc` refuses such a route first). `urls` is checked
+/// by each `http` processor before every request (`domain::outbound`).
+pub fn processors(
+    route: &serde_json::Value,
+    client: &reqwest::Client,
+    livemode: bool,
+    urls: crate::domain::outbound::UrlPolicy,
+) -> Vec<Arc<dyn Processor>> {
     let list = route["processors"].as_array().cloned().unwrap_or_default();
     list.iter()
         .filter_map(|p| -> Option<Arc<dyn Processor>> {
@@ -23,6 +29,7 @@ pub fn processors(route: &serde_json::Value, client: &reqwest::Client, livemode:
                     url: p["url"].as_str().unwrap_or_default().to_owned(),
                     timeout: std::time::Duration::from_millis(p["timeout_ms"].as_u64().unwrap_or(10_000)),
                     client: client.clone(),
+                    urls,
                 })),
                 _ if livemode => None,
                 _ => Some(Arc::new(super::test::TestProcessor)),

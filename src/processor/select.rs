@@ -92,7 +92,8 @@ pub async fn processors_for(
     if let Err(e) = check_route_doc(&route.doc, id, scope.livemode) {
         return Ok(Err(e));
     }
-    Ok(Ok(super::route::processors(&route.doc, &state.http, scope.livemode)))
+    let (client, urls) = state.processor_client(scope.livemode);
+    Ok(Ok(super::route::processors(&route.doc, client, scope.livemode, urls)))
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub async fn attempt(state: &AppState, scope: &Scope, doc: Value, version: i64) 
     } else {
         let headers = signed_headers(&secrets, &evt.id, t, &body);
         let url = ep.doc["url"].as_str().unwrap_or_default();
-        state.webhook_sender.post(url, &headers, body).await
+        state.webhook_sender.post(scope.livemode, url, &headers, body).await
     };
     let a = Attempt {
         at: t,

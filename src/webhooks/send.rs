@@ -1,43 +1,20 @@
 //! One webhook POST: no redirects, a hard time limit that covers the
-//! response body, at most 4 KiB of that body kept, and (when configured)
-//! no private addresses, checked on the addresses actually connected to.
+//! response body, a short sanitized excerpt of that body kept, and the
+//! outbound address policy (`domain::outbound`): in live mode only public
+//! https endpoints (unless `KASSA_ALLOW_PRIVATE_OUTBOUND`), and no private
+//! addresses whenever they are refused, checked on the addresses actually
+//! connected to. `http` processors in live mode use the same resolver.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+pub use crate::domain::outbound::is_private;
+use crate::domain::outbound::{self, UrlPolicy};
 use crate::domain::webhook_delivery::MAX_BODY;
-
-/// Loopback, private, link-local, unique-local, CGNAT, unspecified,
-/// multicast: addresses a public webhook receiver never has.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || o[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-        }
-    }
-}
+use crate::domain::webhook_endpoint::response_excerpt;
 
 /// Resolves names, dropping private addresses when asked to: the check and
 /// the connection use the same answer, so DNS rebinding cannot slip past.
@@ -53,12 +30,18 @@ impl Resolve for Guard {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host(host).await?.collect();
             let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| !(deny && is_private(a.ip()))).collect();
             if allowed.is_empty() {
-                return Err("the endpoint resolves only to private addresses".into());
+                return Err("the host resolves only to private addresses".into());
             }
             let out: Addrs = Box::new(allowed.into_iter());
             Ok(out)
         })
     }
+}
+
+/// `builder` with a resolver that never yields a private address. Literal
+/// addresses are not resolved: callers check them (`outbound::refusal`).
+pub fn deny_private(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.dns_resolver(Arc::new(Guard { deny_private: true }))
 }
 
 /// What one POST found.
@@ -72,29 +55,52 @@ pub struct Sent {
 
 #[derive(Clone)]
 pub struct Sender {
-    client: reqwest::Client,
+    /// Its resolver passes every address.
+    open: reqwest::Client,
+    /// Its resolver drops private addresses.
+    guarded: reqwest::Client,
+    /// `KASSA_WEBHOOK_DENY_PRIVATE`: no private addresses in either mode.
     deny_private: bool,
+    /// `KASSA_ALLOW_PRIVATE_OUTBOUND`: live mode as open as test mode.
+    allow_private_outbound: bool,
     timeout: Duration,
 }
 
 impl Sender {
-    pub fn new(deny_private: bool, timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .pool_max_idle_per_host(4)
-            // `Stripe-Signature`, not `stripe-signature`: some receivers
-            // (API gateways' event objects) look header names up exactly.
-            .http1_title_case_headers()
-            .user_agent(concat!("kassa-webhooks/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(Guard { deny_private }))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        Self { client, deny_private, timeout }
+    pub fn new(deny_private: bool, allow_private_outbound: bool, timeout: Duration) -> Self {
+        let client = |deny: bool| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .pool_max_idle_per_host(4)
+                // `Stripe-Signature`, not `stripe-signature`: some receivers
+                // (API gateways' event objects) look header names up exactly.
+                .http1_title_case_headers()
+                .user_agent(concat!("kassa-webhooks/", env!("CARGO_PKG_VERSION")))
+                .dns_resolver(Arc::new(Guard { deny_private: deny }))
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new())
+        };
+        Self { open: client(false), guarded: client(true), deny_private, allow_private_outbound, timeout }
     }
 
-    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: String) -> Sent {
+    /// Why a delivery to `url` in this mode is refused before sending, and
+    /// whether its names must resolve to public addresses.
+    fn policy(&self, livemode: bool, url: &str) -> (Option<String>, bool) {
+        if UrlPolicy::for_mode(livemode, self.allow_private_outbound) == UrlPolicy::PublicHttps {
+            let refused =
+                outbound::refusal(url).map(|why| format!("refused: a live-mode endpoint must be public https: {why}"));
+            return (refused, true);
+        }
+        let literal = url::Url::parse(url).ok().and_then(|u| outbound::literal_ip(&u));
+        let refused = (self.deny_private && literal.is_some_and(is_private))
+            .then(|| "refused: the endpoint is a private address".to_owned());
+        (refused, self.deny_private)
+    }
+
+    /// POSTs a delivery of a `livemode` event to `url`.
+    pub async fn post(&self, livemode: bool, url: &str, headers: &[(&str, String)], body: String) -> Sent {
         let started = Instant::now();
         let done = |status: Option<u16>, body: Option<String>, error: Option<String>| Sent {
             status,
@@ -102,16 +108,12 @@ impl Sender {
             error,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
-        // A literal address is never resolved: check it here.
-        let literal = url::Url::parse(url).ok().and_then(|u| match u.host() {
-            Some(url::Host::Ipv4(a)) => Some(IpAddr::V4(a)),
-            Some(url::Host::Ipv6(a)) => Some(IpAddr::V6(a)),
-            _ => None,
-        });
-        if self.deny_private && literal.is_some_and(is_private) {
-            return done(None, None, Some("refused: the endpoint is a private address".into()));
+        let (refused, guarded) = self.policy(livemode, url);
+        if refused.is_some() {
+            return done(None, None, refused);
         }
-        let mut req = self.client.post(url).header("Content-Type", "application/json; charset=utf-8");
+        let client = if guarded { &self.guarded } else { &self.open };
+        let mut req = client.post(url).header("Content-Type", "application/json; charset=utf-8");
         for (k, v) in headers {
             req = req.header(*k, v);
         }
@@ -125,7 +127,7 @@ impl Sender {
                     None => break,
                 }
             }
-            Ok::<_, reqwest::Error>((status, String::from_utf8_lossy(&kept).into_owned()))
+            Ok::<_, reqwest::Error>((status, response_excerpt(&String::from_utf8_lossy(&kept))))
         };
         match tokio::time::timeout(self.timeout, attempt).await {
             Ok(Ok((status, body))) => done(Some(status), Some(body), None),
@@ -152,25 +154,27 @@ fn describe(e: reqwest::Error) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_guard_drops_private_answers_and_the_open_resolver_keeps_them() {
+        let name = |h: &str| h.parse::<Name>().unwrap();
+        let err = Guard { deny_private: true }.resolve(name("localhost")).await.err().unwrap();
+        assert!(err.to_string().contains("private"), "{err}");
+        let open: Vec<SocketAddr> = Guard { deny_private: false }.resolve(name("localhost")).await.unwrap().collect();
+        assert!(open.iter().all(|a| a.ip().is_loopback()) && !open.is_empty(), "{open:?}");
+    }
+
     #[test]
-    fn private_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "172.32.0.1"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
-        }
+    fn live_mode_refuses_before_sending_unless_allowed() {
+        let strict = Sender::new(false, false, Duration::from_secs(1));
+        let (refused, guarded) = strict.policy(true, "http://127.0.0.1:9/hook");
+        assert!(refused.is_some_and(|r| r.contains("plain http")) && guarded);
+        let (refused, guarded) = strict.policy(true, "https://10.0.0.1/hook");
+        assert!(refused.is_some_and(|r| r.contains("private")) && guarded);
+        assert_eq!(strict.policy(true, "https://shop.example/hook"), (None, true));
+        assert_eq!(strict.policy(false, "http://127.0.0.1:9/hook"), (None, false), "test mode as before");
+        let allowed = Sender::new(false, true, Duration::from_secs(1));
+        assert_eq!(allowed.policy(true, "http://127.0.0.1:9/hook"), (None, false));
+        let deny = Sender::new(true, true, Duration::from_secs(1));
+        assert!(deny.policy(false, "http://127.0.0.1:9/hook").0.is_some(), "KASSA_WEBHOOK_DENY_PRIVATE");
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::backend_test;
 use crate::cli::kassa;
 
-fn serve(db_url: &str, port: u16) -> Child {
+pub(crate) fn serve(db_url: &str, port: u16) -> Child {
     kassa(db_url)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
@@ -19,7 +19,7 @@ fn serve(db_url: &str, port: u16) -> Child {
         .unwrap()
 }
 
-async fn ready(base: &str) {
+pub(crate) async fn ready(base: &str) {
     for _ in 0..400 {
         if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
             return;
