@@ -233,6 +233,10 @@ pub async fn confirm(
     // Whatever changed the amounts since the code was entered, it must
     // still qualify when the money moves.
     super::session_discounts::recheck_minimum(&state, &call.scope(), &obj.doc).await?;
+    // Stripe's charge limits, blaming the last change sent (else the items).
+    let (amount, code, rate) = (p.amount.is_some(), p.promotion_code.is_some(), p.shipping_rate.is_some());
+    let changed = [("line_items", true), ("amount", amount), ("promotion_code", code), ("shipping_rate", rate)];
+    super::session_amounts::check_changed(&obj.doc, &changed)?;
     let setup = obj.doc["mode"] == "setup";
     let customer = obj.doc["customer"].as_str().map(str::to_owned);
     let chosen = payment_method_input::choose(

@@ -125,6 +125,12 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
             session_shipping::chosen_at_confirm(state, &call, &mut doc, rate).await?;
         }
         session_discounts::recheck_minimum(state, &call.scope(), &doc).await?;
+        // Stripe's charge limits, blaming the last change sent.
+        let code_param = code.map_or("promotion_code", |c| c.1);
+        let (amount, lines_sent, rate) = (p.amount.is_some(), p.line_items.is_some(), p.shipping_rate.is_some());
+        let changed =
+            [("amount", amount), ("line_items", lines_sent), (code_param, code.is_some()), ("shipping_rate", rate)];
+        super::session_amounts::check_changed(&doc, &changed)?;
         let body = view(state, &call, &doc, lines, breakdown, &rest).await?;
         let change =
             Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };

@@ -1,20 +1,19 @@
 //! Custom amounts (seed 002): a price with `custom_unit_amount.enabled` takes
 //! the buyer's `amount` at confirm, within the price's bounds (by default
-//! 50 to 99,999,999 minor units). The session's amounts are recomputed.
+//! the currency's minimum charge and maximum, `domain::currency`: 50 to
+//! 99,999,999 for USD). The session's amounts are recomputed.
 
 use serde_json::{json, Value};
 
 use super::extract::Call;
 use super::session_amounts;
 use super::session_lines::Lines;
+use crate::domain::currency::Currency;
 use crate::domain::pricing::LineAmounts;
 use crate::domain::session;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Scope;
 use crate::AppState;
-
-pub const DEFAULT_MIN: i64 = 50;
-pub const DEFAULT_MAX: i64 = 99_999_999;
 
 /// Sets the custom-amount line to `amount` and recomputes the session.
 pub async fn set(state: &AppState, call: &Call, doc: &mut Value, amount: i64, now: i64) -> ApiResult<()> {
@@ -27,8 +26,11 @@ pub async fn set(state: &AppState, call: &Call, doc: &mut Value, amount: i64, no
         ));
     };
     let bounds = &items[idx]["price"]["custom_unit_amount"];
-    let (min, max) =
-        (bounds["minimum"].as_i64().unwrap_or(DEFAULT_MIN), bounds["maximum"].as_i64().unwrap_or(DEFAULT_MAX));
+    let currency = doc["currency"].as_str().and_then(Currency::parse);
+    let (min, max) = (
+        bounds["minimum"].as_i64().or(currency.map(Currency::minimum_charge)).unwrap_or(1),
+        bounds["maximum"].as_i64().or(currency.map(Currency::maximum_charge)).unwrap_or(i64::MAX),
+    );
     if amount < min || amount > max {
         return Err(ApiError::invalid(
             "parameter_invalid",
@@ -60,10 +62,8 @@ pub async fn recompute(state: &AppState, scope: &Scope, doc: &mut Value, now: i6
     let amounts = items.iter().map(|i| LineAmounts::new(i["amount_subtotal"].as_i64().unwrap_or(0))).collect();
     let mut lines =
         Lines { items, amounts, currency: doc["currency"].as_str().map(str::to_owned), changes: Vec::new(), rates };
-    let coupon = match doc["discounts"][0]["coupon"].as_str() {
-        Some(c) => state.store.get_object(scope, c).await?.map(|o| o.doc),
-        None => None,
-    };
+    // A coupon deleted since it was applied keeps its discount here.
+    let coupon = session_amounts::applied_coupon(state, scope, doc).await?;
     let id = doc["id"].as_str().unwrap_or_default().to_owned();
     let shipping = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
     let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
@@ -78,5 +78,6 @@ pub async fn recompute(state: &AppState, scope: &Scope, doc: &mut Value, now: i6
     doc["total_details"]["amount_shipping"] = json!(shipping);
     doc["total_details_breakdown"] = priced.breakdown;
     doc["line_items"]["data"] = json!(lines.items);
+    session_amounts::keep_coupon(doc, coupon.as_ref());
     Ok(())
 }

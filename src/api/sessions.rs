@@ -207,6 +207,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     if let (Some(promo), Some(c)) = (&promotion, &coupon) {
         doc["discounts"] = json!([{"coupon": c["id"], "promotion_code": promo["id"]}]);
     }
+    session_amounts::keep_coupon(&mut doc, coupon.as_ref());
+    session_amounts::check_total(&doc, "line_items")?;
     let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
     let mut changes = lines.changes;
     changes.extend(shipping_changes);
@@ -268,13 +270,9 @@ pub async fn update(
             }
             let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
             let mut lines = session_lines::build(&state, &call, items, &existing, mode, None, now).await?;
-            let coupon = match doc["discounts"][0]["coupon"].as_str() {
-                Some(c) => {
-                    resource::find(&state, &call, crate::domain::coupon::KIND, "coupon", c).await.ok().map(|o| o.doc)
-                }
-                None => None,
-            };
+            let coupon = session_amounts::applied_coupon(&state, &call.scope(), &doc).await?;
             let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+            session_amounts::keep_coupon(&mut doc, coupon.as_ref());
             let totals = priced.totals;
             doc["total_details_breakdown"] = priced.breakdown;
             let (sub, total, details) = session::totals_json(&totals);
@@ -309,6 +307,8 @@ pub async fn update(
                 doc["collected_information"] = session::collected_shipping(&Some(sd.name.clone()), &sd.address);
             }
         }
+        let changed = [("line_items", p.line_items.is_some()), ("shipping_options", p.shipping_options.is_some())];
+        session_amounts::check_changed(&doc, &changed)?;
         if let Some(u) = &p.payment_intent_data {
             extra.extend(super::session_intent_data::update(&state, &call, &mut doc, u).await?);
         }

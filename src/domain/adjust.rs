@@ -1,21 +1,25 @@
-//! Discounts and taxes on line amounts (issue 5's money rules).
+//! Discounts and taxes on line amounts (issue 5's money rules, made exact
+//! in issue 17). All arithmetic is exact (`domain::exact`, `i128`), and
+//! every amount is rounded once, half away from zero, by `exact::round_div`.
 //!
-//! Rounding rule (written down once): every discount share and every tax is
-//! computed **per line and per rate** in exact decimal arithmetic and rounded
-//! half away from zero to the minor unit. Sums are of rounded line values, so
-//! Σ line totals is the session total exactly.
-//!
-//! - A percent discount takes `round(subtotal × p / 100)` from each eligible
-//!   line. A fixed discount is capped at the eligible subtotal and shared in
-//!   proportion to the lines' subtotals; the remainder of the shares goes to
-//!   the lines with the largest fractions (so the shares add up exactly).
-//! - Tax applies after the discount. Exclusive tax is
-//!   `round(net × rate / 100)`, added on top. Inclusive tax is already inside
-//!   the price: `round(net × rate / (100 + rate))`, reported but not added.
+//! - **Discount.** A percent discount takes `round(subtotal × p / 100)` from
+//!   each eligible line. An amount off is capped at the eligible subtotal
+//!   and shared in proportion to the lines' subtotals: each line gets the
+//!   floor of its exact share, and the units left go to the lines with the
+//!   largest remainders, the earlier line first on a tie (so the shares add
+//!   up exactly).
+//! - **Taxes** apply to the line's net amount `n = subtotal − discount`.
+//!   A line's inclusive rates share one pre-tax amount:
+//!   `taxable = round(n / (1 + Σ inclusive r))`, and together they are
+//!   `n − taxable`, split between them in proportion to their rates by
+//!   largest remainder (each rate's exact part is `taxable × r`). Without
+//!   inclusive rates, `taxable = n`. Each exclusive rate is
+//!   `round(taxable × r)` on that same pre-tax amount, added on top.
+//!   Every tax reports `taxable` as its `taxable_amount`.
 
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
+use super::exact::{self, add, mul, round_div, sub, to_i64};
 use super::pricing::{AmountError, LineAmounts};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,49 +60,69 @@ pub struct Adjusted {
     pub taxes: Vec<LineTax>,
 }
 
-fn round(d: Decimal) -> Result<i64, AmountError> {
-    d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64().ok_or(AmountError::Overflow)
+/// Percentages as numerators over one denominator: `p_i% = nums[i] / den`.
+fn percents(ps: &[Decimal]) -> Result<(Vec<i128>, i128), AmountError> {
+    let scale = ps.iter().map(|p| p.scale()).max().unwrap_or(0);
+    let nums = ps.iter().map(|p| exact::scaled(*p, scale)).collect::<Result<_, _>>()?;
+    Ok((nums, mul(100, exact::pow10(scale)?)?))
+}
+
+fn percent_shares(lines: &[Line], p: Decimal) -> Result<Vec<i64>, AmountError> {
+    let (num, den) = percents(&[p])?;
+    let num = num.first().copied().unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| {
+            if !l.discountable {
+                return Ok(0);
+            }
+            let share = to_i64(round_div(mul(i128::from(l.subtotal), num)?, den)?)?;
+            Ok(share.clamp(0, l.subtotal.max(0)))
+        })
+        .collect()
+}
+
+fn amount_shares(lines: &[Line], amount: i64) -> Result<Vec<i64>, AmountError> {
+    let weight = |l: &Line| if l.discountable { i128::from(l.subtotal.max(0)) } else { 0 };
+    let eligible = lines.iter().try_fold(0i128, |s, l| add(s, weight(l)))?;
+    let total = i128::from(amount).clamp(0, eligible);
+    if total == 0 {
+        return Ok(vec![0; lines.len()]);
+    }
+    let nums = lines.iter().map(|l| mul(weight(l), total)).collect::<Result<Vec<_>, _>>()?;
+    exact::largest_remainder(&nums, eligible, total)?.into_iter().map(to_i64).collect()
 }
 
 fn shares(lines: &[Line], discount: Option<Discount>) -> Result<Vec<i64>, AmountError> {
-    let mut out = vec![0i64; lines.len()];
-    let Some(d) = discount else { return Ok(out) };
-    match d {
-        Discount::Percent(p) => {
-            for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.discountable) {
-                let share = round(
-                    Decimal::from(l.subtotal).checked_mul(p).ok_or(AmountError::Overflow)? / Decimal::ONE_HUNDRED,
-                )?;
-                out[i] = share.clamp(0, l.subtotal);
-            }
-        }
-        Discount::Amount(a) => {
-            let eligible: i64 = lines
-                .iter()
-                .filter(|l| l.discountable)
-                .try_fold(0i64, |s, l| s.checked_add(l.subtotal))
-                .ok_or(AmountError::Overflow)?;
-            let total = a.clamp(0, eligible);
-            if total == 0 || eligible == 0 {
-                return Ok(out);
-            }
-            let mut given = 0i64;
-            let mut fractions = Vec::new();
-            for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.discountable) {
-                let exact = Decimal::from(l.subtotal).checked_mul(Decimal::from(total)).ok_or(AmountError::Overflow)?
-                    / Decimal::from(eligible);
-                let floor = exact.floor().to_i64().ok_or(AmountError::Overflow)?;
-                out[i] = floor;
-                given += floor;
-                fractions.push((exact - exact.floor(), i));
-            }
-            fractions.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            for (_, i) in fractions.into_iter().take(usize::try_from(total - given).unwrap_or(0)) {
-                out[i] += 1;
-            }
-        }
+    match discount {
+        None => Ok(vec![0; lines.len()]),
+        Some(Discount::Percent(p)) => percent_shares(lines, p),
+        Some(Discount::Amount(a)) => amount_shares(lines, a),
     }
-    Ok(out)
+}
+
+/// A line's taxes on its net amount, in the order of its rates, with the
+/// inclusive and exclusive sums.
+fn taxes(rates: &[Rate], net: i64) -> Result<(Vec<LineTax>, i64, i64), AmountError> {
+    let (r, den) = percents(&rates.iter().map(|r| r.percentage).collect::<Vec<_>>())?;
+    let net = i128::from(net);
+    let inclusive_sum = rates.iter().zip(&r).filter(|(x, _)| x.inclusive).try_fold(0i128, |s, (_, v)| add(s, *v))?;
+    let gross_den = add(den, inclusive_sum)?;
+    // The shared pre-tax amount, and what the inclusive rates hold together.
+    let taxable = round_div(mul(net, den)?, gross_den)?;
+    let inclusive_total = sub(net, taxable)?;
+    let inclusive_parts: Vec<i128> =
+        rates.iter().zip(&r).map(|(x, v)| if x.inclusive { mul(net, *v) } else { Ok(0) }).collect::<Result<_, _>>()?;
+    let split = exact::largest_remainder(&inclusive_parts, gross_den, inclusive_total)?;
+    let (mut excl, mut incl) = (0i64, 0i64);
+    let mut out = Vec::with_capacity(rates.len());
+    for ((rate, v), part) in rates.iter().zip(&r).zip(split) {
+        let amount = if rate.inclusive { to_i64(part)? } else { to_i64(round_div(mul(taxable, *v)?, den)?)? };
+        let sum = if rate.inclusive { &mut incl } else { &mut excl };
+        *sum = sum.checked_add(amount).ok_or(AmountError::Overflow)?;
+        out.push(LineTax { rate: rate.id.clone(), amount, taxable_amount: to_i64(taxable)? });
+    }
+    Ok((out, excl, incl))
 }
 
 /// Applies the discount, then each line's taxes.
@@ -107,26 +131,8 @@ pub fn apply(lines: &[Line], discount: Option<Discount>) -> Result<Vec<Adjusted>
     let mut out = Vec::with_capacity(lines.len());
     for (l, share) in lines.iter().zip(shares) {
         let net = l.subtotal.checked_sub(share).ok_or(AmountError::Overflow)?;
-        let mut amounts = LineAmounts { subtotal: l.subtotal, discount: share, ..LineAmounts::default() };
-        let mut taxes = Vec::new();
-        for r in &l.rates {
-            let net_d = Decimal::from(net);
-            let tax = if r.inclusive {
-                round(
-                    net_d.checked_mul(r.percentage).ok_or(AmountError::Overflow)?
-                        / (Decimal::ONE_HUNDRED + r.percentage),
-                )?
-            } else {
-                round(net_d.checked_mul(r.percentage).ok_or(AmountError::Overflow)? / Decimal::ONE_HUNDRED)?
-            };
-            let taxable = if r.inclusive { net - tax } else { net };
-            if r.inclusive {
-                amounts.tax_inclusive = amounts.tax_inclusive.checked_add(tax).ok_or(AmountError::Overflow)?;
-            } else {
-                amounts.tax_exclusive = amounts.tax_exclusive.checked_add(tax).ok_or(AmountError::Overflow)?;
-            }
-            taxes.push(LineTax { rate: r.id.clone(), amount: tax, taxable_amount: taxable });
-        }
+        let (taxes, tax_exclusive, tax_inclusive) = taxes(&l.rates, net)?;
+        let amounts = LineAmounts { subtotal: l.subtotal, discount: share, tax_exclusive, tax_inclusive };
         amounts.total()?;
         out.push(Adjusted { amounts, taxes });
     }
@@ -226,6 +232,78 @@ mod tests {
             let per: Vec<(i64, i64, i64)> =
                 got.iter().map(|a| (a.amounts.discount, a.amounts.tax_exclusive, a.amounts.tax_inclusive)).collect();
             assert_eq!(per, expected, "{name}");
+            let amounts: Vec<LineAmounts> = got.iter().map(|a| a.amounts).collect();
+            assert_eq!(session_totals(&amounts, 0).unwrap().total, total, "{name}");
+        }
+    }
+
+    /// (name, lines, discount, each line's (tax, taxable amount) per rate,
+    /// each line's (discount, total), session total)
+    type TaxCase = (&'static str, Vec<Line>, Option<Discount>, Vec<Vec<(i64, i64)>>, Vec<(i64, i64)>, i64);
+
+    /// Issue 17's cases, exact to the unit, and the rules around them.
+    #[test]
+    fn the_exactness_table() {
+        let inc = |p| rate(p, true);
+        let exc = |p| rate(p, false);
+        let cases: Vec<TaxCase> = vec![
+            (
+                "three 100 % inclusive rates share one pre-tax amount",
+                vec![line(1000, vec![inc("100"), inc("100"), inc("100")])],
+                None,
+                vec![vec![(250, 250), (250, 250), (250, 250)]],
+                vec![(0, 1000)],
+                1000,
+            ),
+            (
+                "5 % and 10 % inclusive: taxable 1000, taxes 50 + 100",
+                vec![line(1150, vec![inc("5"), inc("10")])],
+                None,
+                vec![vec![(50, 1000), (100, 1000)]],
+                vec![(0, 1150)],
+                1150,
+            ),
+            (
+                "exclusive rates apply to the shared pre-tax amount",
+                vec![line(1150, vec![inc("5"), exc("8.25"), inc("10")])],
+                None,
+                vec![vec![(50, 1000), (83, 1000), (100, 1000)]],
+                vec![(0, 1233)],
+                1233,
+            ),
+            (
+                "inclusive rates add up to gross − taxable; the larger remainder takes the unit",
+                vec![line(1000, vec![inc("7"), inc("7"), inc("7.5")])],
+                None,
+                // taxable = round(1000 / 1.215) = 823; 177 = 57.61 + 57.61 + 61.73 → 58 + 57 + 62
+                vec![vec![(58, 823), (57, 823), (62, 823)]],
+                vec![(0, 1000)],
+                1000,
+            ),
+            (
+                "the amount-off split in i128: 10^15 less 8×10^13",
+                vec![line(1_000_000_000_000_000, vec![])],
+                Some(Discount::Amount(80_000_000_000_000)),
+                vec![vec![]],
+                vec![(80_000_000_000_000, 920_000_000_000_000)],
+                920_000_000_000_000,
+            ),
+            (
+                "an amount off shared exactly between near-i64 lines",
+                vec![line(4_611_686_018_427_387_903, vec![]), line(4_611_686_018_427_387_903, vec![])],
+                Some(Discount::Amount(3)),
+                vec![vec![], vec![]],
+                vec![(2, 4_611_686_018_427_387_901), (1, 4_611_686_018_427_387_902)],
+                9_223_372_036_854_775_803,
+            ),
+        ];
+        for (name, lines, discount, taxes, per_line, total) in cases {
+            let got = apply(&lines, discount).unwrap();
+            let shown: Vec<Vec<(i64, i64)>> =
+                got.iter().map(|a| a.taxes.iter().map(|t| (t.amount, t.taxable_amount)).collect()).collect();
+            assert_eq!(shown, taxes, "{name}");
+            let per: Vec<(i64, i64)> = got.iter().map(|a| (a.amounts.discount, a.amounts.total().unwrap())).collect();
+            assert_eq!(per, per_line, "{name}");
             let amounts: Vec<LineAmounts> = got.iter().map(|a| a.amounts).collect();
             assert_eq!(session_totals(&amounts, 0).unwrap().total, total, "{name}");
         }

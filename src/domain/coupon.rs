@@ -56,7 +56,10 @@ pub fn build(id: &str, livemode: bool, now: i64, p: &CouponParams) -> Result<Val
                 message: "Provide percent_off or amount_off.".into(),
             })
         }
-        (Some(pct), None) if pct <= Decimal::ZERO || pct > Decimal::ONE_HUNDRED || pct.scale() > 2 => {
+        (Some(pct), None) if pct.normalize().scale() > 2 => {
+            return Err(invalid("percent_off", "Invalid percent_off: at most two decimal places (e.g. 12.75)."))
+        }
+        (Some(pct), None) if pct <= Decimal::ZERO || pct > Decimal::ONE_HUNDRED => {
             return Err(invalid("percent_off", "Invalid percent_off: must be greater than 0 and at most 100."))
         }
         (None, Some(a)) if a <= 0 => {

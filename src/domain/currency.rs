@@ -1,5 +1,6 @@
-//! ISO 4217 currencies: which are accepted, and how many decimal places
-//! their minor unit has (JPY 0, USD 2, KWD 3).
+//! ISO 4217 currencies: which are accepted, how many decimal places their
+//! minor unit has (JPY 0, USD 2, KWD 3), and the smallest and largest
+//! amount Stripe charges in each.
 
 /// Currencies whose amounts have no minor unit (Stripe's list).
 const ZERO_DECIMAL: &[&str] =
@@ -19,6 +20,53 @@ const TWO_DECIMAL: &[&str] = &[
     "shp", "sle", "sos", "srd", "std", "szl", "thb", "tjs", "top", "try", "ttd", "twd", "tzs", "uah", "usd", "uyu",
     "uzs", "wst", "xcd", "yer", "zar", "zmw",
 ];
+
+/// Stripe's minimum charge amounts, in minor units
+/// (<https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts>).
+/// Stripe publishes no minimum for other currencies (it converts to the
+/// account's settlement currency, which kassa does not have); there any
+/// amount above zero is charged.
+const MINIMUM_CHARGE: &[(&str, i64)] = &[
+    ("aed", 200),
+    ("aud", 50),
+    ("bgn", 100),
+    ("brl", 50),
+    ("cad", 50),
+    ("chf", 50),
+    ("czk", 1500),
+    ("dkk", 250),
+    ("eur", 50),
+    ("gbp", 30),
+    ("hkd", 400),
+    ("huf", 17500),
+    ("inr", 50),
+    ("jpy", 50),
+    ("mxn", 1000),
+    ("myr", 200),
+    ("nok", 300),
+    ("nzd", 50),
+    ("pln", 200),
+    ("ron", 200),
+    ("sek", 300),
+    ("sgd", 50),
+    ("thb", 1000),
+    ("usd", 50),
+];
+
+/// The largest amount Stripe charges: eight digits in the minor unit
+/// (99,999,999 for USD, $999,999.99) ...
+const MAXIMUM_CHARGE: i64 = 99_999_999;
+/// ... except IDR, which takes twelve.
+const MAXIMUM_CHARGE_WIDE: &[(&str, i64)] = &[("idr", 999_999_999_999)];
+
+/// Why an amount cannot be charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Above the maximum (which it names): `amount_too_large`.
+    TooLarge(i64),
+    /// Above zero but under the minimum charge (which it names): `amount_too_small`.
+    TooSmall(i64),
+}
 
 /// A supported currency, lowercase, with its exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +96,28 @@ impl Currency {
     /// Decimal places of the minor unit.
     pub fn exponent(self) -> u32 {
         self.exponent
+    }
+
+    /// The smallest amount above zero that can be charged, in minor units.
+    pub fn minimum_charge(self) -> i64 {
+        MINIMUM_CHARGE.iter().find(|(c, _)| *c == self.code).map_or(1, |(_, m)| *m)
+    }
+
+    /// The largest amount that can be charged, in minor units.
+    pub fn maximum_charge(self) -> i64 {
+        MAXIMUM_CHARGE_WIDE.iter().find(|(c, _)| *c == self.code).map_or(MAXIMUM_CHARGE, |(_, m)| *m)
+    }
+
+    /// Whether `amount` can be charged: zero (nothing is charged) or
+    /// between the minimum charge and the maximum.
+    pub fn check_charge(self, amount: i64) -> Result<(), Limit> {
+        if amount > self.maximum_charge() {
+            return Err(Limit::TooLarge(self.maximum_charge()));
+        }
+        if amount != 0 && amount < self.minimum_charge() {
+            return Err(Limit::TooSmall(self.minimum_charge()));
+        }
+        Ok(())
     }
 
     /// Formats minor units for people: `1234` USD → `12.34`, JPY → `1234`.
@@ -84,5 +154,36 @@ mod tests {
         assert_eq!(Currency::parse("jpy").unwrap().format(1234), "1234");
         assert_eq!(Currency::parse("kwd").unwrap().format(1234), "1.234");
         assert_eq!(Currency::parse("usd").unwrap().format(-150), "-1.50");
+    }
+
+    #[test]
+    fn charge_limits_follow_stripes_table() {
+        // (currency, minimum charge, maximum charge)
+        let table: &[(&str, i64, i64)] = &[
+            ("usd", 50, 99_999_999),
+            ("eur", 50, 99_999_999),
+            ("gbp", 30, 99_999_999),
+            ("jpy", 50, 99_999_999),
+            ("mxn", 1000, 99_999_999),
+            ("huf", 17500, 99_999_999),
+            ("thb", 1000, 99_999_999),
+            ("kwd", 1, 99_999_999),
+            ("idr", 1, 999_999_999_999),
+        ];
+        for &(code, min, max) in table {
+            let c = Currency::parse(code).unwrap();
+            assert_eq!((c.minimum_charge(), c.maximum_charge()), (min, max), "{code}");
+            assert_eq!(c.check_charge(0), Ok(()), "{code}: nothing to charge");
+            assert_eq!(c.check_charge(min), Ok(()), "{code}");
+            assert_eq!(c.check_charge(max), Ok(()), "{code}");
+            assert_eq!(c.check_charge(max + 1), Err(Limit::TooLarge(max)), "{code}");
+            if min > 1 {
+                assert_eq!(c.check_charge(min - 1), Err(Limit::TooSmall(min)), "{code}");
+                assert_eq!(c.check_charge(1), Err(Limit::TooSmall(min)), "{code}");
+            }
+        }
+        for (code, _) in MINIMUM_CHARGE.iter().chain(MAXIMUM_CHARGE_WIDE) {
+            assert!(Currency::parse(code).is_some(), "{code} is a supported currency");
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod currency;
 pub mod custom_fields;
 pub mod customer;
 pub mod event;
+pub mod exact;
 pub mod fields;
 pub mod ids;
 pub mod intent_data;

@@ -10,16 +10,30 @@ use super::fields::FieldError;
 use super::price::{at, exclusive, CustomUnitAmount, TierParam};
 use super::pricing::{Scheme, Tier, TiersMode, Unit};
 
-/// A decimal amount in minor units: non-negative, at most 12 places.
+/// A decimal amount in minor units: non-negative, at most 12 places. A
+/// refusal names the parameter and the rule, never the digits (a long run
+/// of them would read as a card number and be redacted).
 pub fn parse_decimal(param: &str, s: &str) -> Result<Decimal, FieldError> {
-    let bad = || FieldError::invalid(param, format!("Invalid decimal: {}", s.chars().take(40).collect::<String>()));
-    if s.is_empty() || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(bad());
+    let name = param.rsplit('[').next().unwrap_or(param).trim_end_matches(']');
+    let bad = |why: &str| FieldError::invalid(param, format!("Invalid {name}: {why}"));
+    if !s.bytes().any(|b| b.is_ascii_digit())
+        || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || s.bytes().filter(|b| *b == b'.').count() > 1
+    {
+        return Err(bad("must be a non-negative decimal number of minor units, such as 1234.5."));
     }
-    let d = Decimal::from_str_exact(s).or_else(|_| Decimal::from_str(s)).map_err(|_| bad())?;
-    if d.is_sign_negative() || d.scale() > 12 {
-        return Err(bad());
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (whole, frac) = (whole.trim_start_matches('0'), frac.trim_end_matches('0'));
+    if frac.len() > 12 {
+        return Err(bad("must have at most 12 decimal places."));
     }
+    if whole.len() > 16 {
+        return Err(bad("must be less than 10^16 minor units."));
+    }
+    let whole = if whole.is_empty() { "0" } else { whole };
+    let exact = if frac.is_empty() { whole.to_owned() } else { format!("{whole}.{frac}") };
+    let d = Decimal::from_str_exact(&exact)
+        .map_err(|_| bad("must be a non-negative decimal number of minor units, such as 1234.5."))?;
     Ok(d.normalize())
 }
 
@@ -123,4 +137,40 @@ pub fn scheme(price: &Value) -> Option<Scheme> {
         return Some(Scheme::Tiered { mode, tiers });
     }
     unit_from(price, "unit_amount", "unit_amount_decimal").map(Scheme::PerUnit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_read_exactly_and_refusals_name_the_rule() {
+        // (given, read as, or the refusal's words)
+        let cases: &[(&str, Result<&str, &str>)] = &[
+            ("12.5", Ok("12.5")),
+            ("0012.500000000000000000", Ok("12.5")),
+            ("1234567890.500100000001", Ok("1234567890.500100000001")),
+            ("9999999999999999.999999999999", Ok("9999999999999999.999999999999")),
+            ("5.", Ok("5")),
+            ("0.1234567890123", Err("at most 12 decimal places")),
+            ("12345678901234567", Err("less than 10^16")),
+            (".", Err("such as 1234.5")),
+            ("1.2.3", Err("such as 1234.5")),
+            ("-1", Err("such as 1234.5")),
+            ("1e5", Err("such as 1234.5")),
+        ];
+        for (given, want) in cases {
+            let got = parse_decimal("tiers[0][unit_amount_decimal]", given);
+            match (got, want) {
+                (Ok(d), Ok(w)) => assert_eq!(d.to_string(), *w, "{given}"),
+                (Err(e), Err(words)) => {
+                    assert_eq!(e.param, "tiers[0][unit_amount_decimal]");
+                    assert!(e.message.starts_with("Invalid unit_amount_decimal: "), "{given}: {}", e.message);
+                    assert!(e.message.contains(words), "{given}: {}", e.message);
+                    assert!(given.len() < 5 || !e.message.contains(given), "not echoed: {}", e.message);
+                }
+                (got, want) => panic!("{given}: {got:?}, want {want:?}"),
+            }
+        }
+    }
 }

@@ -1,20 +1,23 @@
 //! Amounts: what a line costs, and what a session totals.
 //!
-//! Rounding rule (the one place it is written down): a line's subtotal is
-//! computed exactly — unit amounts, decimal unit amounts, tiers and flat fees
-//! times the quantity, in decimal arithmetic — and rounded **once**, half away
-//! from zero, to the currency's minor unit. Unit amounts are already in minor
-//! units, so that is rounding to a whole number. Nothing is rounded per unit.
+//! Rounding rule: a line's subtotal is computed exactly — unit amounts,
+//! decimal unit amounts (up to 12 places), tiers and flat fees times the
+//! quantity, as `i128` numerators over a power of ten (`domain::exact`) —
+//! and rounded **once**, half away from zero, to the currency's minor unit.
+//! Unit amounts are already in minor units, so that is rounding to a whole
+//! number. Nothing is rounded per unit or per tier, and no step goes
+//! through a 28-digit decimal.
 //!
 //! Every sum and product is checked: an amount that does not fit in `i64`
 //! minor units is an error, never a wrap.
 //!
-//! Discounts and taxes (later issues) adjust `LineAmounts` before
+//! Discounts and taxes (`domain::adjust`) adjust `LineAmounts` before
 //! `session_totals` adds them up; the invariant the totals keep is
 //! `total = subtotal − discount + shipping + exclusive tax`.
 
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
+
+use super::exact::{self, add, mul};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
@@ -32,10 +35,18 @@ pub enum Unit {
 }
 
 impl Unit {
-    fn as_decimal(self) -> Decimal {
+    fn scale(self) -> u32 {
         match self {
-            Unit::Whole(i) => Decimal::from(i),
-            Unit::Decimal(d) => d,
+            Unit::Whole(_) => 0,
+            Unit::Decimal(d) => d.scale(),
+        }
+    }
+
+    /// The amount as a numerator over `10^scale`.
+    fn at(self, scale: u32) -> Result<i128, AmountError> {
+        match self {
+            Unit::Whole(i) => mul(i128::from(i), exact::pow10(scale)?),
+            Unit::Decimal(d) => exact::scaled(d, scale),
         }
     }
 }
@@ -62,33 +73,36 @@ pub enum Scheme {
     Tiered { mode: TiersMode, tiers: Vec<Tier> },
 }
 
-fn mul(a: Decimal, b: Decimal) -> Result<Decimal, AmountError> {
-    a.checked_mul(b).ok_or(AmountError::Overflow)
-}
-
-fn add(a: Decimal, b: Decimal) -> Result<Decimal, AmountError> {
-    a.checked_add(b).ok_or(AmountError::Overflow)
-}
-
-fn tier_cost(t: &Tier, units: i64) -> Result<Decimal, AmountError> {
-    let unit = t.unit.map(Unit::as_decimal).unwrap_or_default();
-    let flat = t.flat.map(Unit::as_decimal).unwrap_or_default();
-    add(mul(unit, Decimal::from(units))?, flat)
-}
-
-/// The exact (unrounded) cost of `quantity` units.
-fn exact(scheme: &Scheme, quantity: i64) -> Result<Decimal, AmountError> {
+/// The most decimal places any amount of the scheme has: the common
+/// denominator `10^scale` every term is computed over.
+fn scale(scheme: &Scheme) -> u32 {
     match scheme {
-        Scheme::PerUnit(u) => mul(u.as_decimal(), Decimal::from(quantity)),
+        Scheme::PerUnit(u) => u.scale(),
+        Scheme::Tiered { tiers, .. } => {
+            tiers.iter().flat_map(|t| [t.unit, t.flat]).flatten().map(Unit::scale).max().unwrap_or(0)
+        }
+    }
+}
+
+fn tier_cost(t: &Tier, units: i64, scale: u32) -> Result<i128, AmountError> {
+    let unit = t.unit.map_or(Ok(0), |u| u.at(scale))?;
+    let flat = t.flat.map_or(Ok(0), |u| u.at(scale))?;
+    add(mul(unit, i128::from(units))?, flat)
+}
+
+/// The exact (unrounded) cost of `quantity` units, over `10^scale`.
+fn exact_cost(scheme: &Scheme, quantity: i64, scale: u32) -> Result<i128, AmountError> {
+    match scheme {
+        Scheme::PerUnit(u) => mul(u.at(scale)?, i128::from(quantity)),
         Scheme::Tiered { mode: TiersMode::Volume, tiers } => {
             let tier = tiers.iter().find(|t| t.up_to.is_none_or(|u| quantity <= u)).or(tiers.last());
             match tier {
-                Some(t) => tier_cost(t, quantity),
-                None => Ok(Decimal::ZERO),
+                Some(t) => tier_cost(t, quantity, scale),
+                None => Ok(0),
             }
         }
         Scheme::Tiered { mode: TiersMode::Graduated, tiers } => {
-            let mut total = Decimal::ZERO;
+            let mut total = 0i128;
             let mut lower = 0i64;
             for t in tiers {
                 if lower >= quantity {
@@ -97,7 +111,7 @@ fn exact(scheme: &Scheme, quantity: i64) -> Result<Decimal, AmountError> {
                 let upper = t.up_to.map_or(quantity, |u| u.min(quantity));
                 let units = upper.checked_sub(lower).ok_or(AmountError::Overflow)?;
                 if units > 0 {
-                    total = add(total, tier_cost(t, units)?)?;
+                    total = add(total, tier_cost(t, units, scale)?)?;
                 }
                 lower = upper.max(lower);
             }
@@ -111,8 +125,9 @@ pub fn line_subtotal(scheme: &Scheme, quantity: i64) -> Result<i64, AmountError>
     if quantity < 1 {
         return Err(AmountError::BadQuantity);
     }
-    let amount = exact(scheme, quantity)?.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
-    amount.to_i64().ok_or(AmountError::Overflow)
+    let scale = scale(scheme);
+    let amount = exact::round_div(exact_cost(scheme, quantity, scale)?, exact::pow10(scale)?)?;
+    exact::to_i64(amount)
 }
 
 /// One line's amounts. `tax_inclusive` is already inside `subtotal`.
@@ -199,12 +214,26 @@ mod tests {
 
     #[test]
     fn decimals_round_once_half_away_from_zero() {
-        // 0.5 × 3 = 1.5 → 2; rounding per unit would give 0 or 3.
-        assert_eq!(line_subtotal(&Scheme::PerUnit(dec("0.5")), 3), Ok(2));
-        assert_eq!(line_subtotal(&Scheme::PerUnit(dec("12.345")), 2), Ok(25));
-        assert_eq!(line_subtotal(&Scheme::PerUnit(dec("0.333333333333")), 3), Ok(1));
-        assert_eq!(line_subtotal(&Scheme::PerUnit(dec("0.25")), 2), Ok(1));
-        assert_eq!(line_subtotal(&Scheme::PerUnit(dec("0.49")), 1), Ok(0));
+        // (unit_amount_decimal, quantity, subtotal)
+        let cases: &[(&str, i64, Result<i64, AmountError>)] = &[
+            // 0.5 × 3 = 1.5 → 2; rounding per unit would give 0 or 3.
+            ("0.5", 3, Ok(2)),
+            ("12.345", 2, Ok(25)),
+            ("0.333333333333", 3, Ok(1)),
+            ("0.25", 2, Ok(1)),
+            ("0.49", 1, Ok(0)),
+            // Issue 17, defect 3: the exact product is
+            // 123456787815442109.499999999999 (30 significant digits); a
+            // 28-digit decimal rounded it to …109.5 and then to …110.
+            ("1234567890.500100000001", 99_999_999, Ok(123_456_787_815_442_109)),
+            ("0.000000000001", 100_000_000, Ok(0)),
+            ("0.000000005", 100_000_000, Ok(1)),
+            ("0.000000004999", 100_000_000, Ok(0)),
+            ("99999999999.999999999999", 100_000_000, Err(AmountError::Overflow)),
+        ];
+        for (unit, qty, want) in cases {
+            assert_eq!(&line_subtotal(&Scheme::PerUnit(dec(unit)), *qty), want, "{unit} × {qty}");
+        }
     }
 
     #[test]

@@ -149,6 +149,7 @@ const PRIVATE: &[&str] = &[
     "payment_intent_status",
     "total_details_breakdown",
     "failed_payments",
+    "applied_coupon",
 ];
 
 /// Failed payments a session takes in an hour before confirms are refused

@@ -58,8 +58,11 @@ pub fn build(id: &str, livemode: bool, now: i64, p: &TaxRateParams) -> Result<Va
     p.display_name.as_ref().ok_or_else(|| missing("display_name"))?;
     p.inclusive.ok_or_else(|| missing("inclusive"))?;
     let pct = p.percentage.ok_or_else(|| missing("percentage"))?;
-    if pct < Decimal::ZERO || pct > Decimal::ONE_HUNDRED || pct.scale() > 4 {
-        return Err(FieldError::invalid("percentage", "Invalid percentage: 0 to 100, at most 4 decimal places."));
+    if pct.normalize().scale() > 4 {
+        return Err(FieldError::invalid("percentage", "Invalid percentage: at most four decimal places."));
+    }
+    if pct < Decimal::ZERO || pct > Decimal::ONE_HUNDRED {
+        return Err(FieldError::invalid("percentage", "Invalid percentage: must be between 0 and 100."));
     }
     let base = json!({
         "id": id, "object": "tax_rate", "active": true, "country": null, "created": now, "description": null,

@@ -28,6 +28,8 @@ mod idempotency;
 mod intent_data;
 mod lists;
 mod live_mode;
+mod money_limits;
+mod money_model;
 mod migration_0004;
 mod ops;
 mod outbound_urls;

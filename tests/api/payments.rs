@@ -250,7 +250,7 @@ backend_test!(another_customers_or_accounts_payment_method_is_not_found, |app| {
     let theirs = app
         .session(&[
             ("line_items[0][price_data][currency]", "usd"),
-            ("line_items[0][price_data][unit_amount]", "5"),
+            ("line_items[0][price_data][unit_amount]", "500"),
             ("line_items[0][price_data][product_data][name]", "x"),
             ("line_items[0][quantity]", "1"),
             ("customer", &someone),
@@ -267,7 +267,7 @@ backend_test!(another_customers_or_accounts_payment_method_is_not_found, |app| {
         .post_as(
             &other.secret_key,
             "/v1/prices",
-            &[("currency", "usd"), ("unit_amount", "5"), ("product_data[name]", "x")],
+            &[("currency", "usd"), ("unit_amount", "500"), ("product_data[name]", "x")],
         )
         .await
         .body;

@@ -92,7 +92,7 @@ backend_test!(a_lapsed_session_reads_expired_before_the_sweeper_and_the_sweeper_
     let short = app
         .session(&[
             ("line_items[0][price_data][currency]", "usd"),
-            ("line_items[0][price_data][unit_amount]", "5"),
+            ("line_items[0][price_data][unit_amount]", "500"),
             ("line_items[0][price_data][product_data][name]", "x"),
             ("line_items[0][quantity]", "1"),
             ("expires_at", &soon),
@@ -123,7 +123,7 @@ backend_test!(concurrent_sweepers_and_expire_calls_record_exactly_one_event, |ap
         let r = app
             .session(&[
                 ("line_items[0][price_data][currency]", "usd"),
-                ("line_items[0][price_data][unit_amount]", "5"),
+                ("line_items[0][price_data][unit_amount]", "500"),
                 ("line_items[0][price_data][product_data][name]", "x"),
                 ("line_items[0][quantity]", "1"),
                 ("expires_at", &soon),
@@ -155,7 +155,7 @@ backend_test!(sessions_list_by_status_customer_email_and_created, |app| {
     let b = app
         .session(&[
             ("line_items[0][price_data][currency]", "usd"),
-            ("line_items[0][price_data][unit_amount]", "5"),
+            ("line_items[0][price_data][unit_amount]", "500"),
             ("line_items[0][price_data][product_data][name]", "x"),
             ("line_items[0][quantity]", "1"),
             ("customer", &cus),
@@ -168,7 +168,7 @@ backend_test!(sessions_list_by_status_customer_email_and_created, |app| {
     let c = app
         .session(&[
             ("line_items[0][price_data][currency]", "usd"),
-            ("line_items[0][price_data][unit_amount]", "5"),
+            ("line_items[0][price_data][unit_amount]", "500"),
             ("line_items[0][price_data][product_data][name]", "x"),
             ("line_items[0][quantity]", "1"),
             ("customer_email", "e@x.io"),

@@ -212,7 +212,8 @@ backend_test!(amounts_follow_currency_exponents_decimals_and_tiers, |app| {
     assert_eq!(kwd["amount_total"], 3750);
     let dec = app
         .session(&[
-            ("line_items[0][price_data][currency]", "usd"),
+            // KWD has no minimum charge: a total of 2 fils is a session.
+            ("line_items[0][price_data][currency]", "kwd"),
             ("line_items[0][price_data][unit_amount_decimal]", "0.5"),
             ("line_items[0][price_data][product_data][name]", "x"),
             ("line_items[0][quantity]", "3"),
