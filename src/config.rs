@@ -188,6 +188,9 @@ pub struct Config {
     /// Live mode may send to plain http and private addresses
     /// (`KASSA_ALLOW_PRIVATE_OUTBOUND`; see `domain::outbound`).
     pub allow_private_outbound: bool,
+    /// How long one API request may run before a 503 `request_timeout` (a payment's
+    /// processor calls go on without it; see `api::confirm::pending`).
+    pub request_timeout: Duration,
 }
 
 /// Limits on connections, against clients that open them and never speak.
@@ -312,6 +315,7 @@ impl Config {
             public_url: public_url.trim_end_matches('/').to_owned(),
             idempotency_retention_secs: args.idempotency_retention_hours.saturating_mul(3600),
             allow_private_outbound: args.allow_private_outbound,
+            request_timeout: crate::api::REQUEST_TIMEOUT,
             webhooks: WebhookConfig {
                 deny_private: args.webhook_deny_private,
                 worker: args.webhook_worker,
@@ -354,6 +358,7 @@ impl Config {
             webhooks: WebhookConfig { poll: std::time::Duration::from_millis(50), ..Default::default() },
             connections: ConnectionConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            request_timeout: crate::api::REQUEST_TIMEOUT,
         }
     }
 }

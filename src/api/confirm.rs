@@ -76,6 +76,9 @@ struct ConfirmParams {
 }
 
 const CLAIM_SECS: i64 = 120;
+/// Seconds after a route's longest possible run before a claimed try whose
+/// outcome was never recorded is looked up.
+const LOOKUP_MARGIN: i64 = 5;
 
 fn in_progress() -> ApiError {
     ApiError::new(
@@ -184,12 +187,28 @@ pub async fn confirm(
     Path(id): Path<String>,
     ClientCall(mut call): ClientCall,
 ) -> ApiResult<Response> {
+    match confirm_call(state.clone(), id, &mut call).await {
+        // This very request (its idempotency key) may have been finished
+        // meanwhile by another node or, after its first try died, by kassa:
+        // its recorded answer wins over "not open" or "in progress".
+        Err(e) if matches!(e.code, Some("checkout_session_not_open" | "checkout_session_confirm_in_progress")) => {
+            match call.recorded_answer(&state).await? {
+                Some(answer) => Ok(answer),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn confirm_call(state: AppState, id: String, call: &mut Call) -> ApiResult<Response> {
     let p: ConfirmParams = call.parse()?;
-    let (lines, breakdown, rest) = includes(&call, "");
+    let call = &*call;
+    let (lines, breakdown, rest) = includes(call, "");
     expand::validate(&rest)?;
     let now = state.now();
-    let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
-    let confirmation = check(&p, &call, &obj.doc)?;
+    let obj = resource::find(&state, call, KIND, "checkout.session", &id).await?;
+    let confirmation = check(&p, call, &obj.doc)?;
     session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
     crate::domain::session_refusals::payable(&obj.doc)?;
     // A payment to be charged needs a route that can charge it (in live
@@ -222,13 +241,13 @@ pub async fn confirm(
     obj.doc["custom_fields"] =
         crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
     if let Some(a) = p.amount {
-        super::session_custom::set(&state, &call, &mut obj.doc, a, now).await?;
+        super::session_custom::set(&state, call, &mut obj.doc, a, now).await?;
     }
     if let Some(code) = &p.promotion_code {
-        super::session_discounts::enter_code(&state, &call, &mut obj.doc, code, now).await?;
+        super::session_discounts::enter_code(&state, call, &mut obj.doc, code, now).await?;
     }
     if let Some(rate) = &p.shipping_rate {
-        super::session_shipping::chosen_at_confirm(&state, &call, &mut obj.doc, rate).await?;
+        super::session_shipping::chosen_at_confirm(&state, call, &mut obj.doc, rate).await?;
     }
     // Whatever changed the amounts since the code was entered, it must
     // still qualify when the money moves.
@@ -241,7 +260,7 @@ pub async fn confirm(
     let customer = obj.doc["customer"].as_str().map(str::to_owned);
     let chosen = payment_method_input::choose(
         &state,
-        &call,
+        call,
         p.payment_method.as_deref(),
         p.payment_method_data.as_ref(),
         customer.as_deref(),
@@ -260,7 +279,7 @@ pub async fn confirm(
         redirect: p.redirect == Some(true),
         return_url: p.return_url.clone(),
     };
-    let ctx = Ctx { state: &state, origin: Origin::api(&call), terms, now, lines, breakdown, rest: &rest };
+    let ctx = Ctx { state: &state, origin: Origin::api(call), terms, now, lines, breakdown, rest: &rest };
     match (confirmation, setup) {
         (_, true) => {
             let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
@@ -284,7 +303,7 @@ pub async fn confirm(
                         "`charge_when_due` needs a payment method already saved to the customer.",
                     ))
                 }
-                None => latest_saved(&state, &call, cus, now).await?,
+                None => latest_saved(&state, call, cus, now).await?,
             };
             ctx.finish(&obj.doc, obj.version, Finish::WhenDue(chosen)).await
         }

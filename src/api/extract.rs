@@ -63,6 +63,18 @@ impl Call {
         }
     }
 
+    /// The answer recorded for this request's idempotency key since it
+    /// began (by another node, or by kassa finishing it after a first try
+    /// died), if there is one.
+    pub async fn recorded_answer(&self, state: &AppState) -> ApiResult<Option<Response>> {
+        let Some(g) = &self.idem else { return Ok(None) };
+        Ok(match state.store.find_idempotency(&self.scope(), &g.key).await? {
+            Some(rec) if rec.fingerprint == g.fingerprint => Some(idempotency::replay(&rec)),
+            Some(_) => return Err(idempotency::mismatch(&g.key)),
+            None => None,
+        })
+    }
+
     /// Commits `changes` and `events` with this request's idempotency record,
     /// and answers with `body`.
     pub async fn commit(

@@ -13,6 +13,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    worker_errors: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -34,13 +35,18 @@ impl Metrics {
                 .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
             &["route", "method"],
         );
-        let (requests, latency) = match (requests, latency) {
-            (Ok(r), Ok(l)) => (r, l),
+        let worker_errors = IntCounterVec::new(
+            Opts::new("kassa_worker_errors_total", "Items a background worker failed on (and backed off)"),
+            &["worker"],
+        );
+        let (requests, latency, worker_errors) = match (requests, latency, worker_errors) {
+            (Ok(r), Ok(l), Ok(w)) => (r, l, w),
             _ => unreachable!("constant metric definitions are valid"),
         };
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(latency.clone()));
-        Self { registry, requests, latency }
+        let _ = registry.register(Box::new(worker_errors.clone()));
+        Self { registry, requests, latency, worker_errors }
     }
 
     /// `method` is any client-sent text; only standard methods become labels,
@@ -52,6 +58,11 @@ impl Metrics {
         };
         self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
         self.latency.with_label_values(&[route, method]).observe(secs);
+    }
+
+    /// One item `worker` failed on.
+    pub fn worker_error(&self, worker: &'static str) {
+        self.worker_errors.with_label_values(&[worker]).inc();
     }
 
     pub fn render(&self) -> String {

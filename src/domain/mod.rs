@@ -29,6 +29,7 @@ pub mod price;
 pub mod price_amounts;
 pub mod pricing;
 pub mod processor_route;
+pub mod processor_text;
 pub mod product;
 pub mod promotion_code;
 pub mod redemption;

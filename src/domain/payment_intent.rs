@@ -94,7 +94,8 @@ pub fn apply_session_update(intent: &mut Value, session: &Value) {
 
 fn attempt_json(a: &Attempt) -> Value {
     json!({"processor": a.processor, "idempotency_key": a.idempotency_key, "outcome": a.outcome,
-           "detail": a.detail, "started_at": a.started_at, "duration_ms": a.duration_ms})
+           "detail": a.detail, "processor_message": a.processor_message, "started_at": a.started_at,
+           "duration_ms": a.duration_ms})
 }
 
 /// The intent while its payment is being tried (recorded before the call).
@@ -141,7 +142,7 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
             out["amount_received"] = out["amount"].clone();
             out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
         }
-        Outcome::Declined { code, decline_code, message } => {
+        Outcome::Declined { code, decline_code, message, .. } => {
             out["status"] = json!("requires_payment_method");
             out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
             out["last_payment_error"] = json!({
@@ -181,7 +182,11 @@ pub fn tags(doc: &Value) -> Vec<(String, String)> {
         || doc["status"] == "processing" && doc["pending_attempt"].is_object();
     if waiting {
         let first = match &doc["pending_attempt"] {
-            Value::Object(p) => p.get("started_at").and_then(Value::as_i64).unwrap_or(0).saturating_add(CLAIM_GRACE),
+            // Claims record when their route must have ended; older ones
+            // get the fixed grace.
+            Value::Object(p) => p.get("lookup_at").and_then(Value::as_i64).unwrap_or_else(|| {
+                p.get("started_at").and_then(Value::as_i64).unwrap_or(0).saturating_add(CLAIM_GRACE)
+            }),
             _ => last.and_then(|l| l["started_at"].as_i64()).unwrap_or(0).saturating_add(LOOKUP_AFTER),
         };
         let at = doc["lookup_after"].as_i64().unwrap_or(first);

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{Authorize, Lookup, Outcome, Processor, RefundOutcome};
 use crate::domain::outbound::{self, UrlPolicy};
+use crate::domain::processor_text;
 
 pub struct HttpProcessor {
     pub name: String,
@@ -27,11 +28,17 @@ fn outcome(body: &Value) -> Option<Outcome> {
             let url = body["action_url"].as_str().filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
             Some(Outcome::RequiresAction { reference, action_url: url.to_owned() })
         }
-        "declined" => Some(Outcome::Declined {
-            code: "card_declined".into(),
-            decline_code: body["decline_code"].as_str().unwrap_or("generic_decline").to_owned(),
-            message: body["message"].as_str().unwrap_or("Your card was declined.").to_owned(),
-        }),
+        // A gateway's text may echo the card: kassa answers with its own
+        // message, and keeps the gateway's only scrubbed.
+        "declined" => {
+            let decline_code = processor_text::decline_code(body["decline_code"].as_str());
+            Some(Outcome::Declined {
+                code: "card_declined".into(),
+                message: processor_text::decline_message(&decline_code).to_owned(),
+                decline_code,
+                processor_message: body["message"].as_str().map(processor_text::scrub),
+            })
+        }
         _ => None,
     }
 }
@@ -40,6 +47,11 @@ fn outcome(body: &Value) -> Option<Outcome> {
 impl Processor for HttpProcessor {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn budget(&self) -> Duration {
+        // The authorize, then a lookup if its answer was unknown.
+        self.timeout.saturating_mul(2)
     }
 
     async fn authorize(&self, req: &Authorize) -> Outcome {
@@ -134,7 +146,7 @@ impl HttpProcessor {
                     RefundOutcome::Succeeded { reference: v["reference"].as_str().unwrap_or_default().to_owned() }
                 }
                 Ok(v) if v["status"] == "failed" => {
-                    RefundOutcome::Failed { reason: v["message"].as_str().unwrap_or("refused").to_owned() }
+                    RefundOutcome::Failed { reason: processor_text::scrub(v["message"].as_str().unwrap_or("refused")) }
                 }
                 _ => RefundOutcome::Unknown { reason: "unreadable answer".into() },
             },

@@ -45,11 +45,14 @@ pub enum Outcome {
     Approved {
         reference: String,
     },
-    /// A hard decline: the chain stops here.
+    /// A hard decline: the chain stops here. `message` is kassa's own;
+    /// `processor_message` is what the processor said, scrubbed
+    /// (`domain::processor_text`), kept only on the attempt.
     Declined {
         code: String,
         decline_code: String,
         message: String,
+        processor_message: Option<String>,
     },
     /// The processor could not take the request (refused, 5xx before
     /// acceptance, rate limited): the next processor may be tried.
@@ -101,6 +104,10 @@ pub enum RefundOutcome {
 pub trait Processor: Send + Sync {
     /// `test`, `http`, … and the configured name, for attempts.
     fn name(&self) -> &str;
+    /// The longest an authorize, with its lookup, can take.
+    fn budget(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
     async fn authorize(&self, req: &Authorize) -> Outcome;
     async fn lookup(&self, idempotency_key: &str) -> Lookup;
     /// Refunds `amount` of the payment the processor knows as `reference`.

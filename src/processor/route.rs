@@ -46,6 +46,8 @@ pub struct Attempt {
     /// `approved`, `declined`, `unavailable` or `unknown`.
     pub outcome: &'static str,
     pub detail: Option<String>,
+    /// A decline's processor text, scrubbed.
+    pub processor_message: Option<String>,
     pub started_at: i64,
     pub duration_ms: u64,
 }
@@ -83,6 +85,10 @@ pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) ->
             idempotency_key: r.idempotency_key.clone(),
             outcome: name,
             detail,
+            processor_message: match &outcome {
+                Outcome::Declined { processor_message, .. } => processor_message.clone(),
+                _ => None,
+            },
             started_at: now,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
@@ -154,7 +160,12 @@ mod tests {
     async fn unavailable_falls_through_and_a_decline_stops() {
         let down = fake(Outcome::Unavailable { reason: "503".into() }, Lookup::NotFound);
         let no = fake(
-            Outcome::Declined { code: "card_declined".into(), decline_code: "x".into(), message: "m".into() },
+            Outcome::Declined {
+                code: "card_declined".into(),
+                decline_code: "x".into(),
+                message: "m".into(),
+                processor_message: None,
+            },
             Lookup::NotFound,
         );
         let yes = fake(ok(), Lookup::NotFound);

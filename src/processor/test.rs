@@ -7,7 +7,12 @@ use super::{Authorize, Lookup, Outcome, Processor};
 pub struct TestProcessor;
 
 fn decline(code: &str, decline_code: &str, message: &str) -> Outcome {
-    Outcome::Declined { code: code.into(), decline_code: decline_code.into(), message: message.into() }
+    Outcome::Declined {
+        code: code.into(),
+        decline_code: decline_code.into(),
+        message: message.into(),
+        processor_message: None,
+    }
 }
 
 /// The outcome a test card number always gives.

@@ -171,7 +171,12 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
 }
 
 fn decline(code: &str, decline_code: &str, message: &str) -> Outcome {
-    Outcome::Declined { code: code.into(), decline_code: decline_code.into(), message: message.into() }
+    Outcome::Declined {
+        code: code.into(),
+        decline_code: decline_code.into(),
+        message: message.into(),
+        processor_message: None,
+    }
 }
 
 /// Tries the due charge on the session's route: `req` is `None` when the

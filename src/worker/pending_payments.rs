@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::confirm::pending::resolve;
+use crate::api::confirm::pending::{back_off, resolve};
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{KIND, LOOKUP_TAG};
 use crate::store::StoreResult;
@@ -21,7 +21,15 @@ pub async fn resolve_due(state: &AppState) -> StoreResult<usize> {
         match resolve(state, &scope, &pi).await {
             Ok(true) => done += 1,
             Ok(false) => {}
-            Err(e) => tracing::debug!(payment_intent = %pi.id, error = %e.message, "pending payment not resolved"),
+            // Every failure is counted and backs off like an unknown answer,
+            // so one broken payment never holds the batch for the others.
+            Err(e) => {
+                state.metrics.worker_error("pending_payments");
+                tracing::warn!(payment_intent = %pi.id, error = %e.message, "pending payment not resolved");
+                if let Err(e) = back_off(state, &scope, &pi, state.now()).await {
+                    tracing::warn!(payment_intent = %pi.id, error = %e.message, "pending payment back-off not recorded");
+                }
+            }
         }
     }
     Ok(done)

@@ -85,10 +85,10 @@ pub async fn gateway(mode: Mode) -> (String, Arc<Mutex<usize>>) {
     (url, calls)
 }
 
-type Seen = Arc<Mutex<HashMap<String, Value>>>;
+pub type Seen = Arc<Mutex<HashMap<String, Value>>>;
 
 /// As `gateway`, also handing out what it has seen and its lookup switch.
-async fn gateway_full(mode: Mode) -> (String, Arc<Mutex<usize>>, Seen, Arc<std::sync::atomic::AtomicBool>) {
+pub async fn gateway_full(mode: Mode) -> (String, Arc<Mutex<usize>>, Seen, Arc<std::sync::atomic::AtomicBool>) {
     let g = Gateway {
         mode,
         seen: Arc::default(),

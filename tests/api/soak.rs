@@ -386,22 +386,18 @@ async fn soak(backend: Backend) {
     assert!(c.undelivered.is_empty(), "{} completed events undelivered: {:?}", c.undelivered.len(), c.undelivered);
 }
 
-/// `NAME::sqlite` and `NAME::postgres`, as `backend_test!` names them (that
-/// macro cannot mark a test ignored, and the soak needs no in-process app).
-/// Ignored while the code committed before it strands payments (issue 16,
-/// defect 1): it failed there with 65 to 81 intents left `processing`.
-/// `.ci/run` runs it on both backends with `--ignored` meanwhile.
+/// `NAME::sqlite` and `NAME::postgres`, as `backend_test!` names them (the
+/// soak needs no in-process app). Before the resolver fix (issue 16,
+/// defect 1) it failed with 65 to 81 intents left `processing`.
 mod twenty_sigkills_under_mixed_load {
     use super::{soak, Backend};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "until the resolver fix (issue 16 defect 1) lands"]
     async fn sqlite() {
         soak(Backend::Sqlite).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "until the resolver fix (issue 16 defect 1) lands"]
     async fn postgres() {
         soak(Backend::Postgres).await;
     }

@@ -10,22 +10,31 @@ use crate::api::extract::Call;
 use crate::domain::event::EventContext;
 use crate::domain::version::{self, ApiVersion};
 use crate::error::ApiResult;
-use crate::store::{Change, ChangeSet, Scope};
+use crate::store::{Change, ChangeSet, IdempotencyRecord, Scope};
 use crate::AppState;
 
 pub struct Origin<'a> {
     pub call: Option<&'a Call>,
     pub scope: Scope,
     pub account_version: String,
+    /// Kassa finishing a request's payment after the request was gone: the
+    /// request's idempotency key and fingerprint, so its answer is recorded
+    /// for a retry to replay.
+    pub idempotency: Option<(String, String)>,
 }
 
 impl<'a> Origin<'a> {
     pub fn api(call: &'a Call) -> Self {
-        Self { call: Some(call), scope: call.scope(), account_version: call.auth.account_version.clone() }
+        Self {
+            call: Some(call),
+            scope: call.scope(),
+            account_version: call.auth.account_version.clone(),
+            idempotency: None,
+        }
     }
 
     pub fn background(scope: Scope) -> Self {
-        Self { call: None, scope, account_version: version::LATEST.to_owned() }
+        Self { call: None, scope, account_version: version::LATEST.to_owned(), idempotency: None }
     }
 
     pub fn scope(&self) -> Scope {
@@ -65,7 +74,14 @@ impl<'a> Origin<'a> {
         match self.call {
             Some(c) => c.commit(state, changes, events, status, body).await,
             None => {
-                state.store.commit(ChangeSet { scope: self.scope(), changes, events, idempotency: None }).await?;
+                let idempotency = self.idempotency.as_ref().map(|(key, fingerprint)| IdempotencyRecord {
+                    key: key.clone(),
+                    fingerprint: fingerprint.clone(),
+                    status: status.as_u16(),
+                    body: body.to_string(),
+                    created: state.now(),
+                });
+                state.store.commit(ChangeSet { scope: self.scope(), changes, events, idempotency }).await?;
                 Ok((status, axum::Json(body)).into_response())
             }
         }

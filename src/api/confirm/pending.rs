@@ -14,7 +14,7 @@ const GIVE_UP_AFTER: i64 = 24 * 3600;
 
 /// Asks again later: 5 s, doubling up to an hour, so waiting payments never
 /// starve newer ones in the worker's batch.
-async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> ApiResult<bool> {
+pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> ApiResult<bool> {
     let asks = pi.doc["lookup_asks"].as_i64().unwrap_or(0).saturating_add(1);
     let delay = 5i64.saturating_mul(1 << asks.min(10)).min(3600);
     let mut doc = pi.doc.clone();
@@ -69,6 +69,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
             code: "card_declined".into(),
             decline_code: "authentication_not_completed".into(),
             message: "The cardholder did not complete authentication.".into(),
+            processor_message: None,
         },
         // The buyer is still at the gateway's page.
         Lookup::Found(Outcome::RequiresAction { .. }) => return back_off(state, scope, pi, now).await,
@@ -82,7 +83,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         Outcome::Approved { .. } => "approved",
         Outcome::Declined { .. } => "declined",
         Outcome::Unavailable { .. } => "unavailable",
-        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => return Ok(false),
+        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => return back_off(state, scope, pi, now).await,
     };
     let detail = match &outcome {
         Outcome::Approved { reference } => Some(reference.clone()),
@@ -95,14 +96,63 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         idempotency_key: format!("{key}-lookup"),
         outcome: label,
         detail,
+        processor_message: match &outcome {
+            Outcome::Declined { processor_message, .. } => processor_message.clone(),
+            _ => None,
+        },
         started_at: now,
         duration_ms: 0,
     };
-    let chosen = saved_method(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
-    let settled = payment_intent::settle(&pi.doc, &outcome, &[attempt], &chosen.doc);
-    let terms = saved_terms(state, scope, &pi.id).await?;
-    let ctx =
-        Ctx { state, origin: Origin::background(scope.clone()), terms, now, lines: false, breakdown: false, rest: &[] };
-    ctx.finish(&session.doc, session.version, outcome_finish(&outcome, chosen, (settled, pi.version))).await?;
+    finish_known(state, scope, pi, &session, &outcome, &[attempt]).await?;
     Ok(true)
+}
+
+/// Records an outcome that is known for a payment whose request is gone:
+/// found by a lookup, or reached by a charge whose request was dropped.
+/// Everything it needs was made durable by the claim (the payment method,
+/// the buyer's terms, the request's idempotency key), and the request's
+/// idempotency record is written with it, so a retry with the same key
+/// replays this answer.
+pub async fn finish_known(
+    state: &AppState,
+    scope: &Scope,
+    pi: &StoredObject,
+    session: &StoredObject,
+    outcome: &Outcome,
+    attempts: &[Attempt],
+) -> ApiResult<()> {
+    let now = state.now();
+    let chosen = saved_method(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
+    let settled = payment_intent::settle(&pi.doc, outcome, attempts, &chosen.doc);
+    let terms = saved_terms(state, scope, &pi.id).await?;
+    let mut origin = Origin::background(scope.clone());
+    origin.idempotency = claimed_request(&pi.doc);
+    let ctx = Ctx { state, origin, terms, now, lines: false, breakdown: false, rest: &[] };
+    ctx.finish(&session.doc, session.version, outcome_finish(outcome, chosen, (settled, pi.version))).await?;
+    Ok(())
+}
+
+/// The idempotency key (and fingerprint) of the request that claimed it.
+fn claimed_request(pi: &Value) -> Option<(String, String)> {
+    let r = &pi["confirm_request"];
+    Some((r["idempotency_key"].as_str()?.to_owned(), r["fingerprint"].as_str()?.to_owned()))
+}
+
+/// A charge whose request was dropped (a client gone, the request timeout)
+/// finishes here, with the outcome its processor call reached.
+pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcome: Outcome, attempts: Vec<Attempt>) {
+    let result = async {
+        let pi = state.store.get_object(&scope, &pi_id).await?.ok_or_else(ApiError::internal)?;
+        let sid = pi.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
+        let session = state.store.get_object(&scope, &sid).await?.ok_or_else(ApiError::internal)?;
+        if pi.doc["status"] != "processing" || session.doc["payment_intent"] != pi_id.as_str() {
+            return Ok(());
+        }
+        finish_known(&state, &scope, &pi, &session, &outcome, &attempts).await
+    }
+    .await;
+    if let Err(e) = result {
+        // The resolver asks the processor again at the claim's lookup time.
+        tracing::warn!(payment_intent = %pi_id, error = %e.message, "a dropped request's payment was not finished");
+    }
 }

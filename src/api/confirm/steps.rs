@@ -15,7 +15,7 @@ use crate::store::ChangeSet;
 pub(super) fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, i64)) -> Finish {
     match outcome {
         Outcome::Approved { .. } => Finish::Paid { chosen, intent },
-        Outcome::Declined { code, decline_code, message } => {
+        Outcome::Declined { code, decline_code, message, .. } => {
             let code: &'static str = match code.as_str() {
                 "expired_card" => "expired_card",
                 "incorrect_cvc" => "incorrect_cvc",
@@ -49,7 +49,7 @@ impl Ctx<'_> {
         &self,
         session: &Value,
         version: i64,
-        chosen: Chosen,
+        mut chosen: Chosen,
         authenticated: bool,
     ) -> ApiResult<Response> {
         let (st, call, now) = (self.state, &self.origin, self.now);
@@ -122,10 +122,17 @@ impl Ctx<'_> {
         let tries = intent["attempts"].as_array().map_or(0, Vec::len);
         let route = route_for(st, &call.scope(), session).await?;
         let first = route.first().map(|p| p.name().to_owned()).unwrap_or_default();
-        processing["pending_attempt"] =
-            json!({"processor": first, "idempotency_key": format!("{pi_id}-{tries}-0"), "started_at": now});
+        // No try of this route can still be running after `lookup_at`: the
+        // resolver may ask then, seconds after a dead node's claim, not later.
+        let budget: u64 = route.iter().map(|p| p.budget().as_secs().saturating_add(1)).sum();
+        let lookup_at = now.saturating_add(i64::try_from(budget).unwrap_or(i64::MAX)).saturating_add(LOOKUP_MARGIN);
+        processing["pending_attempt"] = json!({"processor": first, "idempotency_key": format!("{pi_id}-{tries}-0"),
+                                               "started_at": now, "lookup_at": lookup_at});
+        if let Some(g) = call.call.and_then(|c| c.idem.as_ref()) {
+            processing["confirm_request"] = json!({"idempotency_key": g.key, "fingerprint": g.fingerprint});
+        }
         let mut claimed = session.clone();
-        claimed["confirming_until"] = json!(now + CLAIM_SECS);
+        claimed["confirming_until"] = json!(lookup_at.saturating_add(CLAIM_SECS));
         claimed["payment_intent"] = json!(pi_id);
         claimed["payment_intent_status"] = json!("processing");
         payment_intent::mirror_next_action(&mut claimed, &processing);
@@ -147,18 +154,23 @@ impl Ctx<'_> {
         let session_id = session["id"].as_str().unwrap_or_default().to_owned();
         let claim = ChangeSet {
             scope: call.scope(),
-            changes: vec![
-                Change::Update {
-                    id: session_id,
-                    expected_version: version,
-                    tags: session::tags(&claimed),
-                    doc: claimed.clone(),
-                },
-                pi_change,
-            ]
-            .into_iter()
-            .chain(super::redeem::redeem(st, &call.scope(), session).await?)
-            .collect(),
+            // Everything a finish without this request needs is durable
+            // with the claim: the payment method and its vault record, and
+            // the buyer's terms.
+            changes: std::mem::take(&mut chosen.changes)
+                .into_iter()
+                .chain([
+                    Change::Update {
+                        id: session_id,
+                        expected_version: version,
+                        tags: session::tags(&claimed),
+                        doc: claimed.clone(),
+                    },
+                    pi_change,
+                    super::three_ds::terms_change(st, &call.scope(), &pi_id, &self.terms, now).await?,
+                ])
+                .chain(super::redeem::redeem(st, &call.scope(), session).await?)
+                .collect(),
             events: match intent_version {
                 None => vec![event::build(&call.event_ctx(now), "payment_intent.created", &intent, None)],
                 Some(_) => vec![],
@@ -177,11 +189,31 @@ impl Ctx<'_> {
             card: chosen.card.clone(),
             capture: !payment_intent::manual_capture(&processing),
         };
-        let (outcome, attempts) = execute(&route, &req, now).await;
+        let (outcome, attempts) = self.run_route(route, req, &pi_id).await?;
         let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
         let intent_version = intent_version.map_or(1, |v| v + 1);
         let finish = outcome_finish(&outcome, chosen, (settled, intent_version));
         self.finish(&claimed, version + 1, finish).await
+    }
+
+    /// Runs the route outside the request: if the request is dropped (the
+    /// client left, the request timeout), the processor call still ends and
+    /// its outcome is recorded without it (`pending::finish_dropped`).
+    async fn run_route(
+        &self,
+        route: Vec<Arc<dyn Processor>>,
+        req: Authorize,
+        pi_id: &str,
+    ) -> ApiResult<(Outcome, Vec<crate::processor::route::Attempt>)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (state, scope, pi_id, now) = (self.state.clone(), self.origin.scope(), pi_id.to_owned(), self.now);
+        tokio::spawn(async move {
+            let result = execute(&route, &req, now).await;
+            if let Err((outcome, attempts)) = tx.send(result) {
+                super::pending::finish_dropped(state, scope, pi_id, outcome, attempts).await;
+            }
+        });
+        rx.await.map_err(|_| ApiError::internal())
     }
 
     /// One commit: the session's new state, the payment, the contract, a
