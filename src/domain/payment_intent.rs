@@ -114,6 +114,13 @@ pub fn mirror_next_action(session: &mut Value, pi: &Value) {
     session["next_action"] = if pi["status"] == "requires_action" { pi["next_action"].clone() } else { Value::Null };
 }
 
+/// Removes a kassa-private field.
+pub fn strip(doc: &mut Value, key: &str) {
+    if let Some(m) = doc.as_object_mut() {
+        m.remove(key);
+    }
+}
+
 /// Whether the intent authorizes only (`capture_method=manual`).
 pub fn manual_capture(pi: &Value) -> bool {
     pi["capture_method"] == "manual"

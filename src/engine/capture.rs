@@ -128,7 +128,7 @@ pub async fn capture(
         // Definitely not captured: the claim goes, the authorization stays.
         Err(e @ (EndError::Refused(_) | EndError::NoProcessor)) => {
             let mut doc = pi.doc.clone();
-            strip(&mut doc, "pending_capture");
+            payment_intent::strip(&mut doc, "pending_capture");
             commit(state, scope, vec![update(&pi, &doc)]).await?;
             return Err(e);
         }
@@ -138,20 +138,14 @@ pub async fn capture(
     doc["status"] = json!("succeeded");
     doc["amount_received"] = json!(amount);
     doc["amount_capturable"] = json!(0);
-    strip(&mut doc, "pending_capture");
-    strip(&mut doc, "capture_before");
+    payment_intent::strip(&mut doc, "pending_capture");
+    payment_intent::strip(&mut doc, "capture_before");
     let mut events = Vec::new();
     if let Some(ch) = charges::of_intent(state, scope, &doc).await? {
         events.push(event::build(ctx, "charge.captured", &ch, None));
     }
     events.push(event::build(ctx, "payment_intent.succeeded", &doc, None));
     Ok(Ended { changes: vec![update(&pi, &doc)], events, intent: doc })
-}
-
-fn strip(doc: &mut Value, key: &str) {
-    if let Some(m) = doc.as_object_mut() {
-        m.remove(key);
-    }
 }
 
 /// Voids the authorization and cancels the intent (`reason` is the
@@ -215,7 +209,7 @@ async fn canceled(
     doc["canceled_at"] = json!(now);
     doc["cancellation_reason"] = json!(reason);
     doc["amount_capturable"] = json!(0);
-    strip(&mut doc, "capture_before");
+    payment_intent::strip(&mut doc, "capture_before");
     let mut events = Vec::new();
     if let Some(ch) = charges::of_intent(state, scope, &doc).await? {
         events.push(event::build(ctx, charge_event, &ch, None));

@@ -41,7 +41,8 @@ impl Resolve for Guard {
 /// `builder` with a resolver that never yields a private address. Literal
 /// addresses are not resolved: callers check them (`outbound::refusal`).
 pub fn deny_private(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
-    builder.dns_resolver(Arc::new(Guard { deny_private: true }))
+    // Through a proxy the resolver would never see the target.
+    builder.dns_resolver(Arc::new(Guard { deny_private: true })).no_proxy()
 }
 
 /// What one POST found.
@@ -69,7 +70,7 @@ pub struct Sender {
 impl Sender {
     pub fn new(deny_private: bool, allow_private_outbound: bool, timeout: Duration) -> Self {
         let client = |deny: bool| {
-            reqwest::Client::builder()
+            let builder = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(timeout)
                 .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -78,9 +79,10 @@ impl Sender {
                 // (API gateways' event objects) look header names up exactly.
                 .http1_title_case_headers()
                 .user_agent(concat!("kassa-webhooks/", env!("CARGO_PKG_VERSION")))
-                .dns_resolver(Arc::new(Guard { deny_private: deny }))
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new())
+                .dns_resolver(Arc::new(Guard { deny_private: deny }));
+            // Through a proxy the resolver would never see the target.
+            let builder = if deny { builder.no_proxy() } else { builder };
+            builder.build().unwrap_or_else(|_| reqwest::Client::new())
         };
         Self { open: client(false), guarded: client(true), deny_private, allow_private_outbound, timeout }
     }

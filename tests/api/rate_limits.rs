@@ -132,3 +132,17 @@ fn defaults_are_stripes_live_limits_and_no_test_mode_limits() {
     assert_eq!(on.test, ModeLimits { read: Rate::per_second(25), write: Rate::per_second(25) });
     assert_eq!(on.live.write, None, "0 turns a limit off");
 }
+
+backend_test!(
+    a_publishable_key_is_never_throttled,
+    config = |c: &mut Config| c.rate_limits.live = two_a_minute(),
+    |app| {
+        // It is public: anyone could spend its bucket and stop the
+        // merchant's buyers. A secret-key endpoint answers it 401 each time.
+        let pk = app.other_account().await.live_publishable_key;
+        for _ in 0..5 {
+            let r = app.get_as(&pk, "/v1/customers").await;
+            assert_eq!(r.status, 401, "{}", r.body);
+        }
+    }
+);

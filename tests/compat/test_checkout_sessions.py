@@ -26,11 +26,11 @@ def test_a_session_from_price_data(sk):
 
 def test_a_session_from_a_price_retrieved_with_expand(sk):
     product = stripe.Product.create(name="Plan")
-    price = stripe.Price.create(product=product.id, currency="eur", unit_amount_decimal="12.5")
-    assert str(price.unit_amount_decimal) == "12.5"
+    price = stripe.Price.create(product=product.id, currency="eur", unit_amount_decimal="1250.5")
+    assert str(price.unit_amount_decimal) == "1250.5"
     s = stripe.checkout.Session.create(mode="payment", success_url=SUCCESS,
                                        line_items=[{"price": price.id, "quantity": 3}])
-    assert s.amount_total == 38  # 37.5 rounds half away from zero
+    assert s.amount_total == 3752  # 3751.5 rounds half away from zero
     got = stripe.checkout.Session.retrieve(s.id, expand=["line_items", "line_items.data.price.product"])
     item = got.line_items.data[0]
     assert item.price.id == price.id

@@ -10,7 +10,7 @@ use crate::api::extract::Call;
 use crate::domain::event::EventContext;
 use crate::domain::version::{self, ApiVersion};
 use crate::error::ApiResult;
-use crate::store::{Change, ChangeSet, IdempotencyRecord, Scope};
+use crate::store::{Change, ChangeSet, IdempotencyRecord, Scope, StoreError};
 use crate::AppState;
 
 pub struct Origin<'a> {
@@ -35,6 +35,11 @@ impl<'a> Origin<'a> {
 
     pub fn background(scope: Scope) -> Self {
         Self { call: None, scope, account_version: version::LATEST.to_owned(), idempotency: None }
+    }
+
+    /// Whether a commit of this origin writes an idempotency record.
+    pub fn records_answer(&self) -> bool {
+        self.idempotency.is_some() || self.call.is_some_and(|c| c.idem.is_some())
     }
 
     pub fn scope(&self) -> Scope {
@@ -81,7 +86,14 @@ impl<'a> Origin<'a> {
                     body: body.to_string(),
                     created: state.now(),
                 });
-                state.store.commit(ChangeSet { scope: self.scope(), changes, events, idempotency }).await?;
+                let set = ChangeSet { scope: self.scope(), changes, events, idempotency };
+                match state.store.commit(set.clone()).await {
+                    // The key was answered meanwhile: the outcome still counts.
+                    Err(StoreError::DuplicateIdempotencyKey) => {
+                        state.store.commit(ChangeSet { idempotency: None, ..set }).await?
+                    }
+                    other => other?,
+                }
                 Ok((status, axum::Json(body)).into_response())
             }
         }

@@ -49,8 +49,9 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
             None => return Ok(false),
         },
     };
-    let name = last["processor"].as_str().unwrap_or_default();
-    let key = last["idempotency_key"].as_str().unwrap_or_default();
+    let claimed = pi.doc["pending_attempt"].is_object();
+    let name = last["processor"].as_str().unwrap_or_default().to_owned();
+    let key = last["idempotency_key"].as_str().unwrap_or_default().to_owned();
     let session = state
         .store
         .get_object(scope, pi.doc["checkout_session"].as_str().unwrap_or_default())
@@ -61,9 +62,16 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         return back_off(state, scope, pi, now).await;
     }
     let route = route_for(state, scope, &session.doc).await?;
-    let Some(processor) = route.iter().find(|p| p.name() == name) else { return back_off(state, scope, pi, now).await };
+    let (found, name, key) = if claimed {
+        ask_route(&route, &key).await
+    } else {
+        let Some(processor) = route.iter().find(|p| p.name() == name) else {
+            return back_off(state, scope, pi, now).await;
+        };
+        (processor.lookup(&key).await, name, key)
+    };
     let waited = now.saturating_sub(last["started_at"].as_i64().unwrap_or(now));
-    let outcome = match processor.lookup(key).await {
+    let outcome = match found {
         // The buyer left the gateway's page a day ago: the try has failed.
         Lookup::Found(Outcome::RequiresAction { .. }) if waited > GIVE_UP_AFTER => Outcome::Declined {
             code: "card_declined".into(),
@@ -105,6 +113,25 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
     };
     finish_known(state, scope, pi, &session, &outcome, &[attempt]).await?;
     Ok(true)
+}
+
+/// A claim whose tries were never recorded (a node died mid-route): any
+/// processor of the route may have taken it, each under its own key
+/// (`{pi}-{try}-{position}`), since the chain moves on only past a processor
+/// that never took it. The first that knows the key answers; one that
+/// cannot tell stops the search (asked again later); only when none has
+/// seen it was it never received. Returns the answer, its processor and key.
+async fn ask_route(route: &[Arc<dyn Processor>], first_key: &str) -> (Lookup, String, String) {
+    let base = first_key.strip_suffix("-0").unwrap_or(first_key);
+    for (i, p) in route.iter().enumerate() {
+        let key = format!("{base}-{i}");
+        match p.lookup(&key).await {
+            Lookup::NotFound => continue,
+            other => return (other, p.name().to_owned(), key),
+        }
+    }
+    let first = route.first().map(|p| p.name().to_owned()).unwrap_or_default();
+    (Lookup::NotFound, first, first_key.to_owned())
 }
 
 /// Records an outcome that is known for a payment whose request is gone:
@@ -154,5 +181,59 @@ pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcom
     if let Err(e) = result {
         // The resolver asks the processor again at the claim's lookup time.
         tracing::warn!(payment_intent = %pi_id, error = %e.message, "a dropped request's payment was not finished");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::processor::{Authorize, RefundOutcome};
+
+    /// A processor that knows only the keys it was given.
+    struct Knows(&'static str, Vec<(&'static str, Lookup)>);
+
+    #[async_trait::async_trait]
+    impl Processor for Knows {
+        fn name(&self) -> &str {
+            self.0
+        }
+        async fn authorize(&self, _: &Authorize) -> Outcome {
+            Outcome::Unavailable { reason: "unused".into() }
+        }
+        async fn lookup(&self, key: &str) -> Lookup {
+            self.1.iter().find(|(k, _)| *k == key).map_or(Lookup::NotFound, |(_, l)| l.clone())
+        }
+        async fn refund(&self, _: &str, _: i64, _: &str) -> RefundOutcome {
+            RefundOutcome::Failed { reason: "unused".into() }
+        }
+        async fn capture(&self, _: &str, _: i64, _: &str) -> RefundOutcome {
+            RefundOutcome::Failed { reason: "unused".into() }
+        }
+        async fn void(&self, _: &str, _: &str) -> RefundOutcome {
+            RefundOutcome::Failed { reason: "unused".into() }
+        }
+    }
+
+    fn approved() -> Lookup {
+        Lookup::Found(Outcome::Approved { reference: "r".into() })
+    }
+
+    #[tokio::test]
+    async fn a_dead_claim_is_looked_up_at_every_processor_it_may_have_reached() {
+        // The first never saw it; the second charged it under its own key.
+        let route: Vec<Arc<dyn Processor>> =
+            vec![Arc::new(Knows("a", vec![])), Arc::new(Knows("b", vec![("pi_1-0-1", approved())]))];
+        let (found, name, key) = ask_route(&route, "pi_1-0-0").await;
+        assert_eq!((found, name.as_str(), key.as_str()), (approved(), "b", "pi_1-0-1"));
+        // One that cannot tell stops the search: nothing after it is asked.
+        let route: Vec<Arc<dyn Processor>> = vec![
+            Arc::new(Knows("a", vec![("pi_1-0-0", Lookup::Unknown)])),
+            Arc::new(Knows("b", vec![("pi_1-0-1", approved())])),
+        ];
+        assert_eq!(ask_route(&route, "pi_1-0-0").await.0, Lookup::Unknown);
+        // None has seen it: never received.
+        let route: Vec<Arc<dyn Processor>> = vec![Arc::new(Knows("a", vec![])), Arc::new(Knows("b", vec![]))];
+        let (found, name, key) = ask_route(&route, "pi_1-0-0").await;
+        assert_eq!((found, name.as_str(), key.as_str()), (Lookup::NotFound, "a", "pi_1-0-0"));
     }
 }

@@ -128,6 +128,8 @@ impl Ctx<'_> {
         let lookup_at = now.saturating_add(i64::try_from(budget).unwrap_or(i64::MAX)).saturating_add(LOOKUP_MARGIN);
         processing["pending_attempt"] = json!({"processor": first, "idempotency_key": format!("{pi_id}-{tries}-0"),
                                                "started_at": now, "lookup_at": lookup_at});
+        // Only this try's request: an earlier try's key was answered already.
+        payment_intent::strip(&mut processing, "confirm_request");
         if let Some(g) = call.call.and_then(|c| c.idem.as_ref()) {
             processing["confirm_request"] = json!({"idempotency_key": g.key, "fingerprint": g.fingerprint});
         }
@@ -254,6 +256,7 @@ impl Ctx<'_> {
                 };
                 events.push(event::build(&ctx, kind, &intent.0, None));
                 let id = intent.0["id"].as_str().map(str::to_owned);
+                self.answered(&mut intent.0);
                 changes.push(Change::Update {
                     id: id.clone().unwrap_or_default(),
                     expected_version: intent.1,
@@ -291,6 +294,7 @@ impl Ctx<'_> {
                 payment_intent::mirror_next_action(&mut s, &intent.0);
                 events.push(event::build(&ctx, "payment_intent.payment_failed", &intent.0, None));
                 let shown = intent.0.clone();
+                self.answered(&mut intent.0);
                 changes.push(Change::Update {
                     id: intent.0["id"].as_str().unwrap_or_default().to_owned(),
                     expected_version: intent.1,
@@ -379,6 +383,14 @@ impl Ctx<'_> {
             None => session::render(&s, now, &self.version(), false),
         };
         call.commit(st, changes, events, StatusCode::OK, body).await
+    }
+
+    /// This commit records the claiming request's answer (its own, or
+    /// kassa's for it): nothing may record another for that key.
+    fn answered(&self, pi: &mut Value) {
+        if self.origin.records_answer() {
+            payment_intent::strip(pi, "confirm_request");
+        }
     }
 
     /// A gateway's own authentication page, as `next_action.three_d_secure`.
