@@ -72,6 +72,26 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// A decline with kassa's own message and no processor text.
+    pub fn declined(code: &str, decline_code: &str, message: &str) -> Self {
+        Outcome::Declined {
+            code: code.into(),
+            decline_code: decline_code.into(),
+            message: message.into(),
+            processor_message: None,
+        }
+    }
+
+    /// A decline's processor text (scrubbed), for its attempt.
+    pub fn processor_message(&self) -> Option<String> {
+        match self {
+            Outcome::Declined { processor_message, .. } => processor_message.clone(),
+            _ => None,
+        }
+    }
+}
+
 /// What `lookup` found out about an earlier request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {

@@ -85,10 +85,7 @@ pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) ->
             idempotency_key: r.idempotency_key.clone(),
             outcome: name,
             detail,
-            processor_message: match &outcome {
-                Outcome::Declined { processor_message, .. } => processor_message.clone(),
-                _ => None,
-            },
+            processor_message: outcome.processor_message(),
             started_at: now,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });

@@ -6,27 +6,22 @@ use super::{Authorize, Lookup, Outcome, Processor};
 
 pub struct TestProcessor;
 
-fn decline(code: &str, decline_code: &str, message: &str) -> Outcome {
-    Outcome::Declined {
-        code: code.into(),
-        decline_code: decline_code.into(),
-        message: message.into(),
-        processor_message: None,
-    }
-}
-
 /// The outcome a test card number always gives.
 pub fn outcome_for(number: &str) -> Outcome {
     const DECLINED: &str = "Your card was declined.";
     match number {
-        "4000000000000002" | "4000000000000341" => decline("card_declined", "generic_decline", DECLINED),
-        "4000000000009995" => decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
-        "4000000000009987" => decline("card_declined", "lost_card", DECLINED),
-        "4000000000009979" => decline("card_declined", "stolen_card", DECLINED),
-        "4100000000000019" => decline("card_declined", "fraudulent", DECLINED),
-        "4000000000000069" => decline("expired_card", "expired_card", "Your card has expired."),
-        "4000000000000127" => decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
-        "4000000000000119" => decline(
+        "4000000000000002" | "4000000000000341" => Outcome::declined("card_declined", "generic_decline", DECLINED),
+        "4000000000009995" => {
+            Outcome::declined("card_declined", "insufficient_funds", "Your card has insufficient funds.")
+        }
+        "4000000000009987" => Outcome::declined("card_declined", "lost_card", DECLINED),
+        "4000000000009979" => Outcome::declined("card_declined", "stolen_card", DECLINED),
+        "4100000000000019" => Outcome::declined("card_declined", "fraudulent", DECLINED),
+        "4000000000000069" => Outcome::declined("expired_card", "expired_card", "Your card has expired."),
+        "4000000000000127" => {
+            Outcome::declined("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.")
+        }
+        "4000000000000119" => Outcome::declined(
             "processing_error",
             "processing_error",
             "An error occurred while processing your card. Try again in a little bit.",
@@ -61,7 +56,7 @@ impl Processor for TestProcessor {
     async fn authorize(&self, req: &Authorize) -> Outcome {
         let number = req.card.number.digits();
         if declines_after_authentication(number) {
-            return decline("card_declined", "generic_decline", "Your card was declined.");
+            return Outcome::declined("card_declined", "generic_decline", "Your card was declined.");
         }
         outcome_for(number)
     }

@@ -170,15 +170,6 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
     Ok(true)
 }
 
-fn decline(code: &str, decline_code: &str, message: &str) -> Outcome {
-    Outcome::Declined {
-        code: code.into(),
-        decline_code: decline_code.into(),
-        message: message.into(),
-        processor_message: None,
-    }
-}
-
 /// Tries the due charge on the session's route: `req` is `None` when the
 /// saved card cannot be read any more.
 async fn authorize(
@@ -190,13 +181,20 @@ async fn authorize(
 ) -> StoreResult<(Outcome, Vec<Attempt>)> {
     let Some(req) = req else {
         return Ok((
-            decline("card_declined", "payment_method_unavailable", "The saved payment method is no longer available."),
+            Outcome::declined(
+                "card_declined",
+                "payment_method_unavailable",
+                "The saved payment method is no longer available.",
+            ),
             Vec::new(),
         ));
     };
     // A card saved in live mode before test cards were refused there.
     if scope.livemode && test_cards::is_published(req.card.number.digits()) {
-        return Ok((decline("card_declined", "test_mode_live_card", test_cards::LIVE_MODE_MESSAGE), Vec::new()));
+        return Ok((
+            Outcome::declined("card_declined", "test_mode_live_card", test_cards::LIVE_MODE_MESSAGE),
+            Vec::new(),
+        ));
     }
     let (outcome, attempts) = match select::processors_for(state, scope, route_id).await? {
         Ok(route) => execute(&route, &req, now).await,
@@ -206,7 +204,7 @@ async fn authorize(
     };
     // Nobody is there to authenticate an off-session charge.
     let outcome = match outcome {
-        Outcome::RequiresAction { .. } => decline(
+        Outcome::RequiresAction { .. } => Outcome::declined(
             "authentication_required",
             "authentication_required",
             "This payment needs the cardholder to authenticate.",

@@ -104,10 +104,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         idempotency_key: format!("{key}-lookup"),
         outcome: label,
         detail,
-        processor_message: match &outcome {
-            Outcome::Declined { processor_message, .. } => processor_message.clone(),
-            _ => None,
-        },
+        processor_message: outcome.processor_message(),
         started_at: now,
         duration_ms: 0,
     };
