@@ -203,6 +203,15 @@ pub fn update_payment_intent_data(current: &Value, u: &PaymentIntentDataUpdate) 
         }
         doc["setup_future_usage"] = json!(s);
     }
+    // Stripe refuses a full descriptor for card payments, and kassa takes
+    // only cards: the suffix is what a card statement shows.
+    if let Some(Some(_)) = &u.statement_descriptor {
+        return Err(FieldError::invalid(
+            "payment_intent_data[statement_descriptor]",
+            "statement_descriptor is not supported for card payments (kassa takes cards only): \
+             set statement_descriptor_suffix instead.",
+        ));
+    }
     for (name, v, min) in [
         ("statement_descriptor", &u.statement_descriptor, 5),
         ("statement_descriptor_suffix", &u.statement_descriptor_suffix, 1),

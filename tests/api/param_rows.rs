@@ -243,7 +243,7 @@ fn passed_on_rows() -> Vec<Row> {
         one("payment_intent_data[description]", "Order 7", Payment, pi("/description", json!("Order 7"))),
         one("payment_intent_data[metadata][order]", "7", Payment, pi("/metadata", json!({"order": "7"}))),
         one("payment_intent_data[receipt_email]", "r@shop.example", Payment, pi("/receipt_email", json!("r@shop.example"))),
-        one("payment_intent_data[statement_descriptor]", "KASSA SHOP", Payment, pi("/statement_descriptor", json!("KASSA SHOP"))),
+        one("payment_intent_data[statement_descriptor]", "KASSA SHOP", Payment, refused("payment_intent_data[statement_descriptor]")),
         one("payment_intent_data[statement_descriptor_suffix]", "ORDER 7", Payment, pi("/statement_descriptor_suffix", json!("ORDER 7"))),
         one("payment_intent_data[capture_method]", "automatic", Payment, pi("/capture_method", json!("automatic"))),
         one("payment_intent_data[capture_method]", "manual", Payment, pi("/capture_method", json!("manual"))),
@@ -324,7 +324,7 @@ pub fn update_rows() -> Vec<Row> {
         pid("payment_intent_data[description]", "Order 9", "/description", json!("Order 9")),
         pid("payment_intent_data[metadata][order]", "9", "/metadata", json!({"order": "9"})),
         pid("payment_intent_data[setup_future_usage]", "on_session", "/setup_future_usage", json!("on_session")),
-        pid("payment_intent_data[statement_descriptor]", "KASSA SHOP", "/statement_descriptor", json!("KASSA SHOP")),
+        one("payment_intent_data[statement_descriptor]", "KASSA SHOP", Elements, refused("payment_intent_data[statement_descriptor]")),
         pid("payment_intent_data[statement_descriptor_suffix]", "ORDER 9", "/statement_descriptor_suffix", json!("ORDER 9")),
         one("payment_intent_data[description]", "Order 9", Payment, refused("payment_intent_data")),
     ]
