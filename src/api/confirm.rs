@@ -374,6 +374,7 @@ mod complete;
 mod origin;
 pub mod pending;
 pub mod redeem;
+mod route_run;
 mod save;
 mod steps;
 pub mod three_ds;
