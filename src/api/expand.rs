@@ -128,7 +128,10 @@ fn expand_path<'a>(
             Value::Null => return Ok(()),
             Value::String(id) if expandable => {
                 if let Some(doc) = pending.iter().find(|d| d["id"] == id.as_str()) {
-                    *field = doc.clone();
+                    *field = match doc["object"].as_str() {
+                        Some(crate::domain::payment_intent::KIND) => crate::domain::payment_intent::render(doc),
+                        _ => doc.clone(),
+                    };
                 } else if let Some(obj) = state.store.get_object(scope, id).await? {
                     *field = if obj.kind == crate::domain::session::KIND {
                         crate::domain::session::render(
@@ -137,6 +140,8 @@ fn expand_path<'a>(
                             &crate::domain::version::ApiVersion::latest(),
                             false,
                         )
+                    } else if obj.kind == crate::domain::payment_intent::KIND {
+                        crate::domain::payment_intent::render(&obj.doc)
                     } else if obj.kind == crate::domain::charge::KIND {
                         crate::engine::charges::current(state, scope, obj.doc).await?
                     } else {

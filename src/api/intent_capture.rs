@@ -150,6 +150,6 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, mut c
 }
 
 async fn respond(state: &AppState, call: &Call, ended: Ended) -> ApiResult<Response> {
-    let body = resource::respond(state, call, ended.intent).await?;
+    let body = resource::respond(state, call, crate::domain::payment_intent::render(&ended.intent)).await?;
     call.commit(state, ended.changes, ended.events, StatusCode::OK, body).await
 }

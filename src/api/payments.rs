@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::extract::Call;
 use super::{list, resource};
+use crate::domain::payment_intent;
 use crate::error::ApiResult;
 use crate::AppState;
 
@@ -36,7 +37,8 @@ async fn list_kind(state: &AppState, mut call: Call, kind: &str, what: &str, all
             filters.push((name.to_owned(), v));
         }
     }
-    let body = list::run(state, &call, lp, kind, what, filters, |d| d).await?;
+    let shown = |d: Value| if kind == payment_intent::KIND { payment_intent::render(&d) } else { d };
+    let body = list::run(state, &call, lp, kind, what, filters, shown).await?;
     Ok(Json(body).into_response())
 }
 
@@ -48,7 +50,10 @@ pub async fn retrieve_payment_intent(
     Path(id): Path<String>,
     call: Call,
 ) -> ApiResult<Json<Value>> {
-    resource::retrieve(&state, &call, "payment_intent", "payment_intent", &id).await
+    call.no_params()?;
+    super::expand::validate(&call.expand)?;
+    let obj = resource::find(&state, &call, payment_intent::KIND, "payment_intent", &id).await?;
+    Ok(Json(resource::respond(&state, &call, payment_intent::render(&obj.doc)).await?))
 }
 
 /// List PaymentIntents (`customer` filter).

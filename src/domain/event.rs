@@ -17,7 +17,11 @@ pub struct EventContext<'a> {
 /// event then carries the changed top-level fields in `previous_attributes`.
 pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Value {
     let mut data = Map::new();
-    data.insert("object".into(), object.clone());
+    let shown = match object["object"].as_str() {
+        Some(super::payment_intent::KIND) => super::payment_intent::render(object),
+        _ => object.clone(),
+    };
+    data.insert("object".into(), shown);
     if let Some(prev) = previous {
         data.insert("previous_attributes".into(), previous_attributes(prev, object));
     }

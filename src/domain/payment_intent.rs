@@ -114,6 +114,21 @@ pub fn mirror_next_action(session: &mut Value, pi: &Value) {
     session["next_action"] = if pi["status"] == "requires_action" { pi["next_action"].clone() } else { Value::Null };
 }
 
+/// kassa's own bookkeeping on an intent, never shown: a try's claim and
+/// its lookups, the request that claimed it, a capture under way and when
+/// the authorization lapses (Stripe shows that on the charge).
+pub const PRIVATE: &[&str] =
+    &["pending_attempt", "lookup_after", "lookup_asks", "confirm_request", "pending_capture", "capture_before"];
+
+/// The intent as the API and events show it.
+pub fn render(doc: &Value) -> Value {
+    let mut out = doc.clone();
+    for k in PRIVATE {
+        strip(&mut out, k);
+    }
+    out
+}
+
 /// Removes a kassa-private field.
 pub fn strip(doc: &mut Value, key: &str) {
     if let Some(m) = doc.as_object_mut() {

@@ -12,6 +12,14 @@ use crate::backend_test;
 use crate::gateway::{gateway_full, Mode};
 use crate::helpers::{form, Res, TestApp};
 
+impl TestApp {
+    /// A test-mode object as stored, with kassa's private fields.
+    async fn stored(&self, id: &str) -> Value {
+        let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: false };
+        self.store.get_object(&scope, id).await.unwrap().unwrap().doc
+    }
+}
+
 /// A route of one `http` processor with the given timeout.
 async fn slow_route(app: &TestApp, url: &str, timeout_ms: &str) -> String {
     let r = app
@@ -93,7 +101,9 @@ backend_test!(a_claim_is_looked_up_seconds_after_its_route_must_have_ended, |app
     // While the processor call runs, the claim says when to look it up.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let list = app.get("/v1/payment_intents?limit=1").await.body;
-    let claim = &list["data"][0]["pending_attempt"];
+    assert_eq!(list["data"][0].get("pending_attempt"), None, "kassa's bookkeeping is never shown");
+    let stored = app.stored(list["data"][0]["id"].as_str().unwrap()).await;
+    let claim = &stored["pending_attempt"];
     let (start, at) = (claim["started_at"].as_i64().unwrap(), claim["lookup_at"].as_i64().unwrap());
     assert!(at - start <= 40, "first lookup {}s after the claim: {claim}", at - start);
     assert!(at - start >= 4, "not before the route (2 × 2 s) could have ended: {claim}");
@@ -138,13 +148,13 @@ backend_test!(a_resolver_failure_backs_off_is_counted_and_never_holds_the_others
     assert_eq!(resolved, 1, "the healthy one is finished in the same pass");
     let ok = app.get(&format!("/v1/payment_intents/{fine}")).await.body;
     assert_eq!(ok["status"], "succeeded");
-    let bad = app.get(&format!("/v1/payment_intents/{broken}")).await.body;
+    let bad = app.stored(&broken).await;
     assert_eq!(bad["status"], "processing");
     assert_eq!(bad["lookup_asks"], 1, "backed off: {bad}");
     assert!(bad["lookup_after"].as_i64().unwrap() > crate::helpers::START + 60);
     // Not asked again before its back-off ends.
     assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 0);
-    assert_eq!(app.get(&format!("/v1/payment_intents/{broken}")).await.body["lookup_asks"], 1);
+    assert_eq!(app.stored(&broken).await["lookup_asks"], 1);
     let metrics = TestApp::send(app.req(reqwest::Method::GET, "/metrics")).await;
     let text = metrics.body.as_str().unwrap_or_default().to_owned();
     assert!(text.contains("kassa_worker_errors_total{worker=\"pending_payments\"} 1"), "{text}");
@@ -183,6 +193,14 @@ backend_test!(a_same_key_confirm_left_unknown_is_finished_by_the_resolver, |app|
     // The request's own answer (still processing) is its recorded answer.
     let first = confirm_with_key(&app, &app.base, &id, "held-1").await;
     assert_eq!((first.status, first.body["status"].as_str()), (200, Some("open")), "{}", first.body);
+    // The claim's bookkeeping stays inside kassa: not in the API, not in events.
+    let pi =
+        app.get(&format!("/v1/checkout/sessions/{id}?expand[]=payment_intent")).await.body["payment_intent"].clone();
+    let events = serde_json::to_string(&app.events().await).unwrap();
+    for private in kassa::domain::payment_intent::PRIVATE {
+        assert_eq!(pi.get(*private), None, "{private}: {pi}");
+        assert!(!events.contains(&format!("\"{private}\"")), "{private} in an event");
+    }
     lookup_fails.store(false, Ordering::SeqCst);
     app.clock.advance(60);
     assert_eq!(kassa::worker::pending_payments::resolve_due(&app.state).await.unwrap(), 1);

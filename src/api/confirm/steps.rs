@@ -273,7 +273,7 @@ impl Ctx<'_> {
                 crate::engine::charges::record(&mut intent.0, &chosen.doc, now, &ctx, &mut changes, &mut events);
                 payment_intent::mirror_next_action(&mut s, &intent.0);
                 events.push(event::build(&ctx, "payment_intent.payment_failed", &intent.0, None));
-                let shown = intent.0.clone();
+                let shown = payment_intent::render(&intent.0);
                 self.answered(&mut intent.0);
                 changes.push(Change::Update {
                     id: intent.0["id"].as_str().unwrap_or_default().to_owned(),
