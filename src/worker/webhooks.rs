@@ -1,5 +1,6 @@
 //! Delivers due webhooks. Each delivery runs in its own task, at most
-//! `MAX_IN_FLIGHT` at once and `PER_ENDPOINT` per endpoint. Due work is read
+//! `MAX_IN_FLIGHT` at once, `PER_ENDPOINT` per endpoint and `PER_ACCOUNT`
+//! per account. Due work is read
 //! per endpoint (`Store::due_grouped`), leaving out endpoints at their cap,
 //! and started round-robin, least busy endpoint first: one slow or hanging
 //! receiver with any backlog cannot hold up anyone else's (DESIGN-NOTES.md,
@@ -20,26 +21,42 @@ use crate::AppState;
 
 pub const MAX_IN_FLIGHT: usize = 32;
 pub const PER_ENDPOINT: usize = 4;
+/// One account's endpoints together never hold more than half the slots,
+/// however many of them hang: the other half is always there for others.
+pub const PER_ACCOUNT: usize = MAX_IN_FLIGHT / 2;
+
+/// A delivery under way: its id, endpoint and account.
+type Started = (String, String, String);
 
 #[derive(Default)]
 struct InFlight {
     ids: HashSet<String>,
     per_endpoint: HashMap<String, usize>,
+    per_account: HashMap<String, usize>,
+}
+
+fn release(counts: &mut HashMap<String, usize>, key: &str) {
+    if let Some(n) = counts.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            counts.remove(key);
+        }
+    }
 }
 
 impl InFlight {
-    fn done(&mut self, (id, ep): (String, String)) {
+    fn done(&mut self, (id, ep, account): Started) {
         self.ids.remove(&id);
-        if let Some(n) = self.per_endpoint.get_mut(&ep) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.per_endpoint.remove(&ep);
-            }
-        }
+        release(&mut self.per_endpoint, &ep);
+        release(&mut self.per_account, &account);
     }
 
     fn load(&self, ep: &str) -> usize {
         self.per_endpoint.get(ep).copied().unwrap_or(0)
+    }
+
+    fn account_load(&self, account: &str) -> usize {
+        self.per_account.get(account).copied().unwrap_or(0)
     }
 
     /// Endpoints with no free slot on this node.
@@ -66,7 +83,7 @@ fn fair_order(mut items: Vec<DueItem>, busy: &InFlight) -> Vec<DueItem> {
 }
 
 /// Claims what is due now and starts each claimed delivery in `tasks`.
-async fn start_due(state: &AppState, tasks: &mut JoinSet<(String, String)>, busy: &mut InFlight) {
+async fn start_due(state: &AppState, tasks: &mut JoinSet<Started>, busy: &mut InFlight) {
     if tasks.len() >= MAX_IN_FLIGHT {
         return;
     }
@@ -88,7 +105,10 @@ async fn start_due(state: &AppState, tasks: &mut JoinSet<(String, String)>, busy
         if tasks.len() >= MAX_IN_FLIGHT {
             break;
         }
-        if busy.ids.contains(&obj.id) || busy.load(&ep) >= PER_ENDPOINT {
+        if busy.ids.contains(&obj.id)
+            || busy.load(&ep) >= PER_ENDPOINT
+            || busy.account_load(&scope.account_id) >= PER_ACCOUNT
+        {
             continue;
         }
         let (doc, version) = match deliver::claim(state, &scope, &obj).await {
@@ -101,20 +121,21 @@ async fn start_due(state: &AppState, tasks: &mut JoinSet<(String, String)>, busy
         };
         busy.ids.insert(obj.id.clone());
         *busy.per_endpoint.entry(ep.clone()).or_default() += 1;
+        *busy.per_account.entry(scope.account_id.clone()).or_default() += 1;
         let st = state.clone();
-        let id = obj.id.clone();
+        let (id, account) = (obj.id.clone(), scope.account_id.clone());
         tasks.spawn(async move {
             if let Err(e) = deliver::attempt(&st, &scope, doc, version).await {
                 // The lease runs out and the delivery is tried again.
                 tracing::error!(error = %e, delivery = %id, "recording a webhook delivery failed");
             }
-            (id, ep)
+            (id, ep, account)
         });
     }
 }
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let mut tasks: JoinSet<(String, String)> = JoinSet::new();
+    let mut tasks: JoinSet<Started> = JoinSet::new();
     let mut busy = InFlight::default();
     loop {
         // A finished delivery frees its endpoint's slot at once: waiting for
