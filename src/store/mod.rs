@@ -16,15 +16,9 @@ use crate::domain::keys::KeyKind;
 pub mod migrate;
 mod open;
 pub mod postgres;
-mod postgres_accounts;
-mod postgres_due;
 mod settings;
 mod sql;
 pub mod sqlite;
-mod sqlite_apply;
-mod sqlite_due;
-mod sqlite_migrate;
-mod sqlite_writer;
 
 pub use open::{open, DatabaseUrl};
 

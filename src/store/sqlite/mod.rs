@@ -1,4 +1,4 @@
-//! SQLite backend: one writer thread doing group commit (`sqlite_writer`),
+//! SQLite backend: one writer thread doing group commit (`writer`),
 //! plus reader threads. No connection is touched on the async runtime's
 //! threads.
 
@@ -9,10 +9,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
 use super::sql;
-use super::sqlite_apply::{apply, Prepared};
-use super::sqlite_writer::{writer_loop, Completion, WriteJob};
+mod apply;
+mod due;
+mod migrate;
+mod writer;
+
 use super::*;
 use crate::domain::keys::KeyKind;
+use apply::{apply, Prepared};
+use writer::{writer_loop, Completion, WriteJob};
 
 const READERS: usize = 4;
 
@@ -71,7 +76,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         create_private(path)?;
         let mut conn = connect(path)?;
-        super::sqlite_migrate::migrate(&mut conn)?;
+        migrate::migrate(&mut conn)?;
 
         let (wtx, wrx) = flume::unbounded::<WriteJob>();
         std::thread::Builder::new()
@@ -336,12 +341,12 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>> {
         let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Sqlite);
-        self.read(move |c| super::sqlite_due::due(c, &built)).await
+        self.read(move |c| due::due(c, &built)).await
     }
 
     async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
         let query = query.clone();
-        self.read(move |c| super::sqlite_due::due_grouped(c, &query)).await
+        self.read(move |c| due::due_grouped(c, &query)).await
     }
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {

@@ -4,9 +4,9 @@
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
-use super::postgres::{backend, bound, scoped, to_object};
-use super::sql;
 use super::*;
+use super::{backend, bound, scoped, to_object};
+use crate::store::sql;
 
 pub(super) async fn due(
     pool: &PgPool,

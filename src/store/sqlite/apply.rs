@@ -3,9 +3,9 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::sql;
-use super::sqlite::{backend, exec, is_unique_violation, row};
 use super::*;
+use super::{backend, exec, is_unique_violation, row};
+use crate::store::sql;
 
 /// A change set with its documents already serialized, so the single writer
 /// thread spends its time on SQL only.

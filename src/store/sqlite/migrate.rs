@@ -3,9 +3,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::migrate;
-use super::sqlite::backend;
-use super::StoreResult;
+use super::backend;
+use crate::store::migrate;
+use crate::store::StoreResult;
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
     conn.execute_batch(

@@ -6,10 +6,13 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
-use super::postgres_accounts::{self as accounts, insert_account};
+mod accounts;
+mod due;
+
 use super::sql;
 use super::*;
 use crate::domain::keys::KeyKind;
+use accounts::insert_account;
 
 pub struct PgStore {
     pool: PgPool,
@@ -364,11 +367,11 @@ impl Store for PgStore {
         scope: Option<&Scope>,
         limit: usize,
     ) -> StoreResult<Vec<(Scope, StoredObject)>> {
-        super::postgres_due::due(&self.pool, kind, name, up_to, scope, limit).await
+        due::due(&self.pool, kind, name, up_to, scope, limit).await
     }
 
     async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
-        super::postgres_due::due_grouped(&self.pool, query).await
+        due::due_grouped(&self.pool, query).await
     }
 
     async fn reap_idempotency(&self, created_before: i64) -> StoreResult<u64> {

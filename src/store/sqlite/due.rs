@@ -2,9 +2,9 @@
 
 use rusqlite::Connection;
 
-use super::sql;
-use super::sqlite::{backend, row_to_object, to_object};
 use super::*;
+use super::{backend, row_to_object, to_object};
+use crate::store::sql;
 
 /// `Store::due` on a reader connection.
 pub(super) fn due(conn: &Connection, built: &sql::Built) -> StoreResult<Vec<(Scope, StoredObject)>> {

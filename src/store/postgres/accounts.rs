@@ -3,8 +3,8 @@
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Row, Transaction};
 
-use super::postgres::backend;
-use super::{Account, NewApiKey, StoreError, StoreResult};
+use super::backend;
+use crate::store::{Account, NewApiKey, StoreError, StoreResult};
 
 pub(super) async fn insert_account(
     tx: &mut Transaction<'_, Postgres>,
