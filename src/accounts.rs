@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::domain::ids::new_id;
 use crate::domain::keys::{self, KeyKind, Mode};
 use crate::domain::version;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::{Account, NewApiKey, Scope, Store, StoreResult};
 use crate::AppState;
 
@@ -39,10 +39,10 @@ fn prepare(pepper: &[u8; 32], name: &str, now: i64) -> (CreatedAccount, Account,
     let made = CreatedAccount {
         id: account.id.clone(),
         name: account.name.clone(),
-        secret_key: keys::generate(KeyKind::Secret, Mode::Test),
+        secret_key: crate::ids::new_api_key(KeyKind::Secret, Mode::Test),
         // Derived, so the hosted pages can compute the same keys again.
         publishable_key: keys::derived_publishable(pepper, &account.id, Mode::Test),
-        live_secret_key: keys::generate(KeyKind::Secret, Mode::Live),
+        live_secret_key: crate::ids::new_api_key(KeyKind::Secret, Mode::Live),
         live_publishable_key: keys::derived_publishable(pepper, &account.id, Mode::Live),
     };
     let stored = [

@@ -14,9 +14,9 @@ use super::resource::{self, Updater};
 use super::{expand, list};
 use crate::domain::coupon::{self, CouponParams, KIND};
 use crate::domain::event;
-use crate::domain::ids::random_base62;
 use crate::domain::product::{apply_metadata, check_custom_id};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::random_base62;
 use crate::store::Change;
 use crate::AppState;
 

@@ -13,8 +13,8 @@ use super::list;
 use crate::domain::customer::{self, CustomerParams};
 use crate::domain::event;
 use crate::domain::fields::FieldError;
-use crate::domain::ids::{new_id, random_base62};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{new_id, random_base62};
 use crate::store::{Change, StoredObject};
 use crate::AppState;
 

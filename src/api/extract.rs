@@ -60,6 +60,7 @@ impl Call {
             now,
             request_id: Some(&self.request_id),
             idempotency_key: self.idem.as_ref().map(|g| g.key.as_str()),
+            ids: &crate::ids::RandomIds,
         }
     }
 

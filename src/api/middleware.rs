@@ -8,8 +8,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::domain::ids::new_id;
 use crate::error::{ApiError, ErrorType};
+use crate::ids::new_id;
 
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

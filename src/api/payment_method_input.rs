@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 
 use super::extract::Call;
 use crate::domain::card::{CardError, CardNumber};
-use crate::domain::ids::new_id;
 use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
 use crate::domain::test_cards;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::processor::test::token_card;
 use crate::processor::CardDetails;
 use crate::store::Change;

@@ -11,10 +11,10 @@ use super::extract::Call;
 use super::list;
 use super::resource::{self, Updater};
 use crate::domain::event;
-use crate::domain::ids::new_id;
 use crate::domain::price::{self, PriceParams, PriceUpdateParams, ProductData};
 use crate::domain::product::{self, ProductParams};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::{Change, CreatedRange, ListQuery};
 use crate::AppState;
 

@@ -13,9 +13,9 @@ use super::extract::Call;
 use super::resource::{self, Updater};
 use super::{expand, list};
 use crate::domain::event;
-use crate::domain::ids::new_id;
 use crate::domain::promotion_code::{self, PromotionCodeParams, KIND};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::{Change, ListQuery, StoredObject};
 use crate::AppState;
 
@@ -42,7 +42,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let coupon = resource::find_param(&state, &call, crate::domain::coupon::KIND, "coupon", &coupon_id, param).await?;
     let code = match &p.code {
         Some(c) => c.clone(),
-        None => crate::domain::ids::random_base62(8).to_uppercase(),
+        None => crate::ids::random_base62(8).to_uppercase(),
     };
     promotion_code::check_code(&code)?;
     if p.active != Some(false) && by_code(&state, &call, &code).await?.is_some() {

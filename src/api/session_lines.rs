@@ -8,13 +8,13 @@ use super::extract::Call;
 use super::prices::{self, resolve_product};
 use super::resource;
 use crate::domain::currency::Currency;
-use crate::domain::ids::new_id;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::price;
 use crate::domain::pricing::{self, AmountError, LineAmounts, Totals};
 use crate::domain::product;
 use crate::domain::session_params::{LineItemParam, Mode, MAX_QUANTITY};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::Change;
 use crate::AppState;
 

@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 
 use super::extract::Call;
 use super::resource;
-use crate::domain::ids::new_id;
 use crate::domain::session_params::ShippingOption;
 use crate::domain::shipping_rate::{self, KIND};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::Change;
 use crate::AppState;
 

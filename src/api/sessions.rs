@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call, ClientCall};
 use super::{expand, resource, session_amounts, session_cascade, session_discounts, session_lines, session_shipping};
-use crate::domain::ids::random_base62;
 use crate::domain::keys::KeyKind;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
@@ -16,6 +15,7 @@ use crate::domain::session_params::{CreateParams, Mode};
 use crate::domain::session_rules;
 use crate::domain::session_update::UpdateParams;
 use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::ids::random_base62;
 use crate::store::Change;
 use crate::AppState;
 

@@ -13,9 +13,9 @@ use super::extract::Call;
 use super::resource::{self, Updater};
 use super::{expand, list};
 use crate::domain::event;
-use crate::domain::ids::new_id;
 use crate::domain::shipping_rate::{self, ShippingRateParams, KIND};
 use crate::error::ApiResult;
+use crate::ids::new_id;
 use crate::store::Change;
 use crate::AppState;
 

@@ -11,9 +11,9 @@ use super::extract::Call;
 use super::resource::{self, Updater};
 use super::{expand, list};
 use crate::domain::event;
-use crate::domain::ids::new_id;
 use crate::domain::tax_rate::{self, TaxRateParams, KIND};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::Change;
 use crate::AppState;
 

@@ -12,12 +12,12 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
-use crate::domain::ids::new_id;
 use crate::domain::outbound::UrlPolicy;
 use crate::domain::product::apply_metadata;
+use crate::domain::webhook_delivery;
 use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, KIND};
-use crate::domain::{webhook, webhook_delivery};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
 use crate::store::Change;
 use crate::webhooks::fanout::MAX_ENDPOINTS;
 use crate::AppState;
@@ -78,7 +78,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let mut out = doc.as_object().cloned().unwrap_or_default();
     apply_metadata(&mut out, &p.metadata.clone().map(Some), "")?;
     doc = Value::Object(out);
-    let secret = webhook::new_secret();
+    let secret = crate::ids::new_webhook_secret();
     endpoint::roll(&mut doc, seal(&state, &secret, &id)?, now, 0);
     let shown = endpoint::render(&doc, Some(&secret));
     let change = Change::Insert { id, kind: KIND.into(), created: now, tags: endpoint::tags(&doc), doc };
@@ -194,7 +194,7 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
             format!("Invalid expires_in: 0 to {} seconds.", endpoint::MAX_ROLL_GRACE_SECS),
         ));
     }
-    let secret = webhook::new_secret();
+    let secret = crate::ids::new_webhook_secret();
     let sealed = seal(&state, &secret, &id)?;
     retry_on_conflict(|| async {
         let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;

@@ -32,7 +32,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 async fn create_database(admin_url: &str) -> anyhow::Result<(String, String)> {
     use sqlx::Executor;
-    let name = format!("kassa_bench_{}", crate::domain::ids::random_base62(12).to_lowercase());
+    let name = format!("kassa_bench_{}", crate::ids::random_base62(12).to_lowercase());
     let pool = sqlx::PgPool::connect(admin_url).await.context("connecting to PostgreSQL")?;
     pool.execute(format!("CREATE DATABASE {name}").as_str()).await?;
     pool.close().await;

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::ids::new_id;
+use super::ids::IdSource;
 
 /// What the event needs beyond the object itself.
 pub struct EventContext<'a> {
@@ -11,6 +11,8 @@ pub struct EventContext<'a> {
     pub now: i64,
     pub request_id: Option<&'a str>,
     pub idempotency_key: Option<&'a str>,
+    /// Where the event's id comes from.
+    pub ids: &'a dyn IdSource,
 }
 
 /// A Stripe event object. `previous` is the object before an update; the
@@ -26,7 +28,7 @@ pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Optio
         data.insert("previous_attributes".into(), previous_attributes(prev, object));
     }
     json!({
-        "id": new_id("evt"),
+        "id": ctx.ids.new_id("evt"),
         "object": "event",
         "api_version": ctx.api_version,
         "created": ctx.now,
@@ -98,6 +100,7 @@ mod tests {
             now: 42,
             request_id: Some("req_1"),
             idempotency_key: None,
+            ids: &super::super::ids::Sequential::default(),
         };
         let e = build(&ctx, "customer.created", &json!({"id": "cus_1"}), None);
         assert_eq!(e["object"], "event");

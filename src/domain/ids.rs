@@ -1,27 +1,25 @@
-//! Object identifiers: a Stripe-style prefix followed by random base62.
+//! Object identifiers: a Stripe-style prefix followed by base62. The domain
+//! never draws them: they come in through `IdSource`, so its functions are
+//! deterministic (`crate::ids::RandomIds` is the server's source).
 
-use rand::Rng;
+pub const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-pub(crate) const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// Random base62 text of `len` characters from the OS-seeded thread RNG.
-pub fn random_base62(len: usize) -> String {
-    let mut rng = rand::thread_rng();
-    (0..len).map(|_| char::from(BASE62[rng.gen_range(0..BASE62.len())])).collect()
+/// Where new ids come from.
+pub trait IdSource: Send + Sync {
+    /// A new id such as `evt_…`.
+    fn new_id(&self, prefix: &str) -> String;
 }
 
-/// A new id such as `cus_…`. Lengths follow Stripe's fixtures (reference §4.1).
-pub fn new_id(prefix: &str) -> String {
-    let len = match prefix {
-        "cus" | "prod" => 14,
-        "req" => 14,
+/// The length of the random part of an id with this prefix, after Stripe's
+/// fixtures (reference §4.1).
+pub fn id_len(prefix: &str) -> usize {
+    match prefix {
+        "cus" | "prod" | "req" => 14,
         "acct" => 16,
         _ => 24,
-    };
-    format!("{prefix}_{}", random_base62(len))
+    }
 }
 
-/// The prefix of an id (`cus_abc` → `cus`); `None` when the id has no `_`.
 /// Compares a presented secret (a client secret) with the stored one in
 /// time that does not depend on where they differ.
 pub fn secret_eq(stored: Option<&str>, given: &str) -> bool {
@@ -29,8 +27,21 @@ pub fn secret_eq(stored: Option<&str>, given: &str) -> bool {
     stored.is_some_and(|s| bool::from(s.as_bytes().ct_eq(given.as_bytes())))
 }
 
+/// The prefix of an id (`cus_abc` → `cus`); `None` when the id has no `_`.
 pub fn prefix_of(id: &str) -> Option<&str> {
     id.split_once('_').map(|(p, _)| p)
+}
+
+/// Ids numbered in order (`evt_1`, `evt_2`, …): a deterministic source for
+/// tests of domain functions.
+#[derive(Debug, Default)]
+pub struct Sequential(std::sync::atomic::AtomicU64);
+
+impl IdSource for Sequential {
+    fn new_id(&self, prefix: &str) -> String {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        format!("{prefix}_{n}")
+    }
 }
 
 #[cfg(test)]
@@ -38,17 +49,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_carry_their_prefix_and_length() {
-        let id = new_id("cus");
-        assert!(id.starts_with("cus_"));
-        assert_eq!(id.len(), 4 + 14);
-        assert!(id[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_eq!(prefix_of(&id), Some("cus"));
+    fn prefixes_and_lengths() {
+        assert_eq!(prefix_of("cus_abc"), Some("cus"));
+        assert_eq!(prefix_of("abc"), None);
+        assert_eq!((id_len("cus"), id_len("acct"), id_len("evt")), (14, 16, 24));
     }
 
     #[test]
-    fn ids_do_not_repeat() {
-        let a: std::collections::HashSet<_> = (0..1000).map(|_| new_id("evt")).collect();
-        assert_eq!(a.len(), 1000);
+    fn sequential_ids_count_up() {
+        let ids = Sequential::default();
+        assert_eq!((ids.new_id("evt"), ids.new_id("ch")), ("evt_1".to_owned(), "ch_2".to_owned()));
     }
 }

@@ -22,6 +22,7 @@ pub mod line_quantity;
 pub mod locale;
 pub mod metadata;
 pub mod outbound;
+pub mod outcome;
 pub mod payment_intent;
 pub mod payment_method;
 pub mod payment_method_options;

@@ -3,8 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::processor::route::Attempt;
-use crate::processor::Outcome;
+use super::outcome::{Attempt, Outcome};
 
 pub const KIND: &str = "payment_intent";
 /// The tag on an intent whose processor answer is unknown and must be asked again.
@@ -144,7 +143,7 @@ pub fn manual_capture(pi: &Value) -> bool {
 /// The intent after the processors answered. An approval or a card decline
 /// makes a charge (`latest_charge`, stored by the caller's commit through
 /// `charge::from_settled`).
-pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -> Value {
+pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value, charge_id: &str) -> Value {
     let mut out = pi.clone();
     if let Some(m) = out.as_object_mut() {
         m.remove("pending_attempt");
@@ -157,16 +156,16 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value) -
         Outcome::Approved { .. } if manual_capture(pi) => {
             out["status"] = json!("requires_capture");
             out["amount_capturable"] = out["amount"].clone();
-            out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
+            out["latest_charge"] = json!(charge_id);
         }
         Outcome::Approved { .. } => {
             out["status"] = json!("succeeded");
             out["amount_received"] = out["amount"].clone();
-            out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
+            out["latest_charge"] = json!(charge_id);
         }
         Outcome::Declined { code, decline_code, message, .. } => {
             out["status"] = json!("requires_payment_method");
-            out["latest_charge"] = json!(crate::domain::ids::new_id("ch"));
+            out["latest_charge"] = json!(charge_id);
             out["last_payment_error"] = json!({
                 "type": "card_error", "code": code, "decline_code": decline_code, "message": message,
                 "doc_url": format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")),

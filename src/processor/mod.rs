@@ -10,6 +10,7 @@ pub mod test;
 use async_trait::async_trait;
 
 use crate::domain::card::CardNumber;
+pub use crate::domain::outcome::{Lookup, Outcome, RefundOutcome};
 
 /// The card as a processor needs it. Never logged: `Debug` hides it.
 #[derive(Clone)]
@@ -37,87 +38,6 @@ pub struct Authorize {
     /// `false` for `capture_method=manual`: authorize only; `capture` or
     /// `void` follows.
     pub capture: bool,
-}
-
-/// What a processor said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Approved {
-        reference: String,
-    },
-    /// A hard decline: the chain stops here. `message` is kassa's own;
-    /// `processor_message` is what the processor said, scrubbed
-    /// (`domain::processor_text`), kept only on the attempt.
-    Declined {
-        code: String,
-        decline_code: String,
-        message: String,
-        processor_message: Option<String>,
-    },
-    /// The processor could not take the request (refused, 5xx before
-    /// acceptance, rate limited): the next processor may be tried.
-    Unavailable {
-        reason: String,
-    },
-    /// The request may have been received (a timeout after sending): ask
-    /// `lookup` before trying anyone else.
-    Unknown {
-        reason: String,
-    },
-    /// The gateway needs the buyer (3-D Secure at its own page); its answer
-    /// comes later, through `lookup`.
-    RequiresAction {
-        reference: String,
-        action_url: String,
-    },
-}
-
-impl Outcome {
-    /// A decline with kassa's own message and no processor text.
-    pub fn declined(code: &str, decline_code: &str, message: &str) -> Self {
-        Outcome::Declined {
-            code: code.into(),
-            decline_code: decline_code.into(),
-            message: message.into(),
-            processor_message: None,
-        }
-    }
-
-    /// A decline's processor text (scrubbed), for its attempt.
-    pub fn processor_message(&self) -> Option<String> {
-        match self {
-            Outcome::Declined { processor_message, .. } => processor_message.clone(),
-            _ => None,
-        }
-    }
-}
-
-/// What `lookup` found out about an earlier request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    /// The processor never saw it: safe to try another.
-    NotFound,
-    Found(Outcome),
-    /// Still cannot tell.
-    Unknown,
-}
-
-/// The result of a request about an earlier payment: a refund, a capture
-/// or a void.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefundOutcome {
-    Succeeded {
-        reference: String,
-    },
-    /// A definite refusal: nothing was refunded.
-    Failed {
-        reason: String,
-    },
-    /// It may have been refunded (a timeout, a 5xx): never send it again
-    /// under a new key; it stays pending.
-    Unknown {
-        reason: String,
-    },
 }
 
 #[async_trait]

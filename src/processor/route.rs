@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Authorize, Lookup, Outcome, Processor};
+pub use crate::domain::outcome::Attempt;
 
 /// The processors a stored route (`processor_route` object) runs, in order.
 /// In live mode only real processors are built: the test processor is
@@ -38,30 +39,6 @@ pub fn processors(
         .collect()
 }
 
-/// One try, as recorded on the PaymentIntent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub processor: String,
-    pub idempotency_key: String,
-    /// `approved`, `declined`, `unavailable` or `unknown`.
-    pub outcome: &'static str,
-    pub detail: Option<String>,
-    /// A decline's processor text, scrubbed.
-    pub processor_message: Option<String>,
-    pub started_at: i64,
-    pub duration_ms: u64,
-}
-
-fn label(o: &Outcome) -> (&'static str, Option<String>) {
-    match o {
-        Outcome::Approved { reference } => ("approved", Some(reference.clone())),
-        Outcome::Declined { decline_code, .. } => ("declined", Some(decline_code.clone())),
-        Outcome::Unavailable { reason } => ("unavailable", Some(reason.clone())),
-        Outcome::Unknown { reason } => ("unknown", Some(reason.clone())),
-        Outcome::RequiresAction { reference, .. } => ("requires_action", Some(reference.clone())),
-    }
-}
-
 /// Runs the chain. `key` is the payment's base idempotency key; each
 /// processor gets `{key}-{index}` so retries of the whole chain stay idempotent.
 pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) -> (Outcome, Vec<Attempt>) {
@@ -79,7 +56,7 @@ pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) ->
                 Lookup::Unknown => outcome,
             };
         }
-        let (name, detail) = label(&outcome);
+        let (name, detail) = outcome.label();
         attempts.push(Attempt {
             processor: p.name().to_owned(),
             idempotency_key: r.idempotency_key.clone(),

@@ -26,7 +26,7 @@ pub fn outcome_for(number: &str) -> Outcome {
             "processing_error",
             "An error occurred while processing your card. Try again in a little bit.",
         ),
-        _ => Outcome::Approved { reference: format!("test_{}", crate::domain::ids::random_base62(20)) },
+        _ => Outcome::Approved { reference: format!("test_{}", crate::ids::random_base62(20)) },
     }
 }
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::pay::respond;
 use super::security::{cross_site, token, verify, Framing};
-use crate::domain::ids::random_base62;
+use crate::ids::random_base62;
 use crate::AppState;
 
 const COOKIE: &str = "kassa_demo_csrf";

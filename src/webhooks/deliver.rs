@@ -174,6 +174,7 @@ async fn endpoint_health(
                         now,
                         request_id: None,
                         idempotency_key: None,
+                        ids: &crate::ids::RandomIds,
                     };
                     events.push(event::build(&ctx, "webhook_endpoint.disabled", &endpoint::render(&doc, None), None));
                     tracing::warn!(endpoint = ep_id, gone, "webhook endpoint disabled");

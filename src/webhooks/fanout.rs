@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use crate::domain::ids::new_id;
 use crate::domain::{webhook, webhook_delivery, webhook_endpoint};
+use crate::ids::new_id;
 use crate::store::*;
 
 /// A `Store` that adds deliveries to change sets carrying events.

@@ -29,6 +29,7 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
             now,
             request_id: None,
             idempotency_key: None,
+            ids: &crate::ids::RandomIds,
         };
         let ended = match capture::lapse(state, &scope, &pi, now, &ctx).await {
             Ok(e) => e,

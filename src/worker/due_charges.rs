@@ -11,13 +11,13 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::contract::{self, DUE_TAG};
 use crate::domain::event::{self, EventContext};
 use crate::domain::fields::time_tag;
-use crate::domain::ids::{new_id, random_base62};
 use crate::domain::payment_intent::{self, NewIntent};
 use crate::domain::payment_method;
 use crate::domain::session;
 use crate::domain::test_cards;
 use crate::domain::version::{self, ApiVersion};
 use crate::engine::charges;
+use crate::ids::{new_id, random_base62};
 use crate::processor::route::{execute, Attempt};
 use crate::processor::select;
 use crate::processor::{Authorize, CardDetails, Outcome};
@@ -34,6 +34,7 @@ fn ctx(scope: &Scope, now: i64) -> EventContext<'static> {
         now,
         request_id: None,
         idempotency_key: None,
+        ids: &crate::ids::RandomIds,
     }
 }
 
@@ -117,6 +118,7 @@ async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64
         &outcome,
         &attempts,
         pm.as_ref().map_or(&Value::Null, |p| &p.doc),
+        &new_id("ch"),
     );
     let paid = matches!(outcome, Outcome::Approved { .. });
     let unknown = matches!(outcome, Outcome::Unknown { .. });

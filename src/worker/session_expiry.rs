@@ -30,6 +30,7 @@ pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResul
             now,
             request_id: None,
             idempotency_key: None,
+            ids: &crate::ids::RandomIds,
         };
         let evt = event::build(&ctx, "checkout.session.expired", &session::render(&doc, now, &latest, false), None);
         let set = ChangeSet {

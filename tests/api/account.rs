@@ -187,8 +187,8 @@ backend_test!(new_accounts_print_the_derived_publishable_keys, |app| {
 backend_test!(an_older_account_gets_its_page_key_registered_on_first_use, |app| {
     // An account made before publishable keys were derived: random keys only.
     let id = "acct_olderAccount0001".to_owned();
-    let sk = keys::generate(KeyKind::Secret, Mode::Test);
-    let old_pk = keys::generate(KeyKind::Publishable, Mode::Test);
+    let sk = kassa::ids::new_api_key(KeyKind::Secret, Mode::Test);
+    let old_pk = kassa::ids::new_api_key(KeyKind::Publishable, Mode::Test);
     let stored = |k: &str, kind| NewApiKey {
         hash: keys::hash(&app.state.pepper, k),
         kind,

@@ -203,7 +203,7 @@ pub async fn test_db(backend: Backend) -> Option<TestDb> {
         Backend::Postgres => {
             use sqlx::Executor;
             let admin = postgres_admin_url().unwrap();
-            let name = format!("kassa_t_{}", kassa::domain::ids::random_base62(16).to_lowercase());
+            let name = format!("kassa_t_{}", kassa::ids::random_base62(16).to_lowercase());
             let pool = sqlx::PgPool::connect(&admin).await.expect("cannot reach the test PostgreSQL server");
             pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
             pool.close().await;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account;
+mod architecture;
 mod auth;
 mod buyer_changes;
 mod buyer_updates;

@@ -49,6 +49,7 @@ async fn backlog(app: &TestApp, total: usize) {
         now: START - 100,
         request_id: None,
         idempotency_key: None,
+        ids: &kassa::ids::RandomIds,
     };
     for chunk in 0..total.div_ceil(PER_COMMIT) {
         let events = (0..PER_COMMIT.min(total - chunk * PER_COMMIT))

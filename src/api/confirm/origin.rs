@@ -63,6 +63,7 @@ impl<'a> Origin<'a> {
                 now,
                 request_id: None,
                 idempotency_key: None,
+                ids: &crate::ids::RandomIds,
             },
         }
     }

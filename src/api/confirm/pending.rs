@@ -147,7 +147,7 @@ pub async fn finish_known(
 ) -> ApiResult<()> {
     let now = state.now();
     let chosen = saved_method(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
-    let settled = payment_intent::settle(&pi.doc, outcome, attempts, &chosen.doc);
+    let settled = payment_intent::settle(&pi.doc, outcome, attempts, &chosen.doc, &crate::ids::new_id("ch"));
     let terms = saved_terms(state, scope, &pi.id).await?;
     let mut origin = Origin::background(scope.clone());
     origin.idempotency = claimed_request(&pi.doc);

@@ -192,7 +192,7 @@ impl Ctx<'_> {
             capture: !payment_intent::manual_capture(&processing),
         };
         let (outcome, attempts) = self.run_route(route, req, &pi_id).await?;
-        let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc);
+        let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc, &crate::ids::new_id("ch"));
         let intent_version = intent_version.map_or(1, |v| v + 1);
         let finish = outcome_finish(&outcome, chosen, (settled, intent_version));
         self.finish(&claimed, version + 1, finish).await
