@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod meters;
 pub mod processor;
 pub mod server;
 pub mod store;
