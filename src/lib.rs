@@ -14,6 +14,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod ids;
+pub mod meters;
 pub mod processor;
 pub mod server;
 pub mod store;

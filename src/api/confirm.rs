@@ -204,6 +204,7 @@ pub async fn confirm(
     }
 }
 
+#[tracing::instrument(skip_all, fields(session = %id))]
 async fn confirm_call(state: AppState, id: String, call: &mut Call) -> ApiResult<Response> {
     let p: ConfirmParams = call.parse()?;
     let call = &*call;

@@ -13,7 +13,6 @@ use serde_json::{Map, Value};
 use super::auth::{authenticate, Auth};
 use super::form;
 use super::idempotency::{self, IdemGuard};
-use super::middleware::RequestId;
 use super::params;
 use crate::domain::event::EventContext;
 use crate::domain::version::ApiVersion;
@@ -237,7 +236,7 @@ impl Call {
     async fn extract(req: Request, state: &AppState, secret_only: bool) -> Result<Self, Response> {
         let auth = authenticate(state, req.headers(), secret_only).await.map_err(IntoResponse::into_response)?;
         let version = parse_version(&req, &auth).map_err(IntoResponse::into_response)?;
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let request_id = super::middleware::request_id_of(&req).to_owned();
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let query = req.uri().query().unwrap_or("").to_owned();

@@ -1,4 +1,5 @@
-//! Prometheus metrics: request counts and latencies by route and status.
+//! Prometheus metrics: request counts and latencies by route and status,
+//! worker errors, and the business metrics of `crate::meters`.
 
 use std::time::Instant;
 
@@ -46,6 +47,7 @@ impl Metrics {
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(latency.clone()));
         let _ = registry.register(Box::new(worker_errors.clone()));
+        crate::meters::meters().register(&registry);
         Self { registry, requests, latency, worker_errors }
     }
 

@@ -1,41 +1,63 @@
-//! Layers every response passes through: a `Request-Id`, the idempotency key
-//! echoed, and Stripe's error shape for errors that did not come from a
-//! handler (unknown methods, timeouts, panics).
+//! Layers every response passes through: the request's id and span (with
+//! tower-http's request-id and trace layers), the idempotency key echoed,
+//! and Stripe's error shape for errors that did not come from a handler
+//! (unknown methods, timeouts, panics).
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestId, RequestId};
+use tracing::Span;
 
 use crate::error::{ApiError, ErrorType};
 use crate::ids::new_id;
 
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 
-/// Gives the request its id, and logs one line when it ends. The line holds
-/// the path without its query string and no headers, so neither parameters
-/// nor keys reach the log.
-pub async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = new_id("req");
-    let idem = req.headers().get("idempotency-key").cloned();
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().clone();
-    let path: String = req.uri().path().chars().take(200).collect();
-    let start = std::time::Instant::now();
-    let mut res = next.run(req).await;
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        path = %path,
-        status = res.status().as_u16(),
-        ms = start.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert("request-id", v);
+/// Makes each request's `req_…` id (for `SetRequestIdLayer`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MakeReqId;
+
+impl MakeRequestId for MakeReqId {
+    fn make_request_id<B>(&mut self, _req: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&new_id("req")).ok().map(RequestId::new)
     }
+}
+
+/// The id is kassa's own: one a client sends would otherwise be taken as
+/// it is (`SetRequestIdLayer` keeps an id already in the request), into the
+/// logs and the events.
+pub async fn forget_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove(REQUEST_ID);
+    req
+}
+
+/// The request's id, as `SetRequestIdLayer` stored it.
+pub fn request_id_of<B>(req: &axum::http::Request<B>) -> &str {
+    req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or_default()
+}
+
+/// The span every log line of a request inherits. The path has no query
+/// string and no headers are recorded, so neither parameters nor keys reach
+/// the log.
+pub fn request_span<B>(req: &axum::http::Request<B>) -> Span {
+    let path: String = req.uri().path().chars().take(200).collect();
+    tracing::info_span!("request", request_id = %request_id_of(req), method = %req.method(), path = %path)
+}
+
+/// The one line logged when a request ends (inside its span).
+pub fn log_response<B>(res: &axum::http::Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(status = res.status().as_u16(), ms = latency.as_secs_f64() * 1000.0, "request");
+}
+
+/// Echoes the idempotency key on the response.
+pub async fn echo_idempotency_key(req: Request, next: Next) -> Response {
+    let idem = req.headers().get("idempotency-key").cloned();
+    let mut res = next.run(req).await;
     if let Some(k) = idem.filter(|k| k.len() <= 255) {
         res.headers_mut().insert("idempotency-key", k);
     }

@@ -46,12 +46,15 @@ pub mod webhook_endpoints;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -153,7 +156,19 @@ pub fn router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .layer(
             ServiceBuilder::new()
-                .layer(axum::middleware::from_fn(middleware::request_id))
+                .layer(axum::middleware::map_request(middleware::forget_client_request_id))
+                .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, middleware::MakeReqId))
+                .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(middleware::request_span::<Body>)
+                        .on_request(())
+                        .on_response(middleware::log_response::<Body>)
+                        .on_body_chunk(())
+                        .on_eos(())
+                        .on_failure(()),
+                )
+                .layer(axum::middleware::from_fn(middleware::echo_idempotency_key))
                 .layer(axum::middleware::from_fn(middleware::stripe_errors))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.cfg.request_timeout)),

@@ -114,6 +114,7 @@ async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>) -> Result
 }
 
 /// Captures `amount` (already checked against `amount_capturable`).
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, amount))]
 pub async fn capture(
     state: &AppState,
     scope: &Scope,
@@ -150,6 +151,7 @@ pub async fn capture(
 
 /// Voids the authorization and cancels the intent (`reason` is the
 /// merchant's, or `None`). Refused while a capture is under way.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
 pub async fn void(
     state: &AppState,
     scope: &Scope,
@@ -171,6 +173,7 @@ pub async fn void(
 /// processor refuses is not recorded: the intent is looked at again in an
 /// hour. An unknown answer, or no processor, still cancels: the issuer
 /// drops an authorization that old by itself.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
 pub async fn lapse(
     state: &AppState,
     scope: &Scope,

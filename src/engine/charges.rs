@@ -41,6 +41,7 @@ fn intent_id(charge: &Value) -> Option<&str> {
 }
 
 /// The charge as it reads now, with its intent's capture and refunds.
+#[tracing::instrument(skip_all, fields(charge = doc["id"].as_str().unwrap_or_default()))]
 pub async fn current(state: &AppState, scope: &Scope, doc: Value) -> StoreResult<Value> {
     let Some(pi_id) = intent_id(&doc) else { return Ok(doc) };
     let pi = state.store.get_object(scope, pi_id).await?;
@@ -67,6 +68,7 @@ pub fn current_for_event(doc: &Value, pi: &Value) -> Value {
 }
 
 /// The intent's latest charge, for events about it (capture, refund, void).
+#[tracing::instrument(skip_all, fields(payment_intent = pi["id"].as_str().unwrap_or_default()))]
 pub async fn of_intent(state: &AppState, scope: &Scope, pi: &Value) -> StoreResult<Option<Value>> {
     let Some(id) = pi["latest_charge"].as_str() else { return Ok(None) };
     let stored = state.store.get_object(scope, id).await?.filter(|o| o.kind == KIND);

@@ -54,7 +54,35 @@ impl Processor for HttpProcessor {
         self.timeout.saturating_mul(2)
     }
 
+    #[tracing::instrument(skip_all, fields(processor = %self.name, operation = "authorize"))]
     async fn authorize(&self, req: &Authorize) -> Outcome {
+        crate::meters::timed(&self.name, "authorize", self.send_authorize(req)).await
+    }
+
+    #[tracing::instrument(skip_all, fields(processor = %self.name, operation = "lookup"))]
+    async fn lookup(&self, idempotency_key: &str) -> Lookup {
+        crate::meters::timed(&self.name, "lookup", self.send_lookup(idempotency_key)).await
+    }
+
+    async fn refund(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
+        let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
+        self.follow_up("refund", &body).await
+    }
+
+    async fn capture(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
+        let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
+        self.follow_up("capture", &body).await
+    }
+
+    async fn void(&self, reference: &str, idempotency_key: &str) -> RefundOutcome {
+        let body = json!({"reference": reference, "idempotency_key": idempotency_key});
+        self.follow_up("void", &body).await
+    }
+}
+
+impl HttpProcessor {
+    /// The authorize request itself (`authorize` times it).
+    async fn send_authorize(&self, req: &Authorize) -> Outcome {
         if let Some(reason) = self.refused() {
             // Never sent: the gateway cannot have seen it.
             return Outcome::Unavailable { reason };
@@ -85,7 +113,8 @@ impl Processor for HttpProcessor {
         }
     }
 
-    async fn lookup(&self, idempotency_key: &str) -> Lookup {
+    /// The lookup request itself (`lookup` times it).
+    async fn send_lookup(&self, idempotency_key: &str) -> Lookup {
         if self.refused().is_some() {
             // It may have been sent before the policy refused the url.
             return Lookup::Unknown;
@@ -102,23 +131,6 @@ impl Processor for HttpProcessor {
         }
     }
 
-    async fn refund(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
-        let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
-        self.follow_up("refund", &body).await
-    }
-
-    async fn capture(&self, reference: &str, amount: i64, idempotency_key: &str) -> RefundOutcome {
-        let body = json!({"reference": reference, "amount": amount, "idempotency_key": idempotency_key});
-        self.follow_up("capture", &body).await
-    }
-
-    async fn void(&self, reference: &str, idempotency_key: &str) -> RefundOutcome {
-        let body = json!({"reference": reference, "idempotency_key": idempotency_key});
-        self.follow_up("void", &body).await
-    }
-}
-
-impl HttpProcessor {
     /// Why this processor's url may not be called under its policy.
     fn refused(&self) -> Option<String> {
         if self.urls == UrlPolicy::Open {
@@ -130,7 +142,12 @@ impl HttpProcessor {
 
     /// A request about an earlier payment (refund, capture, void): its
     /// answer is `succeeded`, `failed`, or unknown when it may have happened.
-    async fn follow_up(&self, path: &str, body: &Value) -> RefundOutcome {
+    #[tracing::instrument(skip_all, fields(processor = %self.name, operation = path))]
+    async fn follow_up(&self, path: &'static str, body: &Value) -> RefundOutcome {
+        crate::meters::timed(&self.name, path, self.send_follow_up(path, body)).await
+    }
+
+    async fn send_follow_up(&self, path: &str, body: &Value) -> RefundOutcome {
         if let Some(reason) = self.refused() {
             return RefundOutcome::Failed { reason };
         }

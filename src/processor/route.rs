@@ -41,7 +41,16 @@ pub fn processors(
 
 /// Runs the chain. `key` is the payment's base idempotency key; each
 /// processor gets `{key}-{index}` so retries of the whole chain stay idempotent.
+/// The outcome is counted in `kassa_payments_total`.
+#[tracing::instrument(skip_all, fields(processors = route.len(), amount = req.amount, currency = %req.currency))]
 pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) -> (Outcome, Vec<Attempt>) {
+    let (outcome, attempts) = run(route, req, now).await;
+    let by = attempts.last().map_or("none", |a| a.processor.as_str());
+    crate::meters::meters().payment(outcome.label().0, by);
+    (outcome, attempts)
+}
+
+async fn run(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) -> (Outcome, Vec<Attempt>) {
     let mut attempts = Vec::new();
     let mut last = Outcome::Unavailable { reason: "the route has no processors".into() };
     for (i, p) in route.iter().enumerate() {
@@ -57,6 +66,12 @@ pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) ->
             };
         }
         let (name, detail) = outcome.label();
+        // The reason stays out of the log: it may quote the gateway's url.
+        if matches!(outcome, Outcome::Unavailable { .. } | Outcome::Unknown { .. }) {
+            tracing::warn!(processor = p.name(), outcome = name, "processor attempt did not settle the payment");
+        } else {
+            tracing::debug!(processor = p.name(), outcome = name, "processor attempt");
+        }
         attempts.push(Attempt {
             processor: p.name().to_owned(),
             idempotency_key: r.idempotency_key.clone(),

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::{Authorize, Lookup, Outcome, Processor};
+use super::{Authorize, Lookup, Outcome, Processor, RefundOutcome};
+use crate::meters::timed;
 
 pub struct TestProcessor;
 
@@ -53,29 +54,40 @@ impl Processor for TestProcessor {
         "test"
     }
 
+    #[tracing::instrument(skip_all, fields(processor = "test", operation = "authorize"))]
     async fn authorize(&self, req: &Authorize) -> Outcome {
-        let number = req.card.number.digits();
-        if declines_after_authentication(number) {
-            return Outcome::declined("card_declined", "generic_decline", "Your card was declined.");
-        }
-        outcome_for(number)
+        timed("test", "authorize", async {
+            let number = req.card.number.digits();
+            if declines_after_authentication(number) {
+                return Outcome::declined("card_declined", "generic_decline", "Your card was declined.");
+            }
+            outcome_for(number)
+        })
+        .await
     }
 
+    #[tracing::instrument(skip_all, fields(processor = "test", operation = "lookup"))]
     async fn lookup(&self, _idempotency_key: &str) -> Lookup {
         // The test processor answers synchronously: it never leaves a request unknown.
-        Lookup::NotFound
+        timed("test", "lookup", async { Lookup::NotFound }).await
     }
 
-    async fn refund(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> super::RefundOutcome {
-        super::RefundOutcome::Succeeded { reference: format!("test_refund_{idempotency_key}") }
+    #[tracing::instrument(skip_all, fields(processor = "test", operation = "refund"))]
+    async fn refund(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> RefundOutcome {
+        let reference = format!("test_refund_{idempotency_key}");
+        timed("test", "refund", async { RefundOutcome::Succeeded { reference } }).await
     }
 
-    async fn capture(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> super::RefundOutcome {
-        super::RefundOutcome::Succeeded { reference: format!("test_capture_{idempotency_key}") }
+    #[tracing::instrument(skip_all, fields(processor = "test", operation = "capture"))]
+    async fn capture(&self, _reference: &str, _amount: i64, idempotency_key: &str) -> RefundOutcome {
+        let reference = format!("test_capture_{idempotency_key}");
+        timed("test", "capture", async { RefundOutcome::Succeeded { reference } }).await
     }
 
-    async fn void(&self, _reference: &str, idempotency_key: &str) -> super::RefundOutcome {
-        super::RefundOutcome::Succeeded { reference: format!("test_void_{idempotency_key}") }
+    #[tracing::instrument(skip_all, fields(processor = "test", operation = "void"))]
+    async fn void(&self, _reference: &str, idempotency_key: &str) -> RefundOutcome {
+        let reference = format!("test_void_{idempotency_key}");
+        timed("test", "void", async { RefundOutcome::Succeeded { reference } }).await
     }
 }
 

@@ -48,12 +48,16 @@ pub fn signed_headers(secrets: &[String], event_id: &str, t: i64, body: &str) ->
 }
 
 /// Sends a claimed delivery and records what happened.
+#[tracing::instrument(skip_all, fields(delivery = doc["id"].as_str().unwrap_or_default(), account = %scope.account_id))]
 pub async fn attempt(state: &AppState, scope: &Scope, doc: Value, version: i64) -> StoreResult<()> {
     let id = doc["id"].as_str().unwrap_or_default().to_owned();
+    // How late it is: its due time stays `next_retry_at` while it is leased.
+    let lag = state.now().saturating_sub(doc["next_retry_at"].as_i64().unwrap_or_else(|| state.now()));
     let ep_id = doc["webhook_endpoint"].as_str().unwrap_or_default();
     let ep = state.store.get_object(scope, ep_id).await?.filter(|e| !e.deleted && e.doc["status"] == "enabled");
     let evt = state.store.get_object(scope, doc["event"].as_str().unwrap_or_default()).await?;
     let (Some(ep), Some(evt)) = (ep, evt) else {
+        crate::meters::meters().webhook_delivery("canceled", lag);
         let done = delivery::cancel(&doc);
         let change = update(&id, version, done.clone(), delivery::tags(&done));
         return ignore_conflict(commit(state, scope, vec![change], vec![]).await);
@@ -83,6 +87,7 @@ pub async fn attempt(state: &AppState, scope: &Scope, doc: Value, version: i64) 
         error: sent.error,
         response_body: sent.body,
     };
+    crate::meters::meters().webhook_delivery(if a.succeeded() { "succeeded" } else { "failed" }, lag);
     let now = state.now();
     let gone = a.response_status == Some(410);
     let failed = u32::try_from(doc["attempt_count"].as_i64().unwrap_or(0).saturating_add(1)).unwrap_or(u32::MAX);

@@ -32,6 +32,7 @@ mod live_mode;
 mod migration_0004;
 mod money_limits;
 mod money_model;
+mod observability;
 mod ops;
 mod outbound_urls;
 mod pages;

@@ -11,6 +11,7 @@ impl Ctx<'_> {
     /// the saved card, `customer_update`, the SetupIntent (setup mode) or the
     /// contract, and `checkout.session.completed`.
     #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
+    #[tracing::instrument(skip_all, fields(session = s["id"].as_str().unwrap_or_default(), payment_status))]
     pub(super) async fn complete(
         &self,
         s: &mut Value,

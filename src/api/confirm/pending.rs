@@ -14,6 +14,7 @@ const GIVE_UP_AFTER: i64 = 24 * 3600;
 
 /// Asks again later: 5 s, doubling up to an hour, so waiting payments never
 /// starve newer ones in the worker's batch.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
 pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> ApiResult<bool> {
     let asks = pi.doc["lookup_asks"].as_i64().unwrap_or(0).saturating_add(1);
     let delay = 5i64.saturating_mul(1 << asks.min(10)).min(3600);
@@ -39,6 +40,7 @@ pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i
 
 /// Asks the processor about the intent's unknown attempt; finishes the
 /// payment if it now knows. Returns whether it did.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
 pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiResult<bool> {
     let now = state.now();
     // The try to ask about: one claimed but never recorded, or the last one.
@@ -137,6 +139,7 @@ async fn ask_route(route: &[Arc<dyn Processor>], first_key: &str) -> (Lookup, St
 /// the buyer's terms, the request's idempotency key), and the request's
 /// idempotency record is written with it, so a retry with the same key
 /// replays this answer.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, session = %session.id))]
 pub async fn finish_known(
     state: &AppState,
     scope: &Scope,
@@ -164,6 +167,7 @@ fn claimed_request(pi: &Value) -> Option<(String, String)> {
 
 /// A charge whose request was dropped (a client gone, the request timeout)
 /// finishes here, with the outcome its processor call reached.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi_id))]
 pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcome: Outcome, attempts: Vec<Attempt>) {
     let result = async {
         let pi = state.store.get_object(&scope, &pi_id).await?.ok_or_else(ApiError::internal)?;

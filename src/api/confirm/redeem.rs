@@ -9,6 +9,7 @@ use crate::store::{ChangeSet, Scope, StoreError};
 
 /// The redemption changes for the session's discount, or a 400 if it has
 /// been used up meanwhile.
+#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
 pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> ApiResult<Vec<Change>> {
     let mut changes = Vec::new();
     let d = &session["discounts"][0];
@@ -25,6 +26,7 @@ pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> ApiResu
 }
 
 /// Gives the session's redemptions back, re-reading on every try.
+#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
 pub async fn release(state: &AppState, scope: &Scope, session: &Value) -> ApiResult<()> {
     let d = &session["discounts"][0];
     for field in ["coupon", "promotion_code"] {

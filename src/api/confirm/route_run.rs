@@ -3,13 +3,16 @@
 //! and a gateway's own authentication page as a next action.
 
 use serde_json::{json, Value};
+use tracing::Instrument;
 
 use super::*;
 
 impl Ctx<'_> {
     /// Runs the route outside the request: if the request is dropped (the
     /// client left, the request timeout), the processor call still ends and
-    /// its outcome is recorded without it (`pending::finish_dropped`).
+    /// its outcome is recorded without it (`pending::finish_dropped`). The
+    /// task keeps the request's span, so its log lines carry the request id.
+    #[tracing::instrument(skip_all, fields(payment_intent = pi_id, processors = route.len()))]
     pub(super) async fn run_route(
         &self,
         route: Vec<Arc<dyn Processor>>,
@@ -18,12 +21,13 @@ impl Ctx<'_> {
     ) -> ApiResult<(Outcome, Vec<crate::processor::route::Attempt>)> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (state, scope, pi_id, now) = (self.state.clone(), self.origin.scope(), pi_id.to_owned(), self.now);
-        tokio::spawn(async move {
+        let run = async move {
             let result = execute(&route, &req, now).await;
             if let Err((outcome, attempts)) = tx.send(result) {
                 super::pending::finish_dropped(state, scope, pi_id, outcome, attempts).await;
             }
-        });
+        };
+        tokio::spawn(run.instrument(tracing::Span::current()));
         rx.await.map_err(|_| ApiError::internal())
     }
 

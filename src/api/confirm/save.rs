@@ -79,6 +79,7 @@ impl Ctx<'_> {
     /// customer when `save`, with the session's `allow_redisplay`. A method
     /// made by this confirm is changed in place; one stored earlier (a 3-D
     /// Secure payment finished later, a saved card) is updated.
+    #[tracing::instrument(skip_all, fields(payment_method = pm_id, save))]
     pub(super) async fn keep_method(
         &self,
         s: &Value,
@@ -136,6 +137,7 @@ impl Ctx<'_> {
 
     /// `customer_update`: the address, name and shipping details the buyer
     /// entered, saved onto the session's customer where the session says `auto`.
+    #[tracing::instrument(skip_all, fields(customer = s["customer"].as_str().unwrap_or_default()))]
     pub(super) async fn update_customer(
         &self,
         s: &Value,

@@ -45,6 +45,7 @@ impl Ctx<'_> {
 
     /// Claims the session, runs the route, and finishes with the outcome.
     /// `authenticated`: 3-D Secure already passed for this payment.
+    #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), authenticated))]
     pub(super) async fn charge(
         &self,
         session: &Value,
@@ -200,6 +201,7 @@ impl Ctx<'_> {
 
     /// One commit: the session's new state, the payment, the contract, a
     /// guest's new customer, and every event.
+    #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
     pub(super) async fn finish(&self, session: &Value, version: i64, f: Finish) -> ApiResult<Response> {
         let (st, call, now) = (self.state, &self.origin, self.now);
         let ctx = call.event_ctx(now);

@@ -92,6 +92,7 @@ pub fn intent_tags(pi: &Value) -> Vec<(String, String)> {
 
 impl Ctx<'_> {
     /// Stops before any charge and asks for authentication.
+    #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), flow))]
     pub(super) async fn require_authentication(
         &self,
         session: &Value,
@@ -199,6 +200,7 @@ impl Ctx<'_> {
 /// Finishes an intent waiting on 3-D Secure: charges it if `authenticated`,
 /// or returns it to `requires_payment_method`. Safe to race: the charge
 /// claims the session and intent with conditional writes first.
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, authenticated))]
 pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenticated: bool) -> ApiResult<()> {
     let now = state.now();
     let session_id = pi.doc["checkout_session"].as_str().unwrap_or_default();

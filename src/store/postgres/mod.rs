@@ -332,10 +332,17 @@ impl Store for PgStore {
         Ok(sql::finish_page(items, query))
     }
 
+    #[tracing::instrument(skip_all, fields(backend = "postgres", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        apply(&mut tx, &set).await?;
-        tx.commit().await.map_err(backend)
+        let start = std::time::Instant::now();
+        let result = async {
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            apply(&mut tx, &set).await?;
+            tx.commit().await.map_err(backend)
+        }
+        .await;
+        crate::meters::meters().store_commit("postgres", start.elapsed().as_secs_f64());
+        result
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {

@@ -313,6 +313,7 @@ impl Store for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(backend = "sqlite", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
         let prepared = Prepared::new(set);
         self.write(move |c| apply(c, &prepared)).await

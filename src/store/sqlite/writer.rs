@@ -29,7 +29,9 @@ pub fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
 /// savepoint that cannot be taken, SQLite rolling the whole transaction back
 /// on a full disk or I/O error, a panic), the whole batch is rolled back and
 /// every caller is told so: nothing is committed behind an error.
+#[tracing::instrument(skip_all, fields(writes = batch.len()))]
 pub fn run_batch(conn: &Connection, batch: Vec<WriteJob>) {
+    let (start, writes) = (std::time::Instant::now(), batch.len());
     if !conn.is_autocommit() {
         // A transaction left open by an earlier failure.
         let _ = conn.execute_batch("ROLLBACK");
@@ -78,6 +80,9 @@ pub fn run_batch(conn: &Connection, batch: Vec<WriteJob>) {
             let _ = conn.execute_batch("ROLLBACK");
         }
     }
+    let meters = crate::meters::meters();
+    meters.store_batch(writes);
+    meters.store_commit("sqlite", start.elapsed().as_secs_f64());
     for done in completions {
         done(err.as_deref());
     }
