@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::expand;
 use super::extract::{retry_on_conflict, Call};
+use crate::domain::document::Document;
 use crate::domain::event;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Change, StoredObject, Tag};
@@ -116,4 +117,64 @@ pub fn with_active_and_metadata(
         crate::domain::product::apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
     }
     Ok(Value::Object(out))
+}
+
+/// The caller's object of type `D` and its version, or a 404 naming `what`.
+pub async fn find_typed<D: Document>(state: &AppState, call: &Call, what: &str, id: &str) -> ApiResult<(D, i64)> {
+    let obj = find(state, call, D::KIND, what, id).await?;
+    if obj.deleted {
+        return Err(ApiError::no_such(what, id, None));
+    }
+    let doc = obj.decode::<D>()?.ok_or_else(|| ApiError::no_such(what, id, None))?;
+    Ok((doc, obj.version))
+}
+
+/// How an update of a typed object is named: `what` in a 404, and the
+/// event recorded when something changed (`tax_rate.updated`).
+pub struct Names<'a> {
+    pub what: &'a str,
+    pub event: &'a str,
+}
+
+/// `update` for a typed object: reads it, applies `apply`, and commits it
+/// with an event when it changed; retried when a concurrent write won.
+pub async fn update_typed<D, F>(
+    state: &AppState,
+    call: &Call,
+    id: &str,
+    names: Names<'_>,
+    apply: F,
+) -> ApiResult<Response>
+where
+    D: Document + PartialEq,
+    F: Fn(&D, i64) -> ApiResult<D>,
+{
+    retry_on_conflict(|| async {
+        let (current, version) = find_typed::<D>(state, call, names.what, id).await?;
+        let now = state.now();
+        let next = apply(&current, now)?;
+        let events = if next == current {
+            Vec::new()
+        } else {
+            vec![event::build(&call.event_ctx(now), names.event, &next.wire(), Some(&current.wire()))]
+        };
+        let body = respond(state, call, next.wire()).await?;
+        let change = Change::update(&next, version)?;
+        call.commit(state, vec![change], events, StatusCode::OK, body).await
+    })
+    .await
+}
+
+/// Commits a new typed object with its `created` event, and answers with it.
+pub async fn create_typed<D: Document>(
+    state: &AppState,
+    call: &Call,
+    obj: &D,
+    event_type: &str,
+) -> ApiResult<Response> {
+    let now = state.now();
+    let shown = obj.wire();
+    let evt = event::build(&call.event_ctx(now), event_type, &shown, None);
+    let body = respond(state, call, shown).await?;
+    call.commit(state, vec![Change::insert(obj)?], vec![evt], StatusCode::OK, body).await
 }

@@ -1,20 +1,18 @@
 //! `/v1/tax_rates`: create, retrieve, update, list.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::Call;
-use super::resource::{self, Updater};
+use super::resource::{self, Names};
 use super::{expand, list};
-use crate::domain::event;
-use crate::domain::tax_rate::{self, TaxRateParams, KIND};
+use crate::domain::document::Document;
+use crate::domain::tax_rate::{self, TaxRate, TaxRateParams, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
-use crate::store::Change;
 use crate::AppState;
 
 /// Create a tax rate.
@@ -22,13 +20,8 @@ use crate::AppState;
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: TaxRateParams = call.parse()?;
     expand::validate(&call.expand)?;
-    let now = state.now();
-    let id = new_id("txr");
-    let doc = tax_rate::build(&id, call.auth.livemode, now, &p)?;
-    let shown = tax_rate::render(&doc, now);
-    let evt = event::build(&call.event_ctx(now), "tax_rate.created", &shown, None);
-    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: tax_rate::tags(&doc), doc };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+    let rate = tax_rate::build(&new_id(TaxRate::PREFIX), call.auth.livemode, state.now(), &p)?;
+    resource::create_typed(&state, &call, &rate, "tax_rate.created").await
 }
 
 /// Retrieve a tax rate.
@@ -36,8 +29,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     responses((status = 200, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    let obj = resource::find(&state, &call, KIND, "tax_rate", &id).await?;
-    Ok(Json(tax_rate::render(&obj.doc, state.now())))
+    let (rate, _) = resource::find_typed::<TaxRate>(&state, &call, "tax_rate", &id).await?;
+    Ok(Json(rate.wire()))
 }
 
 /// Update a tax rate (its percentage and inclusivity never change).
@@ -51,14 +44,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
     if p.inclusive.is_some() {
         return Err(ApiError::unknown_param("inclusive"));
     }
-    let u = Updater {
-        kind: KIND,
-        what: "tax_rate",
-        event: "tax_rate.updated",
-        tags: tax_rate::tags,
-        render: Some(tax_rate::render),
-    };
-    resource::update(&state, &call, &id, u, |doc, _| Ok(tax_rate::update(doc, &p)?)).await
+    let names = Names { what: "tax_rate", event: "tax_rate.updated" };
+    resource::update_typed(&state, &call, &id, names, |rate: &TaxRate, _| Ok(tax_rate::update(rate, &p)?)).await
 }
 
 #[derive(Deserialize)]

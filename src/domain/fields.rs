@@ -68,3 +68,22 @@ pub fn decimal_json(d: rust_decimal::Decimal) -> serde_json::Value {
     use rust_decimal::prelude::ToPrimitive;
     d.normalize().to_f64().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null)
 }
+
+/// `#[serde(with = "decimal_number")]`: a decimal shown as a JSON number
+/// (rates and percentages, not money) and read back exactly from the
+/// number's shortest text, so a stored value survives any number of rewrites.
+pub mod decimal_number {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        super::decimal_json(*d).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        Decimal::from_str(&n.to_string()).map_err(serde::de::Error::custom)
+    }
+}

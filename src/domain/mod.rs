@@ -11,6 +11,7 @@ pub mod coupon;
 pub mod currency;
 pub mod custom_fields;
 pub mod customer;
+pub mod document;
 pub mod event;
 pub mod exact;
 pub mod fields;

@@ -3,14 +3,75 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 
 use super::adjust::Rate;
-use super::fields::{decimal, decimal_json, emptyable, max_len, FieldError};
-use super::product::apply_metadata;
+use super::document::{Document, Tag};
+use super::fields::{decimal, decimal_number, emptyable, max_len, FieldError};
+use super::metadata::{self, MetadataUpdate};
 
 pub const KIND: &str = "tax_rate";
+
+crate::wire_name!(TaxRateObject, "tax_rate");
+
+/// How the rate is given; kassa's rates are all percentages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateType {
+    Percentage,
+}
+
+/// A stored tax rate. `percentage_decimal` is kassa's exact copy of the
+/// percentage, the one the amount rules use; it is never shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxRate {
+    pub id: String,
+    pub object: TaxRateObject,
+    pub active: bool,
+    pub country: Option<String>,
+    pub created: i64,
+    pub description: Option<String>,
+    pub display_name: String,
+    #[serde(with = "decimal_number")]
+    pub effective_percentage: Decimal,
+    /// Stripe's fixed-amount rates; never set by kassa.
+    pub flat_amount: Option<FlatAmount>,
+    pub inclusive: bool,
+    pub jurisdiction: Option<String>,
+    pub jurisdiction_level: Option<String>,
+    pub livemode: bool,
+    pub metadata: BTreeMap<String, String>,
+    #[serde(with = "decimal_number")]
+    pub percentage: Decimal,
+    pub percentage_decimal: Decimal,
+    pub rate_type: RateType,
+    pub state: Option<String>,
+    pub tax_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlatAmount {
+    pub amount: i64,
+    pub currency: String,
+}
+
+impl Document for TaxRate {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "txr";
+    const PRIVATE: &'static [&'static str] = &["percentage_decimal"];
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn tags(&self) -> Vec<Tag> {
+        vec![("active".to_owned(), self.active.to_string()), ("inclusive".to_owned(), self.inclusive.to_string())]
+    }
+}
 
 const TAX_TYPES: &[&str] = &[
     "amusement_tax",
@@ -54,90 +115,150 @@ fn missing(p: &str) -> FieldError {
     FieldError { param: p.into(), code: "parameter_missing", message: format!("Missing required param: {p}.") }
 }
 
-pub fn build(id: &str, livemode: bool, now: i64, p: &TaxRateParams) -> Result<Value, FieldError> {
+/// A new tax rate from the create parameters.
+pub fn build(id: &str, livemode: bool, now: i64, p: &TaxRateParams) -> Result<TaxRate, FieldError> {
     p.display_name.as_ref().ok_or_else(|| missing("display_name"))?;
-    p.inclusive.ok_or_else(|| missing("inclusive"))?;
-    let pct = p.percentage.ok_or_else(|| missing("percentage"))?;
-    if pct.normalize().scale() > 4 {
+    let inclusive = p.inclusive.ok_or_else(|| missing("inclusive"))?;
+    let pct = p.percentage.ok_or_else(|| missing("percentage"))?.normalize();
+    if pct.scale() > 4 {
         return Err(FieldError::invalid("percentage", "Invalid percentage: at most four decimal places."));
     }
     if pct < Decimal::ZERO || pct > Decimal::ONE_HUNDRED {
         return Err(FieldError::invalid("percentage", "Invalid percentage: must be between 0 and 100."));
     }
-    let base = json!({
-        "id": id, "object": "tax_rate", "active": true, "country": null, "created": now, "description": null,
-        "display_name": "", "effective_percentage": decimal_json(pct), "flat_amount": null,
-        "inclusive": p.inclusive, "jurisdiction": null, "jurisdiction_level": null, "livemode": livemode,
-        "metadata": {}, "percentage": decimal_json(pct), "percentage_decimal": pct.normalize().to_string(),
-        "rate_type": "percentage", "state": null, "tax_type": null,
-    });
+    let base = TaxRate {
+        id: id.to_owned(),
+        object: TaxRateObject,
+        active: true,
+        country: None,
+        created: now,
+        description: None,
+        display_name: String::new(),
+        effective_percentage: pct,
+        flat_amount: None,
+        inclusive,
+        jurisdiction: None,
+        jurisdiction_level: None,
+        livemode,
+        metadata: BTreeMap::new(),
+        percentage: pct,
+        percentage_decimal: pct,
+        rate_type: RateType::Percentage,
+        state: None,
+        tax_type: None,
+    };
     update(&base, p)
 }
 
 /// Applies the changeable fields (the percentage and inclusivity never change).
-pub fn update(current: &Value, p: &TaxRateParams) -> Result<Value, FieldError> {
-    let mut doc: Map<String, Value> = current.as_object().cloned().unwrap_or_default();
+pub fn update(current: &TaxRate, p: &TaxRateParams) -> Result<TaxRate, FieldError> {
+    let mut out = current.clone();
     if let Some(n) = &p.display_name {
         if n.trim().is_empty() {
             return Err(FieldError::invalid("display_name", "Invalid display_name: must not be empty."));
         }
         max_len("display_name", n, 50)?;
-        doc.insert("display_name".into(), json!(n));
+        out.display_name = n.clone();
     }
     if let Some(a) = p.active {
-        doc.insert("active".into(), json!(a));
+        out.active = a;
     }
-    for (key, v, max) in [
-        ("country", &p.country, 2usize),
-        ("description", &p.description, 500),
-        ("jurisdiction", &p.jurisdiction, 50),
-        ("state", &p.state, 10),
+    for (field, v, name, max) in [
+        (&mut out.country, &p.country, "country", 2usize),
+        (&mut out.description, &p.description, "description", 500),
+        (&mut out.jurisdiction, &p.jurisdiction, "jurisdiction", 50),
+        (&mut out.state, &p.state, "state", 10),
     ] {
         if let Some(v) = v {
             if let Some(s) = v {
-                max_len(key, s, max)?;
+                max_len(name, s, max)?;
             }
-            doc.insert(key.into(), json!(v));
+            *field = v.clone();
         }
     }
     if let Some(t) = &p.tax_type {
-        if let Some(t) = t {
-            if !TAX_TYPES.contains(&t.as_str()) {
-                return Err(FieldError {
-                    param: "tax_type".into(),
-                    code: "parameter_invalid_enum",
-                    message: "Invalid tax_type.".into(),
-                });
-            }
+        if t.as_ref().is_some_and(|t| !TAX_TYPES.contains(&t.as_str())) {
+            return Err(FieldError {
+                param: "tax_type".into(),
+                code: "parameter_invalid_enum",
+                message: "Invalid tax_type.".into(),
+            });
         }
-        doc.insert("tax_type".into(), json!(t));
+        out.tax_type = t.clone();
     }
     if let Some(m) = &p.metadata {
-        apply_metadata(&mut doc, &Some(Some(m.clone())), "")?;
+        out.metadata = metadata::apply(&out.metadata, &MetadataUpdate::Merge(m.clone()))
+            .map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
     }
-    Ok(Value::Object(doc))
+    Ok(out)
 }
 
-pub fn render(doc: &Value, _now: i64) -> Value {
+impl TaxRate {
+    /// The rate for the amount rules.
+    pub fn rate(&self) -> Rate {
+        Rate { id: self.id.clone(), percentage: self.percentage_decimal, inclusive: self.inclusive }
+    }
+}
+
+/// The rate for the amount rules, from a stored document held by a
+/// session's lines (still JSON until the session is typed).
+pub fn rate(doc: &serde_json::Value) -> Option<Rate> {
+    serde_json::from_value::<TaxRate>(doc.clone()).ok().map(|t| t.rate())
+}
+
+/// A stored document as the API shows it (see `rate`).
+pub fn render(doc: &serde_json::Value, _now: i64) -> serde_json::Value {
     let mut out = doc.clone();
     if let Some(m) = out.as_object_mut() {
-        m.remove("percentage_decimal");
+        for k in TaxRate::PRIVATE {
+            m.remove(*k);
+        }
     }
     out
 }
 
-/// The rate for the amount rules.
-pub fn rate(doc: &Value) -> Option<Rate> {
-    Some(Rate {
-        id: doc["id"].as_str()?.to_owned(),
-        percentage: doc["percentage_decimal"].as_str()?.parse().ok()?,
-        inclusive: doc["inclusive"].as_bool()?,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
 
-pub fn tags(doc: &Value) -> Vec<(String, String)> {
-    vec![
-        ("active".to_owned(), doc["active"].as_bool().unwrap_or(false).to_string()),
-        ("inclusive".to_owned(), doc["inclusive"].as_bool().unwrap_or(false).to_string()),
-    ]
+    fn params(v: serde_json::Value) -> TaxRateParams {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_rate_keeps_its_exact_percentage_through_storage() {
+        let p = params(json!({"display_name": "VAT", "inclusive": false, "percentage": "8.25"}));
+        let t = build("txr_1", false, 5, &p).unwrap();
+        let stored = serde_json::to_value(&t).unwrap();
+        assert_eq!(stored["percentage"], json!(8.25));
+        assert_eq!(stored["percentage_decimal"], json!("8.25"));
+        let back: TaxRate = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.rate().percentage, Decimal::new(825, 2));
+        assert!(t.wire().get("percentage_decimal").is_none());
+        assert_eq!(t.wire()["object"], "tax_rate");
+    }
+
+    #[test]
+    fn a_document_of_another_shape_does_not_decode() {
+        let mut v = serde_json::to_value(
+            build("txr_1", false, 5, &params(json!({"display_name": "VAT", "inclusive": true, "percentage": 7})))
+                .unwrap(),
+        )
+        .unwrap();
+        v["surprise"] = json!(1);
+        assert!(serde_json::from_value::<TaxRate>(v).is_err());
+    }
+
+    #[test]
+    fn updates_validate_and_leave_the_rest() {
+        let t = build("txr_1", false, 5, &params(json!({"display_name": "VAT", "inclusive": true, "percentage": 7})))
+            .unwrap();
+        let u = update(&t, &params(json!({"country": "DE", "metadata": {"a": "1"}}))).unwrap();
+        assert_eq!((u.country.as_deref(), u.display_name.as_str()), (Some("DE"), "VAT"));
+        assert_eq!(u.tags(), t.tags());
+        let e = update(&t, &params(json!({"tax_type": "nope"}))).unwrap_err();
+        assert_eq!(e.param, "tax_type");
+    }
 }

@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::domain::document::Document;
 use crate::domain::keys::KeyKind;
 
 pub mod migrate;
@@ -85,8 +86,25 @@ pub struct StoredObject {
     pub doc: Value,
 }
 
-/// A `(name, value)` pair that a list can filter on.
-pub type Tag = (String, String);
+pub use crate::domain::document::Tag;
+
+impl StoredObject {
+    /// The document as its typed object; `None` when it is another kind.
+    /// A stored document of the right kind that does not fit the type is a
+    /// backend error, never a default: nothing may be dropped on a rewrite.
+    pub fn decode<D: Document>(&self) -> StoreResult<Option<D>> {
+        if self.kind != D::KIND {
+            return Ok(None);
+        }
+        serde_json::from_value(self.doc.clone())
+            .map(Some)
+            .map_err(|e| StoreError::Backend(format!("stored {} {} does not decode: {e}", D::KIND, self.id)))
+    }
+}
+
+fn encode<D: Document>(obj: &D) -> StoreResult<Value> {
+    serde_json::to_value(obj).map_err(|e| StoreError::Backend(format!("{} does not encode: {e}", D::KIND)))
+}
 
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -110,6 +128,24 @@ pub enum Change {
         expected_version: i64,
         doc: Value,
     },
+}
+
+impl Change {
+    /// A new object, under its own kind and tags.
+    pub fn insert<D: Document>(obj: &D) -> StoreResult<Self> {
+        Ok(Change::Insert {
+            id: obj.id().to_owned(),
+            kind: D::KIND.to_owned(),
+            created: obj.created(),
+            doc: encode(obj)?,
+            tags: obj.tags(),
+        })
+    }
+
+    /// The object's new state, if it is still at `expected_version`.
+    pub fn update<D: Document>(obj: &D, expected_version: i64) -> StoreResult<Self> {
+        Ok(Change::Update { id: obj.id().to_owned(), expected_version, doc: encode(obj)?, tags: obj.tags() })
+    }
 }
 
 /// The stored outcome of an idempotent request.

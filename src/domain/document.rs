@@ -1,0 +1,65 @@
+//! `Document`: what every stored API object says about itself, so that no
+//! caller pairs an object's kind with its list tags by hand.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A `(name, value)` pair that a list can filter on.
+pub type Tag = (String, String);
+
+/// A stored API object: a struct whose serde form is its stored document.
+pub trait Document: Serialize + DeserializeOwned {
+    /// The stored kind, which is also the wire `object` (`tax_rate`).
+    const KIND: &'static str;
+    /// The prefix of the ids kassa gives it (`txr`).
+    const PREFIX: &'static str;
+    /// Stored fields that are kassa's own bookkeeping, never shown.
+    const PRIVATE: &'static [&'static str] = &[];
+
+    fn id(&self) -> &str;
+    fn created(&self) -> i64;
+    /// The list filters it can be found by.
+    fn tags(&self) -> Vec<Tag> {
+        Vec::new()
+    }
+
+    /// The object as the API shows it: its stored form without the
+    /// private fields. The JSON tree is the wire edge, where expansions
+    /// and older API versions are applied.
+    fn wire(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            for k in Self::PRIVATE {
+                m.remove(*k);
+            }
+        }
+        v
+    }
+}
+
+/// A unit type that stands for one fixed string on the wire (an object's
+/// `object` field): it serializes to that string and refuses any other.
+#[macro_export]
+macro_rules! wire_name {
+    ($name:ident, $text:literal) => {
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($text)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let got = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                if got == $text {
+                    Ok($name)
+                } else {
+                    Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&got), &$text))
+                }
+            }
+        }
+    };
+}
