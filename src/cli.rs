@@ -18,6 +18,7 @@ pub enum Command {
     /// Run the API server and its workers (migrates first).
     Serve(ServeArgs),
     /// Measure a server under load (starts one unless given `--target url`).
+    ///
     /// Runs the `kassa-bench` binary beside this one; `kassa bench --help`
     /// lists its options.
     #[command(disable_help_flag = true)]
