@@ -1,4 +1,4 @@
-//! The `kassa` command line: serve, migrate, account create, events tail, listen.
+//! The `kassa` command line: serve, migrate, account create, events tail, listen, bench.
 
 use clap::{Parser, Subcommand};
 
@@ -18,7 +18,15 @@ pub enum Command {
     /// Run the API server and its workers (migrates first).
     Serve(ServeArgs),
     /// Measure a server under load (starts one unless given `--target url`).
-    Bench(crate::bench::BenchArgs),
+    ///
+    /// Runs the `kassa-bench` binary beside this one; `kassa bench --help`
+    /// lists its options.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Passed to `kassa-bench` as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage accounts.

@@ -5,7 +5,7 @@
 
 pub mod accounts;
 pub mod api;
-pub mod bench;
+pub mod bench_forwarder;
 pub mod cli;
 pub mod cli_client;
 pub mod clock;

@@ -14,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Bench { args } = &cli.command {
+        return kassa::bench_forwarder::run(args);
+    }
     telemetry::init(cli.global.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -56,14 +59,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Listen { client, forward_to, events } => {
             return kassa::cli_client::listen(client, forward_to, events, interrupted()).await;
         }
-        Command::Bench(args) => return kassa::bench::main(args).await,
         _ => {}
     }
     let (store, master) = open_database(&cli.global).await?;
     let pepper = master.derive(accounts::API_KEY_PEPPER);
     match cli.command {
-        // Handled above, before the database.
-        Command::Events { .. } | Command::Listen { .. } | Command::Bench(_) => Ok(()),
+        // Handled above, before the database (bench: before the runtime).
+        Command::Events { .. } | Command::Listen { .. } | Command::Bench { .. } => Ok(()),
         Command::Migrate => {
             // Opening the store applied every pending migration.
             println!("migrations are up to date");

@@ -7,6 +7,7 @@ mod helpers;
 mod account;
 mod architecture;
 mod auth;
+mod bench_forwarder;
 mod buyer_changes;
 mod buyer_updates;
 mod capture;

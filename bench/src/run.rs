@@ -177,7 +177,7 @@ async fn lags(shared: &Shared) -> (Option<LagStats>, u64) {
 
 pub async fn all(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
     let mut setup = Conn::open(&target.addr, &target.key).await?;
-    let mut shared = Shared { run: crate::ids::random_base62(8), ..Default::default() };
+    let mut shared = Shared { run: crate::random_id(8), ..Default::default() };
     let needs_price = args.scenarios.iter().any(|s| !matches!(s, Scenario::Health | Scenario::CreateCustomer));
     if needs_price || args.preload > 0 {
         shared.price = scenarios::make_price(&mut setup).await?;

@@ -1,19 +1,22 @@
 //! What the load is aimed at: a `kassa serve` started for the run (a child
-//! process of this binary, on a fresh SQLite file or PostgreSQL database,
-//! optionally pinned to CPUs), or any server given by URL and key.
+//! process running the `kassa` binary, on a fresh SQLite file or PostgreSQL
+//! database, optionally pinned to CPUs), or any server given by URL and key.
 //!
 //! A child rather than a server inside this process, so that its CPU can be
 //! pinned apart from the load's and its memory measured on its own.
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::http::Conn;
+
+/// Where a server started for the run keeps its data.
 pub enum Kind {
     Sqlite,
     Postgres { admin_url: String },
-    Url { url: String, key: String },
 }
 
 pub struct Target {
@@ -32,7 +35,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 async fn create_database(admin_url: &str) -> anyhow::Result<(String, String)> {
     use sqlx::Executor;
-    let name = format!("kassa_bench_{}", crate::ids::random_base62(12).to_lowercase());
+    let name = format!("kassa_bench_{}", crate::random_id(12).to_lowercase());
     let pool = sqlx::PgPool::connect(admin_url).await.context("connecting to PostgreSQL")?;
     pool.execute(format!("CREATE DATABASE {name}").as_str()).await?;
     pool.close().await;
@@ -41,17 +44,42 @@ async fn create_database(admin_url: &str) -> anyhow::Result<(String, String)> {
     Ok((url.to_string(), name))
 }
 
+/// The `kassa` binary: the one given, else the one beside this executable
+/// (where `cargo build` puts both).
+fn server_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let path = match given {
+        Some(p) => p.to_owned(),
+        None => {
+            let me = std::env::current_exe().context("finding this executable")?;
+            me.with_file_name(format!("kassa{}", std::env::consts::EXE_SUFFIX))
+        }
+    };
+    anyhow::ensure!(
+        path.is_file(),
+        "no kassa binary at {}: build it (`cargo build --release` at the workspace root builds kassa and kassa-bench) \
+         or name one with --server-bin / KASSA_BENCH_SERVER_BIN",
+        path.display()
+    );
+    Ok(path)
+}
+
 impl Target {
-    pub async fn start(kind: Kind, server_cpus: Option<&str>) -> anyhow::Result<Target> {
+    /// Any server, by URL and key.
+    pub fn by_url(url: &str, key: String) -> anyhow::Result<Target> {
+        let parsed = url::Url::parse(url).context("--url")?;
+        anyhow::ensure!(parsed.scheme() == "http", "the bench speaks plain http only");
+        let host = parsed.host_str().unwrap_or("127.0.0.1");
+        let addr = format!("{host}:{}", parsed.port_or_known_default().unwrap_or(80));
+        let base = url.trim_end_matches('/').to_owned();
+        Ok(Target { addr, base, key, child: None, drop_db: None, _dir: None })
+    }
+
+    /// A `kassa serve` started on a fresh database; `server_bin` as given
+    /// to [`server_binary`].
+    pub async fn start(kind: Kind, server_bin: Option<&Path>, server_cpus: Option<&str>) -> anyhow::Result<Target> {
+        // Found before a database is created, so a missing binary leaves none behind.
+        let exe = server_binary(server_bin)?;
         let (db_url, drop_db, dir) = match kind {
-            Kind::Url { url, key } => {
-                let parsed = url::Url::parse(&url).context("--url")?;
-                anyhow::ensure!(parsed.scheme() == "http", "the bench speaks plain http only");
-                let host = parsed.host_str().unwrap_or("127.0.0.1");
-                let addr = format!("{host}:{}", parsed.port_or_known_default().unwrap_or(80));
-                let base = url.trim_end_matches('/').to_owned();
-                return Ok(Target { addr, base, key, child: None, drop_db: None, _dir: None });
-            }
             Kind::Sqlite => {
                 let dir = tempfile::tempdir()?;
                 (format!("sqlite:{}", dir.path().join("bench.db").display()), None, Some(dir))
@@ -61,7 +89,6 @@ impl Target {
                 (url, Some((admin_url, name)), None)
             }
         };
-        let exe = std::env::current_exe()?;
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let master = hex::encode(rand::random::<[u8; 32]>());
@@ -89,15 +116,18 @@ impl Target {
         let child = cmd.arg("serve").envs(envs).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn()?;
         let base = format!("http://{addr}");
         let mut target = Target { addr, base, key, child: Some(child), drop_db, _dir: dir };
-        target.wait_ready().await?;
+        if let Err(e) = target.wait_ready().await {
+            // Not left running (or its database left behind) on the way out.
+            let _ = target.stop().await;
+            return Err(e);
+        }
         Ok(target)
     }
 
     async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
         for _ in 0..400 {
-            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
-                if r.status().is_success() {
+            if let Ok(mut conn) = Conn::open(&self.addr, &self.key).await {
+                if conn.send("GET", "/readyz", None, None).await.is_ok_and(|r| r.status == 200) {
                     return Ok(());
                 }
             }

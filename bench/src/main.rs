@@ -1,19 +1,25 @@
-//! `kassa bench`: a load harness. It starts a server (or takes one by URL),
-//! runs each scenario with N concurrent keep-alive connections for a while,
-//! and reports requests/s, latency percentiles, errors, the server's memory,
-//! and each scenario's throughput as a share of `health` in the same run.
+//! `kassa-bench` (run as `kassa bench`): a load harness. It starts a
+//! server (or takes one by URL), runs each scenario with N concurrent
+//! keep-alive connections for a while, and reports requests/s, latency
+//! percentiles, errors, the server's memory, and each scenario's throughput
+//! as a share of `health` in the same run.
+//!
+//! It talks to kassa only over HTTP and its command line, so it does not
+//! link the server's library.
 
 mod http;
 mod run;
-pub mod scenarios;
+mod scenarios;
 mod stats;
 mod target;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use clap::Args;
+use clap::Parser;
+use rand::distributions::{Alphanumeric, DistString};
 
-pub use scenarios::Scenario;
+use scenarios::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TargetKind {
@@ -25,7 +31,8 @@ pub enum TargetKind {
     Url,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Parser)]
+#[command(name = "kassa-bench", version, about = "Measure a kassa server under load (run as `kassa bench`)")]
 pub struct BenchArgs {
     /// Scenarios to run, in order (`health` always runs first).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "create-session,retrieve,list,pay,webhooks")]
@@ -61,23 +68,50 @@ pub struct BenchArgs {
     /// (never on a time threshold).
     #[arg(long)]
     pub smoke: bool,
+    /// The `kassa` binary to start for `--target sqlite|postgres`.
+    /// Default: `kassa` next to this binary (`kassa bench` sets its own).
+    #[arg(long, env = "KASSA_BENCH_SERVER_BIN")]
+    pub server_bin: Option<PathBuf>,
 }
 
-pub async fn main(mut args: BenchArgs) -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    let args = BenchArgs::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kassa bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(bench(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kassa bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A random `[A-Za-z0-9]` string, for run ids and database names.
+pub fn random_id(len: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), len)
+}
+
+async fn bench(mut args: BenchArgs) -> anyhow::Result<()> {
     if args.smoke {
         args.seconds = args.seconds.min(2.0);
         args.concurrency = args.concurrency.min(8);
     }
     anyhow::ensure!(args.concurrency >= 1 && args.seconds > 0.0, "--concurrency and --seconds must be positive");
-    let kind = match args.target {
-        TargetKind::Sqlite => target::Kind::Sqlite,
-        TargetKind::Postgres => target::Kind::Postgres { admin_url: args.postgres_url.clone() },
-        TargetKind::Url => target::Kind::Url {
-            url: args.url.clone().ok_or_else(|| anyhow::anyhow!("--target url needs --url"))?,
-            key: args.api_key.clone().ok_or_else(|| anyhow::anyhow!("--target url needs --api-key"))?,
-        },
+    let start = |kind| target::Target::start(kind, args.server_bin.as_deref(), args.server_cpus.as_deref());
+    let target = match args.target {
+        TargetKind::Sqlite => start(target::Kind::Sqlite).await?,
+        TargetKind::Postgres => start(target::Kind::Postgres { admin_url: args.postgres_url.clone() }).await?,
+        TargetKind::Url => target::Target::by_url(
+            args.url.as_deref().ok_or_else(|| anyhow::anyhow!("--target url needs --url"))?,
+            args.api_key.clone().ok_or_else(|| anyhow::anyhow!("--target url needs --api-key"))?,
+        )?,
     };
-    let target = target::Target::start(kind, args.server_cpus.as_deref()).await?;
     let outcome = run::all(&args, &target).await;
     target.stop().await?;
     let report = outcome?;
