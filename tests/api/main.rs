@@ -31,6 +31,7 @@ mod live_mode;
 mod migration_0004;
 mod money_limits;
 mod money_model;
+mod openapi_doc;
 mod ops;
 mod outbound_urls;
 mod pages;
