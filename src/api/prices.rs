@@ -191,6 +191,7 @@ struct ListFilters {
     lookup_keys: Option<Vec<String>>,
     product: Option<String>,
     #[serde(rename = "type")]
+    #[param(inline)]
     kind: Option<PriceType>,
 }
 

@@ -19,9 +19,11 @@ use crate::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
+    #[param(inline)]
     status: Option<StatusFilter>,
     customer: Option<String>,
     customer_account: Option<String>,
+    #[param(inline)]
     customer_details: Option<EmailFilter>,
     payment_intent: Option<String>,
     payment_link: Option<String>,
