@@ -46,16 +46,18 @@ curl -fsS "$base/readyz" >/dev/null
 seed=()
 [ -n "${KASSA_ST_SEED:-}" ] && seed=(--seed "$KASSA_ST_SEED")
 status=0
-"$ST" run "$base/v1/openapi.json" \
+# Run in the temporary directory: schemathesis keeps state in ./.schemathesis.
+(cd "$tmp" && "$ST" run "$base/v1/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --phases examples,fuzzing \
   --max-examples "${KASSA_ST_MAX_EXAMPLES:-25}" \
   --max-time "${KASSA_ST_MAX_TIME:-100}" \
   --request-timeout 10 \
+  --generation-database none \
   --workers 2 \
   --no-color \
-  "${seed[@]}" || status=$?
+  "${seed[@]}") || status=$?
 if [ "$status" != 0 ]; then
   echo "-- kassa serve log (last 50 lines)"
   tail -n 50 "$tmp/serve.log"
