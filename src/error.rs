@@ -19,7 +19,17 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
-    fn as_str(self) -> &'static str {
+    pub const ALL: [ErrorType; 7] = [
+        ErrorType::InvalidRequest,
+        ErrorType::Authentication,
+        ErrorType::Card,
+        ErrorType::Permission,
+        ErrorType::Idempotency,
+        ErrorType::RateLimit,
+        ErrorType::Api,
+    ];
+
+    pub fn as_str(self) -> &'static str {
         match self {
             // Stripe answers 401s with invalid_request_error; the SDKs pick the
             // exception class from the status, not from this field.

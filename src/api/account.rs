@@ -49,7 +49,7 @@ pub async fn display_name(state: &AppState, account_id: &str) -> ApiResult<Strin
 }
 
 /// Retrieve the account the API key belongs to.
-#[utoipa::path(get, path = "/v1/account", tag = "account",
+#[utoipa::path(get, path = "/v1/account", operation_id = "GetAccount", tag = "account",
     responses((status = 200, description = "The account object")))]
 pub async fn retrieve(State(state): State<AppState>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
@@ -64,7 +64,8 @@ pub async fn retrieve(State(state): State<AppState>, call: Call) -> ApiResult<Js
 ///
 /// Takes `business_profile[name|support_email|url]`,
 /// `settings[dashboard][display_name]` (what hosted pages show) and `metadata`.
-#[utoipa::path(post, path = "/v1/account", tag = "account",
+#[utoipa::path(post, path = "/v1/account", operation_id = "PostAccount", request_body(content((AccountParams = "application/x-www-form-urlencoded"), (AccountParams = "application/json"))),
+    tag = "account",
     responses((status = 200, description = "The updated account object")))]
 pub async fn update(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: AccountParams = call.parse()?;

@@ -19,7 +19,7 @@ use crate::store::Change;
 use crate::AppState;
 
 /// Retrieve a charge.
-#[utoipa::path(get, path = "/v1/charges/{id}", tag = "payments", params(("id" = String, Path, description = "ch_…")),
+#[utoipa::path(get, path = "/v1/charges/{id}", operation_id = "GetChargesCharge", tag = "payments", params(("id" = String, Path, description = "ch_…")),
     responses((status = 200, description = "The charge"), (status = 404, description = "No such charge")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
@@ -29,7 +29,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     Ok(Json(resource::respond(&state, &call, doc).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     customer: Option<String>,
@@ -37,7 +38,7 @@ struct ListFilters {
 }
 
 /// List charges, newest first (`customer`, `payment_intent`, `created`).
-#[utoipa::path(get, path = "/v1/charges", tag = "payments", responses((status = 200, description = "A list of charges")))]
+#[utoipa::path(get, path = "/v1/charges", operation_id = "GetCharges", params(ListFilters), tag = "payments", responses((status = 200, body = crate::api::schemas::List, description = "A list of charges")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
@@ -54,7 +55,8 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ChargeUpdateParams)]
 #[serde(deny_unknown_fields)]
 struct UpdateParams {
     description: Option<String>,
@@ -62,7 +64,8 @@ struct UpdateParams {
 }
 
 /// Update a charge's `description` and `metadata`.
-#[utoipa::path(post, path = "/v1/charges/{id}", tag = "payments", params(("id" = String, Path, description = "ch_…")),
+#[utoipa::path(post, path = "/v1/charges/{id}", operation_id = "PostChargesCharge", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
+    tag = "payments", params(("id" = String, Path, description = "ch_…")),
     responses((status = 200, description = "The updated charge"), (status = 404, description = "No such charge")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;

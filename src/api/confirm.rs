@@ -32,7 +32,7 @@ use crate::processor::{Authorize, Outcome, Processor};
 use crate::store::{Change, StoreError};
 use crate::AppState;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum ConfirmationParam {
     ChargeImmediately,
@@ -40,7 +40,7 @@ enum ConfirmationParam {
     NoPayment,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CustomerDetails {
     email: Option<String>,
@@ -49,7 +49,7 @@ struct CustomerDetails {
     address: Option<Address>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfirmParams {
     confirmation: Option<ConfirmationParam>,
@@ -181,7 +181,9 @@ async fn route_for(
 
 /// Confirm a Checkout Session with a secret key, or with a publishable key
 /// and the session's `client_secret`.
-#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/confirm", tag = "checkout.sessions",
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/confirm", operation_id = "PostCheckoutSessionsSessionConfirm",
+    request_body(content((ConfirmParams = "application/x-www-form-urlencoded"), (ConfirmParams = "application/json"))),
+    tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The confirmed session"), (status = 302, description = "With redirect=true"),
               (status = 402, description = "The card was declined"), (status = 409, description = "A confirm is already in progress")))]

@@ -21,7 +21,8 @@ use crate::store::Change;
 use crate::AppState;
 
 /// Create a coupon (a custom `id` is allowed).
-#[utoipa::path(post, path = "/v1/coupons", tag = "discounts", responses((status = 200, description = "The new coupon")))]
+#[utoipa::path(post, path = "/v1/coupons", operation_id = "PostCoupons", request_body(content((CouponParams = "application/x-www-form-urlencoded"), (CouponParams = "application/json"))),
+    tag = "discounts", responses((status = 200, description = "The new coupon")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CouponParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -49,7 +50,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a coupon.
-#[utoipa::path(get, path = "/v1/coupons/{id}", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
+#[utoipa::path(get, path = "/v1/coupons/{id}", operation_id = "GetCouponsCoupon", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
     responses((status = 200, description = "The coupon"), (status = 404, description = "No such coupon")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
@@ -60,7 +61,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     Ok(Json(coupon::render(&obj.doc, state.now())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CouponUpdateParams)]
 #[serde(deny_unknown_fields)]
 struct UpdateParams {
     name: Option<String>,
@@ -68,7 +70,8 @@ struct UpdateParams {
 }
 
 /// Update a coupon's name or metadata (its terms never change).
-#[utoipa::path(post, path = "/v1/coupons/{id}", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
+#[utoipa::path(post, path = "/v1/coupons/{id}", operation_id = "PostCouponsCoupon", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
+    tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
     responses((status = 200, description = "The coupon"), (status = 404, description = "No such coupon")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;
@@ -96,8 +99,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 }
 
 /// Delete a coupon: it can no longer be redeemed; sessions that used it keep it.
-#[utoipa::path(delete, path = "/v1/coupons/{id}", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
-    responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such coupon")))]
+#[utoipa::path(delete, path = "/v1/coupons/{id}", operation_id = "DeleteCouponsCoupon", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
+    responses((status = 200, body = crate::api::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such coupon")))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
@@ -115,7 +118,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
 }
 
 /// List coupons, newest first.
-#[utoipa::path(get, path = "/v1/coupons", tag = "discounts", responses((status = 200, description = "A list of coupons")))]
+#[utoipa::path(get, path = "/v1/coupons", operation_id = "GetCoupons", tag = "discounts", responses((status = 200, body = crate::api::schemas::List, description = "A list of coupons")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;

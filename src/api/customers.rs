@@ -53,7 +53,8 @@ async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Val
 }
 
 /// Create a customer.
-#[utoipa::path(post, path = "/v1/customers", tag = "customers",
+#[utoipa::path(post, path = "/v1/customers", operation_id = "PostCustomers", request_body(content((CustomerParams = "application/x-www-form-urlencoded"), (CustomerParams = "application/json"))),
+    tag = "customers",
     responses((status = 200, description = "The new customer object")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CustomerParams = call.parse()?;
@@ -70,7 +71,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a customer. A deleted customer answers `{id, object, deleted: true}`.
-#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
+#[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "GetCustomersCustomer", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
     responses((status = 200, description = "The customer object"), (status = 404, description = "No such customer")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
@@ -84,7 +85,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 }
 
 /// Update a customer; parameters not sent are left unchanged.
-#[utoipa::path(post, path = "/v1/customers/{id}", tag = "customers",
+#[utoipa::path(post, path = "/v1/customers/{id}", operation_id = "PostCustomersCustomer", request_body(content((CustomerParams = "application/x-www-form-urlencoded"), (CustomerParams = "application/json"))),
+    tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
     responses((status = 200, description = "The updated customer object"), (status = 404, description = "No such customer")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
@@ -112,9 +114,9 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 }
 
 /// Delete a customer.
-#[utoipa::path(delete, path = "/v1/customers/{id}", tag = "customers",
+#[utoipa::path(delete, path = "/v1/customers/{id}", operation_id = "DeleteCustomersCustomer", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
-    responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such customer")))]
+    responses((status = 200, body = crate::api::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such customer")))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
@@ -131,19 +133,17 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
+    /// Only customers with this exact email.
     email: Option<String>,
 }
 
 /// List customers, newest first; `email` filters by exact address.
-#[utoipa::path(get, path = "/v1/customers", tag = "customers",
-    params(("email" = Option<String>, Query, description = "Only customers with this email"),
-           ("limit" = Option<i64>, Query, description = "1 to 100, default 10"),
-           ("starting_after" = Option<String>, Query, description = "Cursor: a customer id"),
-           ("ending_before" = Option<String>, Query, description = "Cursor: a customer id")),
-    responses((status = 200, description = "A list of customers")))]
+#[utoipa::path(get, path = "/v1/customers", operation_id = "GetCustomers", params(ListFilters), tag = "customers",
+    responses((status = 200, body = crate::api::schemas::List, description = "A list of customers")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

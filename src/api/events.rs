@@ -17,7 +17,7 @@ use crate::webhooks::fanout;
 use crate::AppState;
 
 /// Retrieve an event.
-#[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "The event id")),
+#[utoipa::path(get, path = "/v1/events/{id}", operation_id = "GetEventsId", tag = "events", params(("id" = String, Path, description = "The event id")),
     responses((status = 200, description = "The event"), (status = 404, description = "No such event")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     resource::retrieve(&state, &call, EVENT_KIND, "event", &id).await
@@ -40,7 +40,7 @@ fn type_tag(t: &str) -> Option<Tag> {
 }
 
 /// List events, newest first.
-#[utoipa::path(get, path = "/v1/events", tag = "events", responses((status = 200, description = "A list of events")))]
+#[utoipa::path(get, path = "/v1/events", operation_id = "GetEvents", tag = "events", responses((status = 200, body = crate::api::schemas::List, description = "A list of events")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let mut filters = Vec::new();
@@ -97,7 +97,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResendParams {
     webhook_endpoint: Option<String>,
@@ -105,7 +105,8 @@ struct ResendParams {
 
 /// Send an event again now: to `webhook_endpoint`, or to every enabled
 /// endpoint that takes its type. Answers with the event.
-#[utoipa::path(post, path = "/v1/events/{id}/resend", tag = "events", params(("id" = String, Path, description = "The event id")),
+#[utoipa::path(post, path = "/v1/events/{id}/resend", operation_id = "PostEventsIdResend", request_body(content((ResendParams = "application/x-www-form-urlencoded"), (ResendParams = "application/json"))),
+    tag = "events", params(("id" = String, Path, description = "The event id")),
     responses((status = 200, description = "The event, with its deliveries queued")))]
 pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: ResendParams = call.parse()?;

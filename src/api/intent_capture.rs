@@ -50,7 +50,7 @@ impl From<EndError> for ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CaptureParams {
     amount_to_capture: Option<i64>,
@@ -58,7 +58,8 @@ struct CaptureParams {
 }
 
 /// Capture an authorized PaymentIntent, in full or in part.
-#[utoipa::path(post, path = "/v1/payment_intents/{id}/capture", tag = "payments",
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/capture", operation_id = "PostPaymentIntentsIntentCapture", request_body(content((CaptureParams = "application/x-www-form-urlencoded"), (CaptureParams = "application/json"))),
+    tag = "payments",
     params(("id" = String, Path, description = "pi_…")),
     responses((status = 200, description = "The captured PaymentIntent"),
               (status = 400, description = "Not capturable, or more than is capturable")))]
@@ -101,7 +102,7 @@ pub async fn capture(State(state): State<AppState>, Path(id): Path<String>, mut 
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CancelParams {
     cancellation_reason: Option<String>,
@@ -110,7 +111,8 @@ struct CancelParams {
 /// Cancel a PaymentIntent whose authorization was not captured (the
 /// processor voids it). Intents of an open Checkout Session end with the
 /// session: expire it instead.
-#[utoipa::path(post, path = "/v1/payment_intents/{id}/cancel", tag = "payments",
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/cancel", operation_id = "PostPaymentIntentsIntentCancel", request_body(content((CancelParams = "application/x-www-form-urlencoded"), (CancelParams = "application/json"))),
+    tag = "payments",
     params(("id" = String, Path, description = "pi_…")),
     responses((status = 200, description = "The canceled PaymentIntent"),
               (status = 400, description = "Not in a state that can be canceled")))]

@@ -16,6 +16,7 @@ pub mod intent_capture;
 pub mod list;
 pub mod metrics;
 pub mod middleware;
+mod openapi_conventions;
 pub mod ops;
 mod param_de;
 pub mod params;
@@ -28,6 +29,7 @@ pub mod promotion_codes;
 pub mod rate_limit;
 pub mod refunds;
 pub mod resource;
+pub mod schemas;
 pub mod session_amounts;
 pub mod session_buyer;
 pub mod session_cascade;
@@ -66,6 +68,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(OpenApi)]
 #[openapi(
+    components(schemas(schemas::ErrorBody)),
     info(title = "kassa", description = "A self-hosted, Stripe-compatible checkout-sessions payment server."),
     tags(
         (name = "account", description = "The caller's account and its profile"),
@@ -135,10 +138,10 @@ fn documented() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     let (_, mut doc) = documented().split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    doc
+    openapi_conventions::apply(&doc)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -43,7 +43,7 @@ async fn list_kind(state: &AppState, mut call: Call, kind: &str, what: &str, all
 }
 
 /// Retrieve a PaymentIntent, with its processor attempts.
-#[utoipa::path(get, path = "/v1/payment_intents/{id}", tag = "payments", params(("id" = String, Path, description = "pi_…")),
+#[utoipa::path(get, path = "/v1/payment_intents/{id}", operation_id = "GetPaymentIntentsIntent", tag = "payments", params(("id" = String, Path, description = "pi_…")),
     responses((status = 200, description = "The PaymentIntent"), (status = 404, description = "No such payment_intent")))]
 pub async fn retrieve_payment_intent(
     State(state): State<AppState>,
@@ -57,13 +57,14 @@ pub async fn retrieve_payment_intent(
 }
 
 /// List PaymentIntents (`customer` filter).
-#[utoipa::path(get, path = "/v1/payment_intents", tag = "payments", responses((status = 200, description = "A list of PaymentIntents")))]
+#[utoipa::path(get, path = "/v1/payment_intents", operation_id = "GetPaymentIntents", tag = "payments",
+    params(("customer" = Option<String>, Query, description = "Only those of this customer")), responses((status = 200, body = crate::api::schemas::List, description = "A list of PaymentIntents")))]
 pub async fn list_payment_intents(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "payment_intent", "payment_intent", &["customer"]).await
 }
 
 /// Retrieve a PaymentMethod.
-#[utoipa::path(get, path = "/v1/payment_methods/{id}", tag = "payments", params(("id" = String, Path, description = "pm_…")),
+#[utoipa::path(get, path = "/v1/payment_methods/{id}", operation_id = "GetPaymentMethodsPaymentMethod", tag = "payments", params(("id" = String, Path, description = "pm_…")),
     responses((status = 200, description = "The PaymentMethod"), (status = 404, description = "No such PaymentMethod")))]
 pub async fn retrieve_payment_method(
     State(state): State<AppState>,
@@ -74,13 +75,14 @@ pub async fn retrieve_payment_method(
 }
 
 /// List PaymentMethods (`customer`, `type` filters).
-#[utoipa::path(get, path = "/v1/payment_methods", tag = "payments", responses((status = 200, description = "A list of PaymentMethods")))]
+#[utoipa::path(get, path = "/v1/payment_methods", operation_id = "GetPaymentMethods", tag = "payments",
+    params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("type" = Option<String>, Query, description = "Only this type (`card`)")), responses((status = 200, body = crate::api::schemas::List, description = "A list of PaymentMethods")))]
 pub async fn list_payment_methods(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "payment_method", "PaymentMethod", &["customer", "type"]).await
 }
 
 /// Retrieve a SetupIntent.
-#[utoipa::path(get, path = "/v1/setup_intents/{id}", tag = "payments", params(("id" = String, Path, description = "seti_…")),
+#[utoipa::path(get, path = "/v1/setup_intents/{id}", operation_id = "GetSetupIntentsIntent", tag = "payments", params(("id" = String, Path, description = "seti_…")),
     responses((status = 200, description = "The SetupIntent"), (status = 404, description = "No such setupintent")))]
 pub async fn retrieve_setup_intent(
     State(state): State<AppState>,
@@ -91,13 +93,14 @@ pub async fn retrieve_setup_intent(
 }
 
 /// List SetupIntents (`customer` filter).
-#[utoipa::path(get, path = "/v1/setup_intents", tag = "payments", responses((status = 200, description = "A list of SetupIntents")))]
+#[utoipa::path(get, path = "/v1/setup_intents", operation_id = "GetSetupIntents", tag = "payments",
+    params(("customer" = Option<String>, Query, description = "Only those of this customer")), responses((status = 200, body = crate::api::schemas::List, description = "A list of SetupIntents")))]
 pub async fn list_setup_intents(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "setup_intent", "setupintent", &["customer"]).await
 }
 
 /// Retrieve a Contract.
-#[utoipa::path(get, path = "/v1/contracts/{id}", tag = "payments", params(("id" = String, Path, description = "ctr_…")),
+#[utoipa::path(get, path = "/v1/contracts/{id}", operation_id = "GetContractsContract", tag = "payments", params(("id" = String, Path, description = "ctr_…")),
     responses((status = 200, description = "The Contract"), (status = 404, description = "No such contract")))]
 pub async fn retrieve_contract(
     State(state): State<AppState>,
@@ -108,7 +111,8 @@ pub async fn retrieve_contract(
 }
 
 /// List Contracts (`customer`, `checkout_session`, `status` filters).
-#[utoipa::path(get, path = "/v1/contracts", tag = "payments", responses((status = 200, description = "A list of Contracts")))]
+#[utoipa::path(get, path = "/v1/contracts", operation_id = "GetContracts", tag = "payments",
+    params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("checkout_session" = Option<String>, Query, description = "Only the one of this session"), ("status" = Option<String>, Query, description = "Only those with this status")), responses((status = 200, body = crate::api::schemas::List, description = "A list of Contracts")))]
 pub async fn list_contracts(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "contract", "contract", &["customer", "checkout_session", "status"]).await
 }

@@ -84,7 +84,8 @@ pub async fn resolve_product(
 }
 
 /// Create a price.
-#[utoipa::path(post, path = "/v1/prices", tag = "prices", responses((status = 200, description = "The new price")))]
+#[utoipa::path(post, path = "/v1/prices", operation_id = "PostPrices", request_body(content((PriceParams = "application/x-www-form-urlencoded"), (PriceParams = "application/json"))),
+    tag = "prices", responses((status = 200, description = "The new price")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: PriceParams = call.parse()?;
     super::expand::validate(&call.expand)?;
@@ -145,7 +146,7 @@ async fn prices_with_lookup_key(
 }
 
 /// Retrieve a price.
-#[utoipa::path(get, path = "/v1/prices/{id}", tag = "prices",
+#[utoipa::path(get, path = "/v1/prices/{id}", operation_id = "GetPricesPrice", tag = "prices",
     params(("id" = String, Path, description = "The price id")),
     responses((status = 200, description = "The price"), (status = 404, description = "No such price")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
@@ -153,7 +154,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 }
 
 /// Update a price: active, lookup_key, metadata, nickname, tax_behavior.
-#[utoipa::path(post, path = "/v1/prices/{id}", tag = "prices",
+#[utoipa::path(post, path = "/v1/prices/{id}", operation_id = "PostPricesPrice", request_body(content((PriceUpdateParams = "application/x-www-form-urlencoded"), (PriceUpdateParams = "application/json"))),
+    tag = "prices",
     params(("id" = String, Path, description = "The price id")),
     responses((status = 200, description = "The updated price"), (status = 404, description = "No such price")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
@@ -180,7 +182,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
     resource::update(&state, &call, &id, u, |doc, _| Ok(price::update(doc, &p)?)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     active: Option<bool>,
@@ -188,10 +191,11 @@ struct ListFilters {
     lookup_keys: Option<Vec<String>>,
     product: Option<String>,
     #[serde(rename = "type")]
+    #[param(inline)]
     kind: Option<PriceType>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum PriceType {
     OneTime,
@@ -199,7 +203,7 @@ enum PriceType {
 }
 
 /// List prices, newest first.
-#[utoipa::path(get, path = "/v1/prices", tag = "prices", responses((status = 200, description = "A list of prices")))]
+#[utoipa::path(get, path = "/v1/prices", operation_id = "GetPrices", params(ListFilters), tag = "prices", responses((status = 200, body = crate::api::schemas::List, description = "A list of prices")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

@@ -18,7 +18,8 @@ use crate::store::Change;
 use crate::AppState;
 
 /// Create a processor route.
-#[utoipa::path(post, path = "/v1/processor_routes", tag = "processor_routes",
+#[utoipa::path(post, path = "/v1/processor_routes", operation_id = "PostProcessorRoutes", request_body(content((RouteParams = "application/x-www-form-urlencoded"), (RouteParams = "application/json"))),
+    tag = "processor_routes",
     responses((status = 200, description = "The new route"), (status = 400, description = "No processors, or a bad url")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: RouteParams = call.parse()?;
@@ -45,7 +46,7 @@ pub async fn check_usable(state: &AppState, call: &Call, id: &str, param: &str) 
 }
 
 /// Retrieve a processor route; `test` is the built-in one (test mode only).
-#[utoipa::path(get, path = "/v1/processor_routes/{id}", tag = "processor_routes",
+#[utoipa::path(get, path = "/v1/processor_routes/{id}", operation_id = "GetProcessorRoutesProcessorRoute", tag = "processor_routes",
     params(("id" = String, Path, description = "prt_… or test")),
     responses((status = 200, description = "The route"), (status = 404, description = "No such processor route")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
@@ -58,7 +59,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 
 /// List processor routes, newest first (in test mode the built-in `test`
 /// route is implied).
-#[utoipa::path(get, path = "/v1/processor_routes", tag = "processor_routes", responses((status = 200, description = "A list of routes")))]
+#[utoipa::path(get, path = "/v1/processor_routes", operation_id = "GetProcessorRoutes", tag = "processor_routes", responses((status = 200, body = crate::api::schemas::List, description = "A list of routes")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;

@@ -20,7 +20,8 @@ use crate::AppState;
 pub const KIND: &str = crate::domain::product::KIND_PRODUCT;
 
 /// Create a product.
-#[utoipa::path(post, path = "/v1/products", tag = "products", responses((status = 200, description = "The new product")))]
+#[utoipa::path(post, path = "/v1/products", operation_id = "PostProducts", request_body(content((ProductParams = "application/x-www-form-urlencoded"), (ProductParams = "application/json"))),
+    tag = "products", responses((status = 200, description = "The new product")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: ProductParams = call.parse()?;
     super::expand::validate(&call.expand)?;
@@ -52,7 +53,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a product.
-#[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
+#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "GetProductsId", tag = "products",
     params(("id" = String, Path, description = "The product id")),
     responses((status = 200, description = "The product"), (status = 404, description = "No such product")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
@@ -60,7 +61,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 }
 
 /// Update a product.
-#[utoipa::path(post, path = "/v1/products/{id}", tag = "products",
+#[utoipa::path(post, path = "/v1/products/{id}", operation_id = "PostProductsId", request_body(content((ProductParams = "application/x-www-form-urlencoded"), (ProductParams = "application/json"))),
+    tag = "products",
     params(("id" = String, Path, description = "The product id")),
     responses((status = 200, description = "The updated product"), (status = 404, description = "No such product")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
@@ -84,7 +86,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
     resource::update(&state, &call, &id, u, |doc, now| Ok(product::update(doc, &p, now)?)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     active: Option<bool>,
@@ -94,7 +97,7 @@ struct ListFilters {
 }
 
 /// List products, newest first.
-#[utoipa::path(get, path = "/v1/products", tag = "products", responses((status = 200, description = "A list of products")))]
+#[utoipa::path(get, path = "/v1/products", operation_id = "GetProducts", params(ListFilters), tag = "products", responses((status = 200, body = crate::api::schemas::List, description = "A list of products")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

@@ -33,7 +33,8 @@ pub async fn by_code(state: &AppState, call: &Call, code: &str) -> ApiResult<Opt
 }
 
 /// Create a promotion code for a coupon.
-#[utoipa::path(post, path = "/v1/promotion_codes", tag = "discounts", responses((status = 200, description = "The new promotion code")))]
+#[utoipa::path(post, path = "/v1/promotion_codes", operation_id = "PostPromotionCodes", request_body(content((PromotionCodeParams = "application/x-www-form-urlencoded"), (PromotionCodeParams = "application/json"))),
+    tag = "discounts", responses((status = 200, description = "The new promotion code")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: PromotionCodeParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -65,7 +66,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a promotion code.
-#[utoipa::path(get, path = "/v1/promotion_codes/{id}", tag = "discounts", params(("id" = String, Path, description = "promo_…")),
+#[utoipa::path(get, path = "/v1/promotion_codes/{id}", operation_id = "GetPromotionCodesPromotionCode", tag = "discounts", params(("id" = String, Path, description = "promo_…")),
     responses((status = 200, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
@@ -73,7 +74,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     Ok(Json(promotion_code::render(&obj.doc, &call.version)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PromotionCodeUpdateParams)]
 #[serde(deny_unknown_fields)]
 struct UpdateParams {
     active: Option<bool>,
@@ -85,7 +87,8 @@ fn render_latest(doc: &Value, _now: i64) -> Value {
 }
 
 /// Turn a code on or off, or change its metadata.
-#[utoipa::path(post, path = "/v1/promotion_codes/{id}", tag = "discounts", params(("id" = String, Path, description = "promo_…")),
+#[utoipa::path(post, path = "/v1/promotion_codes/{id}", operation_id = "PostPromotionCodesPromotionCode", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
+    tag = "discounts", params(("id" = String, Path, description = "promo_…")),
     responses((status = 200, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;
@@ -112,7 +115,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     code: Option<String>,
@@ -122,7 +126,7 @@ struct ListFilters {
 }
 
 /// List promotion codes (`code`, `coupon`, `customer`, `active`).
-#[utoipa::path(get, path = "/v1/promotion_codes", tag = "discounts", responses((status = 200, description = "A list of promotion codes")))]
+#[utoipa::path(get, path = "/v1/promotion_codes", operation_id = "GetPromotionCodes", params(ListFilters), tag = "discounts", responses((status = 200, body = crate::api::schemas::List, description = "A list of promotion codes")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

@@ -24,7 +24,7 @@ use crate::AppState;
 
 pub const KIND: &str = "refund";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RefundParams {
     payment_intent: Option<String>,
@@ -33,7 +33,7 @@ struct RefundParams {
     metadata: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IntentRefundParams {
     amount: Option<i64>,
@@ -174,7 +174,8 @@ async fn release(state: &AppState, call: &Call, pi_id: &str, amount: i64) -> Api
 }
 
 /// Refund a payment, in full or in part.
-#[utoipa::path(post, path = "/v1/refunds", tag = "payments", responses((status = 200, description = "The refund"), (status = 400, description = "Nothing to refund")))]
+#[utoipa::path(post, path = "/v1/refunds", operation_id = "PostRefunds", request_body(content((RefundParams = "application/x-www-form-urlencoded"), (RefundParams = "application/json"))),
+    tag = "payments", responses((status = 200, description = "The refund"), (status = 400, description = "Nothing to refund")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: RefundParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -183,7 +184,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Refund a PaymentIntent, in full or in part.
-#[utoipa::path(post, path = "/v1/payment_intents/{id}/refund", tag = "payments", params(("id" = String, Path, description = "pi_…")),
+#[utoipa::path(post, path = "/v1/payment_intents/{id}/refund", operation_id = "PostPaymentIntentsIntentRefund", request_body(content((IntentRefundParams = "application/x-www-form-urlencoded"), (IntentRefundParams = "application/json"))),
+    tag = "payments", params(("id" = String, Path, description = "pi_…")),
     responses((status = 200, description = "The refund"), (status = 404, description = "No such payment_intent")))]
 pub async fn refund_intent(
     State(state): State<AppState>,
@@ -195,21 +197,22 @@ pub async fn refund_intent(
 }
 
 /// Retrieve a refund.
-#[utoipa::path(get, path = "/v1/refunds/{id}", tag = "payments", params(("id" = String, Path, description = "re_…")),
+#[utoipa::path(get, path = "/v1/refunds/{id}", operation_id = "GetRefundsRefund", tag = "payments", params(("id" = String, Path, description = "re_…")),
     responses((status = 200, description = "The refund"), (status = 404, description = "No such refund")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     Ok(Json(resource::find(&state, &call, KIND, "refund", &id).await?.doc))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     payment_intent: Option<String>,
 }
 
 /// List refunds (`payment_intent` filter).
-#[utoipa::path(get, path = "/v1/refunds", tag = "payments", responses((status = 200, description = "A list of refunds")))]
+#[utoipa::path(get, path = "/v1/refunds", operation_id = "GetRefunds", params(ListFilters), tag = "payments", responses((status = 200, body = crate::api::schemas::List, description = "A list of refunds")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

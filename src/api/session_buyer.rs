@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::Change;
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BuyerParams {
     client_secret: Option<String>,
@@ -36,7 +36,7 @@ struct BuyerParams {
     line_items: Option<Vec<BuyerLine>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BuyerLine {
     id: Option<String>,

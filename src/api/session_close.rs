@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::Change;
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CompleteParams {
     paid_out_of_band: Option<bool>,
@@ -73,7 +73,8 @@ async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static
 
 /// Complete an open session without a charge through kassa: allowed when
 /// nothing is owed, or with `paid_out_of_band=true`.
-#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/complete", tag = "checkout.sessions",
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/complete", operation_id = "PostCheckoutSessionsSessionComplete", request_body(content((CompleteParams = "application/x-www-form-urlencoded"), (CompleteParams = "application/json"))),
+    tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The completed session"), (status = 400, description = "Not open, or an amount is due")))]
 pub async fn complete(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
@@ -82,7 +83,9 @@ pub async fn complete(State(state): State<AppState>, Path(id): Path<String>, mut
 }
 
 /// Cancel an open session: it ends as `expired`, with the same event as expire.
-#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/cancel", tag = "checkout.sessions",
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/cancel", operation_id = "PostCheckoutSessionsSessionCancel",
+    request_body(content((crate::api::schemas::ExpandOnly = "application/x-www-form-urlencoded"), (crate::api::schemas::ExpandOnly = "application/json"))),
+    tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The cancelled (expired) session"), (status = 400, description = "Not open")))]
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
@@ -91,7 +94,9 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, call:
 }
 
 /// Expire an open Checkout Session.
-#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/expire", tag = "checkout.sessions",
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}/expire", operation_id = "PostCheckoutSessionsSessionExpire",
+    request_body(content((crate::api::schemas::ExpandOnly = "application/x-www-form-urlencoded"), (crate::api::schemas::ExpandOnly = "application/json"))),
+    tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The expired Checkout Session"), (status = 400, description = "The session is not open")))]
 pub async fn expire(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {

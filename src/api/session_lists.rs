@@ -15,25 +15,28 @@ use crate::domain::session::{self, KIND};
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
+    #[param(inline)]
     status: Option<StatusFilter>,
     customer: Option<String>,
     customer_account: Option<String>,
+    #[param(inline)]
     customer_details: Option<EmailFilter>,
     payment_intent: Option<String>,
     payment_link: Option<String>,
     subscription: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EmailFilter {
     email: String,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Clone, Copy, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum StatusFilter {
     Open,
@@ -42,8 +45,8 @@ enum StatusFilter {
 }
 
 /// List Checkout Sessions, newest first.
-#[utoipa::path(get, path = "/v1/checkout/sessions", tag = "checkout.sessions",
-    responses((status = 200, description = "A list of Checkout Sessions")))]
+#[utoipa::path(get, path = "/v1/checkout/sessions", operation_id = "GetCheckoutSessions", params(ListFilters), tag = "checkout.sessions",
+    responses((status = 200, body = crate::api::schemas::List, description = "A list of Checkout Sessions")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
@@ -89,9 +92,9 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
 }
 
 /// List a Checkout Session's line items, in the order given.
-#[utoipa::path(get, path = "/v1/checkout/sessions/{id}/line_items", tag = "checkout.sessions",
+#[utoipa::path(get, path = "/v1/checkout/sessions/{id}/line_items", operation_id = "GetCheckoutSessionsSessionLineItems", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
+    responses((status = 200, body = crate::api::schemas::List, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
 pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;

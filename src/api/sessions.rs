@@ -98,7 +98,8 @@ fn session_id(livemode: bool) -> String {
 }
 
 /// Create a Checkout Session.
-#[utoipa::path(post, path = "/v1/checkout/sessions", tag = "checkout.sessions",
+#[utoipa::path(post, path = "/v1/checkout/sessions", operation_id = "PostCheckoutSessions", request_body(content((CreateParams = "application/x-www-form-urlencoded"), (CreateParams = "application/json"))),
+    tag = "checkout.sessions",
     responses((status = 200, description = "The new Checkout Session")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CreateParams = call.parse()?;
@@ -217,7 +218,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a Checkout Session.
-#[utoipa::path(get, path = "/v1/checkout/sessions/{id}", tag = "checkout.sessions",
+#[utoipa::path(get, path = "/v1/checkout/sessions/{id}", operation_id = "GetCheckoutSessionsSession", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The Checkout Session"), (status = 404, description = "No such checkout.session")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
@@ -233,7 +234,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 /// shipping options, `payment_intent_data`. With a publishable key and the `client_secret`, the
 /// buyer's choices instead: `promotion_code`/`discount_code`,
 /// `custom_fields[KEY]`, `amount`, `shipping_rate`.
-#[utoipa::path(post, path = "/v1/checkout/sessions/{id}", tag = "checkout.sessions",
+#[utoipa::path(post, path = "/v1/checkout/sessions/{id}", operation_id = "PostCheckoutSessionsSession", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
+    tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The updated Checkout Session"), (status = 404, description = "No such checkout.session")))]
 pub async fn update(

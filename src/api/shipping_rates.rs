@@ -20,7 +20,8 @@ use crate::store::Change;
 use crate::AppState;
 
 /// Create a shipping rate.
-#[utoipa::path(post, path = "/v1/shipping_rates", tag = "shipping", responses((status = 200, description = "The new shipping rate")))]
+#[utoipa::path(post, path = "/v1/shipping_rates", operation_id = "PostShippingRates", request_body(content((ShippingRateParams = "application/x-www-form-urlencoded"), (ShippingRateParams = "application/json"))),
+    tag = "shipping", responses((status = 200, description = "The new shipping rate")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: ShippingRateParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -34,14 +35,15 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a shipping rate.
-#[utoipa::path(get, path = "/v1/shipping_rates/{id}", tag = "shipping", params(("id" = String, Path, description = "shr_…")),
+#[utoipa::path(get, path = "/v1/shipping_rates/{id}", operation_id = "GetShippingRatesShippingRateToken", tag = "shipping", params(("id" = String, Path, description = "shr_…")),
     responses((status = 200, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     Ok(Json(resource::find(&state, &call, KIND, "shipping_rate", &id).await?.doc))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ShippingRateUpdateParams)]
 #[serde(deny_unknown_fields)]
 struct UpdateParams {
     active: Option<bool>,
@@ -49,7 +51,8 @@ struct UpdateParams {
 }
 
 /// Turn a shipping rate on or off, or change its metadata.
-#[utoipa::path(post, path = "/v1/shipping_rates/{id}", tag = "shipping", params(("id" = String, Path, description = "shr_…")),
+#[utoipa::path(post, path = "/v1/shipping_rates/{id}", operation_id = "PostShippingRatesShippingRateToken", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
+    tag = "shipping", params(("id" = String, Path, description = "shr_…")),
     responses((status = 200, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;
@@ -64,14 +67,15 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     active: Option<bool>,
 }
 
 /// List shipping rates, newest first.
-#[utoipa::path(get, path = "/v1/shipping_rates", tag = "shipping", responses((status = 200, description = "A list of shipping rates")))]
+#[utoipa::path(get, path = "/v1/shipping_rates", operation_id = "GetShippingRates", params(ListFilters), tag = "shipping", responses((status = 200, body = crate::api::schemas::List, description = "A list of shipping rates")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

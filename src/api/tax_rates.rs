@@ -16,7 +16,8 @@ use crate::ids::new_id;
 use crate::AppState;
 
 /// Create a tax rate.
-#[utoipa::path(post, path = "/v1/tax_rates", tag = "taxes", responses((status = 200, description = "The new tax rate")))]
+#[utoipa::path(post, path = "/v1/tax_rates", operation_id = "PostTaxRates", request_body(content((TaxRateParams = "application/x-www-form-urlencoded"), (TaxRateParams = "application/json"))),
+    tag = "taxes", responses((status = 200, description = "The new tax rate")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: TaxRateParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -25,7 +26,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a tax rate.
-#[utoipa::path(get, path = "/v1/tax_rates/{id}", tag = "taxes", params(("id" = String, Path, description = "txr_…")),
+#[utoipa::path(get, path = "/v1/tax_rates/{id}", operation_id = "GetTaxRatesTaxRate", tag = "taxes", params(("id" = String, Path, description = "txr_…")),
     responses((status = 200, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
@@ -34,7 +35,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 }
 
 /// Update a tax rate (its percentage and inclusivity never change).
-#[utoipa::path(post, path = "/v1/tax_rates/{id}", tag = "taxes", params(("id" = String, Path, description = "txr_…")),
+#[utoipa::path(post, path = "/v1/tax_rates/{id}", operation_id = "PostTaxRatesTaxRate", request_body(content((TaxRateParams = "application/x-www-form-urlencoded"), (TaxRateParams = "application/json"))),
+    tag = "taxes", params(("id" = String, Path, description = "txr_…")),
     responses((status = 200, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: TaxRateParams = call.parse()?;
@@ -48,7 +50,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
     resource::update_typed(&state, &call, &id, names, |rate: &TaxRate, _| Ok(tax_rate::update(rate, &p)?)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListFilters {
     active: Option<bool>,
@@ -56,7 +59,7 @@ struct ListFilters {
 }
 
 /// List tax rates, newest first.
-#[utoipa::path(get, path = "/v1/tax_rates", tag = "taxes", responses((status = 200, description = "A list of tax rates")))]
+#[utoipa::path(get, path = "/v1/tax_rates", operation_id = "GetTaxRates", params(ListFilters), tag = "taxes", responses((status = 200, body = crate::api::schemas::List, description = "A list of tax rates")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

@@ -46,7 +46,8 @@ fn seal(state: &AppState, secret: &str, id: &str) -> ApiResult<String> {
 }
 
 /// Create a webhook endpoint; its `secret` is shown only in this answer.
-#[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", responses((status = 200, description = "The new endpoint, with its secret")))]
+#[utoipa::path(post, path = "/v1/webhook_endpoints", operation_id = "PostWebhookEndpoints", request_body(content((EndpointParams = "application/x-www-form-urlencoded"), (EndpointParams = "application/json"))),
+    tag = "webhooks", responses((status = 200, description = "The new endpoint, with its secret")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: EndpointParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -86,7 +87,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 }
 
 /// Retrieve a webhook endpoint (never its secret).
-#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", operation_id = "GetWebhookEndpointsWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
     responses((status = 200, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
@@ -99,7 +100,8 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 
 /// Update an endpoint's `url`, `enabled_events`, `description`, `metadata`,
 /// or `disabled` (re-enabling clears its failure streak).
-#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}", operation_id = "PostWebhookEndpointsWebhookEndpoint", request_body(content((EndpointParams = "application/x-www-form-urlencoded"), (EndpointParams = "application/json"))),
+    tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
     responses((status = 200, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: EndpointParams = call.parse()?;
@@ -146,8 +148,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 }
 
 /// Delete an endpoint: nothing more is delivered to it.
-#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such webhook endpoint")))]
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", operation_id = "DeleteWebhookEndpointsWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, body = crate::api::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such webhook endpoint")))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
@@ -163,7 +165,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
 }
 
 /// List webhook endpoints, newest first.
-#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", responses((status = 200, description = "A list of endpoints")))]
+#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "GetWebhookEndpoints", tag = "webhooks", responses((status = 200, body = crate::api::schemas::List, description = "A list of endpoints")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
@@ -171,7 +173,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     Ok(Json(list::run(&state, &call, lp, KIND, "webhook endpoint", Vec::new(), render).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RollParams {
     /// Seconds the old secret keeps signing (default 24 h, at most 7 days).
@@ -181,7 +183,8 @@ struct RollParams {
 
 /// Roll an endpoint's secret: the new one is returned once; the old one
 /// keeps signing for `expires_in` seconds, so deliveries carry two `v1=`.
-#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/roll_secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/roll_secret", operation_id = "PostWebhookEndpointsWebhookEndpointRollSecret", request_body(content((RollParams = "application/x-www-form-urlencoded"), (RollParams = "application/json"))),
+    tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
     responses((status = 200, description = "The endpoint, with its new secret")))]
 pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: RollParams = call.parse()?;
@@ -219,8 +222,8 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
 /// response code, duration, error, a short sanitized excerpt of the
 /// response body) and next retry. Only the endpoint's owner (its account
 /// and mode) finds the endpoint, and the list is of that scope only.
-#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, description = "A list of deliveries")))]
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", operation_id = "GetWebhookEndpointsWebhookEndpointDeliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, body = crate::api::schemas::List, description = "A list of deliveries")))]
 pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let event = match call.params.as_object_mut().and_then(|m| m.remove("event")) {

@@ -18,7 +18,7 @@ pub const MAX_BUSINESS_NAME: usize = 100;
 pub const MAX_EMAIL: usize = 512;
 pub const MAX_URL: usize = 2048;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessProfileParams {
     #[serde(default, deserialize_with = "emptyable")]
@@ -29,7 +29,7 @@ pub struct BusinessProfileParams {
     pub url: Option<Option<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardParams {
     /// `Some(None)` (sent empty) is refused: a page needs a name.
@@ -37,14 +37,14 @@ pub struct DashboardParams {
     pub display_name: Option<Option<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsParams {
     pub dashboard: Option<DashboardParams>,
 }
 
 /// Parameters of `POST /v1/account`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountParams {
     pub business_profile: Option<BusinessProfileParams>,

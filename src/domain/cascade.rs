@@ -17,7 +17,8 @@ use super::session_rules::{exclusive, missing};
 /// Enough for any real fallback ladder; each tier may add a processor call.
 pub const MAX_TIERS: usize = 5;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CascadeTierParam)]
 #[serde(deny_unknown_fields)]
 pub struct TierParam {
     pub processor_route: Option<String>,

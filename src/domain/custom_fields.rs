@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::fields::{max_len, FieldError};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
     #[serde(rename = "type")]
@@ -14,21 +14,22 @@ pub struct Label {
     custom: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CustomFieldOption)]
 #[serde(deny_unknown_fields)]
 pub struct Option_ {
     label: String,
     value: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dropdown {
     options: Vec<Option_>,
     default_value: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Length {
     minimum_length: Option<i64>,
@@ -36,7 +37,7 @@ pub struct Length {
     default_value: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
     key: String,

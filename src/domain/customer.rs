@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::fields::{emptyable, max_len, FieldError};
 use super::metadata::{self, MetadataUpdate};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub city: Option<String>,
@@ -20,7 +20,7 @@ pub struct Address {
     pub state: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shipping {
     pub address: Address,
@@ -28,14 +28,14 @@ pub struct Shipping {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomField {
     pub name: String,
     pub value: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenderingOptions {
     #[serde(default, deserialize_with = "emptyable")]
@@ -44,14 +44,14 @@ pub struct RenderingOptions {
     pub template: Option<Option<String>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxDisplay {
     ExcludeTax,
     IncludeInclusiveTax,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceSettings {
     #[serde(default, deserialize_with = "emptyable")]
@@ -64,7 +64,7 @@ pub struct InvoiceSettings {
     pub rendering_options: Option<Option<RenderingOptions>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxExempt {
     None,
@@ -73,7 +73,7 @@ pub enum TaxExempt {
 }
 
 /// Parameters of `POST /v1/customers` and `POST /v1/customers/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerParams {
     #[serde(default, deserialize_with = "emptyable")]

@@ -15,7 +15,7 @@ use super::metadata::{self, MetadataUpdate};
 use super::session_params::CreateParams;
 use super::session_rules::{missing, one_of};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentIntentData {
     pub capture_method: Option<String>,
@@ -32,7 +32,7 @@ pub struct PaymentIntentData {
     pub application_fee_amount: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntentShipping {
     pub name: Option<String>,
@@ -43,7 +43,7 @@ pub struct IntentShipping {
 }
 
 /// `payment_intent_data` of the update endpoint (`""` unsets a field).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentIntentDataUpdate {
     #[serde(default, deserialize_with = "emptyable")]
@@ -58,7 +58,7 @@ pub struct PaymentIntentDataUpdate {
     pub statement_descriptor_suffix: Option<Option<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupIntentData {
     pub description: Option<String>,
@@ -66,7 +66,7 @@ pub struct SetupIntentData {
     pub on_behalf_of: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerUpdate {
     pub address: Option<String>,

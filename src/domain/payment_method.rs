@@ -9,7 +9,7 @@ use super::customer::Address;
 
 pub const KIND: &str = "payment_method";
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardInput {
     pub number: String,
@@ -24,7 +24,7 @@ impl std::fmt::Debug for CardInput {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BillingDetails {
     pub address: Option<Address>,
@@ -33,7 +33,7 @@ pub struct BillingDetails {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodData {
     #[serde(rename = "type")]

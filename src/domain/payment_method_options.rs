@@ -10,14 +10,14 @@ use super::fields::FieldError;
 use super::session_params::Enabled;
 use super::session_rules::one_of;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<CardOptions>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardOptions {
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,7 +13,7 @@ use super::price_amounts::{amount, check_custom, check_tiers};
 pub use super::price_amounts::{parse_decimal, scheme};
 use super::product::apply_metadata;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     Day,
@@ -43,7 +43,7 @@ impl Interval {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recurring {
     pub interval: Interval,
@@ -52,14 +52,14 @@ pub struct Recurring {
     pub trial_period_days: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageType {
     Licensed,
     Metered,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxBehavior {
     Exclusive,
@@ -77,14 +77,14 @@ impl TaxBehavior {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingScheme {
     PerUnit,
     Tiered,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TiersModeParam {
     Graduated,
@@ -110,7 +110,7 @@ impl<'de> Deserialize<'de> for UpTo {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierParam {
     pub up_to: UpTo,
@@ -120,7 +120,7 @@ pub struct TierParam {
     pub flat_amount_decimal: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomUnitAmount {
     pub enabled: bool,
@@ -129,7 +129,7 @@ pub struct CustomUnitAmount {
     pub preset: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductData {
     pub name: String,
@@ -145,7 +145,7 @@ pub struct ProductData {
 }
 
 /// The terms shared by `POST /v1/prices` and a line item's `price_data`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceParams {
     pub currency: Option<String>,
@@ -167,7 +167,7 @@ pub struct PriceParams {
     pub unit_amount_decimal: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceUpdateParams {
     pub active: Option<bool>,

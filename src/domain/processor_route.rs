@@ -12,7 +12,7 @@ pub const KIND: &str = "processor_route";
 pub const BUILTIN: &str = "test";
 pub const MAX_PROCESSORS: usize = 10;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessorParam {
     #[serde(rename = "type")]
@@ -22,7 +22,7 @@ pub struct ProcessorParam {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteParams {
     pub name: Option<String>,

@@ -11,14 +11,14 @@ use serde_json::{json, Map, Value};
 use super::fields::{emptyable, max_len, FieldError};
 use super::metadata::{self, MetadataUpdate};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Feature {
     pub name: String,
 }
 
 /// Parameters of create and update (`name` is required on create only).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductParams {
     pub id: Option<String>,

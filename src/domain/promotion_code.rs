@@ -13,7 +13,7 @@ use super::version::{ApiVersion, CLOVER};
 pub const KIND: &str = "promotion_code";
 pub const MAX_CODE: usize = 500;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Promotion {
     #[serde(rename = "type")]
@@ -21,7 +21,7 @@ pub struct Promotion {
     pub coupon: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Restrictions {
     pub first_time_transaction: Option<bool>,
@@ -29,7 +29,7 @@ pub struct Restrictions {
     pub minimum_amount_currency: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromotionCodeParams {
     pub code: Option<String>,

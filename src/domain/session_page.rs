@@ -9,7 +9,7 @@ use super::fields::{max_len, FieldError};
 use super::session_params::UiMode;
 use super::session_rules::{check_url, missing};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AfterCompletion {
     #[serde(rename = "type")]
@@ -18,13 +18,13 @@ pub struct AfterCompletion {
     pub hosted_confirmation: Option<HostedConfirmation>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedirectParam {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostedConfirmation {
     pub custom_message: Option<String>,

@@ -11,7 +11,7 @@ use super::payment_method_options::PaymentMethodOptions;
 use super::price::PriceParams;
 use super::session_options::*;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Payment,
@@ -64,7 +64,7 @@ impl UiMode {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustableQuantity {
     pub enabled: bool,
@@ -72,7 +72,7 @@ pub struct AdjustableQuantity {
     pub maximum: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineItemParam {
     /// Only on update: an existing line item to keep.
@@ -86,40 +86,40 @@ pub struct LineItemParam {
     pub metadata: Option<BTreeMap<String, Option<String>>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingOption {
     pub shipping_rate: Option<String>,
     pub shipping_rate_data: Option<super::shipping_rate::ShippingRateParams>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountParam {
     pub coupon: Option<String>,
     pub promotion_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enabled {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutomaticTax {
     pub enabled: bool,
     pub liability: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingAddressCollection {
     pub allowed_countries: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentCollection {
     pub promotions: Option<String>,
@@ -127,13 +127,13 @@ pub struct ConsentCollection {
     pub payment_method_reuse_agreement: Option<ReuseAgreement>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReuseAgreement {
     pub position: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxIdCollection {
     pub enabled: bool,
@@ -143,7 +143,8 @@ pub struct TaxIdCollection {
 /// Every create parameter, typed: each is applied, stored as typed (and
 /// echoed with its JSON types), or refused (`tests/api/param_coverage.rs`
 /// walks them all, from this struct's own field list).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SessionCreateParams)]
 #[serde(deny_unknown_fields)]
 pub struct CreateParams {
     pub mode: Option<Mode>,

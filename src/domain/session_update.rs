@@ -10,7 +10,8 @@ use super::fields::emptyable;
 use super::intent_data::PaymentIntentDataUpdate;
 use super::session_params::{LineItemParam, ShippingOption};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SessionUpdateParams)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateParams {
     #[serde(default, deserialize_with = "emptyable")]
@@ -23,13 +24,14 @@ pub struct UpdateParams {
     pub payment_intent_data: Option<PaymentIntentDataUpdate>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectedInformation {
     pub shipping_details: Option<ShippingDetails>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SessionShippingDetails)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingDetails {
     pub name: String,

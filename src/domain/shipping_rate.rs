@@ -11,7 +11,7 @@ use super::product::apply_metadata;
 
 pub const KIND: &str = "shipping_rate";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixedAmount {
     pub amount: i64,
@@ -19,21 +19,21 @@ pub struct FixedAmount {
     pub currency_options: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Estimate {
     pub unit: String,
     pub value: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryEstimate {
     pub minimum: Option<Estimate>,
     pub maximum: Option<Estimate>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingRateParams {
     pub display_name: Option<String>,

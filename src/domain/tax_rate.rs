@@ -90,7 +90,7 @@ const TAX_TYPES: &[&str] = &[
     "vat",
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRateParams {
     pub display_name: Option<String>,

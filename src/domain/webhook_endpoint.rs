@@ -67,7 +67,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "webhook_endpoint.disabled",
 ];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointParams {
     pub url: Option<String>,

@@ -34,6 +34,7 @@ mod migration_0004;
 mod money_limits;
 mod money_model;
 mod observability;
+mod openapi_doc;
 mod ops;
 mod outbound_urls;
 mod pages;

@@ -11,7 +11,8 @@ use crate::domain::fields::max_len;
 use crate::domain::session;
 use crate::error::{ApiError, ApiResult, ErrorType};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ConfirmShippingDetails)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingDetails {
     pub name: Option<String>,
