@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 
 use super::extract::Call;
 use super::resource;
+use crate::domain::document::Document;
 use crate::domain::session_params::ShippingOption;
-use crate::domain::shipping_rate::{self, KIND};
+use crate::domain::shipping_rate::{self, ShippingRate, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
@@ -43,17 +44,11 @@ pub async fn options(
                 r.doc
             }
             (None, Some(data)) => {
-                let id = new_id("shr");
-                let doc =
+                let id = new_id(ShippingRate::PREFIX);
+                let rate =
                     shipping_rate::build(&id, call.auth.livemode, now, data, &format!("{p}[shipping_rate_data]"))?;
-                changes.push(Change::Insert {
-                    id,
-                    kind: KIND.into(),
-                    created: now,
-                    tags: shipping_rate::tags(&doc),
-                    doc: doc.clone(),
-                });
-                doc
+                changes.push(Change::insert(&rate)?);
+                rate.wire()
             }
         };
         if rate["fixed_amount"]["currency"] != currency {

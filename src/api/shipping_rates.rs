@@ -3,43 +3,37 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::Call;
-use super::resource::{self, Updater};
+use super::resource::{self, Names};
 use super::{expand, list};
-use crate::domain::event;
-use crate::domain::shipping_rate::{self, ShippingRateParams, KIND};
+use crate::domain::document::Document;
+use crate::domain::shipping_rate::{self, ShippingRate, ShippingRateParams, KIND};
 use crate::error::ApiResult;
 use crate::ids::new_id;
-use crate::store::Change;
 use crate::AppState;
 
 /// Create a shipping rate.
 #[utoipa::path(post, path = "/v1/shipping_rates", operation_id = "PostShippingRates", request_body(content((ShippingRateParams = "application/x-www-form-urlencoded"), (ShippingRateParams = "application/json"))),
-    tag = "shipping", responses((status = 200, description = "The new shipping rate")))]
+    tag = "shipping", responses((status = 200, body = ShippingRate, description = "The new shipping rate")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: ShippingRateParams = call.parse()?;
     expand::validate(&call.expand)?;
-    let now = state.now();
-    let id = new_id("shr");
-    let doc = shipping_rate::build(&id, call.auth.livemode, now, &p, "")?;
-    let evt = event::build(&call.event_ctx(now), "shipping_rate.created", &doc, None);
-    let change =
-        Change::Insert { id, kind: KIND.into(), created: now, tags: shipping_rate::tags(&doc), doc: doc.clone() };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, doc).await
+    let rate = shipping_rate::build(&new_id(ShippingRate::PREFIX), call.auth.livemode, state.now(), &p, "")?;
+    resource::create_typed(&state, &call, &rate, "shipping_rate.created").await
 }
 
 /// Retrieve a shipping rate.
 #[utoipa::path(get, path = "/v1/shipping_rates/{id}", operation_id = "GetShippingRatesShippingRateToken", tag = "shipping", params(("id" = String, Path, description = "shr_…")),
-    responses((status = 200, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
+    responses((status = 200, body = ShippingRate, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    Ok(Json(resource::find(&state, &call, KIND, "shipping_rate", &id).await?.doc))
+    let (rate, _) = resource::find_typed::<ShippingRate>(&state, &call, "shipping_rate", &id).await?;
+    Ok(Json(rate.wire()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -53,18 +47,14 @@ struct UpdateParams {
 /// Turn a shipping rate on or off, or change its metadata.
 #[utoipa::path(post, path = "/v1/shipping_rates/{id}", operation_id = "PostShippingRatesShippingRateToken", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
     tag = "shipping", params(("id" = String, Path, description = "shr_…")),
-    responses((status = 200, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
+    responses((status = 200, body = ShippingRate, description = "The shipping rate"), (status = 404, description = "No such shipping_rate")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;
-    let u = Updater {
-        kind: KIND,
-        what: "shipping_rate",
-        event: "shipping_rate.updated",
-        tags: shipping_rate::tags,
-        render: None,
-    };
-    resource::update(&state, &call, &id, u, |doc, _| resource::with_active_and_metadata(doc, p.active, &p.metadata))
-        .await
+    let names = Names { what: "shipping_rate", event: "shipping_rate.updated" };
+    resource::update_typed(&state, &call, &id, names, |rate: &ShippingRate, _| {
+        Ok(shipping_rate::update(rate, p.active, &p.metadata)?)
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

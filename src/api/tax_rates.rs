@@ -17,7 +17,7 @@ use crate::AppState;
 
 /// Create a tax rate.
 #[utoipa::path(post, path = "/v1/tax_rates", operation_id = "PostTaxRates", request_body(content((TaxRateParams = "application/x-www-form-urlencoded"), (TaxRateParams = "application/json"))),
-    tag = "taxes", responses((status = 200, description = "The new tax rate")))]
+    tag = "taxes", responses((status = 200, body = TaxRate, description = "The new tax rate")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: TaxRateParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -27,7 +27,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 
 /// Retrieve a tax rate.
 #[utoipa::path(get, path = "/v1/tax_rates/{id}", operation_id = "GetTaxRatesTaxRate", tag = "taxes", params(("id" = String, Path, description = "txr_…")),
-    responses((status = 200, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
+    responses((status = 200, body = TaxRate, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     let (rate, _) = resource::find_typed::<TaxRate>(&state, &call, "tax_rate", &id).await?;
@@ -37,7 +37,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 /// Update a tax rate (its percentage and inclusivity never change).
 #[utoipa::path(post, path = "/v1/tax_rates/{id}", operation_id = "PostTaxRatesTaxRate", request_body(content((TaxRateParams = "application/x-www-form-urlencoded"), (TaxRateParams = "application/json"))),
     tag = "taxes", params(("id" = String, Path, description = "txr_…")),
-    responses((status = 200, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
+    responses((status = 200, body = TaxRate, description = "The tax rate"), (status = 404, description = "No such tax_rate")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: TaxRateParams = call.parse()?;
     if p.percentage.is_some() {

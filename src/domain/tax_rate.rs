@@ -15,7 +15,7 @@ pub const KIND: &str = "tax_rate";
 crate::wire_name!(TaxRateObject, "tax_rate");
 
 /// How the rate is given; kassa's rates are all percentages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateType {
     Percentage,
@@ -23,10 +23,11 @@ pub enum RateType {
 
 /// A stored tax rate. `percentage_decimal` is kassa's exact copy of the
 /// percentage, the one the amount rules use; it is never shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRate {
     pub id: String,
+    #[schema(value_type = String)]
     pub object: TaxRateObject,
     pub active: bool,
     pub country: Option<String>,
@@ -44,13 +45,14 @@ pub struct TaxRate {
     pub metadata: BTreeMap<String, String>,
     #[serde(with = "decimal_number")]
     pub percentage: Decimal,
+    #[schema(ignore)]
     pub percentage_decimal: Decimal,
     pub rate_type: RateType,
     pub state: Option<String>,
     pub tax_type: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlatAmount {
     pub amount: i64,
