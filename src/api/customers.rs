@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::expand;
 use super::extract::{retry_on_conflict, Call};
 use super::list;
-use crate::domain::customer::{self, CustomerParams};
+use super::resource::{self, Names};
+use crate::domain::customer::{self, Customer, CustomerParams};
+use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::fields::FieldError;
 use crate::error::{ApiError, ApiResult};
@@ -55,19 +57,14 @@ async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Val
 /// Create a customer.
 #[utoipa::path(post, path = "/v1/customers", operation_id = "PostCustomers", request_body(content((CustomerParams = "application/x-www-form-urlencoded"), (CustomerParams = "application/json"))),
     tag = "customers",
-    responses((status = 200, description = "The new customer object")))]
+    responses((status = 200, body = Customer, description = "The new customer object")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CustomerParams = call.parse()?;
     expand::validate(&call.expand)?;
     check_references(&state, &call, &p).await?;
-    let now = state.now();
-    let id = new_id("cus");
-    let doc = customer::create(&id, call.auth.livemode, now, &random_base62(8).to_uppercase(), &p)?;
-    let evt = event::build(&call.event_ctx(now), "customer.created", &doc, None);
-    let body = respond(&state, &call, doc.clone()).await?;
-    let tags = customer::tags(&doc);
-    let change = Change::Insert { id, kind: KIND.into(), created: now, doc, tags };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+    let prefix = random_base62(8).to_uppercase();
+    let customer = Customer::create(&new_id(Customer::PREFIX), call.auth.livemode, state.now(), &prefix, &p)?;
+    resource::create_typed(&state, &call, &customer, "customer.created").await
 }
 
 /// Retrieve a customer. A deleted customer answers `{id, object, deleted: true}`.
@@ -88,29 +85,13 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 #[utoipa::path(post, path = "/v1/customers/{id}", operation_id = "PostCustomersCustomer", request_body(content((CustomerParams = "application/x-www-form-urlencoded"), (CustomerParams = "application/json"))),
     tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
-    responses((status = 200, description = "The updated customer object"), (status = 404, description = "No such customer")))]
+    responses((status = 200, body = Customer, description = "The updated customer object"), (status = 404, description = "No such customer")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: CustomerParams = call.parse()?;
     expand::validate(&call.expand)?;
     check_references(&state, &call, &p).await?;
-    retry_on_conflict(|| async {
-        let obj = find(&state, &call, &id).await?;
-        if obj.deleted {
-            return Err(ApiError::no_such("customer", &id, None));
-        }
-        let doc = customer::update(&obj.doc, &p)?;
-        let now = state.now();
-        let events = if doc == obj.doc {
-            Vec::new()
-        } else {
-            vec![event::build(&call.event_ctx(now), "customer.updated", &doc, Some(&obj.doc))]
-        };
-        let body = respond(&state, &call, doc.clone()).await?;
-        let tags = customer::tags(&doc);
-        let change = Change::Update { id: id.clone(), expected_version: obj.version, doc, tags };
-        call.commit(&state, vec![change], events, StatusCode::OK, body).await
-    })
-    .await
+    let names = Names { what: "customer", event: "customer.updated" };
+    resource::update_typed(&state, &call, &id, names, |c: &Customer, _| Ok(c.apply(&p)?)).await
 }
 
 /// Delete a customer.

@@ -3,103 +3,176 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-use super::fields::{emptyable, max_len, FieldError};
+use super::document::{Document, Never, Tag};
+use super::fields::{max_len, FieldError};
 use super::metadata::{self, MetadataUpdate};
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Address {
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub line1: Option<String>,
-    pub line2: Option<String>,
-    pub postal_code: Option<String>,
-    pub state: Option<String>,
-}
+pub use super::customer_params::{
+    Address, CustomField, CustomerParams, InvoiceSettings, RenderingOptions, Shipping, TaxDisplay, TaxExempt,
+};
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub const KIND: &str = "customer";
+
+crate::wire_name!(CustomerObject, "customer");
+
+/// A stored customer, exactly as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Shipping {
-    pub address: Address,
-    pub name: String,
+pub struct Customer {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub object: CustomerObject,
+    pub address: Option<Address>,
+    pub balance: i64,
+    pub created: i64,
+    pub currency: Option<String>,
+    pub default_source: Option<String>,
+    pub delinquent: bool,
+    pub description: Option<String>,
+    /// Stripe's customer-level discount; kassa applies coupons to sessions
+    /// only, so it is always null.
+    #[schema(value_type = Option<Object>)]
+    pub discount: Option<Never>,
+    pub email: Option<String>,
+    pub invoice_prefix: String,
+    pub invoice_settings: CustomerInvoiceSettings,
+    pub livemode: bool,
+    pub metadata: BTreeMap<String, String>,
+    pub name: Option<String>,
+    pub next_invoice_sequence: i64,
     pub phone: Option<String>,
+    pub preferred_locales: Vec<String>,
+    pub shipping: Option<Shipping>,
+    pub tax_exempt: TaxExempt,
+    pub test_clock: Option<String>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CustomField {
-    pub name: String,
-    pub value: String,
+pub struct CustomerInvoiceSettings {
+    pub custom_fields: Option<Vec<CustomField>>,
+    pub default_payment_method: Option<String>,
+    pub footer: Option<String>,
+    pub rendering_options: Option<CustomerRenderingOptions>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RenderingOptions {
-    #[serde(default, deserialize_with = "emptyable")]
-    pub amount_tax_display: Option<Option<TaxDisplay>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub template: Option<Option<String>>,
+pub struct CustomerRenderingOptions {
+    pub amount_tax_display: Option<TaxDisplay>,
+    pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaxDisplay {
-    ExcludeTax,
-    IncludeInclusiveTax,
+impl Document for Customer {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "cus";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    /// Lists filter customers by exact email.
+    fn tags(&self) -> Vec<Tag> {
+        self.email.iter().map(|e| ("email".to_owned(), e.clone())).collect()
+    }
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InvoiceSettings {
-    #[serde(default, deserialize_with = "emptyable")]
-    pub custom_fields: Option<Option<Vec<CustomField>>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub default_payment_method: Option<Option<String>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub footer: Option<Option<String>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub rendering_options: Option<Option<RenderingOptions>>,
+impl Customer {
+    /// A new customer with Stripe's defaults, before its parameters.
+    pub fn blank(id: &str, livemode: bool, now: i64, invoice_prefix: &str) -> Self {
+        Customer {
+            id: id.to_owned(),
+            object: CustomerObject,
+            address: None,
+            balance: 0,
+            created: now,
+            currency: None,
+            default_source: None,
+            delinquent: false,
+            description: None,
+            discount: None,
+            email: None,
+            invoice_prefix: invoice_prefix.to_owned(),
+            invoice_settings: CustomerInvoiceSettings::default(),
+            livemode,
+            metadata: BTreeMap::new(),
+            name: None,
+            next_invoice_sequence: 1,
+            phone: None,
+            preferred_locales: Vec::new(),
+            shipping: None,
+            tax_exempt: TaxExempt::None,
+            test_clock: None,
+        }
+    }
+
+    /// A new customer from the create parameters.
+    pub fn create(
+        id: &str,
+        livemode: bool,
+        now: i64,
+        invoice_prefix: &str,
+        p: &CustomerParams,
+    ) -> Result<Self, FieldError> {
+        Self::blank(id, livemode, now, invoice_prefix).apply(p)
+    }
+
+    /// The customer after `p`; fields not named are left alone.
+    pub fn apply(&self, p: &CustomerParams) -> Result<Self, FieldError> {
+        let mut c = self.clone();
+        if let Some(a) = &p.address {
+            c.address = a.as_ref().map(|a| checked_address(a, "address")).transpose()?;
+        }
+        if let Some(b) = p.balance {
+            c.balance = b;
+        }
+        if let Some(Some(e)) = &p.email {
+            check_email(e)?;
+        }
+        set_text(&mut c.description, "description", &p.description, 350)?;
+        set_text(&mut c.email, "email", &p.email, 512)?;
+        set_text(&mut c.name, "name", &p.name, 256)?;
+        set_text(&mut c.phone, "phone", &p.phone, 20)?;
+        if let Some(prefix) = &p.invoice_prefix {
+            check_invoice_prefix(prefix)?;
+            c.invoice_prefix = prefix.clone();
+        }
+        if let Some(n) = p.next_invoice_sequence {
+            if n < 1 {
+                return Err(FieldError::invalid(
+                    "next_invoice_sequence",
+                    "Invalid next_invoice_sequence: must be at least 1.",
+                ));
+            }
+            c.next_invoice_sequence = n;
+        }
+        if let Some(locales) = &p.preferred_locales {
+            c.preferred_locales = checked_locales(locales)?;
+        }
+        if let Some(s) = &p.shipping {
+            c.shipping = s.as_ref().map(checked_shipping).transpose()?;
+        }
+        if let Some(t) = &p.tax_exempt {
+            c.tax_exempt = t.unwrap_or(TaxExempt::None);
+        }
+        if let Some(s) = &p.invoice_settings {
+            c.invoice_settings = invoice_settings(&c.invoice_settings, s)?;
+        }
+        if let Some(m) = &p.metadata {
+            let update = m.as_ref().map_or(MetadataUpdate::Clear, |m| MetadataUpdate::Merge(m.clone()));
+            c.metadata =
+                metadata::apply(&c.metadata, &update).map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
+        }
+        Ok(c)
+    }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaxExempt {
-    None,
-    Exempt,
-    Reverse,
-}
-
-/// Parameters of `POST /v1/customers` and `POST /v1/customers/{id}`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerParams {
-    #[serde(default, deserialize_with = "emptyable")]
-    pub address: Option<Option<Address>>,
-    pub balance: Option<i64>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub email: Option<Option<String>>,
-    pub invoice_prefix: Option<String>,
-    pub invoice_settings: Option<InvoiceSettings>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub metadata: Option<Option<BTreeMap<String, Option<String>>>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub name: Option<Option<String>>,
-    pub next_invoice_sequence: Option<i64>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub phone: Option<Option<String>>,
-    pub preferred_locales: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub shipping: Option<Option<Shipping>>,
-    #[serde(default, deserialize_with = "emptyable")]
-    pub tax_exempt: Option<Option<TaxExempt>>,
-}
-
-fn address_json(a: &Address, param: &str) -> Result<Value, FieldError> {
+fn checked_address(a: &Address, param: &str) -> Result<Address, FieldError> {
     for (name, v) in [
         ("city", &a.city),
         ("country", &a.country),
@@ -112,10 +185,25 @@ fn address_json(a: &Address, param: &str) -> Result<Value, FieldError> {
             max_len(&format!("{param}[{name}]"), v, 200)?;
         }
     }
-    Ok(json!({
-        "city": a.city, "country": a.country, "line1": a.line1,
-        "line2": a.line2, "postal_code": a.postal_code, "state": a.state,
-    }))
+    Ok(a.clone())
+}
+
+fn checked_shipping(s: &Shipping) -> Result<Shipping, FieldError> {
+    max_len("shipping[name]", &s.name, 256)?;
+    if let Some(ph) = &s.phone {
+        max_len("shipping[phone]", ph, 20)?;
+    }
+    Ok(Shipping { address: checked_address(&s.address, "shipping[address]")?, ..s.clone() })
+}
+
+fn checked_locales(locales: &[String]) -> Result<Vec<String>, FieldError> {
+    if locales.len() > 10 {
+        return Err(FieldError::invalid("preferred_locales", "Invalid preferred_locales: at most 10 locales."));
+    }
+    for (i, l) in locales.iter().enumerate() {
+        max_len(&format!("preferred_locales[{i}]"), l, 20)?;
+    }
+    Ok(locales.to_vec())
 }
 
 fn check_email(email: &str) -> Result<(), FieldError> {
@@ -134,114 +222,14 @@ fn check_email(email: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn set_text(doc: &mut Map<String, Value>, key: &str, v: &Option<Option<String>>, max: usize) -> Result<(), FieldError> {
-    match v {
-        None => {}
-        Some(None) => {
-            doc.insert(key.into(), Value::Null);
-        }
-        Some(Some(s)) => {
+fn set_text(field: &mut Option<String>, key: &str, v: &Option<Option<String>>, max: usize) -> Result<(), FieldError> {
+    if let Some(v) = v {
+        if let Some(s) = v {
             max_len(key, s, max)?;
-            doc.insert(key.into(), json!(s));
         }
+        field.clone_from(v);
     }
     Ok(())
-}
-
-/// A new customer object with every field present.
-pub fn create(
-    id: &str,
-    livemode: bool,
-    now: i64,
-    invoice_prefix: &str,
-    p: &CustomerParams,
-) -> Result<Value, FieldError> {
-    let base = json!({
-        "id": id, "object": "customer", "address": null, "balance": 0, "created": now,
-        "currency": null, "default_source": null, "delinquent": false, "description": null,
-        "discount": null, "email": null, "invoice_prefix": invoice_prefix,
-        "invoice_settings": {"custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null},
-        "livemode": livemode, "metadata": {}, "name": null, "next_invoice_sequence": 1,
-        "phone": null, "preferred_locales": [], "shipping": null, "tax_exempt": "none", "test_clock": null,
-    });
-    update(&base, p)
-}
-
-/// The object after applying `p`; fields not named are left alone.
-pub fn update(current: &Value, p: &CustomerParams) -> Result<Value, FieldError> {
-    let mut doc = current.as_object().cloned().unwrap_or_default();
-    if let Some(a) = &p.address {
-        let v = a.as_ref().map(|a| address_json(a, "address")).transpose()?;
-        doc.insert("address".into(), v.unwrap_or(Value::Null));
-    }
-    if let Some(b) = p.balance {
-        doc.insert("balance".into(), json!(b));
-    }
-    set_text(&mut doc, "description", &p.description, 350)?;
-    if let Some(Some(e)) = &p.email {
-        check_email(e)?;
-    }
-    set_text(&mut doc, "email", &p.email, 512)?;
-    set_text(&mut doc, "name", &p.name, 256)?;
-    set_text(&mut doc, "phone", &p.phone, 20)?;
-    if let Some(prefix) = &p.invoice_prefix {
-        check_invoice_prefix(prefix)?;
-        doc.insert("invoice_prefix".into(), json!(prefix));
-    }
-    if let Some(n) = p.next_invoice_sequence {
-        if n < 1 {
-            return Err(FieldError::invalid(
-                "next_invoice_sequence",
-                "Invalid next_invoice_sequence: must be at least 1.",
-            ));
-        }
-        doc.insert("next_invoice_sequence".into(), json!(n));
-    }
-    if let Some(locales) = &p.preferred_locales {
-        if locales.len() > 10 {
-            return Err(FieldError::invalid("preferred_locales", "Invalid preferred_locales: at most 10 locales."));
-        }
-        for (i, l) in locales.iter().enumerate() {
-            max_len(&format!("preferred_locales[{i}]"), l, 20)?;
-        }
-        doc.insert("preferred_locales".into(), json!(locales));
-    }
-    if let Some(s) = &p.shipping {
-        let v = match s {
-            None => Value::Null,
-            Some(s) => {
-                max_len("shipping[name]", &s.name, 256)?;
-                if let Some(ph) = &s.phone {
-                    max_len("shipping[phone]", ph, 20)?;
-                }
-                json!({"address": address_json(&s.address, "shipping[address]")?, "name": s.name, "phone": s.phone})
-            }
-        };
-        doc.insert("shipping".into(), v);
-    }
-    if let Some(t) = &p.tax_exempt {
-        let v = match t {
-            None | Some(TaxExempt::None) => "none",
-            Some(TaxExempt::Exempt) => "exempt",
-            Some(TaxExempt::Reverse) => "reverse",
-        };
-        doc.insert("tax_exempt".into(), json!(v));
-    }
-    if let Some(s) = &p.invoice_settings {
-        let current = doc.get("invoice_settings").cloned().unwrap_or(json!({}));
-        doc.insert("invoice_settings".into(), invoice_settings(&current, s)?);
-    }
-    if let Some(m) = &p.metadata {
-        let update = match m {
-            None => MetadataUpdate::Clear,
-            Some(m) => MetadataUpdate::Merge(m.clone()),
-        };
-        let current: BTreeMap<String, String> =
-            serde_json::from_value(doc.get("metadata").cloned().unwrap_or(json!({}))).unwrap_or_default();
-        let next = metadata::apply(&current, &update).map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
-        doc.insert("metadata".into(), json!(next));
-    }
-    Ok(Value::Object(doc))
 }
 
 fn check_invoice_prefix(prefix: &str) -> Result<(), FieldError> {
@@ -253,51 +241,42 @@ fn check_invoice_prefix(prefix: &str) -> Result<(), FieldError> {
     }
 }
 
-fn invoice_settings(current: &Value, s: &InvoiceSettings) -> Result<Value, FieldError> {
-    let mut out = current.as_object().cloned().unwrap_or_default();
+fn invoice_settings(
+    current: &CustomerInvoiceSettings,
+    s: &InvoiceSettings,
+) -> Result<CustomerInvoiceSettings, FieldError> {
+    let mut out = current.clone();
     if let Some(cf) = &s.custom_fields {
-        let v = match cf {
-            None => Value::Null,
-            Some(fields) => {
-                if fields.len() > 4 {
-                    return Err(FieldError::invalid(
-                        "invoice_settings[custom_fields]",
-                        "Invalid custom_fields: at most 4.",
-                    ));
-                }
-                for (i, f) in fields.iter().enumerate() {
-                    max_len(&format!("invoice_settings[custom_fields][{i}][name]"), &f.name, 40)?;
-                    max_len(&format!("invoice_settings[custom_fields][{i}][value]"), &f.value, 140)?;
-                }
-                json!(fields.iter().map(|f| json!({"name": f.name, "value": f.value})).collect::<Vec<_>>())
+        if let Some(fields) = cf {
+            if fields.len() > 4 {
+                return Err(FieldError::invalid(
+                    "invoice_settings[custom_fields]",
+                    "Invalid custom_fields: at most 4.",
+                ));
             }
-        };
-        out.insert("custom_fields".into(), v);
+            for (i, f) in fields.iter().enumerate() {
+                max_len(&format!("invoice_settings[custom_fields][{i}][name]"), &f.name, 40)?;
+                max_len(&format!("invoice_settings[custom_fields][{i}][value]"), &f.value, 140)?;
+            }
+        }
+        out.custom_fields.clone_from(cf);
     }
     if let Some(pm) = &s.default_payment_method {
-        out.insert("default_payment_method".into(), json!(pm));
+        out.default_payment_method.clone_from(pm);
     }
     if let Some(f) = &s.footer {
         if let Some(f) = f {
             max_len("invoice_settings[footer]", f, 5000)?;
         }
-        out.insert("footer".into(), json!(f));
+        out.footer.clone_from(f);
     }
     if let Some(r) = &s.rendering_options {
-        let v = match r {
-            None => Value::Null,
-            Some(r) => {
-                let display = match r.amount_tax_display.flatten() {
-                    Some(TaxDisplay::ExcludeTax) => json!("exclude_tax"),
-                    Some(TaxDisplay::IncludeInclusiveTax) => json!("include_inclusive_tax"),
-                    None => Value::Null,
-                };
-                json!({"amount_tax_display": display, "template": r.template.clone().flatten()})
-            }
-        };
-        out.insert("rendering_options".into(), v);
+        out.rendering_options = r.as_ref().map(|r| CustomerRenderingOptions {
+            amount_tax_display: r.amount_tax_display.flatten(),
+            template: r.template.clone().flatten(),
+        });
     }
-    Ok(Value::Object(out))
+    Ok(out)
 }
 
 /// What a deleted customer answers with.
@@ -305,12 +284,28 @@ pub fn deleted(id: &str) -> Value {
     json!({"id": id, "object": "customer", "deleted": true})
 }
 
-/// The list filters a customer can be found by.
-pub fn tags(doc: &Value) -> Vec<(String, String)> {
-    match doc["email"].as_str() {
-        Some(e) => vec![("email".to_owned(), e.to_owned())],
-        None => Vec::new(),
-    }
+/// A new customer as a stored document, for the payment path that still
+/// holds its objects as JSON (`api/confirm/save.rs`).
+pub fn create(
+    id: &str,
+    livemode: bool,
+    now: i64,
+    invoice_prefix: &str,
+    p: &CustomerParams,
+) -> Result<Value, FieldError> {
+    Customer::create(id, livemode, now, invoice_prefix, p).map(|c| c.wire())
+}
+
+/// `Customer::apply` on a stored document (see `create`).
+pub fn update(current: &Value, p: &CustomerParams) -> Result<Value, FieldError> {
+    let c: Customer = serde_json::from_value(current.clone())
+        .map_err(|e| FieldError::invalid("customer", format!("The stored customer does not decode: {e}")))?;
+    c.apply(p).map(|c| c.wire())
+}
+
+/// `Document::tags` of a stored document (see `create`).
+pub fn tags(doc: &Value) -> Vec<Tag> {
+    serde_json::from_value::<Customer>(doc.clone()).map(|c| c.tags()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -360,6 +355,24 @@ mod tests {
         assert_eq!(u["email"], "a@b.c");
         assert_eq!(u["name"], Value::Null);
         assert_eq!(u["metadata"], json!({"a": "1", "b": "2"}));
+    }
+
+    #[test]
+    fn a_customer_round_trips_through_storage_and_refuses_unknown_fields() {
+        let p = params(json!({
+            "email": "a@b.c", "address": {"city": "Berlin"}, "tax_exempt": "reverse",
+            "invoice_settings": {"rendering_options": {"amount_tax_display": "exclude_tax"}},
+            "shipping": {"name": "N", "address": {"line1": "x"}},
+        }));
+        let c = Customer::create("cus_1", false, 10, "ABC", &p).unwrap();
+        let stored = serde_json::to_value(&c).unwrap();
+        assert_eq!(stored["address"]["line1"], Value::Null);
+        assert_eq!(stored["invoice_settings"]["rendering_options"]["template"], Value::Null);
+        assert_eq!(serde_json::from_value::<Customer>(stored.clone()).unwrap(), c);
+        assert_eq!(c.tags(), vec![("email".to_owned(), "a@b.c".to_owned())]);
+        let mut odd = stored;
+        odd["sources"] = json!([]);
+        assert!(serde_json::from_value::<Customer>(odd).is_err());
     }
 
     #[test]

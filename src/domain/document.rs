@@ -37,6 +37,11 @@ pub trait Document: Serialize + DeserializeOwned {
     }
 }
 
+/// A value kassa never sets (a Stripe field it does not implement): it
+/// serializes only as `null` inside an `Option`, and no stored value decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Never {}
+
 /// A unit type that stands for one fixed string on the wire (an object's
 /// `object` field): it serializes to that string and refuses any other.
 #[macro_export]

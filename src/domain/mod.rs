@@ -11,6 +11,7 @@ pub mod coupon;
 pub mod currency;
 pub mod custom_fields;
 pub mod customer;
+pub mod customer_params;
 pub mod document;
 pub mod event;
 pub mod exact;
