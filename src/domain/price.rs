@@ -42,7 +42,8 @@ pub struct Price {
     pub lookup_key: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub nickname: Option<String>,
-    /// The id of its product.
+    /// The id of its product (the product itself when expanded).
+    #[schema(schema_with = product_or_id)]
     pub product: String,
     pub recurring: Option<PriceRecurring>,
     pub tax_behavior: TaxBehavior,
@@ -116,6 +117,16 @@ pub struct CurrencyOption {
     pub unit_amount: Option<i64>,
     #[schema(value_type = Option<String>)]
     pub unit_amount_decimal: Option<Decimal>,
+}
+
+/// The schema of `product`: an id, or the Product when expanded.
+fn product_or_id() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    use utoipa::openapi::Ref;
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(Ref::from_schema_name("Product"))
+        .into()
 }
 
 impl Document for Price {
