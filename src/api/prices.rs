@@ -5,31 +5,44 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::extract::Call;
-use super::list;
-use super::resource::{self, Updater};
+use super::resource::{self, Names};
+use super::{expand, list};
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::price::{self, PriceParams, PriceUpdateParams, ProductData};
-use crate::domain::product::{self, ProductParams};
+use crate::domain::price::{self, Price, PriceParams, PriceType, PriceUpdateParams, ProductData, Stamp};
+use crate::domain::product::{self, Product, ProductParams};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::{Change, CreatedRange, ListQuery};
 use crate::AppState;
 
-pub const KIND: &str = "price";
+pub const KIND: &str = price::KIND;
+
+/// The caller's price named in a parameter, or a 400 naming `param`.
+pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Price> {
+    let found = resource::find_param(state, call, KIND, "price", id, param).await?;
+    found.decode::<Price>()?.ok_or_else(|| ApiError::no_such("price", id, Some(param)).with_status_400())
+}
+
+/// A product made from `product_data`, with its `product.created` event,
+/// to commit with the price that names it.
+pub struct NewProduct {
+    pub product: Product,
+    pub event: Value,
+}
 
 /// The product a new price belongs to: an existing active one, or one made
-/// from `product_data` (returned as a change to commit with the price).
+/// from `product_data`.
 pub async fn resolve_product(
     state: &AppState,
     call: &Call,
-    product_id: Option<&str>,
-    data: Option<&ProductData>,
+    (product_id, data): (Option<&str>, Option<&ProductData>),
     prefix: &str,
     now: i64,
-) -> ApiResult<(String, Option<(Change, Value)>)> {
+) -> ApiResult<(String, Option<NewProduct>)> {
     match (product_id, data) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "parameters_exclusive",
@@ -39,69 +52,73 @@ pub async fn resolve_product(
         (None, None) => Err(ApiError::missing_param(&price::at(prefix, "product"))),
         (Some(id), None) => {
             let param = price::at(prefix, "product");
-            let p = resource::find_param(state, call, product::KIND_PRODUCT, "product", id, &param).await?;
-            if p.doc["active"] != true {
+            let p = super::products::find_param(state, call, id, &param).await?;
+            if !p.active {
                 return Err(ApiError::invalid("product_inactive", param, format!("The product {id} is not active.")));
             }
             Ok((id.to_owned(), None))
         }
         (None, Some(d)) => {
-            let id = match &d.id {
-                Some(id) => {
-                    let param = price::at(prefix, "product_data[id]");
-                    product::check_custom_id(id).map_err(|e| ApiError::invalid(e.code, param.clone(), e.message))?;
-                    resource::ensure_new_id(state, call, id, &param, format!("Product already exists: {id}")).await?;
-                    id.clone()
-                }
-                None => new_id("prod"),
-            };
-            let params = ProductParams {
-                name: Some(d.name.clone()),
-                active: d.active,
-                description: d.description.clone().map(Some),
-                images: d.images.clone(),
-                metadata: d.metadata.clone().map(Some),
-                statement_descriptor: d.statement_descriptor.clone().map(Some),
-                tax_code: d.tax_code.clone().map(Some),
-                unit_label: d.unit_label.clone().map(Some),
-                ..ProductParams::default()
-            };
-            let doc = product::create(&id, call.auth.livemode, now, &params).map_err(|mut e| {
-                e.param = price::at(prefix, &format!("product_data[{}]", e.param));
-                e
-            })?;
-            let evt = event::build(&call.event_ctx(now), "product.created", &doc, None);
-            let change = Change::Insert {
-                id: id.clone(),
-                kind: product::KIND_PRODUCT.into(),
-                created: now,
-                tags: product::tags(&doc),
-                doc,
-            };
-            Ok((id, Some((change, evt))))
+            let made = product_from_data(state, call, d, prefix, now).await?;
+            Ok((made.product.id.clone(), Some(made)))
         }
     }
 }
 
+async fn product_from_data(
+    state: &AppState,
+    call: &Call,
+    d: &ProductData,
+    prefix: &str,
+    now: i64,
+) -> ApiResult<NewProduct> {
+    let id = match &d.id {
+        Some(id) => {
+            let param = price::at(prefix, "product_data[id]");
+            product::check_custom_id(id).map_err(|e| ApiError::invalid(e.code, param.clone(), e.message))?;
+            resource::ensure_new_id(state, call, id, &param, format!("Product already exists: {id}")).await?;
+            id.clone()
+        }
+        None => new_id(Product::PREFIX),
+    };
+    let params = ProductParams {
+        name: Some(d.name.clone()),
+        active: d.active,
+        description: d.description.clone().map(Some),
+        images: d.images.clone(),
+        metadata: d.metadata.clone().map(Some),
+        statement_descriptor: d.statement_descriptor.clone().map(Some),
+        tax_code: d.tax_code.clone().map(Some),
+        unit_label: d.unit_label.clone().map(Some),
+        ..ProductParams::default()
+    };
+    let made = product::create(&id, call.auth.livemode, now, &params).map_err(|mut e| {
+        e.param = price::at(prefix, &format!("product_data[{}]", e.param));
+        e
+    })?;
+    let event = event::build(&call.event_ctx(now), "product.created", &made.wire(), None);
+    Ok(NewProduct { product: made, event })
+}
+
 /// Create a price.
 #[utoipa::path(post, path = "/v1/prices", operation_id = "PostPrices", request_body(content((PriceParams = "application/x-www-form-urlencoded"), (PriceParams = "application/json"))),
-    tag = "prices", responses((status = 200, description = "The new price")))]
+    tag = "prices", responses((status = 200, body = Price, description = "The new price")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: PriceParams = call.parse()?;
-    super::expand::validate(&call.expand)?;
+    expand::validate(&call.expand)?;
     let now = state.now();
     let (product_id, new_product) =
-        resolve_product(&state, &call, p.product.as_deref(), p.product_data.as_ref(), "", now).await?;
-    let id = new_id("price");
-    let doc = price::build(&id, call.auth.livemode, now, &product_id, &p, "")?;
+        resolve_product(&state, &call, (p.product.as_deref(), p.product_data.as_ref()), "", now).await?;
+    let stamp = Stamp { livemode: call.auth.livemode, now };
+    let made = price::build(&new_id(Price::PREFIX), &product_id, stamp, &p, "")?;
     let mut changes = Vec::new();
     let mut events = Vec::new();
-    if let Some((c, e)) = new_product {
-        changes.push(c);
-        events.push(e);
+    if let Some(n) = new_product {
+        changes.push(Change::insert(&n.product)?);
+        events.push(n.event);
     }
     if let Some(key) = &p.lookup_key {
-        for holder in prices_with_lookup_key(&state, &call, key).await? {
+        for (holder, version) in prices_with_lookup_key(&state, &call, key).await? {
             if p.transfer_lookup_key != Some(true) {
                 return Err(ApiError::invalid(
                     "parameter_invalid",
@@ -112,28 +129,19 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
                     ),
                 ));
             }
-            let mut moved = holder.doc.clone();
-            moved["lookup_key"] = Value::Null;
-            events.push(event::build(&call.event_ctx(now), "price.updated", &moved, Some(&holder.doc)));
-            changes.push(Change::Update {
-                id: holder.id.clone(),
-                expected_version: holder.version,
-                tags: price::tags(&moved),
-                doc: moved,
-            });
+            let moved = Price { lookup_key: None, ..holder.clone() };
+            events.push(event::build(&call.event_ctx(now), "price.updated", &moved.wire(), Some(&holder.wire())));
+            changes.push(Change::update(&moved, version)?);
         }
     }
-    events.push(event::build(&call.event_ctx(now), "price.created", &doc, None));
-    let body = resource::respond(&state, &call, doc.clone()).await?;
-    changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: price::tags(&doc), doc });
+    events.push(event::build(&call.event_ctx(now), "price.created", &made.wire(), None));
+    let body = resource::respond(&state, &call, made.wire()).await?;
+    changes.push(Change::insert(&made)?);
     call.commit(&state, changes, events, StatusCode::OK, body).await
 }
 
-async fn prices_with_lookup_key(
-    state: &AppState,
-    call: &Call,
-    key: &str,
-) -> ApiResult<Vec<crate::store::StoredObject>> {
+/// The prices holding `key`, with their versions.
+async fn prices_with_lookup_key(state: &AppState, call: &Call, key: &str) -> ApiResult<Vec<(Price, i64)>> {
     let q = ListQuery {
         kind: KIND.into(),
         filters: vec![("lookup_key".into(), key.to_owned())],
@@ -142,28 +150,37 @@ async fn prices_with_lookup_key(
         limit: 10,
         any_of: Vec::new(),
     };
-    Ok(state.store.list_objects(&call.scope(), &q).await?.items)
+    let mut out = Vec::new();
+    for o in state.store.list_objects(&call.scope(), &q).await?.items {
+        if let Some(p) = o.decode::<Price>()? {
+            out.push((p, o.version));
+        }
+    }
+    Ok(out)
 }
 
 /// Retrieve a price.
 #[utoipa::path(get, path = "/v1/prices/{id}", operation_id = "GetPricesPrice", tag = "prices",
     params(("id" = String, Path, description = "The price id")),
-    responses((status = 200, description = "The price"), (status = 404, description = "No such price")))]
+    responses((status = 200, body = Price, description = "The price"), (status = 404, description = "No such price")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
-    resource::retrieve(&state, &call, KIND, "price", &id).await
+    call.no_params()?;
+    expand::validate(&call.expand)?;
+    let (found, _) = resource::find_typed::<Price>(&state, &call, "price", &id).await?;
+    Ok(Json(resource::respond(&state, &call, found.wire()).await?))
 }
 
 /// Update a price: active, lookup_key, metadata, nickname, tax_behavior.
 #[utoipa::path(post, path = "/v1/prices/{id}", operation_id = "PostPricesPrice", request_body(content((PriceUpdateParams = "application/x-www-form-urlencoded"), (PriceUpdateParams = "application/json"))),
     tag = "prices",
     params(("id" = String, Path, description = "The price id")),
-    responses((status = 200, description = "The updated price"), (status = 404, description = "No such price")))]
+    responses((status = 200, body = Price, description = "The updated price"), (status = 404, description = "No such price")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: PriceUpdateParams = call.parse()?;
-    super::expand::validate(&call.expand)?;
+    expand::validate(&call.expand)?;
     if let Some(Some(key)) = &p.lookup_key {
         let others: Vec<_> =
-            prices_with_lookup_key(&state, &call, key).await?.into_iter().filter(|o| o.id != id).collect();
+            prices_with_lookup_key(&state, &call, key).await?.into_iter().filter(|(o, _)| o.id != id).collect();
         if !others.is_empty() && p.transfer_lookup_key != Some(true) {
             return Err(ApiError::invalid(
                 "parameter_invalid",
@@ -171,15 +188,16 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
                 "Another price already uses that lookup key.",
             ));
         }
-        for holder in others {
-            let mut moved = holder.doc.clone();
-            moved["lookup_key"] = json!(null);
-            let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags, render: None };
-            resource::update(&state, &call, &holder.id, u, |_, _| Ok(moved.clone())).await?;
+        for (holder, _) in others {
+            let names = Names { what: "price", event: "price.updated" };
+            resource::update_typed(&state, &call, &holder.id, names, |cur: &Price, _| {
+                Ok(Price { lookup_key: None, ..cur.clone() })
+            })
+            .await?;
         }
     }
-    let u = Updater { kind: KIND, what: "price", event: "price.updated", tags: price::tags, render: None };
-    resource::update(&state, &call, &id, u, |doc, _| Ok(price::update(doc, &p)?)).await
+    let names = Names { what: "price", event: "price.updated" };
+    resource::update_typed(&state, &call, &id, names, |cur: &Price, _| Ok(price::update(cur, &p)?)).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -193,13 +211,6 @@ struct ListFilters {
     #[serde(rename = "type")]
     #[param(inline)]
     kind: Option<PriceType>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-enum PriceType {
-    OneTime,
-    Recurring,
 }
 
 /// List prices, newest first.
@@ -218,14 +229,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         filters.push(("product".to_owned(), p));
     }
     if let Some(t) = f.kind {
-        filters.push((
-            "type".to_owned(),
-            match t {
-                PriceType::OneTime => "one_time",
-                PriceType::Recurring => "recurring",
-            }
-            .to_owned(),
-        ));
+        filters.push(("type".to_owned(), t.as_str().to_owned()));
     }
     match f.lookup_keys.as_deref() {
         None | Some([]) => {}

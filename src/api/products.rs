@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::Call;
-use super::list;
-use super::resource::{self, Updater};
+use super::resource::{self, Names};
+use super::{expand, list};
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::product::{self, ProductParams};
+use crate::domain::product::{self, Product, ProductParams};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
@@ -21,10 +22,10 @@ pub const KIND: &str = crate::domain::product::KIND_PRODUCT;
 
 /// Create a product.
 #[utoipa::path(post, path = "/v1/products", operation_id = "PostProducts", request_body(content((ProductParams = "application/x-www-form-urlencoded"), (ProductParams = "application/json"))),
-    tag = "products", responses((status = 200, description = "The new product")))]
+    tag = "products", responses((status = 200, body = Product, description = "The new product")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: ProductParams = call.parse()?;
-    super::expand::validate(&call.expand)?;
+    expand::validate(&call.expand)?;
     if p.default_price.is_some() {
         return Err(ApiError::unknown_param("default_price"));
     }
@@ -40,14 +41,13 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
                 resource::ensure_new_id(&state, &call, id, "id", message).await?;
                 id.clone()
             }
-            None => new_id("prod"),
+            None => new_id(Product::PREFIX),
         };
         let now = state.now();
-        let doc = product::create(&id, call.auth.livemode, now, &p)?;
-        let evt = event::build(&call.event_ctx(now), "product.created", &doc, None);
-        let body = resource::respond(&state, &call, doc.clone()).await?;
-        let change = Change::Insert { id, kind: KIND.into(), created: now, tags: product::tags(&doc), doc };
-        call.commit(&state, vec![change], vec![evt], StatusCode::OK, body).await
+        let made = product::create(&id, call.auth.livemode, now, &p)?;
+        let evt = event::build(&call.event_ctx(now), "product.created", &made.wire(), None);
+        let body = resource::respond(&state, &call, made.wire()).await?;
+        call.commit(&state, vec![Change::insert(&made)?], vec![evt], StatusCode::OK, body).await
     })
     .await
 }
@@ -55,26 +55,28 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 /// Retrieve a product.
 #[utoipa::path(get, path = "/v1/products/{id}", operation_id = "GetProductsId", tag = "products",
     params(("id" = String, Path, description = "The product id")),
-    responses((status = 200, description = "The product"), (status = 404, description = "No such product")))]
+    responses((status = 200, body = Product, description = "The product"), (status = 404, description = "No such product")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
-    resource::retrieve(&state, &call, KIND, "product", &id).await
+    call.no_params()?;
+    expand::validate(&call.expand)?;
+    let (found, _) = resource::find_typed::<Product>(&state, &call, "product", &id).await?;
+    Ok(Json(resource::respond(&state, &call, found.wire()).await?))
 }
 
 /// Update a product.
 #[utoipa::path(post, path = "/v1/products/{id}", operation_id = "PostProductsId", request_body(content((ProductParams = "application/x-www-form-urlencoded"), (ProductParams = "application/json"))),
     tag = "products",
     params(("id" = String, Path, description = "The product id")),
-    responses((status = 200, description = "The updated product"), (status = 404, description = "No such product")))]
+    responses((status = 200, body = Product, description = "The updated product"), (status = 404, description = "No such product")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: ProductParams = call.parse()?;
-    super::expand::validate(&call.expand)?;
+    expand::validate(&call.expand)?;
     if p.id.is_some() {
         return Err(ApiError::unknown_param("id"));
     }
     if let Some(price_id) = &p.default_price {
-        let price =
-            resource::find_param(&state, &call, super::prices::KIND, "price", price_id, "default_price").await?;
-        if price.doc["product"] != id.as_str() {
+        let price = super::prices::find_param(&state, &call, price_id, "default_price").await?;
+        if price.product != id {
             return Err(ApiError::invalid(
                 "parameter_invalid",
                 "default_price",
@@ -82,8 +84,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
             ));
         }
     }
-    let u = Updater { kind: KIND, what: "product", event: "product.updated", tags: product::tags, render: None };
-    resource::update(&state, &call, &id, u, |doc, now| Ok(product::update(doc, &p, now)?)).await
+    let names = Names { what: "product", event: "product.updated" };
+    resource::update_typed(&state, &call, &id, names, |cur: &Product, now| Ok(product::update(cur, &p, now)?)).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -125,10 +127,22 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
             }
         }
         found.sort_by_key(|o| std::cmp::Reverse((o.created, o.seq)));
-        found.retain(|o| filters.iter().all(|(k, v)| product::tags(&o.doc).contains(&(k.clone(), v.clone()))));
-        let data: Vec<Value> = found.into_iter().take(lp.limit).map(|o| o.doc).collect();
+        let mut data = Vec::new();
+        for o in found {
+            let Some(prod) = o.decode::<Product>()? else { continue };
+            if filters.iter().all(|t| prod.tags().contains(t)) {
+                data.push(prod.wire());
+            }
+        }
+        data.truncate(lp.limit);
         return Ok(Json(list::envelope(&call.path, data, false)).into_response());
     }
     let body = list::run(&state, &call, lp, KIND, "product", filters, |d| d).await?;
     Ok(Json(body).into_response())
+}
+
+/// The caller's product named in a parameter, or a 400 naming `param`.
+pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Product> {
+    let found = resource::find_param(state, call, KIND, "product", id, param).await?;
+    found.decode::<Product>()?.ok_or_else(|| ApiError::no_such("product", id, Some(param)).with_status_400())
 }

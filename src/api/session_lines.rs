@@ -6,12 +6,12 @@ use serde_json::{json, Value};
 
 use super::extract::Call;
 use super::prices::{self, resolve_product};
-use super::resource;
+use super::{products, resource};
 use crate::domain::currency::Currency;
+use crate::domain::document::Document;
 use crate::domain::metadata::{self, MetadataUpdate};
-use crate::domain::price;
+use crate::domain::price::{self, Price, PriceParams, PriceType, Stamp};
 use crate::domain::pricing::{self, AmountError, LineAmounts, Totals};
-use crate::domain::product;
 use crate::domain::session_params::{LineItemParam, Mode, MAX_QUANTITY};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
@@ -49,7 +49,7 @@ async fn line_price(
     p: &str,
     now: i64,
     out: &mut Lines,
-) -> ApiResult<(Value, String, String)> {
+) -> ApiResult<(Price, String, String)> {
     match (&li.price, &li.price_data) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "parameters_exclusive",
@@ -59,86 +59,82 @@ async fn line_price(
         (None, None) => Err(ApiError::missing_param(&format!("{p}[price]"))),
         (Some(id), None) => {
             let param = format!("{p}[price]");
-            let price = resource::find_param(state, call, prices::KIND, "price", id, &param).await?;
-            if price.doc["active"] != true {
+            let price = prices::find_param(state, call, id, &param).await?;
+            if !price.active {
                 return Err(ApiError::invalid(
                     "price_inactive",
                     param,
                     format!("The price `{id}` is not active, so it cannot be used in a Checkout Session."),
                 ));
             }
-            let product_id = price.doc["product"].as_str().unwrap_or_default().to_owned();
-            let product =
-                resource::find_param(state, call, product::KIND_PRODUCT, "product", &product_id, &param).await?;
-            if product.doc["active"] != true {
+            let product = products::find_param(state, call, &price.product, &param).await?;
+            if !product.active {
                 return Err(ApiError::invalid(
                     "product_inactive",
                     param,
-                    format!("The product `{product_id}` of this price is not active."),
+                    format!("The product `{}` of this price is not active.", price.product),
                 ));
             }
-            let name = product.doc["name"].as_str().unwrap_or_default().to_owned();
-            Ok((price.doc, name, param))
+            Ok((price, product.name, param))
         }
-        (None, Some(data)) => {
-            let prefix = format!("{p}[price_data]");
-            for (name, present) in [
-                ("active", data.active.is_some()),
-                ("billing_scheme", data.billing_scheme.is_some()),
-                ("lookup_key", data.lookup_key.is_some()),
-                ("nickname", data.nickname.is_some()),
-                ("tiers", data.tiers.is_some()),
-                ("tiers_mode", data.tiers_mode.is_some()),
-                ("custom_unit_amount", data.custom_unit_amount.is_some()),
-                ("transfer_lookup_key", data.transfer_lookup_key.is_some()),
-                ("metadata", data.metadata.is_some()),
-            ] {
-                if present {
-                    return Err(ApiError::unknown_param(&format!("{prefix}[{name}]")));
-                }
-            }
-            let (product_id, new_product) =
-                resolve_product(state, call, data.product.as_deref(), data.product_data.as_ref(), &prefix, now).await?;
-            let name = match &new_product {
-                Some((Change::Insert { doc, .. }, _)) => doc["name"].as_str().unwrap_or_default().to_owned(),
-                _ => {
-                    let prod = resource::find_param(
-                        state,
-                        call,
-                        product::KIND_PRODUCT,
-                        "product",
-                        &product_id,
-                        &format!("{prefix}[product]"),
-                    )
-                    .await?;
-                    prod.doc["name"].as_str().unwrap_or_default().to_owned()
-                }
-            };
-            let price_id = new_id("price");
-            let mut doc = price::build(&price_id, call.auth.livemode, now, &product_id, data, &prefix)?;
-            // Prices made inline exist for this session only.
-            doc["active"] = json!(false);
-            if let Some((change, _)) = new_product {
-                // Two lines naming one new product id: the second is taken.
-                if out.changes.iter().any(|c| matches!(c, Change::Insert { id, .. } if *id == product_id)) {
-                    let param = price::at(&prefix, "product_data[id]");
-                    let message = format!("Product already exists: {product_id}");
-                    return Err(ApiError::invalid("resource_already_exists", param, message));
-                }
-                out.changes.push(change);
-            }
-            out.changes.push(Change::Insert {
-                id: price_id,
-                kind: prices::KIND.into(),
-                created: now,
-                tags: price::tags(&doc),
-                doc: doc.clone(),
-            });
-            let param =
-                if data.recurring.is_some() { format!("{prefix}[recurring]") } else { format!("{prefix}[currency]") };
-            Ok((doc, name, param))
+        (None, Some(data)) => inline_price(state, call, data, &format!("{p}[price_data]"), (now, out)).await,
+    }
+}
+
+/// A price made from a line's `price_data` (and its product, from
+/// `product_data`), added to the changes to commit with the session.
+async fn inline_price(
+    state: &AppState,
+    call: &Call,
+    data: &PriceParams,
+    prefix: &str,
+    (now, out): (i64, &mut Lines),
+) -> ApiResult<(Price, String, String)> {
+    for (name, present) in [
+        ("active", data.active.is_some()),
+        ("billing_scheme", data.billing_scheme.is_some()),
+        ("lookup_key", data.lookup_key.is_some()),
+        ("nickname", data.nickname.is_some()),
+        ("tiers", data.tiers.is_some()),
+        ("tiers_mode", data.tiers_mode.is_some()),
+        ("custom_unit_amount", data.custom_unit_amount.is_some()),
+        ("transfer_lookup_key", data.transfer_lookup_key.is_some()),
+        ("metadata", data.metadata.is_some()),
+    ] {
+        if present {
+            return Err(ApiError::unknown_param(&format!("{prefix}[{name}]")));
         }
     }
+    let given = (data.product.as_deref(), data.product_data.as_ref());
+    let (product_id, new_product) = resolve_product(state, call, given, prefix, now).await?;
+    let name = match &new_product {
+        Some(n) => n.product.name.clone(),
+        None => products::find_param(state, call, &product_id, &format!("{prefix}[product]")).await?.name,
+    };
+    let stamp = Stamp { livemode: call.auth.livemode, now };
+    let mut made = price::build(&new_id(Price::PREFIX), &product_id, stamp, data, prefix)?;
+    // Prices made inline exist for this session only.
+    made.active = false;
+    if let Some(n) = new_product {
+        // Two lines naming one new product id: the second is taken.
+        if out.changes.iter().any(|c| matches!(c, Change::Insert { id, .. } if *id == product_id)) {
+            let param = price::at(prefix, "product_data[id]");
+            let message = format!("Product already exists: {product_id}");
+            return Err(ApiError::invalid("resource_already_exists", param, message));
+        }
+        out.changes.push(Change::insert(&n.product)?);
+    }
+    out.changes.push(Change::insert(&made)?);
+    let param = if data.recurring.is_some() { format!("{prefix}[recurring]") } else { format!("{prefix}[currency]") };
+    Ok((made, name, param))
+}
+
+/// The price a kept line embeds (stored whole when the line was made).
+fn embedded_price(line: &Value) -> ApiResult<Price> {
+    price::decode(&line["price"]).map_err(|e| {
+        tracing::error!(error = %e, line = %line["id"], "a line item's price does not decode");
+        ApiError::internal()
+    })
 }
 
 fn check_quantity(p: &str, q: Option<i64>, metered: bool) -> ApiResult<Option<i64>> {
@@ -174,15 +170,15 @@ fn adjustable(p: &str, li: &LineItemParam, quantity: Option<i64>) -> ApiResult<V
 }
 
 /// The line's subtotal from its price; a custom-amount price charges its preset.
-fn subtotal(p: &str, price: &Value, quantity: i64) -> ApiResult<i64> {
-    if let Some(custom) = price["custom_unit_amount"].as_object() {
+fn subtotal(p: &str, price: &Price, quantity: i64) -> ApiResult<i64> {
+    if let Some(custom) = &price.custom_unit_amount {
         if quantity != 1 {
             return Err(invalid(format!("{p}[quantity]"), "A price with a custom amount takes quantity 1."));
         }
-        let amount = custom.get("preset").or(custom.get("minimum")).and_then(Value::as_i64).unwrap_or(0);
-        return Ok(amount);
+        // With neither a preset nor a minimum the buyer starts from zero.
+        return Ok(custom.preset.or(custom.minimum).unwrap_or(0));
     }
-    let scheme = price::scheme(price).ok_or_else(|| invalid(format!("{p}[price]"), "This price has no amount."))?;
+    let scheme = price.scheme().ok_or_else(|| invalid(format!("{p}[price]"), "This price has no amount."))?;
     pricing::line_subtotal(&scheme, quantity).map_err(|e| match e {
         AmountError::Overflow => {
             ApiError::invalid("amount_too_large", format!("{p}[quantity]"), "This line's amount is too large.")
@@ -194,7 +190,7 @@ fn subtotal(p: &str, price: &Value, quantity: i64) -> ApiResult<i64> {
 /// One stored line item with amounts computed from its price and quantity.
 fn item(
     id: &str,
-    price: &Value,
+    price: &Price,
     name: &str,
     quantity: Option<i64>,
     adjustable: Value,
@@ -204,8 +200,8 @@ fn item(
     json!({
         "id": id, "object": "item", "adjustable_quantity": adjustable, "amount_discount": 0,
         "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount,
-        "currency": price["currency"], "description": name, "discounts": [], "metadata": metadata,
-        "price": price, "quantity": quantity, "taxes": [],
+        "currency": price.currency, "description": name, "discounts": [], "metadata": metadata,
+        "price": price.wire(), "quantity": quantity, "taxes": [],
     })
 }
 
@@ -243,7 +239,7 @@ pub async fn build(
                     ));
                 }
                 (
-                    cur["price"].clone(),
+                    embedded_price(cur)?,
                     cur["description"].as_str().unwrap_or_default().to_owned(),
                     format!("{p}[id]"),
                     id.clone(),
@@ -255,18 +251,18 @@ pub async fn build(
                 (price, name, blame, new_id("li"), json!({}))
             }
         };
-        let metered = price["recurring"]["usage_type"] == "metered";
+        let metered = price.is_metered();
         let quantity = match (&li.id, li.quantity) {
             (Some(_), None) => existing.iter().find(|x| x["id"] == id.as_str()).and_then(|x| x["quantity"].as_i64()),
             _ => check_quantity(&p, li.quantity, metered)?,
         };
         let adjustable = adjustable(&p, li, quantity)?;
-        let code = price["currency"].as_str().unwrap_or_default().to_owned();
+        let code = price.currency.clone();
         match &out.currency {
             Some(c) if *c != code => return Err(invalid(blame, "All line items must use the same currency.")),
             _ => out.currency = Some(code),
         }
-        let is_recurring = price["type"] == "recurring";
+        let is_recurring = price.kind == PriceType::Recurring;
         if is_recurring {
             recurring += 1;
             if mode == Mode::Payment {

@@ -30,6 +30,7 @@ pub mod payment_method;
 pub mod payment_method_options;
 pub mod price;
 pub mod price_amounts;
+pub mod price_params;
 pub mod pricing;
 pub mod processor_route;
 pub mod processor_text;

@@ -1,14 +1,14 @@
 //! A price's amounts: decimal amounts, tiers and custom amounts as given,
-//! checked; and the pricing scheme a stored price computes with.
-
-use std::str::FromStr;
+//! checked; and the pricing scheme a price computes with.
 
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::fields::FieldError;
-use super::price::{at, exclusive, CustomUnitAmount, TierParam};
-use super::pricing::{Scheme, Tier, TiersMode, Unit};
+use super::price::{PriceCustomUnitAmount, PriceTier};
+use super::price_params::{at, exclusive, missing, BillingScheme, CustomUnitAmount, PriceParams, TierParam, TiersMode};
+use super::pricing::{self, Scheme, Tier, Unit};
 
 /// A decimal amount in minor units: non-negative, at most 12 places. A
 /// refusal names the parameter and the rule, never the digits (a long run
@@ -44,7 +44,68 @@ pub fn amount(param: &str, v: i64) -> Result<i64, FieldError> {
     Ok(v)
 }
 
-pub fn check_tiers(tiers: &[TierParam], prefix: &str) -> Result<Vec<Value>, FieldError> {
+/// A price's amounts as checked from its terms.
+pub struct Amounts {
+    pub billing_scheme: BillingScheme,
+    pub unit_amount: Option<i64>,
+    pub unit_amount_decimal: Option<Decimal>,
+    pub tiers: Option<Vec<PriceTier>>,
+    pub tiers_mode: Option<TiersMode>,
+    pub custom_unit_amount: Option<PriceCustomUnitAmount>,
+}
+
+/// Checks how the terms give the amount: per unit (whole or decimal), by
+/// tiers, or chosen by the customer within bounds.
+pub fn amounts(p: &PriceParams, prefix: &str) -> Result<Amounts, FieldError> {
+    if p.unit_amount.is_some() && p.unit_amount_decimal.is_some() {
+        return Err(exclusive(prefix, "unit_amount", "unit_amount_decimal"));
+    }
+    let custom = p.custom_unit_amount.as_ref().filter(|c| c.enabled);
+    let billing_scheme = p.billing_scheme.unwrap_or(BillingScheme::PerUnit);
+    let mut out = Amounts {
+        billing_scheme,
+        unit_amount: None,
+        unit_amount_decimal: None,
+        tiers: None,
+        tiers_mode: None,
+        custom_unit_amount: None,
+    };
+    match billing_scheme {
+        BillingScheme::PerUnit => {
+            if p.tiers.is_some() || p.tiers_mode.is_some() {
+                return Err(FieldError::invalid(at(prefix, "tiers"), "Tiers need billing_scheme=tiered."));
+            }
+            if let Some(a) = p.unit_amount {
+                out.unit_amount = Some(amount(&at(prefix, "unit_amount"), a)?);
+                out.unit_amount_decimal = Some(Decimal::from(a));
+            } else if let Some(s) = &p.unit_amount_decimal {
+                let d = parse_decimal(&at(prefix, "unit_amount_decimal"), s)?;
+                out.unit_amount_decimal = Some(d);
+                out.unit_amount = whole(d);
+            } else if custom.is_none() {
+                return Err(missing(at(prefix, "unit_amount")));
+            }
+            if custom.is_some() && out.unit_amount_decimal.is_some() {
+                return Err(exclusive(prefix, "unit_amount", "custom_unit_amount"));
+            }
+        }
+        BillingScheme::Tiered => {
+            if p.unit_amount.is_some() || p.unit_amount_decimal.is_some() {
+                return Err(FieldError::invalid(
+                    at(prefix, "unit_amount"),
+                    "Tiered prices take their amounts from tiers.",
+                ));
+            }
+            let tiers = p.tiers.as_ref().filter(|t| !t.is_empty()).ok_or_else(|| missing(at(prefix, "tiers")))?;
+            out.tiers_mode = Some(p.tiers_mode.ok_or_else(|| missing(at(prefix, "tiers_mode")))?);
+            out.tiers = Some(check_tiers(tiers, prefix)?);
+        }
+    }
+    out.custom_unit_amount = custom.map(|c| check_custom(c, prefix)).transpose()?;
+    Ok(out)
+}
+
+pub fn check_tiers(tiers: &[TierParam], prefix: &str) -> Result<Vec<PriceTier>, FieldError> {
     let mut out = Vec::with_capacity(tiers.len());
     let mut last: Option<i64> = None;
     for (i, t) in tiers.iter().enumerate() {
@@ -65,15 +126,18 @@ pub fn check_tiers(tiers: &[TierParam], prefix: &str) -> Result<Vec<Value>, Fiel
         last = t.up_to.0.or(last);
         let unit = decimal_pair(&p, "unit_amount", t.unit_amount, t.unit_amount_decimal.as_deref())?;
         let flat = decimal_pair(&p, "flat_amount", t.flat_amount, t.flat_amount_decimal.as_deref())?;
-        out.push(json!({
-            "flat_amount": flat.and_then(whole), "flat_amount_decimal": flat.map(|d| d.to_string()),
-            "unit_amount": unit.and_then(whole), "unit_amount_decimal": unit.map(|d| d.to_string()),
-            "up_to": t.up_to.0,
-        }));
+        out.push(PriceTier {
+            flat_amount: flat.and_then(whole),
+            flat_amount_decimal: flat,
+            unit_amount: unit.and_then(whole),
+            unit_amount_decimal: unit,
+            up_to: t.up_to.0,
+        });
     }
     Ok(out)
 }
 
+/// The amount as a whole number of minor units, if it is one.
 fn whole(d: Decimal) -> Option<i64> {
     if d.fract().is_zero() {
         i64::try_from(d.trunc().mantissa() / 10i128.pow(d.trunc().scale())).ok()
@@ -91,7 +155,7 @@ fn decimal_pair(p: &str, name: &str, int: Option<i64>, dec: Option<&str>) -> Res
     }
 }
 
-pub fn check_custom(c: &CustomUnitAmount, prefix: &str) -> Result<Value, FieldError> {
+pub fn check_custom(c: &CustomUnitAmount, prefix: &str) -> Result<PriceCustomUnitAmount, FieldError> {
     let p = at(prefix, "custom_unit_amount");
     for (name, v) in [("minimum", c.minimum), ("maximum", c.maximum), ("preset", c.preset)] {
         if let Some(v) = v {
@@ -111,32 +175,59 @@ pub fn check_custom(c: &CustomUnitAmount, prefix: &str) -> Result<Value, FieldEr
             ));
         }
     }
-    Ok(json!({"maximum": c.maximum, "minimum": c.minimum, "preset": c.preset}))
+    Ok(PriceCustomUnitAmount { maximum: c.maximum, minimum: c.minimum, preset: c.preset })
 }
 
-fn unit_from(v: &Value, int_key: &str, dec_key: &str) -> Option<Unit> {
-    if let Some(s) = v[dec_key].as_str() {
-        return Decimal::from_str(s).ok().map(Unit::Decimal);
+/// The exact amount when given, else the whole one.
+fn unit(whole: Option<i64>, exact: Option<Decimal>) -> Option<Unit> {
+    exact.map(Unit::Decimal).or(whole.map(Unit::Whole))
+}
+
+/// How a price with these terms computes an amount; `None` when it has no
+/// amount of its own (custom amounts) or its tiers have no mode.
+pub fn scheme_of(
+    billing: BillingScheme,
+    mode: Option<TiersMode>,
+    tiers: Option<&[PriceTier]>,
+    unit_amount: Option<i64>,
+    unit_amount_decimal: Option<Decimal>,
+) -> Option<Scheme> {
+    match billing {
+        BillingScheme::PerUnit => unit(unit_amount, unit_amount_decimal).map(Scheme::PerUnit),
+        BillingScheme::Tiered => {
+            let mode = match mode? {
+                TiersMode::Graduated => pricing::TiersMode::Graduated,
+                TiersMode::Volume => pricing::TiersMode::Volume,
+            };
+            let tiers = tiers?
+                .iter()
+                .map(|t| Tier {
+                    up_to: t.up_to,
+                    unit: unit(t.unit_amount, t.unit_amount_decimal),
+                    flat: unit(t.flat_amount, t.flat_amount_decimal),
+                })
+                .collect();
+            Some(Scheme::Tiered { mode, tiers })
+        }
     }
-    v[int_key].as_i64().map(Unit::Whole)
 }
 
-/// How a stored price computes an amount; `None` for custom-amount prices.
+/// The amount terms of a price copy held in JSON (a session's line item):
+/// only the fields the amount depends on, each read as its type.
+#[derive(Deserialize)]
+struct AmountTerms {
+    billing_scheme: BillingScheme,
+    tiers_mode: Option<TiersMode>,
+    tiers: Option<Vec<PriceTier>>,
+    unit_amount: Option<i64>,
+    unit_amount_decimal: Option<Decimal>,
+}
+
+/// How a price held as JSON computes an amount (see `scheme_of`); `None`
+/// also when its amount terms do not read.
 pub fn scheme(price: &Value) -> Option<Scheme> {
-    if price["billing_scheme"] == "tiered" {
-        let mode = if price["tiers_mode"] == "volume" { TiersMode::Volume } else { TiersMode::Graduated };
-        let tiers = price["tiers"]
-            .as_array()?
-            .iter()
-            .map(|t| Tier {
-                up_to: t["up_to"].as_i64(),
-                unit: unit_from(t, "unit_amount", "unit_amount_decimal"),
-                flat: unit_from(t, "flat_amount", "flat_amount_decimal"),
-            })
-            .collect();
-        return Some(Scheme::Tiered { mode, tiers });
-    }
-    unit_from(price, "unit_amount", "unit_amount_decimal").map(Scheme::PerUnit)
+    let t = AmountTerms::deserialize(price).ok()?;
+    scheme_of(t.billing_scheme, t.tiers_mode, t.tiers.as_deref(), t.unit_amount, t.unit_amount_decimal)
 }
 
 #[cfg(test)]
