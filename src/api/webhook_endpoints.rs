@@ -9,15 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
 use crate::domain::document::Document;
 use crate::domain::outbound::UrlPolicy;
 use crate::domain::webhook_delivery::{response_excerpt, WebhookDelivery};
-use crate::domain::webhook_endpoint::{
-    self as endpoint, EndpointParams, WebhookEndpoint, WebhookEndpointWithSecret, KIND,
-};
+use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, WebhookEndpoint, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
@@ -25,6 +25,32 @@ use crate::webhooks::fanout::MAX_ENDPOINTS;
 use crate::AppState;
 
 const WHAT: &str = "webhook endpoint";
+
+/// The answer to a create or a roll: the endpoint with the secret just
+/// made, the only answers that ever show one (`shown_with_secret`). A
+/// schema only, written by hand: the endpoint's own schema admits no
+/// other property, so an `allOf` with it could never hold `secret`.
+pub struct WebhookEndpointWithSecret;
+
+impl utoipa::PartialSchema for WebhookEndpointWithSecret {
+    fn schema() -> RefOr<Schema> {
+        let mut s = <WebhookEndpoint as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut s {
+            let secret =
+                ObjectBuilder::new().schema_type(Type::String).description(Some("`whsec_…`: shown this once."));
+            o.properties.insert("secret".into(), secret.into());
+            o.required.push("secret".into());
+            o.description = Some("A webhook endpoint with the signing secret just made.".into());
+        }
+        s
+    }
+}
+
+impl utoipa::ToSchema for WebhookEndpointWithSecret {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <WebhookEndpoint as utoipa::ToSchema>::schemas(schemas);
+    }
+}
 
 /// Live mode: public https only, unless the server allows private outbound.
 fn url_policy(state: &AppState, call: &Call) -> UrlPolicy {

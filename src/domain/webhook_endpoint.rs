@@ -123,18 +123,6 @@ impl Document for WebhookEndpoint {
     }
 }
 
-/// The answer to a create or a roll: the endpoint with the secret just
-/// made, the only answers that ever show one. A schema only: the answer is
-/// built by `WebhookEndpoint::shown_with_secret`, never serialized from
-/// this (that would show the sealed secrets too), so it has no `Debug`.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct WebhookEndpointWithSecret {
-    #[serde(flatten)]
-    pub endpoint: WebhookEndpoint,
-    /// `whsec_…`: shown this once.
-    pub secret: String,
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointParams {
