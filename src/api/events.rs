@@ -146,7 +146,8 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             ));
         }
         let now = state.now();
-        let mut changes: Vec<Change> = targets.iter().map(|we| fanout::delivery(we, &evt.doc, now)).collect();
+        let mut changes: Vec<Change> =
+            targets.iter().map(|we| fanout::delivery(we, &evt.doc, now)).collect::<Result<_, _>>()?;
         let mut doc = evt.doc.clone();
         let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
         doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));

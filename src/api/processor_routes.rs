@@ -8,9 +8,10 @@ use serde_json::Value;
 
 use super::extract::Call;
 use super::{expand, list, resource};
+use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::outbound::UrlPolicy;
-use crate::domain::processor_route::{self, RouteParams, BUILTIN, KIND};
+use crate::domain::processor_route::{self, ProcessorRoute, RouteParams, BUILTIN, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::processor::select::{self, NoRoute};
@@ -20,17 +21,16 @@ use crate::AppState;
 /// Create a processor route.
 #[utoipa::path(post, path = "/v1/processor_routes", operation_id = "PostProcessorRoutes", request_body(content((RouteParams = "application/x-www-form-urlencoded"), (RouteParams = "application/json"))),
     tag = "processor_routes",
-    responses((status = 200, description = "The new route"), (status = 400, description = "No processors, or a bad url")))]
+    responses((status = 200, body = ProcessorRoute, description = "The new route"), (status = 400, description = "No processors, or a bad url")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: RouteParams = call.parse()?;
     expand::validate(&call.expand)?;
     let now = state.now();
-    let id = new_id("prt");
     let urls = UrlPolicy::for_mode(call.auth.livemode, state.cfg.allow_private_outbound);
-    let doc = processor_route::build(&id, call.auth.livemode, now, &p, urls)?;
-    let evt = event::build(&call.event_ctx(now), "processor_route.created", &doc, None);
-    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc: doc.clone() };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, doc).await
+    let route = processor_route::build(&new_id(ProcessorRoute::PREFIX), call.auth.livemode, now, &p, urls)?;
+    let shown = route.wire();
+    let evt = event::build(&call.event_ctx(now), "processor_route.created", &shown, None);
+    call.commit(&state, vec![Change::insert(&route)?], vec![evt], StatusCode::OK, shown).await
 }
 
 /// Checks that a session (or a cascade tier) may name route `id` under
@@ -41,20 +41,26 @@ pub async fn check_usable(state: &AppState, call: &Call, id: &str, param: &str) 
     if id == BUILTIN {
         return Ok(());
     }
-    let route = resource::find_param(state, call, KIND, "processor route", id, param).await?;
-    select::check_route_doc(&route.doc, id, call.auth.livemode).map_err(refused)
+    let found = resource::find_param(state, call, KIND, "processor route", id, param).await?;
+    let route =
+        found.decode::<ProcessorRoute>()?.ok_or_else(|| ApiError::no_such("processor route", id, Some(param)))?;
+    if call.auth.livemode && route.has_test() {
+        return Err(refused(NoRoute::LiveRouteHasTest(id.to_owned())));
+    }
+    Ok(())
 }
 
 /// Retrieve a processor route; `test` is the built-in one (test mode only).
 #[utoipa::path(get, path = "/v1/processor_routes/{id}", operation_id = "GetProcessorRoutesProcessorRoute", tag = "processor_routes",
     params(("id" = String, Path, description = "prt_… or test")),
-    responses((status = 200, description = "The route"), (status = 404, description = "No such processor route")))]
+    responses((status = 200, body = ProcessorRoute, description = "The route"), (status = 404, description = "No such processor route")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     if id == BUILTIN && !call.auth.livemode {
-        return Ok(Json(processor_route::builtin(false)));
+        return Ok(Json(processor_route::builtin(false).wire()));
     }
-    Ok(Json(resource::find(&state, &call, KIND, "processor route", &id).await?.doc))
+    let (route, _) = resource::find_typed::<ProcessorRoute>(&state, &call, "processor route", &id).await?;
+    Ok(Json(route.wire()))
 }
 
 /// List processor routes, newest first (in test mode the built-in `test`

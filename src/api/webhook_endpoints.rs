@@ -9,31 +9,47 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
+use crate::domain::document::Document;
 use crate::domain::outbound::UrlPolicy;
-use crate::domain::product::apply_metadata;
-use crate::domain::webhook_delivery;
-use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, KIND};
+use crate::domain::webhook_delivery::{response_excerpt, WebhookDelivery};
+use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, WebhookEndpoint, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
 use crate::webhooks::fanout::MAX_ENDPOINTS;
 use crate::AppState;
 
-fn check_common(p: &EndpointParams) -> ApiResult<()> {
-    if let Some(d) = &p.description {
-        crate::domain::fields::max_len("description", d, 5000)?;
+const WHAT: &str = "webhook endpoint";
+
+/// The answer to a create or a roll: the endpoint with the secret just
+/// made, the only answers that ever show one (`shown_with_secret`). A
+/// schema only, written by hand: the endpoint's own schema admits no
+/// other property, so an `allOf` with it could never hold `secret`.
+pub struct WebhookEndpointWithSecret;
+
+impl utoipa::PartialSchema for WebhookEndpointWithSecret {
+    fn schema() -> RefOr<Schema> {
+        let mut s = <WebhookEndpoint as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut s {
+            let secret =
+                ObjectBuilder::new().schema_type(Type::String).description(Some("`whsec_…`: shown this once."));
+            o.properties.insert("secret".into(), secret.into());
+            o.required.push("secret".into());
+            o.description = Some("A webhook endpoint with the signing secret just made.".into());
+        }
+        s
     }
-    if let Some(v) = &p.api_version {
-        crate::domain::version::ApiVersion::parse(v)
-            .map_err(|_| ApiError::invalid("parameter_invalid", "api_version", "Invalid api_version."))?;
+}
+
+impl utoipa::ToSchema for WebhookEndpointWithSecret {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <WebhookEndpoint as utoipa::ToSchema>::schemas(schemas);
     }
-    if p.connect == Some(true) {
-        return Err(ApiError::invalid("parameter_invalid", "connect", "kassa has no connected accounts."));
-    }
-    Ok(())
 }
 
 /// Live mode: public https only, unless the server allows private outbound.
@@ -47,18 +63,16 @@ fn seal(state: &AppState, secret: &str, id: &str) -> ApiResult<String> {
 
 /// Create a webhook endpoint; its `secret` is shown only in this answer.
 #[utoipa::path(post, path = "/v1/webhook_endpoints", operation_id = "PostWebhookEndpoints", request_body(content((EndpointParams = "application/x-www-form-urlencoded"), (EndpointParams = "application/json"))),
-    tag = "webhooks", responses((status = 200, description = "The new endpoint, with its secret")))]
+    tag = "webhooks", responses((status = 200, body = WebhookEndpointWithSecret, description = "The new endpoint, with its secret")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: EndpointParams = call.parse()?;
     expand::validate(&call.expand)?;
     if p.disabled.is_some() {
         return Err(ApiError::unknown_param("disabled"));
     }
-    let url = p.url.as_deref().ok_or_else(|| ApiError::missing_param("url"))?;
-    endpoint::check_url_param(url, url_policy(&state, &call))?;
-    let events = p.enabled_events.clone().ok_or_else(|| ApiError::missing_param("enabled_events"))?;
-    endpoint::check_events(&events)?;
-    check_common(&p)?;
+    let now = state.now();
+    let id = new_id(WebhookEndpoint::PREFIX);
+    let mut ep = endpoint::build(&id, call.auth.livemode, now, &p, url_policy(&state, &call))?;
     let q = crate::store::ListQuery {
         kind: KIND.into(),
         filters: vec![],
@@ -73,76 +87,35 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
             format!("An account may have at most {MAX_ENDPOINTS} webhook endpoints."),
         ));
     }
-    let now = state.now();
-    let id = new_id("we");
-    let mut doc = endpoint::build(&id, call.auth.livemode, now, url, &events, &p);
-    let mut out = doc.as_object().cloned().unwrap_or_default();
-    apply_metadata(&mut out, &p.metadata.clone().map(Some), "")?;
-    doc = Value::Object(out);
     let secret = crate::ids::new_webhook_secret();
-    endpoint::roll(&mut doc, seal(&state, &secret, &id)?, now, 0);
-    let shown = endpoint::render(&doc, Some(&secret));
-    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: endpoint::tags(&doc), doc };
-    call.commit(&state, vec![change], vec![], StatusCode::OK, shown).await
+    ep.roll(seal(&state, &secret, &id)?, now, 0);
+    let shown = ep.shown_with_secret(&secret);
+    call.commit(&state, vec![Change::insert(&ep)?], vec![], StatusCode::OK, shown).await
 }
 
 /// Retrieve a webhook endpoint (never its secret).
 #[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", operation_id = "GetWebhookEndpointsWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
+    responses((status = 200, body = WebhookEndpoint, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
-    if obj.deleted {
-        return Err(ApiError::no_such("webhook endpoint", &id, None));
-    }
-    Ok(Json(endpoint::render(&obj.doc, None)))
+    let (ep, _) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
+    Ok(Json(ep.wire()))
 }
 
 /// Update an endpoint's `url`, `enabled_events`, `description`, `metadata`,
 /// or `disabled` (re-enabling clears its failure streak).
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}", operation_id = "PostWebhookEndpointsWebhookEndpoint", request_body(content((EndpointParams = "application/x-www-form-urlencoded"), (EndpointParams = "application/json"))),
     tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
+    responses((status = 200, body = WebhookEndpoint, description = "The endpoint"), (status = 404, description = "No such webhook endpoint")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: EndpointParams = call.parse()?;
     expand::validate(&call.expand)?;
-    if let Some(u) = &p.url {
-        endpoint::check_url_param(u, url_policy(&state, &call))?;
-    }
-    if let Some(e) = &p.enabled_events {
-        endpoint::check_events(e)?;
-    }
-    check_common(&p)?;
+    endpoint::check_update(&p, url_policy(&state, &call))?;
     retry_on_conflict(|| async {
-        let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
-        if obj.deleted {
-            return Err(ApiError::no_such("webhook endpoint", &id, None));
-        }
-        let mut out = obj.doc.as_object().cloned().unwrap_or_default();
-        if let Some(u) = &p.url {
-            out.insert("url".into(), json!(u));
-        }
-        if let Some(e) = &p.enabled_events {
-            out.insert("enabled_events".into(), json!(e));
-        }
-        if let Some(d) = &p.description {
-            out.insert("description".into(), json!(d));
-        }
-        if let Some(v) = &p.api_version {
-            out.insert("api_version".into(), json!(v));
-        }
-        if let Some(d) = p.disabled {
-            out.insert("status".into(), json!(if d { "disabled" } else { "enabled" }));
-            if !d {
-                out.insert("failing_since".into(), Value::Null);
-                out.remove("disabled_reason");
-            }
-        }
-        apply_metadata(&mut out, &p.metadata.clone().map(Some), "")?;
-        let doc = Value::Object(out);
-        let shown = endpoint::render(&doc, None);
-        let change = Change::Update { id: id.clone(), expected_version: obj.version, tags: endpoint::tags(&doc), doc };
-        call.commit(&state, vec![change], vec![], StatusCode::OK, shown).await
+        let (current, version) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
+        let next = endpoint::update(&current, &p)?;
+        let shown = next.wire();
+        call.commit(&state, vec![Change::update(&next, version)?], vec![], StatusCode::OK, shown).await
     })
     .await
 }
@@ -153,12 +126,10 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
-        let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
-        if obj.deleted {
-            return Err(ApiError::no_such("webhook endpoint", &id, None));
-        }
-        let stub = json!({"id": id, "object": "webhook_endpoint", "deleted": true});
-        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
+        let (_, version) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
+        // The deleted object keeps only this stub (its sealed secrets go).
+        let stub = json!({"id": id, "object": KIND, "deleted": true});
+        let change = Change::Delete { id: id.clone(), expected_version: version, doc: stub.clone() };
         call.commit(&state, vec![change], vec![], StatusCode::OK, stub).await
     })
     .await
@@ -169,8 +140,19 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
-    let render = |d: Value| endpoint::render(&d, None);
-    Ok(Json(list::run(&state, &call, lp, KIND, "webhook endpoint", Vec::new(), render).await?).into_response())
+    let render = |d: Value| without_private::<WebhookEndpoint>(d);
+    Ok(Json(list::run(&state, &call, lp, KIND, WHAT, Vec::new(), render).await?).into_response())
+}
+
+/// A listed document as the API shows it: lists hand their documents over
+/// as JSON, so the private fields are taken out by name.
+fn without_private<D: Document>(mut doc: Value) -> Value {
+    if let Some(m) = doc.as_object_mut() {
+        for k in D::PRIVATE {
+            m.remove(*k);
+        }
+    }
+    doc
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -185,7 +167,7 @@ struct RollParams {
 /// keeps signing for `expires_in` seconds, so deliveries carry two `v1=`.
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/roll_secret", operation_id = "PostWebhookEndpointsWebhookEndpointRollSecret", request_body(content((RollParams = "application/x-www-form-urlencoded"), (RollParams = "application/json"))),
     tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, description = "The endpoint, with its new secret")))]
+    responses((status = 200, body = WebhookEndpointWithSecret, description = "The endpoint, with its new secret")))]
 pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: RollParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -200,20 +182,13 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
     let secret = crate::ids::new_webhook_secret();
     let sealed = seal(&state, &secret, &id)?;
     retry_on_conflict(|| async {
-        let obj = resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
-        if obj.deleted {
-            return Err(ApiError::no_such("webhook endpoint", &id, None));
-        }
-        let mut doc = obj.doc.clone();
-        endpoint::roll(&mut doc, sealed.clone(), state.now(), grace);
+        let (mut ep, version) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
+        ep.roll(sealed.clone(), state.now(), grace);
         if let Some(m) = &p.metadata {
-            let mut out = doc.as_object().cloned().unwrap_or_default();
-            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
-            doc = Value::Object(out);
+            ep.metadata = endpoint::merge_metadata(&ep.metadata, m)?;
         }
-        let shown = endpoint::render(&doc, Some(&secret));
-        let change = Change::Update { id: id.clone(), expected_version: obj.version, tags: endpoint::tags(&doc), doc };
-        call.commit(&state, vec![change], vec![], StatusCode::OK, shown).await
+        let shown = ep.shown_with_secret(&secret);
+        call.commit(&state, vec![Change::update(&ep, version)?], vec![], StatusCode::OK, shown).await
     })
     .await
 }
@@ -232,13 +207,13 @@ pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, m
         Some(_) => return Err(ApiError::invalid("parameter_invalid_string", "event", "Invalid event: an event id.")),
     };
     call.no_params()?;
-    resource::find(&state, &call, KIND, "webhook endpoint", &id).await?;
+    resource::find(&state, &call, KIND, WHAT, &id).await?;
     let mut filters = vec![("webhook_endpoint".to_owned(), id.clone())];
     if let Some(e) = event {
         filters.push(("event".to_owned(), e));
     }
-    let render = |d: Value| excerpts(webhook_delivery::render(&d));
-    let kind = webhook_delivery::KIND;
+    let render = |d: Value| excerpts(without_private::<WebhookDelivery>(d));
+    let kind = WebhookDelivery::KIND;
     let body = list::run(&state, &call, lp, kind, "webhook delivery", filters, render).await?;
     // A receiver's text is data: never sniffed as a page.
     Ok(([(axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")], Json(body)).into_response())
@@ -249,7 +224,7 @@ pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, m
 fn excerpts(mut delivery: Value) -> Value {
     for a in delivery["attempts"].as_array_mut().into_iter().flatten() {
         if let Some(b) = a["response_body"].as_str() {
-            a["response_body"] = json!(endpoint::response_excerpt(b));
+            a["response_body"] = json!(response_excerpt(b));
         }
     }
     delivery

@@ -6,6 +6,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::fields::FieldError;
+
 fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
         Ok(m) => m,
@@ -90,10 +92,95 @@ pub fn wants(enabled: &[String], kind: &str) -> bool {
     enabled.iter().any(|e| e == "*" || e == kind)
 }
 
+/// Every event type kassa records, and the other Stripe types a merchant
+/// may already subscribe to; anything else in `enabled_events` is a typo.
+pub const EVENT_TYPES: &[&str] = &[
+    "account.updated",
+    "charge.captured",
+    "charge.expired",
+    "charge.failed",
+    "charge.refunded",
+    "charge.succeeded",
+    "charge.updated",
+    "checkout.session.async_payment_failed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.completed",
+    "checkout.session.expired",
+    "contract.created",
+    "coupon.created",
+    "coupon.deleted",
+    "coupon.updated",
+    "customer.created",
+    "customer.deleted",
+    "customer.updated",
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.canceled",
+    "payment_intent.created",
+    "payment_intent.payment_failed",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.succeeded",
+    "payment_method.attached",
+    "price.created",
+    "price.deleted",
+    "price.updated",
+    "processor_route.created",
+    "product.created",
+    "product.deleted",
+    "product.updated",
+    "promotion_code.created",
+    "promotion_code.updated",
+    "refund.created",
+    "refund.failed",
+    "refund.updated",
+    "setup_intent.created",
+    "setup_intent.succeeded",
+    "shipping_rate.created",
+    "shipping_rate.updated",
+    "tax_rate.created",
+    "tax_rate.updated",
+    "webhook_endpoint.disabled",
+];
+
+/// `enabled_events`: non-empty, each `*` or a known type.
+pub fn check_events(events: &[String]) -> Result<(), FieldError> {
+    if events.is_empty() {
+        return Err(FieldError {
+            param: "enabled_events".into(),
+            code: "parameter_missing",
+            message: "Missing required param: enabled_events.".into(),
+        });
+    }
+    for (i, e) in events.iter().enumerate() {
+        if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
+            return Err(FieldError {
+                param: format!("enabled_events[{i}]"),
+                code: "parameter_invalid_enum",
+                message: format!(
+                    "Invalid event type: '{}'. Use '*' or a known event type.",
+                    e.chars().take(64).collect::<String>()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn enabled_events_are_checked() {
+        assert!(check_events(&["*".into()]).is_ok());
+        assert!(check_events(&["checkout.session.completed".into()]).is_ok());
+        assert_eq!(
+            check_events(&["a".into(), "checkout.sesion.completed".into()]).unwrap_err().param,
+            "enabled_events[0]"
+        );
+        assert_eq!(check_events(&[]).unwrap_err().code, "parameter_missing");
+    }
 
     #[test]
     fn stripe_signatures_match_a_known_vector() {

@@ -5,8 +5,9 @@
 //! version-conditional write that moves the due time past the lease), so a
 //! crashed attempt becomes due again by itself.
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
+use super::document::{Document, Tag};
 use super::fields::time_tag;
 
 pub const KIND: &str = "webhook_delivery";
@@ -17,37 +18,111 @@ pub const MAX_BODY: usize = 4096;
 /// Attempts kept on the delivery; older ones are dropped.
 pub const MAX_ATTEMPTS_KEPT: usize = 30;
 
-pub fn build(id: &str, now: i64, endpoint: &str, event: &Value) -> Value {
-    json!({
-        "id": id, "object": "webhook_delivery", "created": now,
-        "webhook_endpoint": endpoint, "event": event["id"], "event_type": event["type"],
-        "status": "pending", "attempt_count": 0, "attempts": [],
-        "next_retry_at": now, "first_attempt_at": null, "lease_until": null,
-    })
+crate::wire_name!(WebhookDeliveryObject, "webhook_delivery");
+
+/// Where a delivery stands. Only `pending` ones are ever due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    /// Retries ran out, or the receiver answered 410.
+    Failed,
+    /// Its endpoint or event was gone (or the endpoint disabled) when due.
+    Canceled,
 }
 
-pub fn tags(doc: &Value) -> Vec<(String, String)> {
-    let endpoint = doc["webhook_endpoint"].as_str().unwrap_or_default();
-    let mut t = vec![
-        ("webhook_endpoint".to_owned(), endpoint.to_owned()),
-        ("event".to_owned(), doc["event"].as_str().unwrap_or_default().to_owned()),
-    ];
-    let due = match (doc["status"].as_str(), doc["lease_until"].as_i64(), doc["next_retry_at"].as_i64()) {
-        (Some("pending"), Some(lease), _) => Some(lease),
-        (Some("pending"), None, next) => next,
-        _ => None,
-    };
-    if let Some(d) = due {
-        t.push((format!("{DUE_PREFIX}{endpoint}"), time_tag(d)));
+/// How one attempt ended: a 2xx answer, or anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptStatus {
+    Succeeded,
+    Failed,
+}
+
+/// One attempt as kept on the delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptRecord {
+    pub attempted_at: i64,
+    pub status: AttemptStatus,
+    pub response_status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    /// A sanitized excerpt of the receiver's answer (older deliveries kept
+    /// up to `MAX_BODY` bytes; the API shows an excerpt of those too).
+    pub response_body: Option<String>,
+}
+
+/// A stored delivery. `lease_until` and `first_attempt_at` are the
+/// worker's bookkeeping, never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDelivery {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub object: WebhookDeliveryObject,
+    pub created: i64,
+    pub webhook_endpoint: String,
+    pub event: String,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempt_count: u32,
+    pub attempts: Vec<AttemptRecord>,
+    /// When it is next due (its due time stays this while it is leased).
+    pub next_retry_at: Option<i64>,
+    #[schema(ignore)]
+    pub first_attempt_at: Option<i64>,
+    #[schema(ignore)]
+    pub lease_until: Option<i64>,
+}
+
+impl Document for WebhookDelivery {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "wdl";
+    const PRIVATE: &'static [&'static str] = &["lease_until", "first_attempt_at"];
+
+    fn id(&self) -> &str {
+        &self.id
     }
-    t
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn tags(&self) -> Vec<Tag> {
+        let mut t = vec![
+            ("webhook_endpoint".to_owned(), self.webhook_endpoint.clone()),
+            ("event".to_owned(), self.event.clone()),
+        ];
+        if let Some(d) = self.due() {
+            t.push((format!("{DUE_PREFIX}{}", self.webhook_endpoint), time_tag(d)));
+        }
+        t
+    }
 }
 
-/// Claimed until `until`: no other worker takes it before then.
-pub fn lease(doc: &Value, until: i64) -> Value {
-    let mut d = doc.clone();
-    d["lease_until"] = json!(until);
-    d
+/// The most of a receiver's answer that is kept and shown, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// What the deliveries API shows of a receiver's response body: at most
+/// `EXCERPT_CHARS` characters, whitespace runs as one space, without
+/// control, bidirectional-override or zero-width characters (which could
+/// disguise the text in a terminal or a log viewer). It stays plain text
+/// in a JSON string: nothing is HTML-escaped, and nothing needs to be.
+pub fn response_excerpt(body: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}')
+    };
+    let words: Vec<String> = body.split_whitespace().map(|w| w.chars().filter(|c| !hidden(*c)).collect()).collect();
+    let clean: Vec<char> =
+        words.iter().filter(|w| !w.is_empty()).map(String::as_str).collect::<Vec<_>>().join(" ").chars().collect();
+    if clean.len() <= EXCERPT_CHARS {
+        return clean.into_iter().collect();
+    }
+    // Cut: the last character shown is an ellipsis.
+    let mut out: String = clean[..EXCERPT_CHARS - 1].iter().collect();
+    out.push('…');
+    out
 }
 
 /// What one attempt found.
@@ -66,90 +141,153 @@ impl Attempt {
     }
 }
 
-/// Records an attempt. `next`: when to try again after a failure (`None`
-/// gives up).
-pub fn record(doc: &Value, a: &Attempt, next: Option<i64>) -> Value {
-    let mut d = doc.clone();
-    let ok = a.succeeded();
-    let mut attempts = d["attempts"].as_array().cloned().unwrap_or_default();
-    attempts.push(json!({
-        "attempted_at": a.at, "status": if ok { "succeeded" } else { "failed" },
-        "response_status": a.response_status, "duration_ms": a.duration_ms,
-        "error": a.error, "response_body": a.response_body,
-    }));
-    if attempts.len() > MAX_ATTEMPTS_KEPT {
-        attempts.drain(..attempts.len() - MAX_ATTEMPTS_KEPT);
+/// A new delivery of event `event` (of type `event_type`) to `endpoint`, due at once.
+pub fn build(id: &str, now: i64, endpoint: &str, event: &str, event_type: &str) -> WebhookDelivery {
+    WebhookDelivery {
+        id: id.to_owned(),
+        object: WebhookDeliveryObject,
+        created: now,
+        webhook_endpoint: endpoint.to_owned(),
+        event: event.to_owned(),
+        event_type: event_type.to_owned(),
+        status: DeliveryStatus::Pending,
+        attempt_count: 0,
+        attempts: Vec::new(),
+        next_retry_at: Some(now),
+        first_attempt_at: None,
+        lease_until: None,
     }
-    d["attempts"] = json!(attempts);
-    d["attempt_count"] = json!(d["attempt_count"].as_i64().unwrap_or(0).saturating_add(1));
-    if d["first_attempt_at"].is_null() {
-        d["first_attempt_at"] = json!(a.at);
-    }
-    d["lease_until"] = Value::Null;
-    let (status, next) = match (ok, next) {
-        (true, _) => ("succeeded", None),
-        (false, Some(n)) => ("pending", Some(n)),
-        (false, None) => ("failed", None),
-    };
-    d["status"] = json!(status);
-    d["next_retry_at"] = json!(next);
-    d
 }
 
-/// Ends a delivery without sending (its endpoint is gone or disabled).
-pub fn cancel(doc: &Value) -> Value {
-    let mut d = doc.clone();
-    d["status"] = json!("canceled");
-    d["lease_until"] = Value::Null;
-    d["next_retry_at"] = Value::Null;
-    d
-}
-
-/// Fields the API does not show.
-pub fn render(doc: &Value) -> Value {
-    let mut out = doc.clone();
-    if let Some(m) = out.as_object_mut() {
-        m.remove("lease_until");
-        m.remove("first_attempt_at");
+impl WebhookDelivery {
+    /// When a worker should take it: its lease's end while leased (so a
+    /// crashed attempt is due again), else its next retry; never unless pending.
+    pub fn due(&self) -> Option<i64> {
+        match self.status {
+            DeliveryStatus::Pending => self.lease_until.or(self.next_retry_at),
+            _ => None,
+        }
     }
-    out
+
+    /// Claimed until `until`: no other worker takes it before then.
+    pub fn lease(&self, until: i64) -> Self {
+        Self { lease_until: Some(until), ..self.clone() }
+    }
+
+    /// Records an attempt. `next`: when to try again after a failure
+    /// (`None` gives up).
+    pub fn record(&self, a: &Attempt, next: Option<i64>) -> Self {
+        let mut d = self.clone();
+        let ok = a.succeeded();
+        d.attempts.push(AttemptRecord {
+            attempted_at: a.at,
+            status: if ok { AttemptStatus::Succeeded } else { AttemptStatus::Failed },
+            response_status: a.response_status,
+            duration_ms: a.duration_ms,
+            error: a.error.clone(),
+            response_body: a.response_body.clone(),
+        });
+        if d.attempts.len() > MAX_ATTEMPTS_KEPT {
+            d.attempts.drain(..d.attempts.len() - MAX_ATTEMPTS_KEPT);
+        }
+        d.attempt_count = d.attempt_count.saturating_add(1);
+        d.first_attempt_at = d.first_attempt_at.or(Some(a.at));
+        d.lease_until = None;
+        (d.status, d.next_retry_at) = match (ok, next) {
+            (true, _) => (DeliveryStatus::Succeeded, None),
+            (false, Some(n)) => (DeliveryStatus::Pending, Some(n)),
+            (false, None) => (DeliveryStatus::Failed, None),
+        };
+        d
+    }
+
+    /// Ends it without sending (its endpoint is gone or disabled).
+    pub fn cancel(&self) -> Self {
+        Self { status: DeliveryStatus::Canceled, lease_until: None, next_retry_at: None, ..self.clone() }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn attempt(status: Option<u16>) -> Attempt {
         Attempt { at: 10, response_status: status, duration_ms: 5, error: None, response_body: None }
     }
 
-    fn due(doc: &Value) -> Option<String> {
-        tags(doc).into_iter().find(|(k, _)| k == "due:we_1").map(|(_, v)| v)
+    fn due(d: &WebhookDelivery) -> Option<String> {
+        d.tags().into_iter().find(|(k, _)| k == "due:we_1").map(|(_, v)| v)
     }
 
     #[test]
     fn a_delivery_is_due_at_once_then_at_its_lease_then_at_its_retry() {
-        let d = build("wdl_1", 5, "we_1", &json!({"id": "evt_1", "type": "x"}));
+        let d = build("wdl_1", 5, "we_1", "evt_1", "x");
         assert_eq!(due(&d), Some(time_tag(5)));
-        let leased = lease(&d, 65);
+        let leased = d.lease(65);
         assert_eq!(due(&leased), Some(time_tag(65)), "a crashed attempt is due again after its lease");
-        let failed = record(&leased, &attempt(Some(500)), Some(70));
-        assert_eq!((failed["status"].as_str(), due(&failed)), (Some("pending"), Some(time_tag(70))));
-        assert_eq!(failed["attempt_count"], 1);
-        let ok = record(&failed, &attempt(Some(204)), None);
-        assert_eq!((ok["status"].as_str(), due(&ok)), (Some("succeeded"), None));
-        let gave_up = record(&failed, &attempt(None), None);
-        assert_eq!((gave_up["status"].as_str(), due(&gave_up)), (Some("failed"), None));
-        assert_eq!(due(&cancel(&failed)), None);
+        let failed = leased.record(&attempt(Some(500)), Some(70));
+        assert_eq!((failed.status, due(&failed)), (DeliveryStatus::Pending, Some(time_tag(70))));
+        assert_eq!((failed.attempt_count, failed.first_attempt_at), (1, Some(10)));
+        let ok = failed.record(&attempt(Some(204)), None);
+        assert_eq!((ok.status, due(&ok)), (DeliveryStatus::Succeeded, None));
+        let gave_up = failed.record(&attempt(None), None);
+        assert_eq!((gave_up.status, due(&gave_up)), (DeliveryStatus::Failed, None));
+        assert_eq!(due(&failed.cancel()), None);
+        assert_eq!(failed.cancel().status, DeliveryStatus::Canceled);
     }
 
     #[test]
     fn only_the_latest_attempts_are_kept() {
-        let mut d = build("wdl_1", 0, "we_1", &json!({"id": "evt_1", "type": "x"}));
+        let mut d = build("wdl_1", 0, "we_1", "evt_1", "x");
         for _ in 0..(MAX_ATTEMPTS_KEPT + 5) {
-            d = record(&d, &attempt(Some(500)), Some(1));
+            d = d.record(&attempt(Some(500)), Some(1));
         }
-        assert_eq!(d["attempts"].as_array().unwrap().len(), MAX_ATTEMPTS_KEPT);
-        assert_eq!(d["attempt_count"], MAX_ATTEMPTS_KEPT + 5);
+        assert_eq!(d.attempts.len(), MAX_ATTEMPTS_KEPT);
+        assert_eq!(d.attempt_count as usize, MAX_ATTEMPTS_KEPT + 5);
+    }
+
+    #[test]
+    fn a_delivery_round_trips_and_hides_its_bookkeeping() {
+        let d = build("wdl_1", 5, "we_1", "evt_1", "customer.created").lease(60).record(&attempt(Some(500)), Some(70));
+        let stored = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            stored["attempts"][0],
+            json!({"attempted_at": 10, "status": "failed", "response_status": 500, "duration_ms": 5,
+                   "error": null, "response_body": null})
+        );
+        assert_eq!((stored["lease_until"].clone(), stored["first_attempt_at"].clone()), (json!(null), json!(10)));
+        let back: WebhookDelivery = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(back, d);
+        let wire = d.wire();
+        assert!(wire.get("lease_until").is_none() && wire.get("first_attempt_at").is_none());
+        assert_eq!((wire["object"].as_str(), wire["status"].as_str()), (Some("webhook_delivery"), Some("pending")));
+    }
+
+    #[test]
+    fn a_response_excerpt_is_short_and_plain() {
+        assert_eq!(
+            response_excerpt("  ok\r\n\tthanks \u{0}\u{1b}[31m<b>&amp;</b>\u{202e}x\u{200b}y  "),
+            "ok thanks [31m<b>&amp;</b>xy"
+        );
+        let long = response_excerpt(&"é".repeat(1000));
+        assert_eq!(long.chars().count(), EXCERPT_CHARS);
+        assert!(long.ends_with('…'));
+        let exact = "a".repeat(EXCERPT_CHARS);
+        assert_eq!(response_excerpt(&exact), exact);
+        let spaced = response_excerpt(&format!("{} {}", "a".repeat(EXCERPT_CHARS - 1), "b"));
+        assert_eq!(spaced.chars().count(), EXCERPT_CHARS);
+        assert!(spaced.ends_with('…'));
+        assert_eq!(response_excerpt(""), "");
+    }
+
+    #[test]
+    fn a_document_of_another_shape_does_not_decode() {
+        let mut v = serde_json::to_value(build("wdl_1", 5, "we_1", "evt_1", "x")).unwrap();
+        v["surprise"] = json!(1);
+        assert!(serde_json::from_value::<WebhookDelivery>(v).is_err());
+        let mut v = serde_json::to_value(build("wdl_1", 5, "we_1", "evt_1", "x")).unwrap();
+        v["status"] = json!("lost");
+        assert!(serde_json::from_value::<WebhookDelivery>(v).is_err());
     }
 }

@@ -5,11 +5,12 @@
 use rand::Rng;
 use serde_json::{json, Value};
 
+use crate::domain::document::Document;
 use crate::domain::event::{self, EventContext};
 use crate::domain::version;
-use crate::domain::webhook::{self, DISABLE_AFTER_SECS};
-use crate::domain::webhook_delivery::{self as delivery, Attempt};
-use crate::domain::webhook_endpoint as endpoint;
+use crate::domain::webhook;
+use crate::domain::webhook_delivery::{Attempt, DeliveryStatus, WebhookDelivery};
+use crate::domain::webhook_endpoint::{EndpointStatus, WebhookEndpoint};
 use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult, StoredObject};
 use crate::AppState;
 
@@ -20,16 +21,13 @@ async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>, events: V
     state.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await
 }
 
-fn update(id: &str, version: i64, doc: Value, tags: Vec<(String, String)>) -> Change {
-    Change::Update { id: id.to_owned(), expected_version: version, doc, tags }
-}
-
 /// Claims a due delivery for this worker; `None` if another got it.
-pub async fn claim(state: &AppState, scope: &Scope, obj: &StoredObject) -> StoreResult<Option<(Value, i64)>> {
-    let doc = delivery::lease(&obj.doc, state.now().saturating_add(LEASE_SECS));
-    let change = update(&obj.id, obj.version, doc.clone(), delivery::tags(&doc));
+pub async fn claim(state: &AppState, scope: &Scope, obj: &StoredObject) -> StoreResult<Option<(WebhookDelivery, i64)>> {
+    let Some(current) = obj.decode::<WebhookDelivery>()? else { return Ok(None) };
+    let leased = current.lease(state.now().saturating_add(LEASE_SECS));
+    let change = Change::update(&leased, obj.version)?;
     match commit(state, scope, vec![change], vec![]).await {
-        Ok(()) => Ok(Some((doc, obj.version + 1))),
+        Ok(()) => Ok(Some((leased, obj.version + 1))),
         Err(StoreError::Conflict) => Ok(None),
         Err(e) => Err(e),
     }
@@ -47,26 +45,17 @@ pub fn signed_headers(secrets: &[String], event_id: &str, t: i64, body: &str) ->
     ]
 }
 
-/// Sends a claimed delivery and records what happened.
-#[tracing::instrument(skip_all, fields(delivery = doc["id"].as_str().unwrap_or_default(), account = %scope.account_id))]
-pub async fn attempt(state: &AppState, scope: &Scope, doc: Value, version: i64) -> StoreResult<()> {
-    let id = doc["id"].as_str().unwrap_or_default().to_owned();
-    // How late it is: its due time stays `next_retry_at` while it is leased.
-    let lag = state.now().saturating_sub(doc["next_retry_at"].as_i64().unwrap_or_else(|| state.now()));
-    let ep_id = doc["webhook_endpoint"].as_str().unwrap_or_default();
-    let ep = state.store.get_object(scope, ep_id).await?.filter(|e| !e.deleted && e.doc["status"] == "enabled");
-    let evt = state.store.get_object(scope, doc["event"].as_str().unwrap_or_default()).await?;
-    let (Some(ep), Some(evt)) = (ep, evt) else {
-        crate::meters::meters().webhook_delivery("canceled", lag);
-        let done = delivery::cancel(&doc);
-        let change = update(&id, version, done.clone(), delivery::tags(&done));
-        return ignore_conflict(commit(state, scope, vec![change], vec![]).await);
-    };
-    let t = state.now();
-    let secrets: Vec<String> = endpoint::signing_secrets(&ep.doc, t)
-        .iter()
-        .filter_map(|sealed| state.secrets.open(sealed, &ep.id).ok())
-        .collect();
+/// The delivery's endpoint, if it still takes deliveries.
+async fn live_endpoint(state: &AppState, scope: &Scope, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+    let Some(obj) = state.store.get_object(scope, id).await?.filter(|e| !e.deleted) else { return Ok(None) };
+    Ok(obj.decode::<WebhookEndpoint>()?.filter(|ep| ep.status == EndpointStatus::Enabled))
+}
+
+/// Signs and POSTs the event to the endpoint, with every secret that
+/// still signs (opened only here, never logged).
+async fn send(state: &AppState, scope: &Scope, ep: &WebhookEndpoint, evt: &StoredObject, t: i64) -> Attempt {
+    let secrets: Vec<String> =
+        ep.signing_secrets(t).into_iter().filter_map(|sealed| state.secrets.open(sealed, &ep.id).ok()).collect();
     let body = serde_json::to_string(&evt.doc).unwrap_or_default();
     let sent = if secrets.is_empty() {
         crate::webhooks::send::Sent {
@@ -77,30 +66,44 @@ pub async fn attempt(state: &AppState, scope: &Scope, doc: Value, version: i64) 
         }
     } else {
         let headers = signed_headers(&secrets, &evt.id, t, &body);
-        let url = ep.doc["url"].as_str().unwrap_or_default();
-        state.webhook_sender.post(scope.livemode, url, &headers, body).await
+        state.webhook_sender.post(scope.livemode, &ep.url, &headers, body).await
     };
-    let a = Attempt {
+    Attempt {
         at: t,
         response_status: sent.status,
         duration_ms: sent.duration_ms,
         error: sent.error,
         response_body: sent.body,
+    }
+}
+
+/// Sends a claimed delivery and records what happened.
+#[tracing::instrument(skip_all, fields(delivery = %d.id, account = %scope.account_id))]
+pub async fn attempt(state: &AppState, scope: &Scope, d: WebhookDelivery, version: i64) -> StoreResult<()> {
+    // How late it is: its due time stays `next_retry_at` while it is leased.
+    let lag = state.now().saturating_sub(d.next_retry_at.unwrap_or_else(|| state.now()));
+    let ep = live_endpoint(state, scope, &d.webhook_endpoint).await?;
+    let evt = state.store.get_object(scope, &d.event).await?;
+    let (Some(ep), Some(evt)) = (ep, evt) else {
+        crate::meters::meters().webhook_delivery("canceled", lag);
+        let change = Change::update(&d.cancel(), version)?;
+        return ignore_conflict(commit(state, scope, vec![change], vec![]).await);
     };
+    let t = state.now();
+    let a = send(state, scope, &ep, &evt, t).await;
     crate::meters::meters().webhook_delivery(if a.succeeded() { "succeeded" } else { "failed" }, lag);
     let now = state.now();
     let gone = a.response_status == Some(410);
-    let failed = u32::try_from(doc["attempt_count"].as_i64().unwrap_or(0).saturating_add(1)).unwrap_or(u32::MAX);
-    let first = doc["first_attempt_at"].as_i64().unwrap_or(t);
+    let failed = d.attempt_count.saturating_add(1);
+    let first = d.first_attempt_at.unwrap_or(t);
     let next = match (a.succeeded(), gone) {
         (true, _) | (false, true) => None,
         (false, false) => state.cfg.webhooks.retry.next_attempt(first, now, failed, rand::thread_rng().gen()),
     };
-    let recorded = delivery::record(&doc, &a, next);
-    if !record(state, scope, &id, version, recorded, &evt.id, a.succeeded()).await? {
+    if !record(state, scope, &d.record(&a, next), version, &evt.id).await? {
         return Ok(());
     }
-    endpoint_health(state, scope, &ep.id, a.succeeded(), gone, now).await
+    endpoint_health(state, scope, &ep.id, (a.succeeded(), gone), now).await
 }
 
 fn ignore_conflict(r: StoreResult<()>) -> StoreResult<()> {
@@ -115,20 +118,21 @@ fn ignore_conflict(r: StoreResult<()>) -> StoreResult<()> {
 async fn record(
     state: &AppState,
     scope: &Scope,
-    id: &str,
+    d: &WebhookDelivery,
     version: i64,
-    doc: Value,
     event_id: &str,
-    succeeded: bool,
 ) -> StoreResult<bool> {
+    let (id, succeeded) = (d.id.as_str(), d.status == DeliveryStatus::Succeeded);
     for _ in 0..10 {
-        let mut changes = vec![update(id, version, doc.clone(), delivery::tags(&doc))];
+        let mut changes = vec![Change::update(d, version)?];
         if succeeded {
             if let Some(e) = state.store.get_object(scope, event_id).await? {
                 let mut ev = e.doc.clone();
                 let pending = ev["pending_webhooks"].as_i64().unwrap_or(0);
                 ev["pending_webhooks"] = json!((pending - 1).max(0));
-                changes.push(update(&e.id, e.version, ev.clone(), event::tags(&ev)));
+                // Events are JSON documents (not typed here).
+                let tags = event::tags(&ev);
+                changes.push(Change::Update { id: e.id.clone(), expected_version: e.version, doc: ev, tags });
             }
         }
         match commit(state, scope, changes, vec![]).await {
@@ -152,44 +156,27 @@ async fn endpoint_health(
     state: &AppState,
     scope: &Scope,
     ep_id: &str,
-    ok: bool,
-    gone: bool,
+    (ok, gone): (bool, bool),
     now: i64,
 ) -> StoreResult<()> {
     for _ in 0..10 {
-        let Some(ep) = state.store.get_object(scope, ep_id).await? else { return Ok(()) };
-        if ep.deleted || ep.doc["status"] != "enabled" {
-            return Ok(());
-        }
-        let mut doc = ep.doc.clone();
-        let since = doc["failing_since"].as_i64();
+        let Some(obj) = state.store.get_object(scope, ep_id).await?.filter(|e| !e.deleted) else { return Ok(()) };
+        let Some(current) = obj.decode::<WebhookEndpoint>()? else { return Ok(()) };
+        let Some((next, disabled)) = current.after_attempt(ok, gone, now) else { return Ok(()) };
         let mut events = Vec::new();
-        match (ok, since) {
-            (true, None) => return Ok(()),
-            (true, Some(_)) => doc["failing_since"] = Value::Null,
-            (false, _) => {
-                let since = since.unwrap_or(now);
-                doc["failing_since"] = json!(since);
-                if gone || now.saturating_sub(since) >= DISABLE_AFTER_SECS {
-                    doc["status"] = json!("disabled");
-                    doc["disabled_reason"] = json!(if gone { "gone" } else { "failing" });
-                    let ctx = EventContext {
-                        api_version: version::LATEST,
-                        livemode: scope.livemode,
-                        now,
-                        request_id: None,
-                        idempotency_key: None,
-                        ids: &crate::ids::RandomIds,
-                    };
-                    events.push(event::build(&ctx, "webhook_endpoint.disabled", &endpoint::render(&doc, None), None));
-                    tracing::warn!(endpoint = ep_id, gone, "webhook endpoint disabled");
-                } else if doc == ep.doc {
-                    return Ok(());
-                }
-            }
+        if disabled {
+            let ctx = EventContext {
+                api_version: version::LATEST,
+                livemode: scope.livemode,
+                now,
+                request_id: None,
+                idempotency_key: None,
+                ids: &crate::ids::RandomIds,
+            };
+            events.push(event::build(&ctx, "webhook_endpoint.disabled", &next.wire(), None));
+            tracing::warn!(endpoint = ep_id, gone, "webhook endpoint disabled");
         }
-        let change = update(&ep.id, ep.version, doc.clone(), endpoint::tags(&doc));
-        match commit(state, scope, vec![change], events).await {
+        match commit(state, scope, vec![Change::update(&next, obj.version)?], events).await {
             Ok(()) => return Ok(()),
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e),

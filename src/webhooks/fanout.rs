@@ -7,7 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use crate::domain::{webhook, webhook_delivery, webhook_endpoint};
+use crate::domain::document::Document;
+use crate::domain::webhook;
+use crate::domain::webhook_delivery::{self, WebhookDelivery};
+use crate::domain::webhook_endpoint::{self, EndpointStatus, WebhookEndpoint};
 use crate::ids::new_id;
 use crate::store::*;
 
@@ -31,17 +34,20 @@ pub const MAX_ENDPOINTS: usize = 16;
 pub async fn enabled_endpoints(store: &dyn Store, scope: &Scope) -> StoreResult<Vec<(String, Vec<String>)>> {
     let q = ListQuery {
         kind: webhook_endpoint::KIND.into(),
-        filters: vec![("status".into(), "enabled".into())],
+        filters: vec![("status".into(), EndpointStatus::Enabled.as_str().into())],
         any_of: Vec::new(),
         created: CreatedRange::default(),
         cursor: None,
         limit: MAX_ENDPOINTS * 2,
     };
     let items = store.list_objects(scope, &q).await?.items;
-    Ok(items
-        .into_iter()
-        .map(|ep| (ep.id, serde_json::from_value(ep.doc["enabled_events"].clone()).unwrap_or_default()))
-        .collect())
+    let mut out = Vec::with_capacity(items.len());
+    for obj in &items {
+        if let Some(ep) = obj.decode::<WebhookEndpoint>()? {
+            out.push((ep.id, ep.enabled_events));
+        }
+    }
+    Ok(out)
 }
 
 /// Of `endpoints`, the ids of those that take events of `kind`.
@@ -50,10 +56,12 @@ pub fn wanting(endpoints: &[(String, Vec<String>)], kind: &str) -> Vec<String> {
 }
 
 /// A new delivery of `event` to `endpoint`, due at `now`.
-pub fn delivery(endpoint: &str, event: &Value, now: i64) -> Change {
-    let id = new_id("wdl");
-    let doc = webhook_delivery::build(&id, now, endpoint, event);
-    Change::Insert { id, kind: webhook_delivery::KIND.into(), created: now, tags: webhook_delivery::tags(&doc), doc }
+pub fn delivery(endpoint: &str, event: &Value, now: i64) -> StoreResult<Change> {
+    let (event_id, _, _) = event_parts(event)?;
+    let event_type =
+        event["type"].as_str().ok_or_else(|| StoreError::Backend(format!("event {event_id} has no type")))?;
+    let d = webhook_delivery::build(&new_id(WebhookDelivery::PREFIX), now, endpoint, &event_id, event_type);
+    Change::insert(&d)
 }
 
 /// Adds the deliveries `set`'s events call for; returns how many.
@@ -64,7 +72,7 @@ async fn add_deliveries(store: &dyn Store, set: &mut ChangeSet) -> StoreResult<u
         let targets = wanting(&endpoints, evt["type"].as_str().unwrap_or_default());
         let created = evt["created"].as_i64().unwrap_or(0);
         for we in &targets {
-            set.changes.push(delivery(we, evt, created));
+            set.changes.push(delivery(we, evt, created)?);
         }
         added += targets.len();
         evt["pending_webhooks"] = json!(targets.len());

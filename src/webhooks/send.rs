@@ -13,8 +13,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 pub use crate::domain::outbound::is_private;
 use crate::domain::outbound::{self, UrlPolicy};
-use crate::domain::webhook_delivery::MAX_BODY;
-use crate::domain::webhook_endpoint::response_excerpt;
+use crate::domain::webhook_delivery::{response_excerpt, MAX_BODY};
 
 /// Resolves names, dropping private addresses when asked to: the check and
 /// the connection use the same answer, so DNS rebinding cannot slip past.

@@ -69,7 +69,12 @@ impl TestApp {
         let stored = self.store.get_object(&scope, id).await.unwrap().unwrap();
         let mut doc = stored.doc.clone();
         edit(&mut doc);
-        let tags = if stored.kind == "webhook_endpoint" { kassa::domain::webhook_endpoint::tags(&doc) } else { vec![] };
+        let tags = if stored.kind == "webhook_endpoint" {
+            use kassa::domain::document::Document;
+            serde_json::from_value::<kassa::domain::webhook_endpoint::WebhookEndpoint>(doc.clone()).unwrap().tags()
+        } else {
+            vec![]
+        };
         let change = kassa::store::Change::Update { id: id.to_owned(), expected_version: stored.version, tags, doc };
         let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
         self.store.commit(set).await.unwrap();
