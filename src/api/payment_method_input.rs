@@ -1,27 +1,19 @@
 //! The payment method a confirm names: card details entered now, a Stripe
 //! test token (`pm_card_visa`), or a saved `pm_…` of the caller.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::extract::Call;
 use crate::domain::card::{CardError, CardNumber};
 use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
-use crate::domain::test_cards;
+use crate::engine::payment::method::{live_test_card, open_saved};
+use crate::engine::payment::Chosen;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::processor::test::token_card;
 use crate::processor::CardDetails;
 use crate::store::Change;
 use crate::AppState;
-
-/// A payment method ready to charge, and what must be stored with the payment.
-pub struct Chosen {
-    pub id: String,
-    pub doc: Value,
-    pub card: CardDetails,
-    /// A new payment method (and its vault record) to commit.
-    pub changes: Vec<Change>,
-}
 
 fn card_error(e: CardError, prefix: &str) -> ApiError {
     ApiError::card(e.code, e.message).with_param(format!("{prefix}[{}]", e.field))
@@ -73,11 +65,10 @@ fn new_method(
 /// Stripe declines its published test cards in live mode, before any
 /// processor sees them.
 fn refuse_test_card_in_live_mode(call: &Call, number: &CardNumber) -> ApiResult<()> {
-    if call.auth.livemode && test_cards::is_published(number.digits()) {
-        return Err(ApiError::card("card_declined", test_cards::LIVE_MODE_MESSAGE)
-            .with_extra("decline_code", json!("test_mode_live_card")));
+    match live_test_card(call.auth.livemode, number) {
+        Some(d) => Err(d.into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Resolves `payment_method` / `payment_method_data`. `customer` is the
@@ -129,35 +120,17 @@ pub async fn choose(
         }
         (Some(id), None) => {
             let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method")).with_status_400();
-            let pm = state
-                .store
-                .get_object(&call.scope(), id)
-                .await?
-                .filter(|o| o.kind == payment_method::KIND)
-                .ok_or_else(missing)?;
-            match pm.doc["customer"].as_str() {
+            let chosen = open_saved(state, &call.scope(), id).await?.ok_or_else(missing)?;
+            match chosen.doc["customer"].as_str() {
                 Some(owner) if Some(owner) != customer => return Err(missing()),
                 // A buyer (publishable key) may reuse only the session
                 // customer's own saved methods, never a loose one by id.
                 None if call.auth.kind == crate::domain::keys::KeyKind::Publishable => return Err(missing()),
                 _ => {}
             }
-            let vault =
-                state.store.get_object(&call.scope(), &payment_method::vault_id(id)).await?.ok_or_else(missing)?;
-            let sealed = vault.doc["sealed"].as_str().unwrap_or_default();
-            let number = state.vault.open(sealed, id).map_err(|e| {
-                tracing::error!(error = %e, payment_method = %id, "vault record unreadable");
-                ApiError::internal()
-            })?;
             // A card saved in live mode before test cards were refused there.
-            refuse_test_card_in_live_mode(call, &number)?;
-            let card = CardDetails {
-                number,
-                exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
-                exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
-                cvc: None,
-            };
-            Ok(Some(Chosen { id: id.to_owned(), doc: pm.doc, card, changes: Vec::new() }))
+            refuse_test_card_in_live_mode(call, &chosen.card.number)?;
+            Ok(Some(chosen))
         }
     }
 }
