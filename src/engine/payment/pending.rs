@@ -119,7 +119,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> Paym
         started_at: now,
         duration_ms: 0,
     };
-    finish_known(state, scope, pi, &session, &outcome, &[attempt]).await?;
+    finish_known(state, scope, pi, &session, (&outcome, &[attempt])).await?;
     Ok(true)
 }
 
@@ -154,8 +154,7 @@ pub async fn finish_known(
     scope: &Scope,
     pi: &StoredObject,
     session: &StoredObject,
-    outcome: &Outcome,
-    attempts: &[Attempt],
+    (outcome, attempts): (&Outcome, &[Attempt]),
 ) -> PaymentResult<()> {
     let now = state.now();
     let chosen = method::saved(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
@@ -188,7 +187,7 @@ pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcom
         if pi.doc["status"] != "processing" || session.doc["payment_intent"] != pi_id.as_str() {
             return Ok(());
         }
-        finish_known(&state, &scope, &pi, &session, &outcome, &attempts).await
+        finish_known(&state, &scope, &pi, &session, (&outcome, &attempts)).await
     }
     .await;
     if let Err(e) = result {

@@ -17,22 +17,19 @@ use crate::domain::{payment_intent, payment_method, session};
 use crate::processor::Outcome;
 use crate::store::Change;
 
-/// How a payment ends. Intents carry the version their next update expects.
+/// A charge tried: its payment method, and its intent with the version
+/// the intent's next update expects.
+pub struct Tried {
+    pub chosen: Chosen,
+    pub intent: (Value, i64),
+}
+
+/// How a payment ends.
 pub enum Finish {
-    Paid {
-        chosen: Chosen,
-        intent: (Value, i64),
-    },
+    Paid(Tried),
     /// The processor's answer is not known yet: the session stays held.
-    Pending {
-        chosen: Chosen,
-        intent: (Value, i64),
-    },
-    Declined {
-        chosen: Chosen,
-        intent: (Value, i64),
-        error: Decline,
-    },
+    Pending(Tried),
+    Declined(Tried, Decline),
     WhenDue(Chosen),
     NoPayment(Option<Chosen>),
     Setup(Chosen),
@@ -55,8 +52,9 @@ struct Ending {
 
 /// How a processor's outcome ends the payment.
 pub fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, i64)) -> Finish {
+    let tried = Tried { chosen, intent };
     match outcome {
-        Outcome::Approved { .. } => Finish::Paid { chosen, intent },
+        Outcome::Approved { .. } => Finish::Paid(tried),
         Outcome::Declined { code, decline_code, message, .. } => {
             let code: &'static str = match code.as_str() {
                 "expired_card" => "expired_card",
@@ -65,10 +63,10 @@ pub fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, i64)) -
                 _ => "card_declined",
             };
             let error = Decline::card(code, message.clone()).with("decline_code", json!(decline_code));
-            Finish::Declined { chosen, intent, error }
+            Finish::Declined(tried, error)
         }
-        Outcome::Unavailable { .. } => Finish::Declined { chosen, intent, error: Decline::unavailable() },
-        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => Finish::Pending { chosen, intent },
+        Outcome::Unavailable { .. } => Finish::Declined(tried, Decline::unavailable()),
+        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => Finish::Pending(tried),
     }
 }
 
@@ -84,10 +82,8 @@ pub async fn finish(run: &Run<'_>, session: &Value, version: i64, f: Finish) -> 
     let mut w = Writes::default();
     let (st, scope) = (run.state, &run.caller.scope);
     let ending = match f {
-        Finish::Paid { chosen, intent } | Finish::Pending { chosen, intent } => {
-            charged(run, &mut s, chosen, intent, &mut w).await?
-        }
-        Finish::Declined { chosen, intent, error } => declined(run, &mut s, chosen, intent, error, &mut w).await?,
+        Finish::Paid(tried) | Finish::Pending(tried) => charged(run, &mut s, tried, &mut w).await?,
+        Finish::Declined(tried, error) => declined(run, &mut s, tried, error, &mut w).await?,
         Finish::WhenDue(chosen) => {
             w.changes.extend(redeem::redeem(st, scope, &s).await?);
             completes(Some(chosen.doc), "unpaid", Confirmation::ChargeWhenDue)
@@ -113,13 +109,8 @@ fn completes(pm: Option<Value>, payment_status: &'static str, confirmation: Conf
 }
 
 /// An approved or still pending charge.
-async fn charged(
-    run: &Run<'_>,
-    s: &mut Value,
-    chosen: Chosen,
-    (mut pi, pi_version): (Value, i64),
-    w: &mut Writes,
-) -> PaymentResult<Ending> {
+async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> PaymentResult<Ending> {
+    let Tried { chosen, intent: (mut pi, pi_version) } = tried;
     let ctx = run.caller.event_ctx(run.now);
     let action = pi["status"] == "requires_action";
     let pending = pi["status"] == "processing" || action;
@@ -170,14 +161,8 @@ async fn charged(
 }
 
 /// A declined charge, or one no processor could take.
-async fn declined(
-    run: &Run<'_>,
-    s: &mut Value,
-    chosen: Chosen,
-    (mut pi, pi_version): (Value, i64),
-    error: Decline,
-    w: &mut Writes,
-) -> PaymentResult<Ending> {
+async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w: &mut Writes) -> PaymentResult<Ending> {
+    let Tried { chosen, intent: (mut pi, pi_version) } = tried;
     let (ctx, now) = (run.caller.event_ctx(run.now), run.now);
     // Declines count toward the card-testing limit; outages do not.
     if error.card {
