@@ -37,7 +37,7 @@ pub fn lookup_at(route: &[Arc<dyn Processor>], now: i64) -> i64 {
 /// left, the request timeout), the processor call still ends and its
 /// outcome is recorded without it (`pending::finish_dropped`). The task
 /// keeps the caller's span, so its log lines carry the request id.
-#[tracing::instrument(skip_all, fields(payment_intent = pi_id, processors = route.len()))]
+#[tracing::instrument(name = "run_route", skip_all, fields(payment_intent = pi_id, processors = route.len()))]
 pub async fn run(
     run: &Run<'_>,
     route: Vec<Arc<dyn Processor>>,
