@@ -161,9 +161,12 @@ async fn confirm_call(state: AppState, id: String, call: &mut Call) -> ApiResult
     // Refused before anything is written.
     engine::precheck(&state, &call.scope(), &obj.doc, confirmation, now).await?;
     let obj = apply_changes(&state, call, &p, obj, now).await?;
-    let customer = obj.doc["customer"].as_str().map(str::to_owned);
-    let (pm, data) = (p.payment_method.as_deref(), p.payment_method_data.as_ref());
-    let chosen = payment_method_input::choose(&state, call, pm, data, customer.as_deref(), now).await?;
+    let given = payment_method_input::Given {
+        payment_method: p.payment_method.as_deref(),
+        data: p.payment_method_data.as_ref(),
+        customer: obj.doc["customer"].as_str(),
+    };
+    let chosen = payment_method_input::choose(&state, call, given, now).await?;
     let req = ConfirmRequest { session: obj, confirmation, chosen, terms: terms(&p) };
     let view = ApiView { call, lines, breakdown, rest: &rest };
     match engine::confirm(&state, &caller(call), &view, req, now).await? {

@@ -15,20 +15,22 @@ use crate::processor::CardDetails;
 use crate::store::Change;
 use crate::AppState;
 
+/// What a request named: `payment_method` or `payment_method_data`, and the
+/// session's customer (a saved method of anyone else is not found).
+pub struct Given<'a> {
+    pub payment_method: Option<&'a str>,
+    pub data: Option<&'a PaymentMethodData>,
+    pub customer: Option<&'a str>,
+}
+
 fn card_error(e: CardError, prefix: &str) -> ApiError {
     ApiError::card(e.code, e.message).with_param(format!("{prefix}[{}]", e.field))
 }
 
 /// Stores a checked card: the PaymentMethod object, and the number sealed in
 /// the vault under the payment method's id.
-fn new_method(
-    state: &AppState,
-    call: &Call,
-    c: CheckedCard,
-    data: Option<&PaymentMethodData>,
-    customer: Option<&str>,
-    now: i64,
-) -> ApiResult<Chosen> {
+fn new_method(state: &AppState, call: &Call, c: CheckedCard, given: &Given<'_>, now: i64) -> ApiResult<Chosen> {
+    let (data, customer) = (given.data, given.customer);
     let id = new_id("pm");
     let fingerprint = state.vault.fingerprint(&c.number);
     let doc = payment_method::build(
@@ -71,17 +73,10 @@ fn refuse_test_card_in_live_mode(call: &Call, number: &CardNumber) -> ApiResult<
     }
 }
 
-/// Resolves `payment_method` / `payment_method_data`. `customer` is the
-/// session's customer: a saved method of anyone else is not found.
-pub async fn choose(
-    state: &AppState,
-    call: &Call,
-    payment_method: Option<&str>,
-    data: Option<&PaymentMethodData>,
-    customer: Option<&str>,
-    now: i64,
-) -> ApiResult<Option<Chosen>> {
-    match (payment_method, data) {
+/// Resolves `payment_method` / `payment_method_data`.
+pub async fn choose(state: &AppState, call: &Call, given: Given<'_>, now: i64) -> ApiResult<Option<Chosen>> {
+    let customer = given.customer;
+    match (given.payment_method, given.data) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "parameters_exclusive",
             "payment_method_data",
@@ -99,7 +94,7 @@ pub async fn choose(
             let input = d.card.as_ref().ok_or_else(|| ApiError::missing_param("payment_method_data[card]"))?;
             let checked = payment_method::check(input, now).map_err(|e| card_error(e, "payment_method_data[card]"))?;
             refuse_test_card_in_live_mode(call, &checked.number)?;
-            new_method(state, call, checked, Some(d), customer, now).map(Some)
+            new_method(state, call, checked, &given, now).map(Some)
         }
         (Some(token), None) if token_card(token).is_some() && call.auth.livemode => {
             let mut e = ApiError::no_such("PaymentMethod", token, Some("payment_method")).with_status_400();
@@ -116,7 +111,7 @@ pub async fn choose(
                 cvc: None,
             };
             let checked = payment_method::check(&input, now).map_err(|e| card_error(e, "payment_method"))?;
-            new_method(state, call, checked, None, customer, now).map(Some)
+            new_method(state, call, checked, &given, now).map(Some)
         }
         (Some(id), None) => {
             let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method")).with_status_400();
