@@ -92,3 +92,21 @@ pub async fn page_publishable_key(state: &AppState, scope: &Scope) -> ApiResult<
 
 /// The label of the subkey that hashes API keys.
 pub const API_KEY_PEPPER: &str = "kassa/api-key-hash/v1";
+
+/// Where an account's profile lives: its test-mode scope, for both modes.
+pub fn profile_scope(account_id: &str) -> Scope {
+    Scope { account_id: account_id.to_owned(), livemode: false }
+}
+
+/// The merchant's name as the hosted pages show it:
+/// `settings.dashboard.display_name`, else `business_profile.name`, else
+/// the account's name; `None` for an account that does not exist.
+pub async fn display_name(state: &AppState, account_id: &str) -> StoreResult<Option<String>> {
+    let profile = state.store.get_object(&profile_scope(account_id), account_id).await?;
+    let profile = profile.filter(|o| o.kind == crate::domain::account::PROFILE_KIND && !o.deleted);
+    // The account row is read only when the profile names nobody.
+    if let Some(name) = profile.as_ref().and_then(|o| crate::domain::account::profile_name(&o.doc)) {
+        return Ok(Some(name));
+    }
+    Ok(state.store.get_account(account_id).await?.map(|a| a.name))
+}

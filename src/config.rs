@@ -189,7 +189,7 @@ pub struct Config {
     /// (`KASSA_ALLOW_PRIVATE_OUTBOUND`; see `domain::outbound`).
     pub allow_private_outbound: bool,
     /// How long one API request may run before a 503 `request_timeout` (a payment's
-    /// processor calls go on without it; see `api::confirm::pending`).
+    /// processor calls go on without it; see `engine::payment::pending`).
     pub request_timeout: Duration,
 }
 

@@ -14,13 +14,10 @@ use super::extract::{retry_on_conflict, Call};
 use crate::domain::account::{self, AccountParams, PROFILE_KIND};
 use crate::domain::event::{self, EventContext};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Account, Change, ChangeSet, Scope, StoredObject};
+use crate::store::{Account, Change, ChangeSet, StoredObject};
 use crate::AppState;
 
-/// Where an account's profile lives: its test-mode scope, for both modes.
-fn profile_scope(account_id: &str) -> Scope {
-    Scope { account_id: account_id.to_owned(), livemode: false }
-}
+use crate::accounts::profile_scope;
 
 async fn find_account(state: &AppState, account_id: &str) -> ApiResult<Account> {
     state.store.get_account(account_id).await?.ok_or_else(|| ApiError::no_such("account", account_id, None))
@@ -36,16 +33,11 @@ async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Val
     Ok(obj)
 }
 
-/// The merchant's name as the hosted pages show it:
-/// `settings.dashboard.display_name`, else `business_profile.name`, else
-/// the account's name.
+/// The merchant's name as the hosted pages show it (`accounts::display_name`).
 pub async fn display_name(state: &AppState, account_id: &str) -> ApiResult<String> {
-    let profile = find_profile(state, account_id).await?;
-    // The account row is read only when the profile names nobody.
-    if let Some(name) = profile.as_ref().and_then(|o| account::profile_name(&o.doc)) {
-        return Ok(name);
-    }
-    Ok(find_account(state, account_id).await?.name)
+    crate::accounts::display_name(state, account_id)
+        .await?
+        .ok_or_else(|| ApiError::no_such("account", account_id, None))
 }
 
 /// Retrieve the account the API key belongs to.

@@ -1,12 +1,7 @@
-//! `POST /v1/checkout/sessions/{id}/confirm` (seeds 000, 001, 002): take the
-//! payment — now, when due, or not at all — and complete the session.
-//!
-//! A charge is never made twice: before any processor is called, the session
-//! is claimed by a version-conditional write that also records the
-//! PaymentIntent as `processing`. A racing confirm loses that write (or sees
-//! the claim) and gets a 409; nothing can expire the session under it.
-
-use std::sync::Arc;
+//! `POST /v1/checkout/sessions/{id}/confirm` (seeds 000, 001, 002): parse
+//! and check the request, apply the buyer's changes to the session, and let
+//! the payment engine (`engine::payment::confirm`) take the payment; its
+//! answer or error is rendered here.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,21 +10,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{Call, ClientCall};
-use super::payment_method_input::{self, Chosen};
+use super::payment_error::respond;
+use super::payment_method_input;
 use super::sessions::{includes, not_open};
 use super::{expand, resource};
-use crate::domain::contract::{self, Confirmation};
+use crate::domain::contract::Confirmation;
 use crate::domain::customer::Address;
-use crate::domain::event;
 use crate::domain::keys::KeyKind;
-use crate::domain::payment_intent::{self, NewIntent};
 use crate::domain::session::{self, KIND};
 use crate::domain::session_rules::check_url;
+use crate::engine::payment::confirm::{self as engine, ConfirmRequest};
+use crate::engine::payment::{Answered, Caller, IdempotencyKey, PaymentResult, Terms, View};
 use crate::error::{ApiError, ApiResult, ErrorType};
-use crate::ids::{new_id, random_base62};
-use crate::processor::route::execute;
-use crate::processor::{Authorize, Outcome, Processor};
-use crate::store::{Change, StoreError};
+use crate::store::StoredObject;
 use crate::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -73,23 +66,6 @@ struct ConfirmParams {
     promotion_code: Option<String>,
     /// Where to ship, when the session collects a shipping address.
     shipping_details: Option<collect::ShippingDetails>,
-}
-
-const CLAIM_SECS: i64 = 120;
-/// Seconds after a route's longest possible run before a claimed try whose
-/// outcome was never recorded is looked up.
-/// (Generous: the claim's clock is read before its commit, and nodes'
-/// clocks differ a little; a lookup before the try could reach the
-/// gateway would read "never received".)
-const LOOKUP_MARGIN: i64 = 30;
-
-fn in_progress() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        ErrorType::InvalidRequest,
-        Some("checkout_session_confirm_in_progress"),
-        "A payment for this Checkout Session is already in progress.",
-    )
 }
 
 fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmation> {
@@ -146,39 +122,6 @@ fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmat
     Ok(confirmation)
 }
 
-/// The session's `customer_details` once the buyer confirmed.
-fn customer_details(session: &Value, d: Option<&Value>, pm: Option<&Value>) -> Value {
-    let prev = &session["customer_details"];
-    let billing = pm.map(|p| &p["billing_details"]);
-    let pick = |field: &str, given: Option<&String>| -> Value {
-        given
-            .map(|s| json!(s))
-            .or_else(|| prev.get(field).filter(|v| !v.is_null()).cloned())
-            .or_else(|| billing.and_then(|b| b.get(field)).filter(|v| !v.is_null()).cloned())
-            .unwrap_or(Value::Null)
-    };
-    let address = match d.map(|d| &d["address"]).filter(|a| a.is_object()) {
-        Some(a) => a.clone(),
-        None => billing.map(|b| b["address"].clone()).unwrap_or(Value::Null),
-    };
-    json!({
-        "address": address, "business_name": null,
-        "email": pick("email", d.and_then(|d| d["email"].as_str().map(str::to_owned)).as_ref()).as_str().map(str::to_owned).or_else(|| session["customer_email"].as_str().map(str::to_owned)),
-        "individual_name": null, "name": pick("name", d.and_then(|d| d["name"].as_str().map(str::to_owned)).as_ref()),
-        "phone": pick("phone", d.and_then(|d| d["phone"].as_str().map(str::to_owned)).as_ref()), "tax_exempt": "none", "tax_ids": [],
-    })
-}
-
-/// The processors a session's route runs, in order: its `processor_route`,
-/// or (test mode only) the built-in `test` route.
-async fn route_for(
-    state: &AppState,
-    scope: &crate::store::Scope,
-    session: &Value,
-) -> ApiResult<Vec<Arc<dyn Processor>>> {
-    Ok(crate::processor::select::processors_for(state, scope, session["processor_route"].as_str()).await??)
-}
-
 /// Confirm a Checkout Session with a secret key, or with a publishable key
 /// and the session's `client_secret`.
 #[utoipa::path(post, path = "/v1/checkout/sessions/{id}/confirm", operation_id = "PostCheckoutSessionsSessionConfirm",
@@ -217,63 +160,71 @@ async fn confirm_call(state: AppState, id: String, call: &mut Call) -> ApiResult
     let confirmation = check(&p, call, &obj.doc)?;
     session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
     crate::domain::session_refusals::payable(&obj.doc)?;
-    // A payment to be charged needs a route that can charge it (in live
-    // mode, a real processor): refused before anything is written.
-    if obj.doc["mode"] != "setup" && !matches!(confirmation, Confirmation::NoPayment) {
-        route_for(&state, &call.scope(), &obj.doc).await?;
+    // Refused before anything is written.
+    engine::precheck(&state, &call.scope(), &obj.doc, confirmation, now).await?;
+    let obj = apply_changes(&state, call, &p, obj, now).await?;
+    let given = payment_method_input::Given {
+        payment_method: p.payment_method.as_deref(),
+        data: p.payment_method_data.as_ref(),
+        customer: obj.doc["customer"].as_str(),
+    };
+    let chosen = payment_method_input::choose(&state, call, given, now).await?;
+    let req = ConfirmRequest { session: obj, confirmation, chosen, terms: terms(&p) };
+    let view = ApiView { call, lines, breakdown, rest: &rest };
+    match engine::confirm(&state, &caller(call), &view, req, now).await? {
+        Answered::Recorded(answer) => Ok(respond(answer)),
+        // Another node answered this very request first.
+        Answered::Elsewhere => call.recorded_answer(&state).await?.ok_or_else(ApiError::internal),
     }
-    if session::confirming(&obj.doc, now) {
-        return Err(in_progress());
-    }
-    collect::check_attempts(&obj.doc, now)?;
-    // The buyer's shipping choice changes what is charged.
-    let mut obj = obj;
-    collect::apply(
-        &mut obj.doc,
-        collect::Given {
-            shipping: p.shipping_details.as_ref(),
-            billing_address: p.customer_details.as_ref().is_some_and(|d| d.address.is_some())
-                || p.payment_method_data
-                    .as_ref()
-                    .is_some_and(|d| d.billing_details.as_ref().is_some_and(|b| b.address.is_some())),
-            phone: p
-                .customer_details
-                .as_ref()
-                .is_some_and(|d| d.phone.as_deref().is_some_and(|x| !x.trim().is_empty())),
-            saved_method: p.payment_method.is_some(),
-        },
-    )?;
+}
+
+/// The buyer's changes at confirm: what the session collects, custom
+/// fields, a custom amount, a promotion code, a shipping rate; then the
+/// charge limits on what it costs now.
+async fn apply_changes(
+    state: &AppState,
+    call: &Call,
+    p: &ConfirmParams,
+    mut obj: StoredObject,
+    now: i64,
+) -> ApiResult<StoredObject> {
+    let billing_address = p.customer_details.as_ref().is_some_and(|d| d.address.is_some())
+        || p.payment_method_data
+            .as_ref()
+            .is_some_and(|d| d.billing_details.as_ref().is_some_and(|b| b.address.is_some()));
+    let phone = p.customer_details.as_ref().is_some_and(|d| d.phone.as_deref().is_some_and(|x| !x.trim().is_empty()));
+    let given = collect::Given {
+        shipping: p.shipping_details.as_ref(),
+        billing_address,
+        phone,
+        saved_method: p.payment_method.is_some(),
+    };
+    collect::apply(&mut obj.doc, given)?;
     // Required custom fields are checked now, not at create.
     obj.doc["custom_fields"] =
         crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
     if let Some(a) = p.amount {
-        super::session_custom::set(&state, call, &mut obj.doc, a, now).await?;
+        super::session_custom::set(state, call, &mut obj.doc, a, now).await?;
     }
     if let Some(code) = &p.promotion_code {
-        super::session_discounts::enter_code(&state, call, &mut obj.doc, code, now).await?;
+        super::session_discounts::enter_code(state, call, &mut obj.doc, code, now).await?;
     }
     if let Some(rate) = &p.shipping_rate {
-        super::session_shipping::chosen_at_confirm(&state, call, &mut obj.doc, rate).await?;
+        super::session_shipping::chosen_at_confirm(state, call, &mut obj.doc, rate).await?;
     }
     // Whatever changed the amounts since the code was entered, it must
     // still qualify when the money moves.
-    super::session_discounts::recheck_minimum(&state, &call.scope(), &obj.doc).await?;
+    super::session_discounts::recheck_minimum(state, &call.scope(), &obj.doc).await?;
     // Stripe's charge limits, blaming the last change sent (else the items).
     let (amount, code, rate) = (p.amount.is_some(), p.promotion_code.is_some(), p.shipping_rate.is_some());
     let changed = [("line_items", true), ("amount", amount), ("promotion_code", code), ("shipping_rate", rate)];
     super::session_amounts::check_changed(&obj.doc, &changed)?;
-    let setup = obj.doc["mode"] == "setup";
-    let customer = obj.doc["customer"].as_str().map(str::to_owned);
-    let chosen = payment_method_input::choose(
-        &state,
-        call,
-        p.payment_method.as_deref(),
-        p.payment_method_data.as_ref(),
-        customer.as_deref(),
-        now,
-    )
-    .await?;
-    let terms = Terms {
+    Ok(obj)
+}
+
+/// What the buyer asked for, kept for a payment finished later.
+fn terms(p: &ConfirmParams) -> Terms {
+    Terms {
         customer_details: p.customer_details.as_ref().map(|d| {
             let a = d.address.clone().unwrap_or_default();
             json!({"email": d.email, "name": d.name, "phone": d.phone,
@@ -284,102 +235,44 @@ async fn confirm_call(state: AppState, id: String, call: &mut Call) -> ApiResult
         days_until_due: p.days_until_due,
         redirect: p.redirect == Some(true),
         return_url: p.return_url.clone(),
-    };
-    let ctx = Ctx { state: &state, origin: Origin::api(call), terms, now, lines, breakdown, rest: &rest };
-    match (confirmation, setup) {
-        (_, true) => {
-            let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
-            ctx.finish(&obj.doc, obj.version, Finish::Setup(chosen)).await
-        }
-        (Confirmation::NoPayment, false) => ctx.finish(&obj.doc, obj.version, Finish::NoPayment(chosen)).await,
-        (Confirmation::ChargeWhenDue, false) => {
-            let Some(cus) = &customer else {
-                return Err(ApiError::invalid(
-                    "parameter_invalid",
-                    "confirmation",
-                    "`charge_when_due` needs a session with a `customer` that has a saved payment method.",
-                ));
-            };
-            let chosen = match chosen {
-                Some(c) if c.changes.is_empty() => c,
-                Some(_) => {
-                    return Err(ApiError::invalid(
-                        "parameter_invalid",
-                        "payment_method",
-                        "`charge_when_due` needs a payment method already saved to the customer.",
-                    ))
-                }
-                None => latest_saved(&state, call, cus, now).await?,
-            };
-            ctx.finish(&obj.doc, obj.version, Finish::WhenDue(chosen)).await
-        }
-        (Confirmation::ChargeImmediately, false) => {
-            let chosen = chosen.ok_or_else(|| ApiError::missing_param("payment_method"))?;
-            ctx.charge(&obj.doc, obj.version, chosen, false).await
-        }
     }
 }
 
-async fn latest_saved(state: &AppState, call: &Call, customer: &str, now: i64) -> ApiResult<Chosen> {
-    let q = crate::store::ListQuery {
-        kind: crate::domain::payment_method::KIND.into(),
-        filters: vec![("customer".into(), customer.to_owned())],
-        created: Default::default(),
-        cursor: None,
-        limit: 1,
-        any_of: Vec::new(),
-    };
-    let pm = state.store.list_objects(&call.scope(), &q).await?.items.into_iter().next().ok_or_else(|| {
-        ApiError::invalid(
-            "parameter_invalid",
-            "payment_method",
-            "`charge_when_due` needs a payment method already saved to the customer.",
-        )
-    })?;
-    payment_method_input::choose(state, call, Some(&pm.id), None, Some(customer), now)
-        .await?
-        .ok_or_else(ApiError::internal)
+/// The request as the engine's caller.
+fn caller(call: &Call) -> Caller {
+    Caller {
+        scope: call.scope(),
+        account_version: call.auth.account_version.clone(),
+        request_id: Some(call.request_id.clone()),
+        idempotency: call
+            .idem
+            .as_ref()
+            .map(|g| IdempotencyKey { key: g.key.clone(), fingerprint: g.fingerprint.clone() }),
+        waiting: true,
+    }
 }
 
-/// How a confirm ends. Intents carry the version their next update expects.
-enum Finish {
-    Paid {
-        chosen: Chosen,
-        intent: (Value, i64),
-    },
-    /// The processor's answer is not known yet: the session stays held.
-    Pending {
-        chosen: Chosen,
-        intent: (Value, i64),
-    },
-    Declined {
-        chosen: Chosen,
-        intent: (Value, i64),
-        error: ApiError,
-    },
-    WhenDue(Chosen),
-    NoPayment(Option<Chosen>),
-    Setup(Chosen),
-}
-
-struct Ctx<'a> {
-    state: &'a AppState,
-    origin: Origin<'a>,
-    terms: Terms,
-    now: i64,
+/// The session in the answer as the request asked for it: its API
+/// version, `include`s and expansions.
+struct ApiView<'a> {
+    call: &'a Call,
     lines: bool,
     breakdown: bool,
     rest: &'a [String],
 }
 
-mod collect;
-mod complete;
-mod origin;
-pub mod pending;
-pub mod redeem;
-mod route_run;
-mod save;
-mod steps;
-pub mod three_ds;
+#[async_trait::async_trait]
+impl View for ApiView<'_> {
+    async fn session(&self, state: &AppState, s: &Value, pending: &[Value]) -> PaymentResult<Value> {
+        super::sessions::view_with(state, self.call, s, self.lines, self.breakdown, self.rest, pending).await.map_err(
+            |e| {
+                // The expansions were validated before anything was written:
+                // what fails here is the store.
+                tracing::error!(error = %e.message, "confirm answer not rendered");
+                crate::engine::payment::PaymentError::Internal
+            },
+        )
+    }
+}
 
-pub use origin::{Origin, Terms};
+mod collect;

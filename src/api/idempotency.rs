@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use sha2::Sha256;
 
 use crate::error::{ApiError, ErrorType};
 use crate::store::{IdempotencyRecord, Scope};
@@ -48,19 +47,10 @@ impl Drop for IdemGuard {
 /// hash of a card could be found by trying every number. `serde_json::Map`
 /// is ordered, so equal parameters serialize equally.
 pub fn fingerprint(key: &[u8; 32], method: &str, path: &str, params: &Value, expand: &[String]) -> String {
-    use hmac::Mac;
-    let mut h = match <hmac::Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC accepts keys of any length"),
-    };
-    h.update(method.as_bytes());
-    h.update(b" ");
-    h.update(path.as_bytes());
-    h.update(b"\n");
-    h.update(params.to_string().as_bytes());
-    h.update(b"\n");
-    h.update(expand.join(",").as_bytes());
-    hex::encode(h.finalize().into_bytes())
+    let (params, expand) = (params.to_string(), expand.join(","));
+    let parts: [&[u8]; 7] =
+        [method.as_bytes(), b" ", path.as_bytes(), b"\n", params.as_bytes(), b"\n", expand.as_bytes()];
+    hex::encode(crate::domain::mac::hmac_sha256(key, &parts))
 }
 
 fn shown(key: &str) -> String {

@@ -20,6 +20,7 @@ mod openapi_conventions;
 pub mod ops;
 mod param_de;
 pub mod params;
+pub mod payment_error;
 pub mod payment_method_input;
 pub mod payments;
 pub mod prices;

@@ -1,12 +1,13 @@
 //! The payment method a confirm names: card details entered now, a Stripe
 //! test token (`pm_card_visa`), or a saved `pm_…` of the caller.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::extract::Call;
 use crate::domain::card::{CardError, CardNumber};
 use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
-use crate::domain::test_cards;
+use crate::engine::payment::method::{live_test_card, open_saved};
+use crate::engine::payment::Chosen;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::processor::test::token_card;
@@ -14,13 +15,12 @@ use crate::processor::CardDetails;
 use crate::store::Change;
 use crate::AppState;
 
-/// A payment method ready to charge, and what must be stored with the payment.
-pub struct Chosen {
-    pub id: String,
-    pub doc: Value,
-    pub card: CardDetails,
-    /// A new payment method (and its vault record) to commit.
-    pub changes: Vec<Change>,
+/// What a request named: `payment_method` or `payment_method_data`, and the
+/// session's customer (a saved method of anyone else is not found).
+pub struct Given<'a> {
+    pub payment_method: Option<&'a str>,
+    pub data: Option<&'a PaymentMethodData>,
+    pub customer: Option<&'a str>,
 }
 
 fn card_error(e: CardError, prefix: &str) -> ApiError {
@@ -29,14 +29,8 @@ fn card_error(e: CardError, prefix: &str) -> ApiError {
 
 /// Stores a checked card: the PaymentMethod object, and the number sealed in
 /// the vault under the payment method's id.
-fn new_method(
-    state: &AppState,
-    call: &Call,
-    c: CheckedCard,
-    data: Option<&PaymentMethodData>,
-    customer: Option<&str>,
-    now: i64,
-) -> ApiResult<Chosen> {
+fn new_method(state: &AppState, call: &Call, c: CheckedCard, given: &Given<'_>, now: i64) -> ApiResult<Chosen> {
+    let (data, customer) = (given.data, given.customer);
     let id = new_id("pm");
     let fingerprint = state.vault.fingerprint(&c.number);
     let doc = payment_method::build(
@@ -73,24 +67,16 @@ fn new_method(
 /// Stripe declines its published test cards in live mode, before any
 /// processor sees them.
 fn refuse_test_card_in_live_mode(call: &Call, number: &CardNumber) -> ApiResult<()> {
-    if call.auth.livemode && test_cards::is_published(number.digits()) {
-        return Err(ApiError::card("card_declined", test_cards::LIVE_MODE_MESSAGE)
-            .with_extra("decline_code", json!("test_mode_live_card")));
+    match live_test_card(call.auth.livemode, number) {
+        Some(d) => Err(d.into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Resolves `payment_method` / `payment_method_data`. `customer` is the
-/// session's customer: a saved method of anyone else is not found.
-pub async fn choose(
-    state: &AppState,
-    call: &Call,
-    payment_method: Option<&str>,
-    data: Option<&PaymentMethodData>,
-    customer: Option<&str>,
-    now: i64,
-) -> ApiResult<Option<Chosen>> {
-    match (payment_method, data) {
+/// Resolves `payment_method` / `payment_method_data`.
+pub async fn choose(state: &AppState, call: &Call, given: Given<'_>, now: i64) -> ApiResult<Option<Chosen>> {
+    let customer = given.customer;
+    match (given.payment_method, given.data) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "parameters_exclusive",
             "payment_method_data",
@@ -108,7 +94,7 @@ pub async fn choose(
             let input = d.card.as_ref().ok_or_else(|| ApiError::missing_param("payment_method_data[card]"))?;
             let checked = payment_method::check(input, now).map_err(|e| card_error(e, "payment_method_data[card]"))?;
             refuse_test_card_in_live_mode(call, &checked.number)?;
-            new_method(state, call, checked, Some(d), customer, now).map(Some)
+            new_method(state, call, checked, &given, now).map(Some)
         }
         (Some(token), None) if token_card(token).is_some() && call.auth.livemode => {
             let mut e = ApiError::no_such("PaymentMethod", token, Some("payment_method")).with_status_400();
@@ -125,39 +111,21 @@ pub async fn choose(
                 cvc: None,
             };
             let checked = payment_method::check(&input, now).map_err(|e| card_error(e, "payment_method"))?;
-            new_method(state, call, checked, None, customer, now).map(Some)
+            new_method(state, call, checked, &given, now).map(Some)
         }
         (Some(id), None) => {
             let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method")).with_status_400();
-            let pm = state
-                .store
-                .get_object(&call.scope(), id)
-                .await?
-                .filter(|o| o.kind == payment_method::KIND)
-                .ok_or_else(missing)?;
-            match pm.doc["customer"].as_str() {
+            let chosen = open_saved(state, &call.scope(), id).await?.ok_or_else(missing)?;
+            match chosen.doc["customer"].as_str() {
                 Some(owner) if Some(owner) != customer => return Err(missing()),
                 // A buyer (publishable key) may reuse only the session
                 // customer's own saved methods, never a loose one by id.
                 None if call.auth.kind == crate::domain::keys::KeyKind::Publishable => return Err(missing()),
                 _ => {}
             }
-            let vault =
-                state.store.get_object(&call.scope(), &payment_method::vault_id(id)).await?.ok_or_else(missing)?;
-            let sealed = vault.doc["sealed"].as_str().unwrap_or_default();
-            let number = state.vault.open(sealed, id).map_err(|e| {
-                tracing::error!(error = %e, payment_method = %id, "vault record unreadable");
-                ApiError::internal()
-            })?;
             // A card saved in live mode before test cards were refused there.
-            refuse_test_card_in_live_mode(call, &number)?;
-            let card = CardDetails {
-                number,
-                exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
-                exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
-                cvc: None,
-            };
-            Ok(Some(Chosen { id: id.to_owned(), doc: pm.doc, card, changes: Vec::new() }))
+            refuse_test_card_in_live_mode(call, &chosen.card.number)?;
+            Ok(Some(chosen))
         }
     }
 }

@@ -149,5 +149,5 @@ async fn remove_code(state: &AppState, call: &Call, doc: &mut Value, now: i64) -
         ));
     }
     doc["discounts"] = json!([]);
-    session_custom::recompute(state, &call.scope(), doc, now).await
+    Ok(session_custom::recompute(state, &call.scope(), doc, now).await?)
 }

@@ -5,10 +5,9 @@
 use serde_json::{json, Value};
 
 use super::extract::Call;
-use super::{session_custom, session_discounts};
+use super::session_discounts;
 use crate::domain::cascade::{self, TierParam};
 use crate::error::ApiResult;
-use crate::store::Scope;
 use crate::AppState;
 
 /// The tiers as stored, and tier 0's coupon, each route and coupon checked.
@@ -52,19 +51,4 @@ pub fn attach(doc: &mut Value, tiers: Vec<Value>) {
     doc["cascade_status"] = cascade::start();
 }
 
-/// After a card decline: the session moves to its next tier, with that
-/// tier's route, discount and amounts. A tier's coupon that is no longer
-/// valid is left off rather than blocking the fallback.
-pub async fn after_decline(state: &AppState, scope: &Scope, doc: &mut Value, now: i64) -> ApiResult<()> {
-    let Some(tier) = cascade::next_tier(doc) else { return Ok(()) };
-    doc["processor_route"] = tier["processor_route"].clone();
-    let coupon = match tier["coupon"].as_str() {
-        Some(c) => state.store.get_object(scope, c).await?.filter(|o| crate::domain::coupon::valid(&o.doc, now)),
-        None => None,
-    };
-    doc["discounts"] = match coupon {
-        Some(c) => json!([{"coupon": c.id, "promotion_code": null}]),
-        None => json!([]),
-    };
-    session_custom::recompute(state, scope, doc, now).await
-}
+pub use crate::engine::payment::cascade::after_decline;

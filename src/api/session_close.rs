@@ -61,7 +61,7 @@ async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static
         };
         let evt = event::build(&call.event_ctx(now), kind, &session::render(&doc, now, &version, false), None);
         let mut changes = match how {
-            End::Complete { .. } => super::confirm::redeem::redeem(state, &call.scope(), &doc).await?,
+            End::Complete { .. } => crate::engine::payment::redeem::redeem(state, &call.scope(), &doc).await?,
             End::Expire => Vec::new(),
         };
         let body = view(state, call, &doc, lines, breakdown, &rest).await?;

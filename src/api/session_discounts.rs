@@ -139,5 +139,5 @@ pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &s
     check_coupon_fits(&coupon, &currency).map_err(|e| e.with_param(param))?;
     check_minimum_as(&promo, doc["amount_subtotal"].as_i64().unwrap_or(0), &currency, param)?;
     doc["discounts"] = serde_json::json!([{"coupon": coupon["id"], "promotion_code": promo["id"]}]);
-    super::session_custom::recompute(state, &call.scope(), doc, now).await
+    Ok(super::session_custom::recompute(state, &call.scope(), doc, now).await?)
 }

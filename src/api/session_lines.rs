@@ -11,31 +11,14 @@ use crate::domain::currency::Currency;
 use crate::domain::document::Document;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::price::{self, Price, PriceParams, PriceType, Stamp};
-use crate::domain::pricing::{self, AmountError, LineAmounts, Totals};
+use crate::domain::pricing::{self, AmountError, LineAmounts};
 use crate::domain::session_params::{LineItemParam, Mode, MAX_QUANTITY};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
 use crate::AppState;
 
-/// Line items ready to store, with what they add to the session.
-#[derive(Default)]
-pub struct Lines {
-    pub items: Vec<Value>,
-    pub amounts: Vec<LineAmounts>,
-    pub currency: Option<String>,
-    /// New prices and products made from `price_data`, to commit alongside.
-    pub changes: Vec<Change>,
-    /// Each line's tax rates (TaxRate objects), in the line's order.
-    pub rates: Vec<Vec<Value>>,
-}
-
-impl Lines {
-    pub fn totals(&self) -> ApiResult<Totals> {
-        pricing::session_totals(&self.amounts, 0)
-            .map_err(|_| ApiError::invalid("amount_too_large", "line_items", "The session's total is too large."))
-    }
-}
+pub use crate::engine::pricing::Lines;
 
 fn invalid(param: String, msg: impl Into<String>) -> ApiError {
     ApiError::invalid("parameter_invalid", param, msg)

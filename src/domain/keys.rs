@@ -1,9 +1,6 @@
 //! API keys: their kinds, generation, masking and keyed hashing.
 //! A key is never stored or logged whole: only its HMAC and a masked form.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::ids::BASE62;
 
 /// Secret keys may call every endpoint; publishable keys only client-side ones.
@@ -135,18 +132,7 @@ pub fn hash(pepper: &[u8; 32], key: &str) -> String {
 }
 
 fn mac(pepper: &[u8; 32], data: &[u8]) -> [u8; 32] {
-    // new_from_slice only fails for invalid key lengths, and HMAC takes any length.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(pepper) {
-        Ok(m) => m,
-        Err(_) => unreachable_hmac(),
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
-#[cold]
-fn unreachable_hmac() -> ! {
-    unreachable!("HMAC accepts keys of any length")
+    super::mac::hmac_sha256(pepper, &[data])
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod introspect;
 pub mod keys;
 pub mod line_quantity;
 pub mod locale;
+pub mod mac;
 pub mod metadata;
 pub mod outbound;
 pub mod outcome;

@@ -194,7 +194,7 @@ pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value, c
 pub fn tags(doc: &Value) -> Vec<(String, String)> {
     let mut t = vec![("status".to_owned(), doc["status"].as_str().unwrap_or_default().to_owned())];
     // A payment whose processor answer is not known is asked about again
-    // (api::confirm::pending): after an unknown answer, while the buyer is at
+    // (engine::payment::pending): after an unknown answer, while the buyer is at
     // a gateway's page, or when a claimed try never recorded its outcome (a
     // crash mid-charge). `lookup_after` backs off between asks.
     let last = doc["attempts"].as_array().and_then(|a| a.last());

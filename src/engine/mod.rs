@@ -1,5 +1,8 @@
 //! The payment engine: what happens to payments, apart from how a request
-//! asked for it (HTTP handlers, workers and pages all call it).
+//! asked for it (HTTP handlers, workers and pages all call it). It names no
+//! HTTP type and nothing of `crate::api`.
 
 pub mod capture;
 pub mod charges;
+pub mod payment;
+pub mod pricing;

@@ -5,8 +5,6 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use super::MasterKey;
 use crate::domain::card::CardNumber;
@@ -64,12 +62,8 @@ impl CardVault {
 
     /// The same card gives the same fingerprint within one kassa installation.
     pub fn fingerprint(&self, number: &CardNumber) -> String {
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.fingerprint_key) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC accepts keys of any length"),
-        };
-        mac.update(number.digits().as_bytes());
-        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..12])
+        let mac = crate::domain::mac::hmac_sha256(&self.fingerprint_key, &[number.digits().as_bytes()]);
+        URL_SAFE_NO_PAD.encode(&mac[..12])
     }
 }
 

@@ -9,9 +9,6 @@ pub mod secrets;
 use std::io::Write;
 use std::path::Path;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 /// 32 secret bytes. Debug never prints them.
 #[derive(Clone)]
 pub struct MasterKey([u8; 32]);
@@ -83,12 +80,7 @@ impl MasterKey {
 
     /// A subkey for one purpose: HMAC-SHA256(master, label).
     pub fn derive(&self, label: &str) -> [u8; 32] {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC accepts keys of any length"),
-        };
-        mac.update(label.as_bytes());
-        mac.finalize().into_bytes().into()
+        crate::domain::mac::hmac_sha256(&self.0, &[label.as_bytes()])
     }
 }
 

@@ -42,7 +42,7 @@ pub fn public_origin(state: &AppState) -> String {
 
 /// The name the buyer sees: the account's display name.
 pub async fn merchant_name(state: &AppState, scope: &Scope) -> String {
-    crate::api::account::display_name(state, &scope.account_id).await.unwrap_or_else(|_| "kassa".to_owned())
+    crate::accounts::display_name(state, &scope.account_id).await.ok().flatten().unwrap_or_else(|| "kassa".to_owned())
 }
 
 /// The publishable key the page's script calls the API with.

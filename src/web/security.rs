@@ -6,10 +6,9 @@
 //! (the 3-D Secure challenge, the demo) carry an HMAC token bound to what
 //! they act on, and a cross-site `Origin` is refused outright.
 
+use crate::domain::mac;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 /// Who may frame a page.
 #[derive(Debug, Clone, Copy)]
@@ -51,22 +50,12 @@ pub fn harden(res: &mut Response, framing: Framing<'_>) {
 
 /// A token for a form acting on `context`, under `key`.
 pub fn token(key: &[u8; 32], context: &str) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC accepts keys of any length"),
-    };
-    mac.update(context.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    hex::encode(mac::hmac_sha256(key, &[context.as_bytes()]))
 }
 
 /// Whether `given` is the token for `context`, in constant time.
 pub fn verify(key: &[u8; 32], context: &str, given: &str) -> bool {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => return false,
-    };
-    mac.update(context.as_bytes());
-    hex::decode(given).is_ok_and(|g| mac.verify_slice(&g).is_ok())
+    hex::decode(given).is_ok_and(|g| mac::verify(key, &[context.as_bytes()], &g))
 }
 
 /// A cross-site post: its `Origin` (or, failing that, `Sec-Fetch-Site`)

@@ -8,9 +8,9 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::confirm::three_ds::{finish, intent_tags};
 use crate::domain::payment_intent;
 use crate::domain::session;
+use crate::engine::payment::three_ds::{finish, intent_tags};
 use crate::error::ApiError;
 use crate::store::{Change, ChangeSet, Scope, StoredObject};
 use crate::AppState;
@@ -113,7 +113,7 @@ pub async fn challenge_answer(
     };
     let return_url = obj.doc["three_d_secure"]["return_url"].as_str().map(str::to_owned);
     if let Err(e) = finish(&state, &scope, &obj, authenticated).await {
-        tracing::warn!(payment_intent = %pi, error = %e.message, "3-D Secure finish failed");
+        tracing::warn!(payment_intent = %pi, error = %e, "3-D Secure finish failed");
         return page(
             StatusCode::CONFLICT,
             "3-D Secure",

@@ -1,13 +1,13 @@
 //! Asks processors again about payments whose answer was unknown, and
-//! finishes them once it is known (see `api::confirm::pending`).
+//! finishes them once it is known (see `engine::payment::pending`).
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::confirm::pending::{back_off, resolve};
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{KIND, LOOKUP_TAG};
+use crate::engine::payment::pending::{back_off, resolve};
 use crate::store::StoreResult;
 use crate::AppState;
 
@@ -25,9 +25,9 @@ pub async fn resolve_due(state: &AppState) -> StoreResult<usize> {
             // so one broken payment never holds the batch for the others.
             Err(e) => {
                 state.metrics.worker_error("pending_payments");
-                tracing::warn!(payment_intent = %pi.id, error = %e.message, "pending payment not resolved");
+                tracing::warn!(payment_intent = %pi.id, error = %e, "pending payment not resolved");
                 if let Err(e) = back_off(state, &scope, &pi, state.now()).await {
-                    tracing::warn!(payment_intent = %pi.id, error = %e.message, "pending payment back-off not recorded");
+                    tracing::warn!(payment_intent = %pi.id, error = %e, "pending payment back-off not recorded");
                 }
             }
         }

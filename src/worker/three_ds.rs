@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::confirm::three_ds::{finish, DUE_TAG};
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent;
+use crate::engine::payment::three_ds::{finish, DUE_TAG};
 use crate::store::StoreResult;
 use crate::AppState;
 
@@ -21,7 +21,7 @@ pub async fn finish_due(state: &AppState) -> StoreResult<usize> {
         match finish(state, &scope, &pi, true).await {
             Ok(()) => done += 1,
             // Another node finished it first, or it failed: either way not ours.
-            Err(e) => tracing::debug!(payment_intent = %pi.id, error = %e.message, "3-D Secure finish skipped"),
+            Err(e) => tracing::debug!(payment_intent = %pi.id, error = %e, "3-D Secure finish skipped"),
         }
     }
     Ok(done)

@@ -1,6 +1,7 @@
 //! The layering rules of DESIGN-NOTES.md, checked on the source: the
 //! domain is pure and deterministic, so it names no I/O crate, no outer
-//! layer of kassa, no clock and no random source.
+//! layer of kassa, no clock and no random source; the payment engine knows
+//! nothing of HTTP; workers and pages call the engine, never the API.
 
 use std::path::{Path, PathBuf};
 
@@ -82,4 +83,26 @@ fn the_domain_names_no_io_crate_no_outer_layer_no_clock_and_no_randomness() {
     assert!(files.len() > 20, "src/domain was not found");
     let found: Vec<String> = files.iter().flat_map(|f| offences(f, NOT_IN_THE_DOMAIN)).collect();
     assert!(found.is_empty(), "the domain must stay pure:\n{}", found.join("\n"));
+}
+
+/// Offences against `forbidden` in every Rust file under `src/{dir}`.
+fn offences_under(dir: &str, forbidden: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    assert!(!files.is_empty(), "src/{dir} was not found");
+    files.iter().flat_map(|f| offences(f, forbidden)).collect()
+}
+
+#[test]
+fn the_engine_names_no_http_and_nothing_of_the_api() {
+    let found = offences_under("engine", &["axum", "crate::api", "super::api", "StatusCode", "ApiError"]);
+    assert!(found.is_empty(), "the engine must not know HTTP:\n{}", found.join("\n"));
+}
+
+#[test]
+fn workers_and_pages_call_the_engine_not_the_api() {
+    let found: Vec<String> =
+        ["worker", "web"].iter().flat_map(|d| offences_under(d, &["crate::api", "super::api"])).collect();
+    assert!(found.is_empty(), "workers and pages go through the engine:\n{}", found.join("\n"));
 }

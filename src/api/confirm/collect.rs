@@ -1,15 +1,13 @@
-//! What the session asks of the buyer at confirm (a billing address, a
-//! phone, a shipping address), and the per-session limit on failed
-//! payments that stops a page being used to test stolen cards.
+//! What the session asks of the buyer at confirm: a billing address, a
+//! phone, a shipping address.
 
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::domain::customer::Address;
 use crate::domain::fields::max_len;
 use crate::domain::session;
-use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[schema(as = ConfirmShippingDetails)]
@@ -77,19 +75,5 @@ pub fn apply(doc: &mut Value, g: Given<'_>) -> ApiResult<()> {
         ));
     }
     doc["collected_information"] = session::collected_shipping(&sd.name, &a);
-    Ok(())
-}
-
-/// 429 once a session has had `session::MAX_FAILURES` failed payments in
-/// the last hour.
-pub fn check_attempts(doc: &Value, now: i64) -> ApiResult<()> {
-    if session::recent_failures(doc, now) >= session::MAX_FAILURES {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorType::RateLimit,
-            Some("rate_limit"),
-            "Too many failed payment attempts for this Checkout Session. Try again later.",
-        ));
-    }
     Ok(())
 }

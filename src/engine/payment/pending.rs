@@ -2,12 +2,21 @@
 //! a lookup that could not tell either). The session stays held; this asks
 //! the processor again and finishes the payment once the answer is known.
 
-use super::steps::outcome_finish;
-use super::three_ds::{saved_method, saved_terms};
-use super::*;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::caller::{Caller, IdempotencyKey, Plain, Run};
+use super::error::{PaymentError, PaymentResult};
+use super::route::route_for;
+use super::settle::{finish, outcome_finish};
+use super::{method, terms};
+use crate::domain::payment_intent;
+use crate::domain::session;
 use crate::processor::route::Attempt;
-use crate::processor::Lookup;
-use crate::store::{Scope, StoredObject};
+use crate::processor::{Lookup, Outcome, Processor};
+use crate::store::{Change, Scope, StoredObject};
+use crate::AppState;
 
 /// After this long at a gateway's page, an unfinished authentication fails.
 const GIVE_UP_AFTER: i64 = 24 * 3600;
@@ -15,7 +24,7 @@ const GIVE_UP_AFTER: i64 = 24 * 3600;
 /// Asks again later: 5 s, doubling up to an hour, so waiting payments never
 /// starve newer ones in the worker's batch.
 #[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
-pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> ApiResult<bool> {
+pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> PaymentResult<bool> {
     let asks = pi.doc["lookup_asks"].as_i64().unwrap_or(0).saturating_add(1);
     let delay = 5i64.saturating_mul(1 << asks.min(10)).min(3600);
     let mut doc = pi.doc.clone();
@@ -41,7 +50,7 @@ pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i
 /// Asks the processor about the intent's unknown attempt; finishes the
 /// payment if it now knows. Returns whether it did.
 #[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
-pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiResult<bool> {
+pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> PaymentResult<bool> {
     let now = state.now();
     // The try to ask about: one claimed but never recorded, or the last one.
     let last = match &pi.doc["pending_attempt"] {
@@ -58,7 +67,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         .store
         .get_object(scope, pi.doc["checkout_session"].as_str().unwrap_or_default())
         .await?
-        .ok_or_else(ApiError::internal)?;
+        .ok_or(PaymentError::Internal)?;
     // Only the payment the session is waiting for.
     if session.doc["payment_intent"] != pi.id.as_str() || !session::confirming(&session.doc, now) {
         return back_off(state, scope, pi, now).await;
@@ -110,7 +119,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> ApiR
         started_at: now,
         duration_ms: 0,
     };
-    finish_known(state, scope, pi, &session, &outcome, &[attempt]).await?;
+    finish_known(state, scope, pi, &session, (&outcome, &[attempt])).await?;
     Ok(true)
 }
 
@@ -145,24 +154,26 @@ pub async fn finish_known(
     scope: &Scope,
     pi: &StoredObject,
     session: &StoredObject,
-    outcome: &Outcome,
-    attempts: &[Attempt],
-) -> ApiResult<()> {
+    (outcome, attempts): (&Outcome, &[Attempt]),
+) -> PaymentResult<()> {
     let now = state.now();
-    let chosen = saved_method(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
+    let chosen = method::saved(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
     let settled = payment_intent::settle(&pi.doc, outcome, attempts, &chosen.doc, &crate::ids::new_id("ch"));
-    let terms = saved_terms(state, scope, &pi.id).await?;
-    let mut origin = Origin::background(scope.clone());
-    origin.idempotency = claimed_request(&pi.doc);
-    let ctx = Ctx { state, origin, terms, now, lines: false, breakdown: false, rest: &[] };
-    ctx.finish(&session.doc, session.version, outcome_finish(outcome, chosen, (settled, pi.version))).await?;
+    let terms = terms::saved(state, scope, &pi.id).await?;
+    let caller = Caller { idempotency: claimed_request(&pi.doc), ..Caller::background(scope.clone()) };
+    let view = Plain { version: caller.version(), now };
+    let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
+    finish(&run, &session.doc, session.version, outcome_finish(outcome, chosen, (settled, pi.version))).await?;
     Ok(())
 }
 
 /// The idempotency key (and fingerprint) of the request that claimed it.
-fn claimed_request(pi: &Value) -> Option<(String, String)> {
+fn claimed_request(pi: &Value) -> Option<IdempotencyKey> {
     let r = &pi["confirm_request"];
-    Some((r["idempotency_key"].as_str()?.to_owned(), r["fingerprint"].as_str()?.to_owned()))
+    Some(IdempotencyKey {
+        key: r["idempotency_key"].as_str()?.to_owned(),
+        fingerprint: r["fingerprint"].as_str()?.to_owned(),
+    })
 }
 
 /// A charge whose request was dropped (a client gone, the request timeout)
@@ -170,18 +181,18 @@ fn claimed_request(pi: &Value) -> Option<(String, String)> {
 #[tracing::instrument(skip_all, fields(payment_intent = %pi_id))]
 pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcome: Outcome, attempts: Vec<Attempt>) {
     let result = async {
-        let pi = state.store.get_object(&scope, &pi_id).await?.ok_or_else(ApiError::internal)?;
+        let pi = state.store.get_object(&scope, &pi_id).await?.ok_or(PaymentError::Internal)?;
         let sid = pi.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
-        let session = state.store.get_object(&scope, &sid).await?.ok_or_else(ApiError::internal)?;
+        let session = state.store.get_object(&scope, &sid).await?.ok_or(PaymentError::Internal)?;
         if pi.doc["status"] != "processing" || session.doc["payment_intent"] != pi_id.as_str() {
             return Ok(());
         }
-        finish_known(&state, &scope, &pi, &session, &outcome, &attempts).await
+        finish_known(&state, &scope, &pi, &session, (&outcome, &attempts)).await
     }
     .await;
     if let Err(e) = result {
         // The resolver asks the processor again at the claim's lookup time.
-        tracing::warn!(payment_intent = %pi_id, error = %e.message, "a dropped request's payment was not finished");
+        tracing::warn!(payment_intent = %pi_id, error = %e, "a dropped request's payment was not finished");
     }
 }
 

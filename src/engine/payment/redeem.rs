@@ -3,21 +3,28 @@
 //! the completing commit when nothing is charged; given back if the charge
 //! fails.
 
-use super::*;
+use serde_json::Value;
+
+use super::error::{PaymentError, PaymentResult};
 use crate::domain::redemption;
-use crate::store::{ChangeSet, Scope, StoreError};
+use crate::store::{Change, ChangeSet, Scope, StoreError};
+use crate::AppState;
 
 /// The redemption changes for the session's discount, or a 400 if it has
 /// been used up meanwhile.
 #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
-pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> ApiResult<Vec<Change>> {
+pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<Vec<Change>> {
     let mut changes = Vec::new();
     let d = &session["discounts"][0];
     for (field, what) in [("coupon", "coupon"), ("promotion_code", "promotion_code")] {
         let Some(id) = d[field].as_str() else { continue };
         let Some(obj) = state.store.get_object(scope, id).await? else { continue };
         let doc = redemption::redeem(&obj.doc).ok_or_else(|| {
-            ApiError::invalid("coupon_expired", "discounts", format!("This {what} has reached its redemption limit."))
+            PaymentError::invalid(
+                "coupon_expired",
+                "discounts",
+                format!("This {what} has reached its redemption limit."),
+            )
         })?;
         let tags = if field == "promotion_code" { crate::domain::promotion_code::tags(&doc) } else { Vec::new() };
         changes.push(Change::Update { id: id.to_owned(), expected_version: obj.version, tags, doc });
@@ -27,7 +34,7 @@ pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> ApiResu
 
 /// Gives the session's redemptions back, re-reading on every try.
 #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
-pub async fn release(state: &AppState, scope: &Scope, session: &Value) -> ApiResult<()> {
+pub async fn release(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<()> {
     let d = &session["discounts"][0];
     for field in ["coupon", "promotion_code"] {
         let Some(id) = d[field].as_str() else { continue };

@@ -1,0 +1,181 @@
+//! The charge step every payment path runs: claim the session and the
+//! intent (with everything a finish without the caller needs), run the
+//! route, and settle the outcome.
+//!
+//! A charge is never made twice: before any processor is called, the
+//! session is claimed by a version-conditional write that also records the
+//! PaymentIntent as `processing`. A racing confirm loses that write (or sees
+//! the claim) and gets `InProgress`; nothing can expire the session under it.
+
+use serde_json::{json, Value};
+
+use super::caller::{Answered, Run};
+use super::error::{PaymentError, PaymentResult};
+use super::method::Chosen;
+use super::settle::{self, outcome_finish};
+use super::{redeem, route, terms, three_ds};
+use crate::domain::event;
+use crate::domain::payment_intent::{self, NewIntent};
+use crate::domain::session;
+use crate::ids::{new_id, random_base62};
+use crate::processor::Authorize;
+use crate::store::{Change, ChangeSet, StoreError};
+
+/// Seconds a claim holds the session beyond the route's lookup time.
+const CLAIM_SECS: i64 = 120;
+
+/// An intent and the version its next update expects (`None`: new).
+type Intent = (Value, Option<i64>);
+
+/// Claims the session, runs the route, and settles with the outcome.
+/// `authenticated`: 3-D Secure already passed for this payment.
+#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), authenticated))]
+pub async fn charge(
+    run: &Run<'_>,
+    session: &Value,
+    version: i64,
+    mut chosen: Chosen,
+    authenticated: bool,
+) -> PaymentResult<Answered> {
+    // Only an open session, not already paid, with its intent in a state
+    // that allows this charge: a stale read (a second answer on a 3-D
+    // Secure page, two workers) must not charge again.
+    let now = run.now;
+    if session["status"] != "open" || (session::lapsed(session, now) && !session::confirming(session, now)) {
+        return Err(PaymentError::NotOpen(session::NotOpen {
+            action: "confirmed",
+            status: session::status_at(session, now).to_owned(),
+        }));
+    }
+    let (intent, intent_version) = intent_for(run, session, authenticated).await?;
+    if !authenticated {
+        if let Some(flow) = three_ds::flow_for(run, session, &chosen).await? {
+            return three_ds::require_authentication(run, session, version, chosen, ((intent, intent_version), flow))
+                .await;
+        }
+    }
+    let pi_id = intent["id"].as_str().unwrap_or_default().to_owned();
+    let mut processing = payment_intent::processing(&intent, &chosen.id);
+    if authenticated {
+        processing["three_d_secure"]["status"] = json!("authenticated");
+    }
+    let tries = intent["attempts"].as_array().map_or(0, Vec::len);
+    let route = route::route_for(run.state, &run.caller.scope, session).await?;
+    // Recorded with the claim: if kassa stops mid-charge, the resolver
+    // asks the first processor what became of this key.
+    let first = route.first().map(|p| p.name().to_owned()).unwrap_or_default();
+    let lookup_at = route::lookup_at(&route, now);
+    processing["pending_attempt"] = json!({"processor": first, "idempotency_key": format!("{pi_id}-{tries}-0"),
+                                           "started_at": now, "lookup_at": lookup_at});
+    // Only this try's request: an earlier try's key was answered already.
+    payment_intent::strip(&mut processing, "confirm_request");
+    if let Some(k) = run.caller.idempotency.as_ref().filter(|_| run.caller.waiting) {
+        processing["confirm_request"] = json!({"idempotency_key": k.key, "fingerprint": k.fingerprint});
+    }
+    let mut claimed = session.clone();
+    claimed["confirming_until"] = json!(lookup_at.saturating_add(CLAIM_SECS));
+    claimed["payment_intent"] = json!(pi_id);
+    claimed["payment_intent_status"] = json!("processing");
+    payment_intent::mirror_next_action(&mut claimed, &processing);
+    let changes = std::mem::take(&mut chosen.changes);
+    claim(run, (session, version, &claimed), (&intent, intent_version, &processing), changes).await?;
+    let req = Authorize {
+        idempotency_key: format!("{pi_id}-{tries}"),
+        amount: session["amount_total"].as_i64().unwrap_or(0),
+        currency: session["currency"].as_str().unwrap_or("usd").to_owned(),
+        card: chosen.card.clone(),
+        capture: !payment_intent::manual_capture(&processing),
+    };
+    let (outcome, attempts) = route::run(run, route, req, &pi_id).await?;
+    let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc, &new_id("ch"));
+    let intent_version = intent_version.map_or(1, |v| v + 1);
+    let finish = outcome_finish(&outcome, chosen, (settled, intent_version));
+    settle::finish(run, &claimed, version + 1, finish).await
+}
+
+/// The intent this charge settles: the session's, when its state allows
+/// this try (charging what the session costs now), or a new one.
+async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> PaymentResult<Intent> {
+    let amount = session["amount_total"].as_i64().unwrap_or(0);
+    let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
+    let existing = match session["payment_intent"].as_str() {
+        Some(pi) => run.state.store.get_object(&run.caller.scope, pi).await?,
+        None => None,
+    };
+    if let Some(o) = existing {
+        let status = o.doc["status"].as_str().unwrap_or_default();
+        let tds = o.doc["three_d_secure"]["status"].as_str();
+        let allowed = match (authenticated, status) {
+            (false, "requires_payment_method" | "requires_action") => true,
+            (true, "requires_action") => tds == Some("pending"),
+            (true, "processing") => matches!(tds, Some("pending") | Some("method_completed")),
+            _ => false,
+        };
+        if !allowed {
+            return Err(PaymentError::InProgress);
+        }
+        let mut doc = o.doc;
+        if !authenticated {
+            doc["amount"] = json!(amount);
+            doc["currency"] = json!(currency);
+        }
+        return Ok((doc, Some(o.version)));
+    }
+    let pi_id = new_id("pi");
+    let mut doc = payment_intent::build(NewIntent {
+        id: &pi_id,
+        livemode: run.caller.scope.livemode,
+        now: run.now,
+        amount,
+        currency: &currency,
+        customer: session["customer"].as_str(),
+        description: run.terms.description.as_deref(),
+        session: session["id"].as_str().unwrap_or_default(),
+        client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
+        metadata: json!({}),
+    });
+    payment_intent::apply_session_data(&mut doc, session);
+    Ok((doc, None))
+}
+
+/// The intent as a change: an update of the version read, or an insert.
+pub fn intent_change(doc: &Value, version: Option<i64>, tags: Vec<(String, String)>, now: i64) -> Change {
+    let id = doc["id"].as_str().unwrap_or_default().to_owned();
+    match version {
+        Some(v) => Change::Update { id, expected_version: v, tags, doc: doc.clone() },
+        None => Change::Insert { id, kind: payment_intent::KIND.into(), created: now, tags, doc: doc.clone() },
+    }
+}
+
+/// The claim's commit. Everything a finish without the caller needs is
+/// durable with it: the payment method and its vault record, the buyer's
+/// terms, the discount's redemption.
+async fn claim(
+    run: &Run<'_>,
+    (session, version, claimed): (&Value, i64, &Value),
+    (intent, intent_version, processing): (&Value, Option<i64>, &Value),
+    method_changes: Vec<Change>,
+) -> PaymentResult<()> {
+    let (st, scope, now) = (run.state, &run.caller.scope, run.now);
+    let pi_id = intent["id"].as_str().unwrap_or_default();
+    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
+    let mut changes = method_changes;
+    changes.push(Change::Update {
+        id: session_id,
+        expected_version: version,
+        tags: session::tags(claimed),
+        doc: claimed.clone(),
+    });
+    changes.push(intent_change(processing, intent_version, payment_intent::tags(processing), now));
+    changes.push(terms::change(st, scope, pi_id, run.terms, now).await?);
+    changes.extend(redeem::redeem(st, scope, session).await?);
+    let events = match intent_version {
+        None => vec![event::build(&run.caller.event_ctx(now), "payment_intent.created", intent, None)],
+        Some(_) => vec![],
+    };
+    match st.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict) => Err(PaymentError::InProgress),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,115 @@
+//! Completing a confirmed session: customer details, a guest's customer, the
+//! saved card, the SetupIntent or the contract, and
+//! `checkout.session.completed` (what is saved where: `save.rs`).
+
+use serde_json::{json, Value};
+
+use super::caller::Run;
+use super::error::PaymentResult;
+use super::save;
+use super::settle::Writes;
+use crate::domain::contract::{self, Confirmation};
+use crate::domain::event;
+use crate::domain::session;
+use crate::ids::new_id;
+use crate::store::Change;
+
+/// How the session completes.
+pub struct Completion {
+    pub payment_status: &'static str,
+    pub pm: Option<Value>,
+    pub confirmation: Confirmation,
+    /// The intent that paid it.
+    pub intent: Option<String>,
+}
+
+/// The session's `customer_details` once the buyer confirmed.
+fn customer_details(session: &Value, d: Option<&Value>, pm: Option<&Value>) -> Value {
+    let prev = &session["customer_details"];
+    let billing = pm.map(|p| &p["billing_details"]);
+    let pick = |field: &str| -> Value {
+        d.and_then(|d| d[field].as_str())
+            .map(|s| json!(s))
+            .or_else(|| prev.get(field).filter(|v| !v.is_null()).cloned())
+            .or_else(|| billing.and_then(|b| b.get(field)).filter(|v| !v.is_null()).cloned())
+            .unwrap_or(Value::Null)
+    };
+    let address = match d.map(|d| &d["address"]).filter(|a| a.is_object()) {
+        Some(a) => a.clone(),
+        None => billing.map(|b| b["address"].clone()).unwrap_or(Value::Null),
+    };
+    let email =
+        pick("email").as_str().map(str::to_owned).or_else(|| session["customer_email"].as_str().map(str::to_owned));
+    json!({
+        "address": address, "business_name": null, "email": email,
+        "individual_name": null, "name": pick("name"),
+        "phone": pick("phone"), "tax_exempt": "none", "tax_ids": [],
+    })
+}
+
+/// Marks the session complete: customer details, a guest's customer,
+/// the saved card, `customer_update`, the SetupIntent (setup mode) or the
+/// contract, and `checkout.session.completed`.
+#[tracing::instrument(skip_all, fields(session = s["id"].as_str().unwrap_or_default(), payment_status = c.payment_status))]
+pub async fn complete(run: &Run<'_>, s: &mut Value, c: Completion, w: &mut Writes) -> PaymentResult<()> {
+    let now = run.now;
+    let setup = s["mode"] == "setup";
+    s["customer_details"] = customer_details(s, run.terms.customer_details.as_ref(), c.pm.as_ref());
+    let pm_id = c.pm.as_ref().and_then(|p| p["id"].as_str()).map(str::to_owned);
+    // Saving the card (`setup_future_usage`) needs a customer to save it to.
+    let save_card = pm_id.is_some() && s["payment_intent_data"]["setup_future_usage"].is_string();
+    let wants_customer = s["customer_creation"] == "always" || setup || save_card;
+    if s["customer"].is_null() && wants_customer {
+        let cus_id = save::guest_customer(run, s, w)?;
+        s["customer"] = json!(cus_id);
+        if let Some(pi) = &c.intent {
+            save::intent_customer(pi, &cus_id, w);
+        }
+    }
+    if let Some(pm_id) = &pm_id {
+        save::keep_method(run, s, pm_id, setup || save_card, w).await?;
+    }
+    save::update_customer(run, s, w).await?;
+    if setup {
+        if let (Some(pm_id), Some(cus)) = (&pm_id, s["customer"].as_str().map(str::to_owned)) {
+            let seti = save::setup_intent(run, s, pm_id, &cus, w);
+            s["setup_intent"] = json!(seti);
+        }
+    } else {
+        let ctr_id = contract(run, s, &c, pm_id.as_deref(), w);
+        s["contract"] = json!(ctr_id);
+    }
+    s["status"] = json!("complete");
+    s["payment_status"] = json!(c.payment_status);
+    s["url"] = Value::Null;
+    let shown = session::render(s, now, &run.caller.version(), false);
+    w.events.push(event::build(&run.caller.event_ctx(now), "checkout.session.completed", &shown, None));
+    Ok(())
+}
+
+/// The session's contract: what was paid or is due; returns its id.
+fn contract(run: &Run<'_>, s: &Value, c: &Completion, pm_id: Option<&str>, w: &mut Writes) -> String {
+    let ctr_id = new_id("ctr");
+    let doc = contract::build(contract::NewContract {
+        id: &ctr_id,
+        livemode: run.caller.scope.livemode,
+        now: run.now,
+        session: s,
+        customer: s["customer"].as_str(),
+        confirmation: c.confirmation,
+        days_until_due: run.terms.days_until_due.unwrap_or(30),
+        payment_intent: c.intent.as_deref(),
+        payment_method: pm_id,
+        description: run.terms.description.as_deref(),
+        notes: run.terms.notes.as_deref(),
+    });
+    w.events.push(event::build(&run.caller.event_ctx(run.now), "contract.created", &doc, None));
+    w.changes.push(Change::Insert {
+        id: ctr_id.clone(),
+        kind: contract::KIND.into(),
+        created: run.now,
+        tags: contract::tags(&doc),
+        doc,
+    });
+    ctr_id
+}

@@ -1,0 +1,184 @@
+//! What a completed session saves beyond itself: a guest's new customer,
+//! the card (setup mode, or `payment_intent_data[setup_future_usage]`) with
+//! its `allow_redisplay`, what the buyer entered onto the customer
+//! (`customer_update`), and setup mode's SetupIntent.
+
+use serde_json::{json, Value};
+
+use super::caller::Run;
+use super::error::PaymentResult;
+use super::settle::Writes;
+use crate::domain::customer::{self, Address, CustomerParams, Shipping};
+use crate::domain::event;
+use crate::domain::payment_method;
+use crate::ids::{new_id, random_base62};
+use crate::store::Change;
+
+/// An address the buyer gave (at least one part of it), as the customer takes it.
+fn given_address(v: &Value) -> Option<Address> {
+    let a: Address = serde_json::from_value(v.clone()).ok()?;
+    let any = [&a.line1, &a.line2, &a.city, &a.state, &a.postal_code, &a.country].iter().any(|x| x.is_some());
+    any.then_some(a)
+}
+
+/// A customer for a guest who needs one; returns its id.
+pub fn guest_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult<String> {
+    let now = run.now;
+    let d = &s["customer_details"];
+    let params = CustomerParams {
+        email: d["email"].as_str().map(|e| Some(e.to_owned())),
+        name: d["name"].as_str().map(|e| Some(e.to_owned())),
+        phone: d["phone"].as_str().map(|e| Some(e.to_owned())),
+        ..CustomerParams::default()
+    };
+    let cus_id = new_id("cus");
+    // The payment is taken: a detail the customer object refuses
+    // (say, a malformed billing email) must not undo it.
+    let prefix = random_base62(8).to_uppercase();
+    let doc = match customer::create(&cus_id, run.caller.scope.livemode, now, &prefix, &params) {
+        Ok(d) => d,
+        Err(_) => customer::create(&cus_id, run.caller.scope.livemode, now, &prefix, &CustomerParams::default())?,
+    };
+    w.events.push(event::build(&run.caller.event_ctx(now), "customer.created", &doc, None));
+    w.changes.push(Change::Insert {
+        id: cus_id.clone(),
+        kind: "customer".into(),
+        created: now,
+        tags: customer::tags(&doc),
+        doc,
+    });
+    Ok(cus_id)
+}
+
+/// The intent of this payment belongs to the customer made for it.
+pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) {
+    // The intent, and the charge it made in this same commit.
+    let ours = |doc: &Value| doc["id"] == intent || (doc["object"] == "charge" && doc["payment_intent"] == intent);
+    for c in w.changes.iter_mut() {
+        if let Change::Update { doc, tags, .. } | Change::Insert { doc, tags, .. } = c {
+            if ours(doc) && doc["customer"].is_null() {
+                doc["customer"] = json!(customer);
+                *tags = if doc["object"] == "charge" {
+                    crate::domain::charge::tags(doc)
+                } else {
+                    crate::domain::payment_intent::tags(doc)
+                };
+            }
+        }
+    }
+    for e in w.events.iter_mut() {
+        let obj = &mut e["data"]["object"];
+        if ours(obj) && obj["customer"].is_null() {
+            obj["customer"] = json!(customer);
+        }
+    }
+}
+
+/// The payment method as the session keeps it: saved to the session's
+/// customer when `save`, with the session's `allow_redisplay`. A method
+/// made by this confirm is changed in place; one stored earlier (a 3-D
+/// Secure payment finished later, a saved card) is updated.
+#[tracing::instrument(skip_all, fields(payment_method = pm_id, save))]
+pub async fn keep_method(run: &Run<'_>, s: &Value, pm_id: &str, save: bool, w: &mut Writes) -> PaymentResult<()> {
+    let customer = s["customer"].as_str().filter(|_| save);
+    let redisplay = s["payment_method_data"]["allow_redisplay"].as_str();
+    let keep = |doc: &mut Value| -> bool {
+        let mut attached = false;
+        if let Some(c) = customer {
+            attached = doc["customer"].is_null();
+            if attached {
+                doc["customer"] = json!(c);
+            }
+        }
+        if let Some(r) = redisplay {
+            doc["allow_redisplay"] = json!(r);
+        }
+        attached
+    };
+    let mut attached = None;
+    for c in w.changes.iter_mut() {
+        if let Change::Insert { id, doc, tags, .. } | Change::Update { id, doc, tags, .. } = c {
+            if id == pm_id {
+                if keep(doc) {
+                    attached = Some(doc.clone());
+                }
+                *tags = payment_method::tags(doc);
+            }
+        }
+    }
+    let in_changes =
+        w.changes.iter().any(|c| matches!(c, Change::Insert { id, .. } | Change::Update { id, .. } if id == pm_id));
+    if !in_changes && (customer.is_some() || redisplay.is_some()) {
+        let stored = run.state.store.get_object(&run.caller.scope, pm_id).await?;
+        if let Some(obj) = stored.filter(|o| o.kind == payment_method::KIND) {
+            let mut doc = obj.doc.clone();
+            if keep(&mut doc) {
+                attached = Some(doc.clone());
+            }
+            if doc != obj.doc {
+                let tags = payment_method::tags(&doc);
+                w.changes.push(Change::Update { id: pm_id.to_owned(), expected_version: obj.version, tags, doc });
+            }
+        }
+    }
+    if let Some(doc) = attached {
+        w.events.push(event::build(&run.caller.event_ctx(run.now), "payment_method.attached", &doc, None));
+    }
+    Ok(())
+}
+
+/// `customer_update`: the address, name and shipping details the buyer
+/// entered, saved onto the session's customer where the session says `auto`.
+#[tracing::instrument(skip_all, fields(customer = s["customer"].as_str().unwrap_or_default()))]
+pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult<()> {
+    let cu = &s["customer_update"];
+    let Some(cus) = s["customer"].as_str().filter(|_| cu.is_object()) else { return Ok(()) };
+    let d = &s["customer_details"];
+    let mut p = CustomerParams::default();
+    if cu["address"] == "auto" {
+        p.address = given_address(&d["address"]).map(Some);
+    }
+    if cu["name"] == "auto" {
+        p.name = d["name"].as_str().map(|n| Some(n.to_owned()));
+    }
+    let sd = &s["collected_information"]["shipping_details"];
+    if let (true, Some(name), Some(address)) =
+        (cu["shipping"] == "auto", sd["name"].as_str(), given_address(&sd["address"]))
+    {
+        p.shipping = Some(Some(Shipping { address, name: name.to_owned(), phone: None }));
+    }
+    let stored = run.state.store.get_object(&run.caller.scope, cus).await?;
+    let Some(obj) = stored.filter(|o| o.kind == "customer" && !o.deleted) else { return Ok(()) };
+    // The payment is taken: a detail the customer refuses is left off.
+    let Ok(doc) = customer::update(&obj.doc, &p) else { return Ok(()) };
+    if doc != obj.doc {
+        w.events.push(event::build(&run.caller.event_ctx(run.now), "customer.updated", &doc, Some(&obj.doc)));
+        let tags = customer::tags(&doc);
+        w.changes.push(Change::Update { id: cus.to_owned(), expected_version: obj.version, tags, doc });
+    }
+    Ok(())
+}
+
+/// Setup mode's SetupIntent, with the session's `setup_intent_data`; returns its id.
+pub fn setup_intent(run: &Run<'_>, s: &Value, pm_id: &str, customer: &str, w: &mut Writes) -> String {
+    let now = run.now;
+    let data = &s["setup_intent_data"];
+    let metadata = if data["metadata"].is_object() { data["metadata"].clone() } else { json!({}) };
+    let seti = new_id("seti");
+    let doc = json!({
+        "id": seti, "object": "setup_intent", "client_secret": format!("{seti}_secret_{}", random_base62(24)),
+        "created": now, "customer": customer, "description": data["description"], "last_setup_error": null,
+        "livemode": run.caller.scope.livemode, "mandate": null, "metadata": metadata, "next_action": null,
+        "payment_method": pm_id, "payment_method_types": ["card"], "status": "succeeded", "usage": "off_session",
+        "checkout_session": s["id"],
+    });
+    w.events.push(event::build(&run.caller.event_ctx(now), "setup_intent.succeeded", &doc, None));
+    w.changes.push(Change::Insert {
+        id: seti.clone(),
+        kind: "setup_intent".into(),
+        created: now,
+        tags: vec![("customer".into(), customer.to_owned())],
+        doc,
+    });
+    seti
+}

@@ -1,0 +1,270 @@
+//! The settling commit: the outcome, the session's new state, the contract
+//! or SetupIntent of a completed session, every event, and the caller's
+//! idempotency record, all at once.
+
+use serde_json::{json, Value};
+
+use super::caller::{self, Answer, Answered, Run};
+use super::complete::{self, Completion};
+use super::decline::Decline;
+use super::error::PaymentResult;
+use super::method::Chosen;
+use super::{cascade, redeem, terms};
+use crate::domain::cascade as tiers;
+use crate::domain::contract::Confirmation;
+use crate::domain::event;
+use crate::domain::{payment_intent, payment_method, session};
+use crate::processor::Outcome;
+use crate::store::Change;
+
+/// A charge tried: its payment method, and its intent with the version
+/// the intent's next update expects.
+pub struct Tried {
+    pub chosen: Chosen,
+    pub intent: (Value, i64),
+}
+
+/// How a payment ends.
+pub enum Finish {
+    Paid(Tried),
+    /// The processor's answer is not known yet: the session stays held.
+    Pending(Tried),
+    Declined(Tried, Decline),
+    WhenDue(Chosen),
+    NoPayment(Option<Chosen>),
+    Setup(Chosen),
+}
+
+/// What one commit writes.
+#[derive(Default)]
+pub struct Writes {
+    pub changes: Vec<Change>,
+    pub events: Vec<Value>,
+}
+
+/// What the settled payment answers besides the session.
+#[derive(Default)]
+struct Ending {
+    completion: Option<Completion>,
+    action_url: Option<String>,
+    error: Option<Decline>,
+}
+
+/// How a processor's outcome ends the payment.
+pub fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, i64)) -> Finish {
+    let tried = Tried { chosen, intent };
+    match outcome {
+        Outcome::Approved { .. } => Finish::Paid(tried),
+        Outcome::Declined { code, decline_code, message, .. } => {
+            let code: &'static str = match code.as_str() {
+                "expired_card" => "expired_card",
+                "incorrect_cvc" => "incorrect_cvc",
+                "processing_error" => "processing_error",
+                _ => "card_declined",
+            };
+            let error = Decline::card(code, message.clone()).with("decline_code", json!(decline_code));
+            Finish::Declined(tried, error)
+        }
+        Outcome::Unavailable { .. } => Finish::Declined(tried, Decline::unavailable()),
+        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => Finish::Pending(tried),
+    }
+}
+
+/// One commit: the session's new state, the payment, the contract, a
+/// guest's new customer, and every event.
+#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
+pub async fn finish(run: &Run<'_>, session: &Value, version: i64, f: Finish) -> PaymentResult<Answered> {
+    let mut s = session.clone();
+    if let Some(m) = s.as_object_mut() {
+        m.remove("confirming_until");
+        m.remove("payment_intent_status");
+    }
+    let mut w = Writes::default();
+    let (st, scope) = (run.state, &run.caller.scope);
+    let ending = match f {
+        Finish::Paid(tried) | Finish::Pending(tried) => charged(run, &mut s, tried, &mut w).await?,
+        Finish::Declined(tried, error) => declined(run, &mut s, tried, error, &mut w).await?,
+        Finish::WhenDue(chosen) => {
+            w.changes.extend(redeem::redeem(st, scope, &s).await?);
+            completes(Some(chosen.doc), "unpaid", Confirmation::ChargeWhenDue)
+        }
+        Finish::NoPayment(chosen) => {
+            w.changes.extend(redeem::redeem(st, scope, &s).await?);
+            let doc = chosen.map(|c| {
+                w.changes.extend(c.changes);
+                c.doc
+            });
+            completes(doc, "no_payment_required", Confirmation::NoPayment)
+        }
+        Finish::Setup(chosen) => {
+            w.changes.extend(chosen.changes);
+            completes(Some(chosen.doc), "no_payment_required", Confirmation::NoPayment)
+        }
+    };
+    answer(run, session, (s, version), w, ending).await
+}
+
+fn completes(pm: Option<Value>, payment_status: &'static str, confirmation: Confirmation) -> Ending {
+    Ending { completion: Some(Completion { payment_status, pm, confirmation, intent: None }), ..Ending::default() }
+}
+
+/// An approved or still pending charge.
+async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> PaymentResult<Ending> {
+    let Tried { chosen, intent: (mut pi, pi_version) } = tried;
+    let ctx = run.caller.event_ctx(run.now);
+    let action = pi["status"] == "requires_action";
+    let pending = pi["status"] == "processing" || action;
+    let mut action_url = None;
+    if action {
+        gateway_action(run, &mut pi, s);
+        action_url = pi["next_action"]["redirect_to_url"]["url"].as_str().map(str::to_owned);
+    }
+    payment_intent::mirror_next_action(s, &pi);
+    w.changes.extend(chosen.changes);
+    if !pending {
+        tiers::count_attempt(s);
+    }
+    let authorized_only = pi["status"] == "requires_capture";
+    crate::engine::charges::record(&mut pi, &chosen.doc, run.now, &ctx, &mut w.changes, &mut w.events);
+    let kind = match (pending, action) {
+        (_, true) => "payment_intent.requires_action",
+        (true, false) => "payment_intent.processing",
+        _ if authorized_only => "payment_intent.amount_capturable_updated",
+        _ => "payment_intent.succeeded",
+    };
+    w.events.push(event::build(&ctx, kind, &pi, None));
+    let id = pi["id"].as_str().unwrap_or_default().to_owned();
+    answered(run, &mut pi);
+    w.changes.push(Change::Update {
+        id: id.clone(),
+        expected_version: pi_version,
+        tags: payment_intent::tags(&pi),
+        doc: pi,
+    });
+    if pending {
+        // Held until the processor's answer is known; the resolver needs
+        // the buyer's terms to finish it.
+        s["confirming_until"] = json!(i64::MAX);
+        s["payment_intent_status"] = json!("processing");
+        w.changes.push(terms::change(run.state, &run.caller.scope, &id, run.terms, run.now).await?);
+        return Ok(Ending { action_url, ..Ending::default() });
+    }
+    // An authorization completes the session, unpaid until captured.
+    let payment_status = if authorized_only { "unpaid" } else { "paid" };
+    let completion = Completion {
+        payment_status,
+        pm: Some(chosen.doc),
+        confirmation: Confirmation::ChargeImmediately,
+        intent: Some(id),
+    };
+    Ok(Ending { completion: Some(completion), action_url, error: None })
+}
+
+/// A declined charge, or one no processor could take.
+async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w: &mut Writes) -> PaymentResult<Ending> {
+    let Tried { chosen, intent: (mut pi, pi_version) } = tried;
+    let (ctx, now) = (run.caller.event_ctx(run.now), run.now);
+    // Declines count toward the card-testing limit; outages do not.
+    if error.card {
+        session::record_failure(s, now);
+    }
+    w.changes.extend(chosen.changes);
+    crate::engine::charges::record(&mut pi, &chosen.doc, now, &ctx, &mut w.changes, &mut w.events);
+    payment_intent::mirror_next_action(s, &pi);
+    w.events.push(event::build(&ctx, "payment_intent.payment_failed", &pi, None));
+    let shown = payment_intent::render(&pi);
+    answered(run, &mut pi);
+    w.changes.push(Change::Update {
+        id: pi["id"].as_str().unwrap_or_default().to_owned(),
+        expected_version: pi_version,
+        tags: payment_intent::tags(&pi),
+        doc: pi,
+    });
+    let mut e = error.with("payment_intent", shown).with("payment_method", chosen.doc);
+    if e.card && tiers::configured(s) {
+        tiers::count_attempt(s);
+        cascade::after_decline(run.state, &run.caller.scope, s, now).await?;
+        e = e.with("cascade_status", s["cascade_status"].clone());
+    }
+    Ok(Ending { error: Some(e), ..Ending::default() })
+}
+
+/// Completes the session if the payment did, commits, and answers.
+async fn answer(
+    run: &Run<'_>,
+    claimed: &Value,
+    (mut s, version): (Value, i64),
+    mut w: Writes,
+    ending: Ending,
+) -> PaymentResult<Answered> {
+    if let Some(c) = ending.completion {
+        complete::complete(run, &mut s, c, &mut w).await?;
+    }
+    let session_id = s["id"].as_str().unwrap_or_default().to_owned();
+    w.changes.push(Change::Update {
+        id: session_id.clone(),
+        expected_version: version,
+        tags: session::tags(&s),
+        doc: s.clone(),
+    });
+    if let Some(e) = ending.error {
+        let answer = Answer { status: e.status, body: e.body(), location: None };
+        let res = caller::commit(run, w.changes, w.events, answer).await?;
+        // The charge failed: the claim's redemption goes back.
+        // (The discount claimed, not a cascade's next tier's.)
+        redeem::release(run.state, &run.caller.scope, claimed).await?;
+        return Ok(res);
+    }
+    if let (true, Some(url)) = (run.terms.redirect, ending.action_url) {
+        return caller::commit(run, w.changes, w.events, redirect(url)).await;
+    }
+    if run.terms.redirect && s["status"] == "complete" {
+        let base =
+            s["success_url"].as_str().or(s["return_url"].as_str()).or(run.terms.return_url.as_deref()).unwrap_or("/");
+        let url = base.replace("{CHECKOUT_SESSION_ID}", &session_id);
+        return caller::commit(run, w.changes, w.events, redirect(url)).await;
+    }
+    let pending: Vec<Value> = w
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Insert { doc, kind, .. } if kind != payment_method::VAULT_KIND => Some(doc.clone()),
+            Change::Update { doc, .. } => Some(doc.clone()),
+            _ => None,
+        })
+        .collect();
+    let body = run.view.session(run.state, &s, &pending).await?;
+    caller::commit(run, w.changes, w.events, Answer { status: 200, body, location: None }).await
+}
+
+/// `redirect=true`: the answer sends the buyer on.
+pub fn redirect(url: String) -> Answer {
+    Answer { status: 302, body: json!({"object": "redirect", "url": url}), location: Some(url) }
+}
+
+/// This commit records the claiming request's answer (its own, or
+/// kassa's for it): nothing may record another for that key.
+fn answered(run: &Run<'_>, pi: &mut Value) {
+    if run.caller.idempotency.is_some() {
+        payment_intent::strip(pi, "confirm_request");
+    }
+}
+
+/// A gateway's own authentication page, as `next_action.three_d_secure`.
+fn gateway_action(run: &Run<'_>, pi: &mut Value, session: &Value) {
+    let url = pi["next_action"]["redirect_to_url"]["url"].clone();
+    let return_url = run.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
+    let key =
+        pi["attempts"].as_array().and_then(|a| a.last()).map(|a| a["idempotency_key"].clone()).unwrap_or_default();
+    let id = pi["id"].as_str().unwrap_or_default().to_owned();
+    let status_url = format!(
+        "{}/3ds/{id}/status?client_secret={}",
+        run.state.cfg.public_url,
+        pi["client_secret"].as_str().unwrap_or_default()
+    );
+    pi["next_action"] = json!({
+        "type": "three_d_secure",
+        "three_d_secure": {"flow": "challenge", "idempotency_key": key, "status_url": status_url, "return_url": return_url, "challenge_url": url},
+        "redirect_to_url": {"url": url, "return_url": return_url},
+    });
+}
