@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::{Rng, RngCore};
 
+use crate::domain::event::EventContext;
 use crate::domain::ids::{id_len, IdSource, BASE62};
 use crate::domain::keys::{self, KeyKind, Mode};
 
@@ -27,6 +28,19 @@ pub struct RandomIds;
 impl IdSource for RandomIds {
     fn new_id(&self, prefix: &str) -> String {
         new_id(prefix)
+    }
+}
+
+/// The event context of kassa's own work (sweeps, deliveries): no request,
+/// the latest API version, random ids.
+pub fn system_events(livemode: bool, now: i64) -> EventContext<'static> {
+    EventContext {
+        api_version: crate::domain::version::LATEST,
+        livemode,
+        now,
+        request_id: None,
+        idempotency_key: None,
+        ids: &RandomIds,
     }
 }
 

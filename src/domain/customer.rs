@@ -284,30 +284,6 @@ pub fn deleted(id: &str) -> Value {
     json!({"id": id, "object": "customer", "deleted": true})
 }
 
-/// A new customer as a stored document, for the payment path that still
-/// holds its objects as JSON (`api/confirm/save.rs`).
-pub fn create(
-    id: &str,
-    livemode: bool,
-    now: i64,
-    invoice_prefix: &str,
-    p: &CustomerParams,
-) -> Result<Value, FieldError> {
-    Customer::create(id, livemode, now, invoice_prefix, p).map(|c| c.wire())
-}
-
-/// `Customer::apply` on a stored document (see `create`).
-pub fn update(current: &Value, p: &CustomerParams) -> Result<Value, FieldError> {
-    let c: Customer = serde_json::from_value(current.clone())
-        .map_err(|e| FieldError::invalid("customer", format!("The stored customer does not decode: {e}")))?;
-    c.apply(p).map(|c| c.wire())
-}
-
-/// `Document::tags` of a stored document (see `create`).
-pub fn tags(doc: &Value) -> Vec<Tag> {
-    serde_json::from_value::<Customer>(doc.clone()).map(|c| c.tags()).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_new_customer_has_every_field() {
-        let c = create("cus_1", false, 10, "ABCD1234", &params(json!({"email": "a@b.c"}))).unwrap();
+        let c = Customer::create("cus_1", false, 10, "ABCD1234", &params(json!({"email": "a@b.c"}))).unwrap().wire();
         for f in [
             "address",
             "balance",
@@ -348,13 +324,18 @@ mod tests {
 
     #[test]
     fn updates_touch_only_named_fields_and_empty_unsets() {
-        let c =
-            create("cus_1", false, 10, "ABC", &params(json!({"email": "a@b.c", "name": "N", "metadata": {"a": "1"}})))
-                .unwrap();
-        let u = update(&c, &params(json!({"name": null, "metadata": {"b": "2"}}))).unwrap();
-        assert_eq!(u["email"], "a@b.c");
-        assert_eq!(u["name"], Value::Null);
-        assert_eq!(u["metadata"], json!({"a": "1", "b": "2"}));
+        let c = Customer::create(
+            "cus_1",
+            false,
+            10,
+            "ABC",
+            &params(json!({"email": "a@b.c", "name": "N", "metadata": {"a": "1"}})),
+        )
+        .unwrap();
+        let u = c.apply(&params(json!({"name": null, "metadata": {"b": "2"}}))).unwrap();
+        assert_eq!(u.email.as_deref(), Some("a@b.c"));
+        assert_eq!(u.name, None);
+        assert_eq!(u.metadata.len(), 2);
     }
 
     #[test]
@@ -377,11 +358,11 @@ mod tests {
 
     #[test]
     fn bad_fields_name_their_param() {
-        let e = create("cus_1", false, 10, "ABC", &params(json!({"email": "not-an-email"}))).unwrap_err();
+        let e = Customer::create("cus_1", false, 10, "ABC", &params(json!({"email": "not-an-email"}))).unwrap_err();
         assert_eq!((e.param.as_str(), e.code), ("email", "email_invalid"));
-        let e = create("cus_1", false, 10, "ABC", &params(json!({"invoice_prefix": "ab"}))).unwrap_err();
+        let e = Customer::create("cus_1", false, 10, "ABC", &params(json!({"invoice_prefix": "ab"}))).unwrap_err();
         assert_eq!(e.param, "invoice_prefix");
-        let e = create("cus_1", false, 10, "ABC", &params(json!({"name": "x".repeat(257)}))).unwrap_err();
+        let e = Customer::create("cus_1", false, 10, "ABC", &params(json!({"name": "x".repeat(257)}))).unwrap_err();
         assert_eq!(e.param, "name");
     }
 }

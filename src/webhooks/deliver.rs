@@ -6,8 +6,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use crate::domain::document::Document;
-use crate::domain::event::{self, EventContext};
-use crate::domain::version;
+use crate::domain::event;
 use crate::domain::webhook;
 use crate::domain::webhook_delivery::{Attempt, DeliveryStatus, WebhookDelivery};
 use crate::domain::webhook_endpoint::{EndpointStatus, WebhookEndpoint};
@@ -165,14 +164,7 @@ async fn endpoint_health(
         let Some((next, disabled)) = current.after_attempt(ok, gone, now) else { return Ok(()) };
         let mut events = Vec::new();
         if disabled {
-            let ctx = EventContext {
-                api_version: version::LATEST,
-                livemode: scope.livemode,
-                now,
-                request_id: None,
-                idempotency_key: None,
-                ids: &crate::ids::RandomIds,
-            };
+            let ctx = crate::ids::system_events(scope.livemode, now);
             events.push(event::build(&ctx, "webhook_endpoint.disabled", &next.wire(), None));
             tracing::warn!(endpoint = ep_id, gone, "webhook endpoint disabled");
         }

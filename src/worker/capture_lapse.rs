@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::event::EventContext;
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{CAPTURE_DUE_TAG, KIND};
-use crate::domain::version;
 use crate::engine::capture::{self, EndError};
 use crate::store::{ChangeSet, StoreError, StoreResult};
 use crate::AppState;
@@ -23,14 +21,7 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
     let due = state.store.due(KIND, CAPTURE_DUE_TAG, &time_tag(now), None, BATCH).await?;
     let mut done = 0;
     for (scope, pi) in due {
-        let ctx = EventContext {
-            api_version: version::LATEST,
-            livemode: scope.livemode,
-            now,
-            request_id: None,
-            idempotency_key: None,
-            ids: &crate::ids::RandomIds,
-        };
+        let ctx = crate::ids::system_events(scope.livemode, now);
         let ended = match capture::lapse(state, &scope, &pi, now, &ctx).await {
             Ok(e) => e,
             Err(EndError::Store(StoreError::Conflict)) => continue,

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::event::{self, EventContext};
+use crate::domain::event;
 use crate::domain::fields::time_tag;
 use crate::domain::session::{self, KIND, OPEN_UNTIL};
-use crate::domain::version::{self, ApiVersion};
+use crate::domain::version::ApiVersion;
 use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult};
 use crate::AppState;
 
@@ -24,14 +24,7 @@ pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResul
     let latest = ApiVersion::latest();
     for (scope, obj) in due {
         let Ok(doc) = session::expire(&obj.doc, now) else { continue };
-        let ctx = EventContext {
-            api_version: version::LATEST,
-            livemode: scope.livemode,
-            now,
-            request_id: None,
-            idempotency_key: None,
-            ids: &crate::ids::RandomIds,
-        };
+        let ctx = crate::ids::system_events(scope.livemode, now);
         let evt = event::build(&ctx, "checkout.session.expired", &session::render(&doc, now, &latest, false), None);
         let set = ChangeSet {
             scope,

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use super::caller::Run;
 use super::error::PaymentResult;
 use super::settle::Writes;
-use crate::domain::customer::{self, Address, CustomerParams, Shipping};
+use crate::domain::customer::{Address, Customer, CustomerParams, Shipping};
+use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_method;
 use crate::ids::{new_id, random_base62};
@@ -31,22 +32,13 @@ pub fn guest_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult
         phone: d["phone"].as_str().map(|e| Some(e.to_owned())),
         ..CustomerParams::default()
     };
-    let cus_id = new_id("cus");
+    let cus_id = new_id(Customer::PREFIX);
     // The payment is taken: a detail the customer object refuses
     // (say, a malformed billing email) must not undo it.
-    let prefix = random_base62(8).to_uppercase();
-    let doc = match customer::create(&cus_id, run.caller.scope.livemode, now, &prefix, &params) {
-        Ok(d) => d,
-        Err(_) => customer::create(&cus_id, run.caller.scope.livemode, now, &prefix, &CustomerParams::default())?,
-    };
-    w.events.push(event::build(&run.caller.event_ctx(now), "customer.created", &doc, None));
-    w.changes.push(Change::Insert {
-        id: cus_id.clone(),
-        kind: "customer".into(),
-        created: now,
-        tags: customer::tags(&doc),
-        doc,
-    });
+    let blank = Customer::blank(&cus_id, run.caller.scope.livemode, now, &random_base62(8).to_uppercase());
+    let customer = blank.apply(&params).unwrap_or(blank);
+    w.events.push(event::build(&run.caller.event_ctx(now), "customer.created", &customer.wire(), None));
+    w.changes.push(Change::insert(&customer)?);
     Ok(cus_id)
 }
 
@@ -148,13 +140,15 @@ pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> Paymen
         p.shipping = Some(Some(Shipping { address, name: name.to_owned(), phone: None }));
     }
     let stored = run.state.store.get_object(&run.caller.scope, cus).await?;
-    let Some(obj) = stored.filter(|o| o.kind == "customer" && !o.deleted) else { return Ok(()) };
+    let Some(obj) = stored.filter(|o| !o.deleted) else { return Ok(()) };
+    let Some(current) = obj.decode::<Customer>()? else { return Ok(()) };
     // The payment is taken: a detail the customer refuses is left off.
-    let Ok(doc) = customer::update(&obj.doc, &p) else { return Ok(()) };
-    if doc != obj.doc {
-        w.events.push(event::build(&run.caller.event_ctx(run.now), "customer.updated", &doc, Some(&obj.doc)));
-        let tags = customer::tags(&doc);
-        w.changes.push(Change::Update { id: cus.to_owned(), expected_version: obj.version, tags, doc });
+    let Ok(next) = current.apply(&p) else { return Ok(()) };
+    if next != current {
+        let event =
+            event::build(&run.caller.event_ctx(run.now), "customer.updated", &next.wire(), Some(&current.wire()));
+        w.events.push(event);
+        w.changes.push(Change::update(&next, obj.version)?);
     }
     Ok(())
 }
