@@ -185,7 +185,7 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
         let (mut ep, version) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
         ep.roll(sealed.clone(), state.now(), grace);
         if let Some(m) = &p.metadata {
-            ep.metadata = endpoint::merge_metadata(&ep.metadata, m)?;
+            ep.metadata = crate::domain::metadata::merged(&ep.metadata, m)?;
         }
         let shown = ep.shown_with_secret(&secret);
         call.commit(&state, vec![Change::update(&ep, version)?], vec![], StatusCode::OK, shown).await

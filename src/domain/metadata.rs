@@ -65,6 +65,16 @@ pub fn apply(
     Ok(next)
 }
 
+/// `changes` merged into `current` (an empty value unsets its key), with
+/// a refusal as a field error naming the key's param.
+pub fn merged(
+    current: &BTreeMap<String, String>,
+    changes: &BTreeMap<String, Option<String>>,
+) -> Result<BTreeMap<String, String>, super::fields::FieldError> {
+    apply(current, &MetadataUpdate::Merge(changes.clone()))
+        .map_err(|e| super::fields::FieldError::invalid(e.param(), e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

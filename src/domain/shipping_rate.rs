@@ -196,8 +196,7 @@ pub fn update(
         out.active = a;
     }
     if let Some(m) = changes {
-        out.metadata = metadata::apply(&out.metadata, &MetadataUpdate::Merge(m.clone()))
-            .map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
+        out.metadata = metadata::merged(&out.metadata, m)?;
     }
     Ok(out)
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::adjust::Rate;
 use super::document::{Document, Tag};
 use super::fields::{decimal, decimal_number, emptyable, max_len, FieldError};
-use super::metadata::{self, MetadataUpdate};
+use super::metadata;
 
 pub const KIND: &str = "tax_rate";
 
@@ -189,8 +189,7 @@ pub fn update(current: &TaxRate, p: &TaxRateParams) -> Result<TaxRate, FieldErro
         out.tax_type = t.clone();
     }
     if let Some(m) = &p.metadata {
-        out.metadata = metadata::apply(&out.metadata, &MetadataUpdate::Merge(m.clone()))
-            .map_err(|e| FieldError::invalid(e.param(), e.to_string()))?;
+        out.metadata = metadata::merged(&out.metadata, m)?;
     }
     Ok(out)
 }

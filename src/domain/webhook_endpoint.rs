@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::document::{Document, Tag};
 use super::fields::{max_len, FieldError};
-use super::metadata::{self, MetadataUpdate};
+use super::metadata;
 use super::outbound::{self, UrlPolicy};
 use super::session_rules::check_url;
 use super::version::ApiVersion;
@@ -176,7 +176,7 @@ pub fn build(
     check_events(events)?;
     check_common(p)?;
     let metadata = match &p.metadata {
-        Some(m) => merge_metadata(&BTreeMap::new(), m)?,
+        Some(m) => metadata::merged(&BTreeMap::new(), m)?,
         None => BTreeMap::new(),
     };
     Ok(WebhookEndpoint {
@@ -195,15 +195,6 @@ pub fn build(
         secrets: Vec::new(),
         failing_since: None,
     })
-}
-
-/// `metadata` merged into `current` (an empty value unsets its key).
-pub fn merge_metadata(
-    current: &BTreeMap<String, String>,
-    m: &BTreeMap<String, Option<String>>,
-) -> Result<BTreeMap<String, String>, FieldError> {
-    metadata::apply(current, &MetadataUpdate::Merge(m.clone()))
-        .map_err(|e| FieldError::invalid(e.param(), e.to_string()))
 }
 
 /// The params checked on their own, before the endpoint is read.
@@ -241,7 +232,7 @@ pub fn update(current: &WebhookEndpoint, p: &EndpointParams) -> Result<WebhookEn
         }
     }
     if let Some(m) = &p.metadata {
-        out.metadata = merge_metadata(&out.metadata, m)?;
+        out.metadata = metadata::merged(&out.metadata, m)?;
     }
     Ok(out)
 }
