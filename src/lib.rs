@@ -29,9 +29,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::auth::KeyCache;
-use crate::api::idempotency::InFlight;
-use crate::api::metrics::Metrics;
+use crate::api::plumbing::auth::KeyCache;
+use crate::api::plumbing::idempotency::InFlight;
+use crate::api::plumbing::metrics::Metrics;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -65,7 +65,7 @@ pub struct AppState {
     /// private address (see `processor_client`).
     pub http_live: reqwest::Client,
     /// Per-key request rate limits.
-    pub rate_limits: Arc<api::rate_limit::RateLimits>,
+    pub rate_limits: Arc<api::plumbing::rate_limit::RateLimits>,
 }
 
 impl AppState {
@@ -80,7 +80,7 @@ impl AppState {
                 cfg.allow_private_outbound,
                 cfg.webhooks.timeout,
             ),
-            rate_limits: Arc::new(api::rate_limit::RateLimits::new(&cfg.rate_limits)),
+            rate_limits: Arc::new(api::plumbing::rate_limit::RateLimits::new(&cfg.rate_limits)),
             cfg: Arc::new(cfg),
             pepper: Arc::new(master.derive(accounts::API_KEY_PEPPER)),
             keys: Arc::new(KeyCache::default()),

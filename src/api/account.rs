@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::expand;
-use super::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::domain::account::{self, AccountParams, PROFILE_KIND};
 use crate::domain::event::{self, EventContext};
 use crate::error::{ApiError, ApiResult};

@@ -8,8 +8,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call};
-use super::{expand, list, resource};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource;
 use crate::domain::charge::{self, KIND};
 use crate::domain::event;
 use crate::domain::fields::max_len;
@@ -38,7 +40,7 @@ struct ListFilters {
 }
 
 /// List charges, newest first (`customer`, `payment_intent`, `created`).
-#[utoipa::path(get, path = "/v1/charges", operation_id = "GetCharges", params(ListFilters), tag = "payments", responses((status = 200, body = crate::api::schemas::List, description = "A list of charges")))]
+#[utoipa::path(get, path = "/v1/charges", operation_id = "GetCharges", params(ListFilters), tag = "payments", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of charges")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

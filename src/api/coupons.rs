@@ -9,9 +9,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call};
-use super::resource::{self, Updater};
-use super::{expand, list};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Updater};
 use crate::domain::coupon::{self, CouponParams, KIND};
 use crate::domain::event;
 use crate::domain::product::{apply_metadata, check_custom_id};
@@ -100,7 +101,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 
 /// Delete a coupon: it can no longer be redeemed; sessions that used it keep it.
 #[utoipa::path(delete, path = "/v1/coupons/{id}", operation_id = "DeleteCouponsCoupon", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
-    responses((status = 200, body = crate::api::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such coupon")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such coupon")))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
@@ -118,7 +119,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
 }
 
 /// List coupons, newest first.
-#[utoipa::path(get, path = "/v1/coupons", operation_id = "GetCoupons", tag = "discounts", responses((status = 200, body = crate::api::schemas::List, description = "A list of coupons")))]
+#[utoipa::path(get, path = "/v1/coupons", operation_id = "GetCoupons", tag = "discounts", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of coupons")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;

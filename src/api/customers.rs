@@ -7,10 +7,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::expand;
-use super::extract::{retry_on_conflict, Call};
-use super::list;
-use super::resource::{self, Names};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Names};
 use crate::domain::customer::{self, Customer, CustomerParams};
 use crate::domain::document::Document;
 use crate::domain::event;
@@ -97,7 +97,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 /// Delete a customer.
 #[utoipa::path(delete, path = "/v1/customers/{id}", operation_id = "DeleteCustomersCustomer", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
-    responses((status = 200, body = crate::api::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such customer")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such customer")))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
@@ -124,7 +124,7 @@ struct ListFilters {
 
 /// List customers, newest first; `email` filters by exact address.
 #[utoipa::path(get, path = "/v1/customers", operation_id = "GetCustomers", params(ListFilters), tag = "customers",
-    responses((status = 200, body = crate::api::schemas::List, description = "A list of customers")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of customers")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

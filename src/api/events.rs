@@ -8,8 +8,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call};
-use super::{expand, list, resource};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource;
 use crate::domain::{event, webhook_endpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Change, Tag, EVENT_KIND};
@@ -40,7 +42,7 @@ fn type_tag(t: &str) -> Option<Tag> {
 }
 
 /// List events, newest first.
-#[utoipa::path(get, path = "/v1/events", operation_id = "GetEvents", tag = "events", responses((status = 200, body = crate::api::schemas::List, description = "A list of events")))]
+#[utoipa::path(get, path = "/v1/events", operation_id = "GetEvents", tag = "events", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of events")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let mut filters = Vec::new();

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::extract::{retry_on_conflict, Call};
-use super::{expand, resource};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::resource;
 use crate::domain::payment_intent::KIND;
 use crate::engine::capture::{self, EndError, Ended};
 use crate::error::{ApiError, ApiResult, ErrorType};

@@ -1,50 +1,29 @@
 //! The HTTP API: one module per resource, each with its handlers; the
 //! router and the layers every request passes through are assembled here.
 
-pub mod account;
-pub mod auth;
-pub mod charges;
-pub mod confirm;
-pub mod coupons;
-pub mod customers;
-pub mod events;
-pub mod expand;
-pub mod extract;
-pub mod form;
-pub mod idempotency;
-pub mod intent_capture;
-pub mod list;
-pub mod metrics;
-pub mod middleware;
-mod openapi_conventions;
-pub mod ops;
-mod param_de;
-pub mod params;
-pub mod payment_error;
-pub mod payment_method_input;
-pub mod payments;
-pub mod prices;
-pub mod processor_routes;
-pub mod products;
-pub mod promotion_codes;
-pub mod rate_limit;
-pub mod refunds;
-pub mod resource;
-pub mod schemas;
-pub mod session_amounts;
-pub mod session_buyer;
-pub mod session_cascade;
-pub mod session_close;
-pub mod session_custom;
-pub mod session_discounts;
-pub mod session_intent_data;
-pub mod session_lines;
-pub mod session_lists;
-pub mod session_shipping;
-pub mod sessions;
-pub mod shipping_rates;
-pub mod tax_rates;
-pub mod webhook_endpoints;
+mod account;
+mod charges;
+mod checkout_sessions;
+mod coupons;
+mod customers;
+mod events;
+mod intent_capture;
+mod ops;
+mod payments;
+pub(crate) mod plumbing;
+mod prices;
+mod processor_routes;
+mod products;
+mod promotion_codes;
+mod refunds;
+mod shipping_rates;
+mod tax_rates;
+mod webhook_endpoints;
+
+pub use account::display_name;
+use checkout_sessions as sessions;
+use checkout_sessions::{close, confirm, lists};
+use plumbing::{metrics, middleware, openapi_conventions, rate_limit, schemas};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,12 +76,12 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(products::retrieve, products::update))
         .routes(routes!(prices::create, prices::list))
         .routes(routes!(prices::retrieve, prices::update))
-        .routes(routes!(sessions::create, session_lists::list))
+        .routes(routes!(sessions::create, lists::list))
         .routes(routes!(sessions::retrieve, sessions::update))
-        .routes(routes!(session_lists::line_items))
-        .routes(routes!(session_close::expire))
-        .routes(routes!(session_close::complete))
-        .routes(routes!(session_close::cancel))
+        .routes(routes!(lists::line_items))
+        .routes(routes!(close::expire))
+        .routes(routes!(close::complete))
+        .routes(routes!(close::cancel))
         .routes(routes!(confirm::confirm))
         .routes(routes!(processor_routes::create, processor_routes::list))
         .routes(routes!(processor_routes::retrieve))

@@ -7,8 +7,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::{list, resource};
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource;
 use crate::domain::payment_intent;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -51,14 +52,14 @@ pub async fn retrieve_payment_intent(
     call: Call,
 ) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    super::expand::validate(&call.expand)?;
+    crate::api::plumbing::expand::validate(&call.expand)?;
     let obj = resource::find(&state, &call, payment_intent::KIND, "payment_intent", &id).await?;
     Ok(Json(resource::respond(&state, &call, payment_intent::render(&obj.doc)).await?))
 }
 
 /// List PaymentIntents (`customer` filter).
 #[utoipa::path(get, path = "/v1/payment_intents", operation_id = "GetPaymentIntents", tag = "payments",
-    params(("customer" = Option<String>, Query, description = "Only those of this customer")), responses((status = 200, body = crate::api::schemas::List, description = "A list of PaymentIntents")))]
+    params(("customer" = Option<String>, Query, description = "Only those of this customer")), responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of PaymentIntents")))]
 pub async fn list_payment_intents(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "payment_intent", "payment_intent", &["customer"]).await
 }
@@ -76,7 +77,7 @@ pub async fn retrieve_payment_method(
 
 /// List PaymentMethods (`customer`, `type` filters).
 #[utoipa::path(get, path = "/v1/payment_methods", operation_id = "GetPaymentMethods", tag = "payments",
-    params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("type" = Option<String>, Query, description = "Only this type (`card`)")), responses((status = 200, body = crate::api::schemas::List, description = "A list of PaymentMethods")))]
+    params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("type" = Option<String>, Query, description = "Only this type (`card`)")), responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of PaymentMethods")))]
 pub async fn list_payment_methods(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "payment_method", "PaymentMethod", &["customer", "type"]).await
 }
@@ -94,7 +95,7 @@ pub async fn retrieve_setup_intent(
 
 /// List SetupIntents (`customer` filter).
 #[utoipa::path(get, path = "/v1/setup_intents", operation_id = "GetSetupIntents", tag = "payments",
-    params(("customer" = Option<String>, Query, description = "Only those of this customer")), responses((status = 200, body = crate::api::schemas::List, description = "A list of SetupIntents")))]
+    params(("customer" = Option<String>, Query, description = "Only those of this customer")), responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of SetupIntents")))]
 pub async fn list_setup_intents(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "setup_intent", "setupintent", &["customer"]).await
 }
@@ -112,7 +113,7 @@ pub async fn retrieve_contract(
 
 /// List Contracts (`customer`, `checkout_session`, `status` filters).
 #[utoipa::path(get, path = "/v1/contracts", operation_id = "GetContracts", tag = "payments",
-    params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("checkout_session" = Option<String>, Query, description = "Only the one of this session"), ("status" = Option<String>, Query, description = "Only those with this status")), responses((status = 200, body = crate::api::schemas::List, description = "A list of Contracts")))]
+    params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("checkout_session" = Option<String>, Query, description = "Only the one of this session"), ("status" = Option<String>, Query, description = "Only those with this status")), responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of Contracts")))]
 pub async fn list_contracts(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
     list_kind(&state, call, "contract", "contract", &["customer", "checkout_session", "status"]).await
 }

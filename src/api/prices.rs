@@ -7,9 +7,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::resource::{self, Names};
-use super::{expand, list};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Names};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::price::{self, Price, PriceParams, PriceType, PriceUpdateParams, ProductData, Stamp};
@@ -52,7 +53,7 @@ pub async fn resolve_product(
         (None, None) => Err(ApiError::missing_param(&price::at(prefix, "product"))),
         (Some(id), None) => {
             let param = price::at(prefix, "product");
-            let p = super::products::find_param(state, call, id, &param).await?;
+            let p = crate::api::products::find_param(state, call, id, &param).await?;
             if !p.active {
                 return Err(ApiError::invalid("product_inactive", param, format!("The product {id} is not active.")));
             }
@@ -214,7 +215,7 @@ struct ListFilters {
 }
 
 /// List prices, newest first.
-#[utoipa::path(get, path = "/v1/prices", operation_id = "GetPrices", params(ListFilters), tag = "prices", responses((status = 200, body = crate::api::schemas::List, description = "A list of prices")))]
+#[utoipa::path(get, path = "/v1/prices", operation_id = "GetPrices", params(ListFilters), tag = "prices", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of prices")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

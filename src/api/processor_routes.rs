@@ -6,8 +6,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::{expand, list, resource};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource;
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::outbound::UrlPolicy;
@@ -65,7 +67,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 
 /// List processor routes, newest first (in test mode the built-in `test`
 /// route is implied).
-#[utoipa::path(get, path = "/v1/processor_routes", operation_id = "GetProcessorRoutes", tag = "processor_routes", responses((status = 200, body = crate::api::schemas::List, description = "A list of routes")))]
+#[utoipa::path(get, path = "/v1/processor_routes", operation_id = "GetProcessorRoutes", tag = "processor_routes", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of routes")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;

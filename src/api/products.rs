@@ -7,9 +7,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::resource::{self, Names};
-use super::{expand, list};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Names};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::product::{self, Product, ProductParams};
@@ -34,7 +35,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     }
     // A create that lost a race for its chosen id runs again and finds it
     // taken: a 400, never a 409 to retry.
-    super::extract::retry_on_conflict(|| async {
+    crate::api::plumbing::extract::retry_on_conflict(|| async {
         let id = match &p.id {
             Some(id) => {
                 let message = format!("Product already exists: {id}");
@@ -75,7 +76,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         return Err(ApiError::unknown_param("id"));
     }
     if let Some(price_id) = &p.default_price {
-        let price = super::prices::find_param(&state, &call, price_id, "default_price").await?;
+        let price = crate::api::prices::find_param(&state, &call, price_id, "default_price").await?;
         if price.product != id {
             return Err(ApiError::invalid(
                 "parameter_invalid",
@@ -99,7 +100,7 @@ struct ListFilters {
 }
 
 /// List products, newest first.
-#[utoipa::path(get, path = "/v1/products", operation_id = "GetProducts", params(ListFilters), tag = "products", responses((status = 200, body = crate::api::schemas::List, description = "A list of products")))]
+#[utoipa::path(get, path = "/v1/products", operation_id = "GetProducts", params(ListFilters), tag = "products", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of products")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

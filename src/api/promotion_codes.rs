@@ -9,9 +9,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::resource::{self, Updater};
-use super::{expand, list};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Updater};
 use crate::domain::event;
 use crate::domain::promotion_code::{self, PromotionCodeParams, KIND};
 use crate::error::{ApiError, ApiResult};
@@ -126,7 +127,7 @@ struct ListFilters {
 }
 
 /// List promotion codes (`code`, `coupon`, `customer`, `active`).
-#[utoipa::path(get, path = "/v1/promotion_codes", operation_id = "GetPromotionCodes", params(ListFilters), tag = "discounts", responses((status = 200, body = crate::api::schemas::List, description = "A list of promotion codes")))]
+#[utoipa::path(get, path = "/v1/promotion_codes", operation_id = "GetPromotionCodes", params(ListFilters), tag = "discounts", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of promotion codes")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

@@ -12,8 +12,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call};
-use super::{expand, list, resource};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource;
 use crate::domain::event;
 use crate::domain::payment_intent;
 use crate::error::{ApiError, ApiResult};
@@ -212,7 +214,7 @@ struct ListFilters {
 }
 
 /// List refunds (`payment_intent` filter).
-#[utoipa::path(get, path = "/v1/refunds", operation_id = "GetRefunds", params(ListFilters), tag = "payments", responses((status = 200, body = crate::api::schemas::List, description = "A list of refunds")))]
+#[utoipa::path(get, path = "/v1/refunds", operation_id = "GetRefunds", params(ListFilters), tag = "payments", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of refunds")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

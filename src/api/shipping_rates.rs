@@ -8,9 +8,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::resource::{self, Names};
-use super::{expand, list};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Names};
 use crate::domain::document::Document;
 use crate::domain::shipping_rate::{self, ShippingRate, ShippingRateParams, KIND};
 use crate::error::ApiResult;
@@ -65,7 +66,7 @@ struct ListFilters {
 }
 
 /// List shipping rates, newest first.
-#[utoipa::path(get, path = "/v1/shipping_rates", operation_id = "GetShippingRates", params(ListFilters), tag = "shipping", responses((status = 200, body = crate::api::schemas::List, description = "A list of shipping rates")))]
+#[utoipa::path(get, path = "/v1/shipping_rates", operation_id = "GetShippingRates", params(ListFilters), tag = "shipping", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of shipping rates")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

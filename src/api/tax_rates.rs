@@ -6,9 +6,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::Call;
-use super::resource::{self, Names};
-use super::{expand, list};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource::{self, Names};
 use crate::domain::document::Document;
 use crate::domain::tax_rate::{self, TaxRate, TaxRateParams, KIND};
 use crate::error::{ApiError, ApiResult};
@@ -59,7 +60,7 @@ struct ListFilters {
 }
 
 /// List tax rates, newest first.
-#[utoipa::path(get, path = "/v1/tax_rates", operation_id = "GetTaxRates", params(ListFilters), tag = "taxes", responses((status = 200, body = crate::api::schemas::List, description = "A list of tax rates")))]
+#[utoipa::path(get, path = "/v1/tax_rates", operation_id = "GetTaxRates", params(ListFilters), tag = "taxes", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of tax rates")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;

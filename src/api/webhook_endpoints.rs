@@ -12,8 +12,10 @@ use serde_json::{json, Value};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
-use super::extract::{retry_on_conflict, Call};
-use super::{expand, list, resource};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::list;
+use crate::api::plumbing::resource;
 use crate::domain::document::Document;
 use crate::domain::outbound::UrlPolicy;
 use crate::domain::webhook_delivery::{response_excerpt, WebhookDelivery};
@@ -122,7 +124,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
 
 /// Delete an endpoint: nothing more is delivered to it.
 #[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", operation_id = "DeleteWebhookEndpointsWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, body = crate::api::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such webhook endpoint")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::Deleted, description = "`{id, object, deleted: true}`"), (status = 404, description = "No such webhook endpoint")))]
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Response> {
     call.no_params()?;
     retry_on_conflict(|| async {
@@ -136,7 +138,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
 }
 
 /// List webhook endpoints, newest first.
-#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "GetWebhookEndpoints", tag = "webhooks", responses((status = 200, body = crate::api::schemas::List, description = "A list of endpoints")))]
+#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "GetWebhookEndpoints", tag = "webhooks", responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of endpoints")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
@@ -198,7 +200,7 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
 /// response body) and next retry. Only the endpoint's owner (its account
 /// and mode) finds the endpoint, and the list is of that scope only.
 #[utoipa::path(get, path = "/v1/webhook_endpoints/{id}/deliveries", operation_id = "GetWebhookEndpointsWebhookEndpointDeliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, body = crate::api::schemas::List, description = "A list of deliveries")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of deliveries")))]
 pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let event = match call.params.as_object_mut().and_then(|m| m.remove("event")) {

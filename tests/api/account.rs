@@ -155,18 +155,18 @@ backend_test!(one_profile_serves_both_modes, |app| {
     let test = app.get("/v1/account").await.body;
     assert_eq!(test["settings"]["dashboard"]["display_name"], "Live Name");
     assert_eq!(app.get_as(&app.keys.live_sk, "/v1/account").await.body, test);
-    let name = kassa::api::account::display_name(&app.state, &app.keys.account_id).await.unwrap();
+    let name = kassa::api::display_name(&app.state, &app.keys.account_id).await.unwrap();
     assert_eq!(name, "Live Name");
 });
 
 backend_test!(the_display_name_falls_back_to_the_business_and_account_names, |app| {
-    let name = || kassa::api::account::display_name(&app.state, &app.keys.account_id);
+    let name = || kassa::api::display_name(&app.state, &app.keys.account_id);
     assert_eq!(name().await.unwrap(), "test");
     app.post("/v1/account", &[("business_profile[name]", "Shop Ltd")]).await;
     assert_eq!(name().await.unwrap(), "Shop Ltd");
     app.post("/v1/account", &[("settings[dashboard][display_name]", "The Shop")]).await;
     assert_eq!(name().await.unwrap(), "The Shop");
-    let missing = kassa::api::account::display_name(&app.state, "acct_missing").await.unwrap_err();
+    let missing = kassa::api::display_name(&app.state, "acct_missing").await.unwrap_err();
     assert_eq!(missing.status.as_u16(), 404);
 });
 

@@ -7,9 +7,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{retry_on_conflict, Call};
-use super::sessions::{includes, not_open, view};
-use super::{expand, resource};
+use crate::api::checkout_sessions::{includes, not_open, view};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::resource;
 use crate::domain::event;
 use crate::domain::session::{self, KIND};
 use crate::domain::version::ApiVersion;
@@ -84,7 +85,7 @@ pub async fn complete(State(state): State<AppState>, Path(id): Path<String>, mut
 
 /// Cancel an open session: it ends as `expired`, with the same event as expire.
 #[utoipa::path(post, path = "/v1/checkout/sessions/{id}/cancel", operation_id = "PostCheckoutSessionsSessionCancel",
-    request_body(content((crate::api::schemas::ExpandOnly = "application/x-www-form-urlencoded"), (crate::api::schemas::ExpandOnly = "application/json"))),
+    request_body(content((crate::api::plumbing::schemas::ExpandOnly = "application/x-www-form-urlencoded"), (crate::api::plumbing::schemas::ExpandOnly = "application/json"))),
     tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The cancelled (expired) session"), (status = 400, description = "Not open")))]
@@ -95,7 +96,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, call:
 
 /// Expire an open Checkout Session.
 #[utoipa::path(post, path = "/v1/checkout/sessions/{id}/expire", operation_id = "PostCheckoutSessionsSessionExpire",
-    request_body(content((crate::api::schemas::ExpandOnly = "application/x-www-form-urlencoded"), (crate::api::schemas::ExpandOnly = "application/json"))),
+    request_body(content((crate::api::plumbing::schemas::ExpandOnly = "application/x-www-form-urlencoded"), (crate::api::plumbing::schemas::ExpandOnly = "application/json"))),
     tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, description = "The expired Checkout Session"), (status = 400, description = "The session is not open")))]

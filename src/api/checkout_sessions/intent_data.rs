@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::extract::Call;
+use crate::api::plumbing::extract::Call;
 use crate::domain::intent_data::{self, PaymentIntentDataUpdate};
 use crate::domain::payment_intent;
 use crate::error::{ApiError, ApiResult};

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::expand;
-use super::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::error::{ApiError, ApiResult};

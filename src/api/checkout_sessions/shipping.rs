@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::extract::Call;
-use super::resource;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::resource;
 use crate::domain::document::Document;
 use crate::domain::session_params::ShippingOption;
 use crate::domain::shipping_rate::{self, ShippingRate, KIND};

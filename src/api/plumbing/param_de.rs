@@ -6,7 +6,7 @@ use serde::de::{DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor
 use serde::Deserializer;
 use serde_json::{Map, Value};
 
-use super::params::ParamError;
+use crate::api::plumbing::params::ParamError;
 
 pub struct ParamDeserializer(pub Value);
 

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::extract::Call;
-use super::session_discounts;
+use crate::api::checkout_sessions::discounts;
+use crate::api::plumbing::extract::Call;
 use crate::domain::cascade::{self, TierParam};
 use crate::error::ApiResult;
 use crate::AppState;
@@ -22,13 +22,13 @@ pub async fn prepare(
     let mut first_coupon = None;
     for (i, t) in tiers.iter().enumerate() {
         let route = t.processor_route.as_deref().unwrap_or_default();
-        super::processor_routes::check_usable(state, call, route, &format!("cascade_tiers[{i}][processor_route]"))
+        crate::api::processor_routes::check_usable(state, call, route, &format!("cascade_tiers[{i}][processor_route]"))
             .await?;
         let coupon = match &t.coupon {
             Some(c) => {
                 let param = format!("cascade_tiers[{i}][coupon]");
-                let doc = session_discounts::usable_coupon(state, call, c, &param, now).await?;
-                session_discounts::check_coupon_fits(&doc, currency).map_err(|e| e.with_param(&param))?;
+                let doc = discounts::usable_coupon(state, call, c, &param, now).await?;
+                discounts::check_coupon_fits(&doc, currency).map_err(|e| e.with_param(&param))?;
                 Some(doc)
             }
             None => None,
@@ -50,5 +50,3 @@ pub fn attach(doc: &mut Value, tiers: Vec<Value>) {
     doc["cascade_tiers"] = json!(tiers);
     doc["cascade_status"] = cascade::start();
 }
-
-pub use crate::engine::payment::cascade::after_decline;

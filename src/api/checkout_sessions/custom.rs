@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::extract::Call;
+use crate::api::plumbing::extract::Call;
 use crate::domain::currency::Currency;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;

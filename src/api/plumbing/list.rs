@@ -3,8 +3,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::expand;
-use super::extract::Call;
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{CreatedRange, Cursor, ListQuery, Tag};
 use crate::AppState;

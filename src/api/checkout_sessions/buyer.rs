@@ -10,9 +10,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call};
-use super::sessions::{includes, require_changeable, view};
-use super::{expand, resource, session_custom, session_discounts, session_shipping};
+use crate::api::checkout_sessions::custom;
+use crate::api::checkout_sessions::discounts;
+use crate::api::checkout_sessions::shipping;
+use crate::api::checkout_sessions::{includes, require_changeable, view};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::resource;
 use crate::domain::keys::KeyKind;
 use crate::domain::session::{self, KIND};
 use crate::error::{ApiError, ApiResult};
@@ -104,17 +108,17 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         }
         // The amount first: a code's minimum is checked against it.
         if let Some(a) = p.amount {
-            session_custom::set(state, &call, &mut doc, a, now).await?;
+            custom::set(state, &call, &mut doc, a, now).await?;
         }
         if let Some(lines) = &p.line_items {
             set_quantities(&mut doc, lines)?;
-            session_custom::recompute(state, &call.scope(), &mut doc, now).await?;
+            custom::recompute(state, &call.scope(), &mut doc, now).await?;
         }
         if let Some((code, param)) = code {
             let applied = if code.is_empty() {
                 remove_code(state, &call, &mut doc, now).await
             } else {
-                session_discounts::enter_code(state, &call, &mut doc, code, now).await
+                discounts::enter_code(state, &call, &mut doc, code, now).await
             };
             applied.map_err(|e| match e.param.as_deref() {
                 Some("promotion_code") => e.with_param(param),
@@ -122,15 +126,15 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
             })?;
         }
         if let Some(rate) = &p.shipping_rate {
-            session_shipping::chosen_at_confirm(state, &call, &mut doc, rate).await?;
+            shipping::chosen_at_confirm(state, &call, &mut doc, rate).await?;
         }
-        session_discounts::recheck_minimum(state, &call.scope(), &doc).await?;
+        discounts::recheck_minimum(state, &call.scope(), &doc).await?;
         // Stripe's charge limits, blaming the last change sent.
         let code_param = code.map_or("promotion_code", |c| c.1);
         let (amount, lines_sent, rate) = (p.amount.is_some(), p.line_items.is_some(), p.shipping_rate.is_some());
         let changed =
             [("amount", amount), ("line_items", lines_sent), (code_param, code.is_some()), ("shipping_rate", rate)];
-        super::session_amounts::check_changed(&doc, &changed)?;
+        crate::api::checkout_sessions::amounts::check_changed(&doc, &changed)?;
         let body = view(state, &call, &doc, lines, breakdown, &rest).await?;
         let change =
             Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };
@@ -149,5 +153,5 @@ async fn remove_code(state: &AppState, call: &Call, doc: &mut Value, now: i64) -
         ));
     }
     doc["discounts"] = json!([]);
-    Ok(session_custom::recompute(state, &call.scope(), doc, now).await?)
+    Ok(custom::recompute(state, &call.scope(), doc, now).await?)
 }

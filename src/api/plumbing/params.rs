@@ -7,7 +7,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned};
 use serde_json::Value;
 
-pub use super::param_de::ParamDeserializer;
+pub use crate::api::plumbing::param_de::ParamDeserializer;
 
 use crate::error::ApiError;
 
@@ -144,11 +144,10 @@ fn to_api_error(e: ParamError, mut path: String) -> ApiError {
     }
 }
 
-pub use crate::domain::fields::emptyable;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::fields::emptyable;
     use serde::Deserialize;
     use serde_json::json;
 

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::auth::{authenticate, Auth};
-use super::form;
-use super::idempotency::{self, IdemGuard};
-use super::params;
+use crate::api::plumbing::auth::{authenticate, Auth};
+use crate::api::plumbing::form;
+use crate::api::plumbing::idempotency::{self, IdemGuard};
+use crate::api::plumbing::params;
 use crate::domain::event::EventContext;
 use crate::domain::version::ApiVersion;
 use crate::error::{ApiError, ApiResult, ErrorType};
@@ -236,7 +236,7 @@ impl Call {
     async fn extract(req: Request, state: &AppState, secret_only: bool) -> Result<Self, Response> {
         let auth = authenticate(state, req.headers(), secret_only).await.map_err(IntoResponse::into_response)?;
         let version = parse_version(&req, &auth).map_err(IntoResponse::into_response)?;
-        let request_id = super::middleware::request_id_of(&req).to_owned();
+        let request_id = crate::api::plumbing::middleware::request_id_of(&req).to_owned();
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let query = req.uri().query().unwrap_or("").to_owned();

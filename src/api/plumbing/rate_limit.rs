@@ -94,7 +94,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 async fn check(state: &AppState, headers: &HeaderMap, write: bool) -> Result<(), Refused> {
-    let Ok(key) = super::auth::presented_key(headers) else { return Ok(()) };
+    let Ok(key) = crate::api::plumbing::auth::presented_key(headers) else { return Ok(()) };
     // A publishable key is public (it is in every checkout page): a bucket
     // for it would let anyone throttle a merchant's buyers.
     let Some((kind, mode)) = keys::classify(&key) else { return Ok(()) };

@@ -1,13 +1,27 @@
 //! `/v1/checkout/sessions`: create, retrieve, update, list, line items, expire.
 
+pub(crate) mod amounts;
+pub(crate) mod buyer;
+pub(crate) mod cascade;
+pub(crate) mod close;
+pub(crate) mod confirm;
+pub(crate) mod custom;
+pub(crate) mod discounts;
+pub(crate) mod intent_data;
+pub(crate) mod lines;
+pub(crate) mod lists;
+pub(crate) mod payment_method_input;
+pub(crate) mod shipping;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::extract::{retry_on_conflict, Call, ClientCall};
-use super::{expand, resource, session_amounts, session_cascade, session_discounts, session_lines, session_shipping};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
+use crate::api::plumbing::resource;
 use crate::domain::keys::KeyKind;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
@@ -111,23 +125,18 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
     }
     if let Some(r) = p.processor_route.as_deref() {
-        super::processor_routes::check_usable(&state, &call, r, "processor_route").await?;
+        crate::api::processor_routes::check_usable(&state, &call, r, "processor_route").await?;
     }
     let mut promotion: Option<Value> = None;
     let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {
         None => None,
         Some(d) => match (&d.coupon, &d.promotion_code) {
-            (Some(c), None) => {
-                Some(session_discounts::usable_coupon(&state, &call, c, "discounts[0][coupon]", now).await?)
-            }
+            (Some(c), None) => Some(discounts::usable_coupon(&state, &call, c, "discounts[0][coupon]", now).await?),
             (None, Some(pc)) => {
-                let promo = session_discounts::usable_promotion(&state, &call, pc, p.customer.as_deref(), now).await?;
+                let promo = discounts::usable_promotion(&state, &call, pc, p.customer.as_deref(), now).await?;
                 let coupon_id = promo["promotion"]["coupon"].as_str().unwrap_or_default().to_owned();
                 promotion = Some(promo);
-                Some(
-                    session_discounts::usable_coupon(&state, &call, &coupon_id, "discounts[0][promotion_code]", now)
-                        .await?,
-                )
+                Some(discounts::usable_coupon(&state, &call, &coupon_id, "discounts[0][promotion_code]", now).await?)
             }
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid(
@@ -139,21 +148,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
             (None, None) => return Err(ApiError::missing_param("discounts[0][coupon]")),
         },
     };
-    let lines = session_lines::build(
-        &state,
-        &call,
-        p.line_items.as_deref().unwrap_or_default(),
-        &[],
-        mode,
-        p.currency.as_deref(),
-        now,
-    )
-    .await?;
+    let lines =
+        lines::build(&state, &call, p.line_items.as_deref().unwrap_or_default(), &[], mode, p.currency.as_deref(), now)
+            .await?;
     let mut lines = lines;
     let cascade = match &p.cascade_tiers {
         Some(t) => {
             let currency = lines.currency.clone().unwrap_or_default();
-            Some(session_cascade::prepare(&state, &call, t, &currency, now).await?)
+            Some(cascade::prepare(&state, &call, t, &currency, now).await?)
         }
         None => None,
     };
@@ -164,11 +166,11 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         (None, Value::Null)
     } else {
         if let Some(c) = &coupon {
-            session_discounts::check_coupon_fits(c, lines.currency.as_deref().unwrap_or_default())?;
+            discounts::check_coupon_fits(c, lines.currency.as_deref().unwrap_or_default())?;
         }
-        let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+        let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
         if let Some(promo) = &promotion {
-            session_discounts::check_minimum(promo, &priced.totals, lines.currency.as_deref().unwrap_or_default())?;
+            discounts::check_minimum(promo, &priced.totals, lines.currency.as_deref().unwrap_or_default())?;
         }
         (Some(priced.totals), priced.breakdown)
     };
@@ -198,18 +200,18 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let mut shipping_changes = Vec::new();
     if let Some(opts) = p.shipping_options.as_deref().filter(|o| !o.is_empty()) {
         let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
-        let (rates, changes) = session_shipping::options(&state, &call, opts, &currency, now).await?;
-        session_shipping::offer(&mut doc, &rates)?;
+        let (rates, changes) = shipping::options(&state, &call, opts, &currency, now).await?;
+        shipping::offer(&mut doc, &rates)?;
         shipping_changes = changes;
     }
     if let Some((tiers, _)) = cascade {
-        session_cascade::attach(&mut doc, tiers);
+        cascade::attach(&mut doc, tiers);
     }
     if let (Some(promo), Some(c)) = (&promotion, &coupon) {
         doc["discounts"] = json!([{"coupon": c["id"], "promotion_code": promo["id"]}]);
     }
-    session_amounts::keep_coupon(&mut doc, coupon.as_ref());
-    session_amounts::check_total(&doc, "line_items")?;
+    amounts::keep_coupon(&mut doc, coupon.as_ref());
+    amounts::check_total(&doc, "line_items")?;
     let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
     let mut changes = lines.changes;
     changes.extend(shipping_changes);
@@ -244,7 +246,7 @@ pub async fn update(
     ClientCall(mut call): ClientCall,
 ) -> ApiResult<Response> {
     if call.auth.kind == KeyKind::Publishable {
-        return super::session_buyer::update(&state, &id, call).await;
+        return crate::api::checkout_sessions::buyer::update(&state, &id, call).await;
     }
     let p: UpdateParams = call.parse()?;
     let (lines_included, breakdown, rest) = includes(&call, "");
@@ -271,10 +273,10 @@ pub async fn update(
                 return Err(ApiError::missing_param("line_items"));
             }
             let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
-            let mut lines = session_lines::build(&state, &call, items, &existing, mode, None, now).await?;
-            let coupon = session_amounts::applied_coupon(&state, &call.scope(), &doc).await?;
-            let priced = session_amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
-            session_amounts::keep_coupon(&mut doc, coupon.as_ref());
+            let mut lines = lines::build(&state, &call, items, &existing, mode, None, now).await?;
+            let coupon = amounts::applied_coupon(&state, &call.scope(), &doc).await?;
+            let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+            amounts::keep_coupon(&mut doc, coupon.as_ref());
             let totals = priced.totals;
             doc["total_details_breakdown"] = priced.breakdown;
             let (sub, total, details) = session::totals_json(&totals);
@@ -283,13 +285,13 @@ pub async fn update(
             doc["total_details"] = details;
             // The chosen shipping is still charged.
             let shipping = obj.doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
-            session_shipping::set_amount(&mut doc, shipping)?;
+            shipping::set_amount(&mut doc, shipping)?;
             doc["currency"] = json!(lines.currency);
             doc["line_items"] = session::lines_list(&id, lines.items);
             extra = lines.changes;
         }
         if let Some(opts) = &p.shipping_options {
-            extra.extend(session_shipping::replace(&state, &call, &mut doc, opts.as_deref(), now).await?);
+            extra.extend(shipping::replace(&state, &call, &mut doc, opts.as_deref(), now).await?);
         }
         if let Some(ci) = &p.collected_information {
             if doc["ui_mode"] == "hosted_page" {
@@ -310,9 +312,9 @@ pub async fn update(
             }
         }
         let changed = [("line_items", p.line_items.is_some()), ("shipping_options", p.shipping_options.is_some())];
-        session_amounts::check_changed(&doc, &changed)?;
+        amounts::check_changed(&doc, &changed)?;
         if let Some(u) = &p.payment_intent_data {
-            extra.extend(super::session_intent_data::update(&state, &call, &mut doc, u).await?);
+            extra.extend(crate::api::checkout_sessions::intent_data::update(&state, &call, &mut doc, u).await?);
         }
         if let Some(m) = &p.metadata {
             let update = match m {

@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::sessions::not_open;
+use crate::api::checkout_sessions::not_open;
 use crate::engine::payment::{Answer, Decline, PaymentError};
 use crate::error::{ApiError, ErrorType};
 

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::extract::Call;
-use super::resource;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::resource;
 use crate::domain::session::KIND;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -128,7 +128,7 @@ pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &s
         return Err(ApiError::invalid("parameter_invalid", param, "This checkout does not take promotion codes."));
     }
     // Unknown, inactive and other accounts' codes read the same.
-    let found = super::promotion_codes::by_code(state, call, code).await?;
+    let found = crate::api::promotion_codes::by_code(state, call, code).await?;
     let Some(promo) = found else {
         return Err(ApiError::invalid("promotion_code_invalid", param, "This promotion code is not valid."));
     };
@@ -139,5 +139,5 @@ pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &s
     check_coupon_fits(&coupon, &currency).map_err(|e| e.with_param(param))?;
     check_minimum_as(&promo, doc["amount_subtotal"].as_i64().unwrap_or(0), &currency, param)?;
     doc["discounts"] = serde_json::json!([{"coupon": coupon["id"], "promotion_code": promo["id"]}]);
-    Ok(super::session_custom::recompute(state, &call.scope(), doc, now).await?)
+    Ok(crate::api::checkout_sessions::custom::recompute(state, &call.scope(), doc, now).await?)
 }

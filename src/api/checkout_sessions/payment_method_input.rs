@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::extract::Call;
+use crate::api::plumbing::extract::Call;
 use crate::domain::card::{CardError, CardNumber};
 use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
 use crate::engine::payment::method::{live_test_card, open_saved};

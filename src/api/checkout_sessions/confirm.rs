@@ -9,11 +9,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{Call, ClientCall};
-use super::payment_error::respond;
-use super::payment_method_input;
-use super::sessions::{includes, not_open};
-use super::{expand, resource};
+use crate::api::checkout_sessions::payment_method_input;
+use crate::api::checkout_sessions::{includes, not_open};
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::{Call, ClientCall};
+use crate::api::plumbing::payment_error::respond;
+use crate::api::plumbing::resource;
 use crate::domain::contract::Confirmation;
 use crate::domain::customer::Address;
 use crate::domain::keys::KeyKind;
@@ -69,7 +70,7 @@ struct ConfirmParams {
 }
 
 fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmation> {
-    super::session_buyer::check_secret(call, p.client_secret.as_deref(), session)?;
+    crate::api::checkout_sessions::buyer::check_secret(call, p.client_secret.as_deref(), session)?;
     let confirmation = match p.confirmation.unwrap_or(ConfirmationParam::ChargeImmediately) {
         ConfirmationParam::ChargeImmediately => Confirmation::ChargeImmediately,
         ConfirmationParam::ChargeWhenDue => Confirmation::ChargeWhenDue,
@@ -204,21 +205,21 @@ async fn apply_changes(
     obj.doc["custom_fields"] =
         crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
     if let Some(a) = p.amount {
-        super::session_custom::set(state, call, &mut obj.doc, a, now).await?;
+        crate::api::checkout_sessions::custom::set(state, call, &mut obj.doc, a, now).await?;
     }
     if let Some(code) = &p.promotion_code {
-        super::session_discounts::enter_code(state, call, &mut obj.doc, code, now).await?;
+        crate::api::checkout_sessions::discounts::enter_code(state, call, &mut obj.doc, code, now).await?;
     }
     if let Some(rate) = &p.shipping_rate {
-        super::session_shipping::chosen_at_confirm(state, call, &mut obj.doc, rate).await?;
+        crate::api::checkout_sessions::shipping::chosen_at_confirm(state, call, &mut obj.doc, rate).await?;
     }
     // Whatever changed the amounts since the code was entered, it must
     // still qualify when the money moves.
-    super::session_discounts::recheck_minimum(state, &call.scope(), &obj.doc).await?;
+    crate::api::checkout_sessions::discounts::recheck_minimum(state, &call.scope(), &obj.doc).await?;
     // Stripe's charge limits, blaming the last change sent (else the items).
     let (amount, code, rate) = (p.amount.is_some(), p.promotion_code.is_some(), p.shipping_rate.is_some());
     let changed = [("line_items", true), ("amount", amount), ("promotion_code", code), ("shipping_rate", rate)];
-    super::session_amounts::check_changed(&obj.doc, &changed)?;
+    crate::api::checkout_sessions::amounts::check_changed(&obj.doc, &changed)?;
     Ok(obj)
 }
 
@@ -264,14 +265,14 @@ struct ApiView<'a> {
 #[async_trait::async_trait]
 impl View for ApiView<'_> {
     async fn session(&self, state: &AppState, s: &Value, pending: &[Value]) -> PaymentResult<Value> {
-        super::sessions::view_with(state, self.call, s, self.lines, self.breakdown, self.rest, pending).await.map_err(
-            |e| {
+        crate::api::checkout_sessions::view_with(state, self.call, s, self.lines, self.breakdown, self.rest, pending)
+            .await
+            .map_err(|e| {
                 // The expansions were validated before anything was written:
                 // what fails here is the store.
                 tracing::error!(error = %e.message, "confirm answer not rendered");
                 crate::engine::payment::PaymentError::Internal
-            },
-        )
+            })
     }
 }
 

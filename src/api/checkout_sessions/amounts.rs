@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::domain::currency::{Currency, Limit};
 use crate::error::{ApiError, ApiResult};
 
-pub use crate::engine::pricing::{applied_coupon, discount_object, keep_coupon, price, Priced, APPLIED_COUPON};
+pub use crate::engine::pricing::{applied_coupon, keep_coupon, price};
 
 /// Stripe's limits on what a session charges (`domain::currency`): a total
 /// over the currency's maximum is `amount_too_large`, one above zero but

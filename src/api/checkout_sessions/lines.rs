@@ -4,9 +4,10 @@
 
 use serde_json::{json, Value};
 
-use super::extract::Call;
-use super::prices::{self, resolve_product};
-use super::{products, resource};
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::resource;
+use crate::api::prices::{self, resolve_product};
+use crate::api::products;
 use crate::domain::currency::Currency;
 use crate::domain::document::Document;
 use crate::domain::metadata::{self, MetadataUpdate};

@@ -7,10 +7,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::Call;
-use super::list::{self, CursorParam};
-use super::sessions::includes;
-use super::{expand, resource};
+use crate::api::checkout_sessions::includes;
+use crate::api::plumbing::expand;
+use crate::api::plumbing::extract::Call;
+use crate::api::plumbing::list::{self, CursorParam};
+use crate::api::plumbing::resource;
 use crate::domain::session::{self, KIND};
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::AppState;
@@ -46,7 +47,7 @@ enum StatusFilter {
 
 /// List Checkout Sessions, newest first.
 #[utoipa::path(get, path = "/v1/checkout/sessions", operation_id = "GetCheckoutSessions", params(ListFilters), tag = "checkout.sessions",
-    responses((status = 200, body = crate::api::schemas::List, description = "A list of Checkout Sessions")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of Checkout Sessions")))]
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
@@ -94,7 +95,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
 /// List a Checkout Session's line items, in the order given.
 #[utoipa::path(get, path = "/v1/checkout/sessions/{id}/line_items", operation_id = "GetCheckoutSessionsSessionLineItems", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, body = crate::api::schemas::List, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
+    responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
 pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
