@@ -12,10 +12,11 @@ use serde_json::{json, Value};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
-use crate::api::plumbing::resource::{self, Updater};
-use crate::domain::coupon::{self, CouponParams, KIND};
+use crate::api::plumbing::resource;
+use crate::domain::coupon::{self, Coupon, CouponParams, KIND};
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::product::{apply_metadata, check_custom_id};
+use crate::domain::product::check_custom_id;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::random_base62;
 use crate::store::Change;
@@ -23,7 +24,7 @@ use crate::AppState;
 
 /// Create a coupon (a custom `id` is allowed).
 #[utoipa::path(post, path = "/v1/coupons", operation_id = "PostCoupons", request_body(content((CouponParams = "application/x-www-form-urlencoded"), (CouponParams = "application/json"))),
-    tag = "discounts", responses((status = 200, description = "The new coupon")))]
+    tag = "discounts", responses((status = 200, body = Coupon, description = "The new coupon")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CouponParams = call.parse()?;
     expand::validate(&call.expand)?;
@@ -41,25 +42,23 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
             }
             None => random_base62(8),
         };
-        let doc = coupon::build(&id, call.auth.livemode, now, &p)?;
-        let shown = coupon::render(&doc, now);
-        let evt = event::build(&call.event_ctx(now), "coupon.created", &shown, None);
-        let change = Change::Insert { id, kind: KIND.into(), created: now, tags: vec![], doc };
-        call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+        let made = coupon::build(&id, call.auth.livemode, now, &p)?;
+        resource::create_typed(&state, &call, &made.at(now), "coupon.created").await
     })
     .await
 }
 
 /// Retrieve a coupon.
 #[utoipa::path(get, path = "/v1/coupons/{id}", operation_id = "GetCouponsCoupon", tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
-    responses((status = 200, description = "The coupon"), (status = 404, description = "No such coupon")))]
+    responses((status = 200, body = Coupon, description = "The coupon"), (status = 404, description = "No such coupon")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     let obj = resource::find(&state, &call, KIND, "coupon", &id).await?;
     if obj.deleted {
         return Ok(Json(obj.doc));
     }
-    Ok(Json(coupon::render(&obj.doc, state.now())))
+    let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
+    Ok(Json(c.at(state.now()).wire()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -73,28 +72,26 @@ struct UpdateParams {
 /// Update a coupon's name or metadata (its terms never change).
 #[utoipa::path(post, path = "/v1/coupons/{id}", operation_id = "PostCouponsCoupon", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
     tag = "discounts", params(("id" = String, Path, description = "The coupon id")),
-    responses((status = 200, description = "The coupon"), (status = 404, description = "No such coupon")))]
+    responses((status = 200, body = Coupon, description = "The coupon"), (status = 404, description = "No such coupon")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;
     if let Some(n) = &p.name {
         crate::domain::fields::max_len("name", n, 40)?;
     }
-    let u = Updater {
-        kind: KIND,
-        what: "coupon",
-        event: "coupon.updated",
-        tags: |_| Vec::new(),
-        render: Some(coupon::render),
-    };
-    resource::update(&state, &call, &id, u, |doc, _| {
-        let mut out = doc.as_object().cloned().unwrap_or_default();
-        if let Some(n) = &p.name {
-            out.insert("name".into(), json!(n));
-        }
-        if let Some(m) = &p.metadata {
-            apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
-        }
-        Ok(Value::Object(out))
+    // `valid` is computed at `now` for the answer and the event, never
+    // compared as stored.
+    retry_on_conflict(|| async {
+        let (current, version) = resource::find_typed::<Coupon>(&state, &call, "coupon", &id).await?;
+        let now = state.now();
+        let next = coupon::update(&current, &p.name, &p.metadata)?;
+        let shown = next.at(now).wire();
+        let events = if next == current {
+            Vec::new()
+        } else {
+            vec![event::build(&call.event_ctx(now), "coupon.updated", &shown, Some(&current.at(now).wire()))]
+        };
+        let body = resource::respond(&state, &call, shown).await?;
+        call.commit(&state, vec![Change::update(&next, version)?], events, StatusCode::OK, body).await
     })
     .await
 }
@@ -110,7 +107,8 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
             return Err(ApiError::no_such("coupon", &id, None));
         }
         let now = state.now();
-        let evt = event::build(&call.event_ctx(now), "coupon.deleted", &coupon::render(&obj.doc, now), None);
+        let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
+        let evt = event::build(&call.event_ctx(now), "coupon.deleted", &c.at(now).wire(), None);
         let stub = json!({"id": id, "object": "coupon", "deleted": true});
         let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
         call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub).await

@@ -12,9 +12,11 @@ use serde_json::Value;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
-use crate::api::plumbing::resource::{self, Updater};
+use crate::api::plumbing::resource::{self, Names};
+use crate::domain::coupon::Coupon;
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::promotion_code::{self, PromotionCodeParams, KIND};
+use crate::domain::promotion_code::{self, PromotionCode, PromotionCodeParams, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::{Change, ListQuery, StoredObject};
@@ -35,17 +37,17 @@ pub async fn by_code(state: &AppState, call: &Call, code: &str) -> ApiResult<Opt
 
 /// Create a promotion code for a coupon.
 #[utoipa::path(post, path = "/v1/promotion_codes", operation_id = "PostPromotionCodes", request_body(content((PromotionCodeParams = "application/x-www-form-urlencoded"), (PromotionCodeParams = "application/json"))),
-    tag = "discounts", responses((status = 200, description = "The new promotion code")))]
+    tag = "discounts", responses((status = 200, body = PromotionCode, description = "The new promotion code")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
-    let p: PromotionCodeParams = call.parse()?;
+    let mut p: PromotionCodeParams = call.parse()?;
     expand::validate(&call.expand)?;
     let coupon_id = promotion_code::coupon_of(&p)?;
     let param = if p.coupon.is_some() { "coupon" } else { "promotion[coupon]" };
-    let coupon = resource::find_param(&state, &call, crate::domain::coupon::KIND, "coupon", &coupon_id, param).await?;
-    let code = match &p.code {
-        Some(c) => c.clone(),
-        None => crate::ids::random_base62(8).to_uppercase(),
-    };
+    let found = resource::find_param(&state, &call, crate::domain::coupon::KIND, "coupon", &coupon_id, param).await?;
+    let coupon = found
+        .decode::<Coupon>()?
+        .ok_or_else(|| ApiError::no_such("coupon", &coupon_id, Some(param)).with_status_400())?;
+    let code = p.code.get_or_insert_with(|| crate::ids::random_base62(8).to_uppercase()).clone();
     promotion_code::check_code(&code)?;
     if p.active != Some(false) && by_code(&state, &call, &code).await?.is_some() {
         return Err(ApiError::invalid(
@@ -58,21 +60,19 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
     }
     let now = state.now();
-    let id = new_id("promo");
-    let doc = promotion_code::build(&id, call.auth.livemode, now, &code, &coupon.doc, &p)?;
-    let shown = promotion_code::render(&doc, &call.version);
-    let evt = event::build(&call.event_ctx(now), "promotion_code.created", &doc, None);
-    let change = Change::Insert { id, kind: KIND.into(), created: now, tags: promotion_code::tags(&doc), doc };
-    call.commit(&state, vec![change], vec![evt], StatusCode::OK, shown).await
+    let made = promotion_code::build(&new_id(PromotionCode::PREFIX), call.auth.livemode, now, &coupon, &p)?;
+    let evt = event::build(&call.event_ctx(now), "promotion_code.created", &made.wire(), None);
+    let shown = made.render(&call.version);
+    call.commit(&state, vec![Change::insert(&made)?], vec![evt], StatusCode::OK, shown).await
 }
 
 /// Retrieve a promotion code.
 #[utoipa::path(get, path = "/v1/promotion_codes/{id}", operation_id = "GetPromotionCodesPromotionCode", tag = "discounts", params(("id" = String, Path, description = "promo_…")),
-    responses((status = 200, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
+    responses((status = 200, body = PromotionCode, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    let obj = resource::find(&state, &call, KIND, "promotion_code", &id).await?;
-    Ok(Json(promotion_code::render(&obj.doc, &call.version)))
+    let (promo, _) = resource::find_typed::<PromotionCode>(&state, &call, "promotion_code", &id).await?;
+    Ok(Json(promo.render(&call.version)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -83,19 +83,15 @@ struct UpdateParams {
     metadata: Option<BTreeMap<String, Option<String>>>,
 }
 
-fn render_latest(doc: &Value, _now: i64) -> Value {
-    promotion_code::render(doc, &crate::domain::version::ApiVersion::latest())
-}
-
 /// Turn a code on or off, or change its metadata.
 #[utoipa::path(post, path = "/v1/promotion_codes/{id}", operation_id = "PostPromotionCodesPromotionCode", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
     tag = "discounts", params(("id" = String, Path, description = "promo_…")),
-    responses((status = 200, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
+    responses((status = 200, body = PromotionCode, description = "The promotion code"), (status = 404, description = "No such promotion_code")))]
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: UpdateParams = call.parse()?;
     if p.active == Some(true) {
-        let current = resource::find(&state, &call, KIND, "promotion_code", &id).await?;
-        if let Some(other) = by_code(&state, &call, current.doc["code"].as_str().unwrap_or_default()).await? {
+        let (current, _) = resource::find_typed::<PromotionCode>(&state, &call, "promotion_code", &id).await?;
+        if let Some(other) = by_code(&state, &call, &current.code).await? {
             if other.id != id {
                 return Err(ApiError::invalid(
                     "parameter_invalid",
@@ -105,15 +101,11 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
             }
         }
     }
-    let u = Updater {
-        kind: KIND,
-        what: "promotion_code",
-        event: "promotion_code.updated",
-        tags: promotion_code::tags,
-        render: Some(render_latest),
-    };
-    resource::update(&state, &call, &id, u, |doc, _| resource::with_active_and_metadata(doc, p.active, &p.metadata))
-        .await
+    let names = Names { what: "promotion_code", event: "promotion_code.updated" };
+    resource::update_typed(&state, &call, &id, names, |promo: &PromotionCode, _| {
+        Ok(promotion_code::update(promo, p.active, &p.metadata)?)
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -146,6 +138,6 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     }
     let version = call.version.clone();
     let body =
-        list::run(&state, &call, lp, KIND, "promotion_code", filters, |d| promotion_code::render(&d, &version)).await?;
+        list::run(&state, &call, lp, KIND, "promotion_code", filters, |d| promotion_code::render(d, &version)).await?;
     Ok(Json(body).into_response())
 }

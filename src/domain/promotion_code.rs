@@ -3,15 +3,96 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use super::coupon::Coupon;
+use super::document::{Document, Tag};
 use super::fields::FieldError;
-use super::product::apply_metadata;
+use super::product::merge_metadata;
 use super::version::{ApiVersion, CLOVER};
 
 pub const KIND: &str = "promotion_code";
 pub const MAX_CODE: usize = 500;
+
+crate::wire_name!(PromotionCodeObject, "promotion_code");
+
+/// What a code promotes; kassa's codes are all for coupons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PromotionType {
+    Coupon,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoredPromotion {
+    #[serde(rename = "type")]
+    pub kind: PromotionType,
+    pub coupon: String,
+}
+
+/// Stripe's per-currency minimums; kassa never sets any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CurrencyRestriction {
+    pub minimum_amount: i64,
+}
+
+/// Who and which orders may use a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRestrictions {
+    pub currency_options: BTreeMap<String, CurrencyRestriction>,
+    pub first_time_transaction: bool,
+    pub minimum_amount: Option<i64>,
+    pub minimum_amount_currency: Option<String>,
+}
+
+/// A stored promotion code. Before 2025-09-30.clover the API also showed
+/// the coupon at the top level (`render`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionCode {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub object: PromotionCodeObject,
+    pub active: bool,
+    pub code: String,
+    pub created: i64,
+    pub customer: Option<String>,
+    pub expires_at: Option<i64>,
+    pub livemode: bool,
+    pub max_redemptions: Option<i64>,
+    pub metadata: BTreeMap<String, String>,
+    pub promotion: StoredPromotion,
+    pub restrictions: CodeRestrictions,
+    pub times_redeemed: i64,
+}
+
+impl Document for PromotionCode {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "promo";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    /// Active codes are unique, case-insensitively, per account and mode.
+    fn tags(&self) -> Vec<Tag> {
+        let mut t =
+            vec![("coupon".to_owned(), self.promotion.coupon.clone()), ("active".to_owned(), self.active.to_string())];
+        if self.active {
+            t.push(("code".to_owned(), self.code.to_ascii_lowercase()));
+        }
+        if let Some(c) = &self.customer {
+            t.push(("customer".to_owned(), c.clone()));
+        }
+        t
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,24 +167,18 @@ pub fn coupon_of(p: &PromotionCodeParams) -> Result<String, FieldError> {
     }
 }
 
-pub fn build(
-    id: &str,
-    livemode: bool,
-    now: i64,
-    code: &str,
-    coupon: &Value,
-    p: &PromotionCodeParams,
-) -> Result<Value, FieldError> {
+/// The checks a new code's terms must pass against its coupon.
+fn check_terms(now: i64, coupon: &Coupon, p: &PromotionCodeParams) -> Result<Restrictions, FieldError> {
     if let Some(e) = p.expires_at {
         if e <= now {
             return Err(FieldError::invalid("expires_at", "Invalid expires_at: must be in the future."));
         }
-        if coupon["redeem_by"].as_i64().is_some_and(|r| e > r) {
+        if coupon.redeem_by.is_some_and(|r| e > r) {
             return Err(FieldError::invalid("expires_at", "The code cannot outlive its coupon's redeem_by."));
         }
     }
     if let Some(m) = p.max_redemptions {
-        if m < 1 || coupon["max_redemptions"].as_i64().is_some_and(|c| m > c) {
+        if m < 1 || coupon.max_redemptions.is_some_and(|c| m > c) {
             return Err(FieldError::invalid(
                 "max_redemptions",
                 "Invalid max_redemptions: at least 1, and at most the coupon's.",
@@ -121,54 +196,165 @@ pub fn build(
     if r.minimum_amount.is_some_and(|m| m < 0) {
         return Err(FieldError::invalid("restrictions[minimum_amount]", "Invalid minimum_amount."));
     }
-    let mut doc = json!({
-        "id": id, "object": "promotion_code", "active": p.active.unwrap_or(true), "code": code, "created": now,
-        "customer": p.customer, "expires_at": p.expires_at, "livemode": livemode, "max_redemptions": p.max_redemptions,
-        "metadata": {}, "promotion": {"type": "coupon", "coupon": coupon["id"]},
-        "restrictions": {"currency_options": {}, "first_time_transaction": r.first_time_transaction.unwrap_or(false),
-                         "minimum_amount": r.minimum_amount, "minimum_amount_currency": r.minimum_amount_currency.map(|c| c.to_ascii_lowercase())},
-        "times_redeemed": 0,
-    });
-    if let (Some(m), Value::Object(o)) = (&p.metadata, &mut doc) {
-        apply_metadata(o, &Some(Some(m.clone())), "")?;
-    }
-    Ok(doc)
+    Ok(r)
 }
 
-/// In the request's version: before clover, the coupon was `coupon`.
-pub fn render(doc: &Value, version: &ApiVersion) -> Value {
-    let mut out = doc.clone();
-    if !version.at_least(CLOVER) {
-        out["coupon"] = doc["promotion"]["coupon"].clone();
-    }
-    out
+/// A new code for `coupon` from the create parameters (their `code` is
+/// filled in by then).
+pub fn build(
+    id: &str,
+    livemode: bool,
+    now: i64,
+    coupon: &Coupon,
+    p: &PromotionCodeParams,
+) -> Result<PromotionCode, FieldError> {
+    let code = p.code.as_deref().ok_or_else(|| FieldError {
+        param: "code".into(),
+        code: "parameter_missing",
+        message: "Missing required param: code.".into(),
+    })?;
+    check_code(code)?;
+    let r = check_terms(now, coupon, p)?;
+    let base = PromotionCode {
+        id: id.to_owned(),
+        object: PromotionCodeObject,
+        active: p.active.unwrap_or(true),
+        code: code.to_owned(),
+        created: now,
+        customer: p.customer.clone(),
+        expires_at: p.expires_at,
+        livemode,
+        max_redemptions: p.max_redemptions,
+        metadata: BTreeMap::new(),
+        promotion: StoredPromotion { kind: PromotionType::Coupon, coupon: coupon.id.clone() },
+        restrictions: CodeRestrictions {
+            currency_options: BTreeMap::new(),
+            first_time_transaction: r.first_time_transaction.unwrap_or(false),
+            minimum_amount: r.minimum_amount,
+            minimum_amount_currency: r.minimum_amount_currency.map(|c| c.to_ascii_lowercase()),
+        },
+        times_redeemed: 0,
+    };
+    update(&base, None, &p.metadata)
 }
 
-/// Active codes are unique, case-insensitively, per account and mode.
-pub fn tags(doc: &Value) -> Vec<(String, String)> {
-    let mut t = vec![
-        ("coupon".to_owned(), doc["promotion"]["coupon"].as_str().unwrap_or_default().to_owned()),
-        ("active".to_owned(), doc["active"].as_bool().unwrap_or(false).to_string()),
-    ];
-    if doc["active"] == true {
-        t.push(("code".to_owned(), doc["code"].as_str().unwrap_or_default().to_ascii_lowercase()));
+/// Turns a code on or off, or merges its metadata.
+pub fn update(
+    current: &PromotionCode,
+    active: Option<bool>,
+    metadata: &Option<BTreeMap<String, Option<String>>>,
+) -> Result<PromotionCode, FieldError> {
+    let mut out = current.clone();
+    if let Some(a) = active {
+        out.active = a;
     }
-    if let Some(c) = doc["customer"].as_str() {
-        t.push(("customer".to_owned(), c.to_owned()));
+    if let Some(m) = metadata {
+        out.metadata = merge_metadata(&out.metadata, &Some(Some(m.clone())), "")?;
     }
-    t
+    Ok(out)
 }
 
-/// Why a code cannot be used now, as (param-less) reason.
-pub fn unusable(doc: &Value, now: i64) -> Option<&'static str> {
-    if doc["active"] != true {
-        return Some("This promotion code is not active.");
+/// A stored document as a promotion code; `None` for anything else.
+pub fn decode(doc: &Value) -> Option<PromotionCode> {
+    serde_json::from_value(doc.clone()).ok()
+}
+
+/// A stored document as the API shows it in `version` (for lists).
+pub fn render(doc: Value, version: &ApiVersion) -> Value {
+    decode(&doc).map_or(doc, |c| c.render(version))
+}
+
+impl PromotionCode {
+    /// In the request's version: before clover, the coupon was `coupon`.
+    pub fn render(&self, version: &ApiVersion) -> Value {
+        let mut out = self.wire();
+        if !version.at_least(CLOVER) {
+            out["coupon"] = Value::String(self.promotion.coupon.clone());
+        }
+        out
     }
-    if doc["expires_at"].as_i64().is_some_and(|e| now >= e) {
-        return Some("This promotion code has expired.");
+
+    /// Why the code cannot be used now, as (param-less) reason.
+    pub fn unusable(&self, now: i64) -> Option<&'static str> {
+        if !self.active {
+            return Some("This promotion code is not active.");
+        }
+        if self.expires_at.is_some_and(|e| now >= e) {
+            return Some("This promotion code has expired.");
+        }
+        if self.max_redemptions.is_some_and(|m| self.times_redeemed >= m) {
+            return Some("This promotion code has reached its redemption limit.");
+        }
+        None
     }
-    if doc["max_redemptions"].as_i64().is_some_and(|m| doc["times_redeemed"].as_i64().unwrap_or(0) >= m) {
-        return Some("This promotion code has reached its redemption limit.");
+
+    /// The order reaches the code's minimum amount, in its currency.
+    pub fn reaches_minimum(&self, subtotal: i64, currency: &str) -> bool {
+        let r = &self.restrictions;
+        r.minimum_amount.is_none_or(|min| r.minimum_amount_currency.as_deref() == Some(currency) && subtotal >= min)
     }
-    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::coupon::{self, CouponParams};
+    use serde_json::json;
+
+    fn coupon() -> Coupon {
+        let p: CouponParams =
+            serde_json::from_value(json!({"percent_off": 10, "max_redemptions": 5, "redeem_by": 100})).unwrap();
+        coupon::build("C", false, 5, &p).unwrap()
+    }
+
+    fn params(v: Value) -> PromotionCodeParams {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_code_round_trips_through_storage() {
+        let p = params(json!({"code": "Spring-1", "coupon": "C", "customer": "cus_1",
+            "restrictions": {"minimum_amount": 1000, "minimum_amount_currency": "EUR", "first_time_transaction": true}}));
+        let c = build("promo_1", false, 5, &coupon(), &p).unwrap();
+        let stored = serde_json::to_value(&c).unwrap();
+        assert_eq!(stored["restrictions"]["currency_options"], json!({}));
+        assert_eq!(stored["promotion"], json!({"type": "coupon", "coupon": "C"}));
+        let back: PromotionCode = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, c);
+        assert!(c.tags().contains(&("code".to_owned(), "spring-1".to_owned())));
+        assert!(c.reaches_minimum(1000, "eur") && !c.reaches_minimum(999, "eur") && !c.reaches_minimum(5000, "usd"));
+        assert_eq!(c.render(&ApiVersion::latest()).get("coupon"), None);
+        let off = update(&c, Some(false), &None).unwrap();
+        assert_eq!(off.unusable(6), Some("This promotion code is not active."));
+        assert!(!off.tags().iter().any(|t| t.0 == "code"));
+    }
+
+    #[test]
+    fn a_document_of_another_shape_does_not_decode() {
+        let c = build("promo_1", false, 5, &coupon(), &params(json!({"code": "A", "coupon": "C"}))).unwrap();
+        let mut v = serde_json::to_value(&c).unwrap();
+        v["restrictions"]["surprise"] = json!(1);
+        assert!(serde_json::from_value::<PromotionCode>(v).is_err());
+    }
+
+    #[test]
+    fn validation_errors_name_their_param() {
+        for (v, param) in [
+            (json!({"code": "A", "coupon": "C", "expires_at": 5}), "expires_at"),
+            (json!({"code": "A", "coupon": "C", "expires_at": 101}), "expires_at"),
+            (json!({"code": "A", "coupon": "C", "max_redemptions": 6}), "max_redemptions"),
+            (
+                json!({"code": "A", "coupon": "C", "restrictions": {"minimum_amount": 5}}),
+                "restrictions[minimum_amount_currency]",
+            ),
+            (json!({"code": "A b", "coupon": "C"}), "code"),
+            (json!({"coupon": "C"}), "code"),
+        ] {
+            assert_eq!(build("promo_1", false, 5, &coupon(), &params(v)).unwrap_err().param, param);
+        }
+        assert_eq!(
+            coupon_of(&params(json!({"promotion": {"type": "x", "coupon": "C"}}))).unwrap_err().param,
+            "promotion[type]"
+        );
+    }
 }

@@ -61,7 +61,8 @@ pub fn discount_object(coupon: &Value, session_id: &str, now: i64) -> Value {
 /// Applies `coupon` and the lines' rates; rewrites `lines.items` and amounts.
 pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i64) -> Result<Priced, FieldError> {
     let currency = lines.currency.clone().unwrap_or_default();
-    let discount = coupon.and_then(|c| coupon::discount(c, &currency));
+    let typed = coupon.and_then(coupon::decode);
+    let discount = typed.as_ref().and_then(|c| c.discount(&currency));
     let inputs: Vec<Line> = lines
         .items
         .iter()
@@ -70,7 +71,7 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
             subtotal: item["amount_subtotal"].as_i64().unwrap_or(0),
             // Custom (buyer-chosen) amounts are not discounted (seed 002).
             discountable: item["price"]["custom_unit_amount"].is_null()
-                && coupon.is_some_and(|c| coupon::applies_to(c, item["price"]["product"].as_str().unwrap_or_default())),
+                && typed.as_ref().is_some_and(|c| c.applies_to(item["price"]["product"].as_str().unwrap_or_default())),
             rates: rates.iter().filter_map(tax_rate::rate).collect(),
         })
         .collect();
@@ -131,7 +132,7 @@ pub async fn applied_coupon(state: &AppState, scope: &Scope, doc: &Value) -> Sto
 /// Keeps the terms of the coupon now applied on the session (none: forgets them).
 pub fn keep_coupon(doc: &mut Value, coupon: Option<&Value>) {
     let Some(m) = doc.as_object_mut() else { return };
-    match coupon.filter(|c| c["percent_off_decimal"].is_string() || c["amount_off"].is_i64()) {
+    match coupon.filter(|c| coupon::decode(c).is_some()) {
         Some(c) => m.insert(APPLIED_COUPON.into(), c.clone()),
         None => m.remove(APPLIED_COUPON),
     };

@@ -5,6 +5,8 @@ use serde_json::Value;
 
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::resource;
+use crate::domain::coupon::Coupon;
+use crate::domain::promotion_code::PromotionCode;
 use crate::domain::session::KIND;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -12,7 +14,7 @@ use crate::AppState;
 /// A coupon a new session may use: it exists, and is still valid.
 pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Value> {
     let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", id, param).await?;
-    if !crate::domain::coupon::valid(&c.doc, now) {
+    if !c.decode::<Coupon>()?.is_some_and(|c| c.is_valid(now)) {
         return Err(ApiError::invalid(
             "coupon_expired",
             param,
@@ -24,7 +26,9 @@ pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str,
 
 /// An `amount_off` coupon works only in its own currency.
 pub fn check_coupon_fits(coupon: &Value, currency: &str) -> ApiResult<()> {
-    if coupon["amount_off"].is_i64() && coupon["currency"] != currency {
+    let fits = crate::domain::coupon::decode(coupon)
+        .is_some_and(|c| c.amount_off.is_none() || c.currency.as_deref() == Some(currency));
+    if !fits {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "discounts[0][coupon]",
@@ -55,12 +59,15 @@ pub async fn usable_promotion_as(
     now: i64,
     param: &str,
 ) -> ApiResult<Value> {
-    let promo =
+    let found =
         resource::find_param(state, call, crate::domain::promotion_code::KIND, "promotion_code", id, param).await?;
-    if let Some(why) = crate::domain::promotion_code::unusable(&promo.doc, now) {
+    let promo = found
+        .decode::<PromotionCode>()?
+        .ok_or_else(|| ApiError::no_such("promotion_code", id, Some(param)).with_status_400())?;
+    if let Some(why) = promo.unusable(now) {
         return Err(ApiError::invalid("promotion_code_invalid", param, why));
     }
-    if let Some(only) = promo.doc["customer"].as_str() {
+    if let Some(only) = promo.customer.as_deref() {
         if customer != Some(only) {
             return Err(ApiError::invalid(
                 "promotion_code_invalid",
@@ -69,7 +76,7 @@ pub async fn usable_promotion_as(
             ));
         }
     }
-    if promo.doc["restrictions"]["first_time_transaction"] == true {
+    if promo.restrictions.first_time_transaction {
         if let Some(c) = customer {
             let q = crate::store::ListQuery {
                 kind: KIND.into(),
@@ -88,7 +95,7 @@ pub async fn usable_promotion_as(
             }
         }
     }
-    Ok(promo.doc)
+    Ok(found.doc)
 }
 
 /// A code's minimum order, in its currency.
@@ -98,15 +105,12 @@ pub fn check_minimum(promo: &Value, totals: &crate::domain::pricing::Totals, cur
 
 /// As `check_minimum`, for a subtotal, blaming `param`.
 pub fn check_minimum_as(promo: &Value, subtotal: i64, currency: &str, param: &str) -> ApiResult<()> {
-    let r = &promo["restrictions"];
-    if let Some(min) = r["minimum_amount"].as_i64() {
-        if r["minimum_amount_currency"] != currency || subtotal < min {
-            return Err(ApiError::invalid(
-                "promotion_code_invalid",
-                param,
-                "This order does not reach the promotion code's minimum amount.",
-            ));
-        }
+    if !crate::domain::promotion_code::decode(promo).is_some_and(|p| p.reaches_minimum(subtotal, currency)) {
+        return Err(ApiError::invalid(
+            "promotion_code_invalid",
+            param,
+            "This order does not reach the promotion code's minimum amount.",
+        ));
     }
     Ok(())
 }

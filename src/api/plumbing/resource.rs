@@ -10,7 +10,7 @@ use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Change, StoredObject, Tag};
+use crate::store::{Change, StoredObject};
 use crate::AppState;
 
 /// The caller's object of `kind`, or a 404 naming `what`.
@@ -63,44 +63,6 @@ pub async fn retrieve(state: &AppState, call: &Call, kind: &str, what: &str, id:
 pub async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Value> {
     expand::apply(state, &call.scope(), &mut obj, &call.expand).await?;
     Ok(obj)
-}
-
-/// How an update changes one kind of object.
-pub struct Updater<'a> {
-    pub kind: &'a str,
-    pub what: &'a str,
-    /// The event recorded when something changed, e.g. `product.updated`.
-    pub event: &'a str,
-    pub tags: fn(&Value) -> Vec<Tag>,
-    /// How the stored document reads (computed fields), if not as stored.
-    pub render: Option<fn(&Value, i64) -> Value>,
-}
-
-/// Reads the object, applies `apply`, and commits with an event when the
-/// object changed; retried when a concurrent write won the race.
-pub async fn update<F>(state: &AppState, call: &Call, id: &str, u: Updater<'_>, apply: F) -> ApiResult<Response>
-where
-    F: Fn(&Value, i64) -> ApiResult<Value>,
-{
-    retry_on_conflict(|| async {
-        let obj = find(state, call, u.kind, u.what, id).await?;
-        if obj.deleted {
-            return Err(ApiError::no_such(u.what, id, None));
-        }
-        let now = state.now();
-        let doc = apply(&obj.doc, now)?;
-        let shown = |d: &Value| u.render.map_or_else(|| d.clone(), |r| r(d, now));
-        let events = if doc == obj.doc {
-            Vec::new()
-        } else {
-            vec![event::build(&call.event_ctx(now), u.event, &shown(&doc), Some(&shown(&obj.doc)))]
-        };
-        let body = respond(state, call, shown(&doc)).await?;
-        let tags = (u.tags)(&doc);
-        let change = Change::Update { id: id.to_owned(), expected_version: obj.version, doc, tags };
-        call.commit(state, vec![change], events, StatusCode::OK, body).await
-    })
-    .await
 }
 
 /// The common small update: switch `active`, merge `metadata`.

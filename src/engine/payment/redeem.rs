@@ -6,54 +6,81 @@
 use serde_json::Value;
 
 use super::error::{PaymentError, PaymentResult};
-use crate::domain::redemption;
-use crate::store::{Change, ChangeSet, Scope, StoreError};
+use crate::domain::coupon::Coupon;
+use crate::domain::promotion_code::PromotionCode;
+use crate::domain::redemption::{self, Redeemable};
+use crate::store::{Change, ChangeSet, Scope, StoreError, StoredObject};
 use crate::AppState;
+
+/// The live object of type `R` the session's discount names in `field`.
+/// A deleted coupon (whose discount the session keeps) is not counted.
+async fn named<R: Redeemable>(
+    state: &AppState,
+    scope: &Scope,
+    session: &Value,
+    field: &str,
+) -> PaymentResult<Option<(R, StoredObject)>> {
+    let Some(id) = session["discounts"][0][field].as_str() else { return Ok(None) };
+    let Some(obj) = state.store.get_object(scope, id).await?.filter(|o| !o.deleted) else { return Ok(None) };
+    Ok(obj.decode::<R>()?.map(|r| (r, obj)))
+}
+
+/// One more redemption of the object `field` names, or a 400 if it has
+/// been used up meanwhile.
+async fn redeem_one<R: Redeemable>(
+    state: &AppState,
+    scope: &Scope,
+    session: &Value,
+    field: &str,
+) -> PaymentResult<Option<Change>> {
+    let Some((current, obj)) = named::<R>(state, scope, session, field).await? else { return Ok(None) };
+    let next = redemption::redeem(&current).ok_or_else(|| {
+        PaymentError::invalid(
+            "coupon_expired",
+            "discounts",
+            format!("This {} has reached its redemption limit.", R::WHAT),
+        )
+    })?;
+    Ok(Some(Change::update(&next, obj.version)?))
+}
 
 /// The redemption changes for the session's discount, or a 400 if it has
 /// been used up meanwhile.
 #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
 pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<Vec<Change>> {
     let mut changes = Vec::new();
-    let d = &session["discounts"][0];
-    for (field, what) in [("coupon", "coupon"), ("promotion_code", "promotion_code")] {
-        let Some(id) = d[field].as_str() else { continue };
-        let Some(obj) = state.store.get_object(scope, id).await? else { continue };
-        let doc = redemption::redeem(&obj.doc).ok_or_else(|| {
-            PaymentError::invalid(
-                "coupon_expired",
-                "discounts",
-                format!("This {what} has reached its redemption limit."),
-            )
-        })?;
-        let tags = if field == "promotion_code" { crate::domain::promotion_code::tags(&doc) } else { Vec::new() };
-        changes.push(Change::Update { id: id.to_owned(), expected_version: obj.version, tags, doc });
-    }
+    changes.extend(redeem_one::<Coupon>(state, scope, session, "coupon").await?);
+    changes.extend(redeem_one::<PromotionCode>(state, scope, session, "promotion_code").await?);
     Ok(changes)
+}
+
+/// Gives one redemption of the object `field` names back, re-reading on every try.
+async fn release_one<R: Redeemable>(
+    state: &AppState,
+    scope: &Scope,
+    session: &Value,
+    field: &str,
+) -> PaymentResult<()> {
+    for _ in 0..10 {
+        let Some((current, obj)) = named::<R>(state, scope, session, field).await? else { break };
+        let set = ChangeSet {
+            scope: scope.clone(),
+            changes: vec![Change::update(&redemption::release(&current), obj.version)?],
+            events: vec![],
+            idempotency: None,
+        };
+        match state.store.commit(set).await {
+            Ok(()) => break,
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Gives the session's redemptions back, re-reading on every try.
 #[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
 pub async fn release(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<()> {
-    let d = &session["discounts"][0];
-    for field in ["coupon", "promotion_code"] {
-        let Some(id) = d[field].as_str() else { continue };
-        for _ in 0..10 {
-            let Some(obj) = state.store.get_object(scope, id).await? else { break };
-            let doc = redemption::release(&obj.doc);
-            let tags = if field == "promotion_code" { crate::domain::promotion_code::tags(&doc) } else { Vec::new() };
-            let set = ChangeSet {
-                scope: scope.clone(),
-                changes: vec![Change::Update { id: id.to_owned(), expected_version: obj.version, tags, doc }],
-                events: vec![],
-                idempotency: None,
-            };
-            match state.store.commit(set).await {
-                Ok(()) => break,
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    Ok(())
+    release_one::<Coupon>(state, scope, session, "coupon").await?;
+    release_one::<PromotionCode>(state, scope, session, "promotion_code").await
 }
