@@ -172,144 +172,189 @@ fn subtotal(p: &str, price: &Price, quantity: i64) -> ApiResult<i64> {
 }
 
 /// One stored line item with amounts computed from its price and quantity.
-fn item(
-    id: &str,
-    price: &Price,
-    name: &str,
+struct Item<'a> {
+    id: &'a str,
+    price: &'a Price,
+    name: &'a str,
     quantity: Option<i64>,
     adjustable: Value,
     metadata: Value,
     amount: i64,
-) -> Value {
-    json!({
-        "id": id, "object": "item", "adjustable_quantity": adjustable, "amount_discount": 0,
-        "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount,
-        "currency": price.currency, "description": name, "discounts": [], "metadata": metadata,
-        "price": price.wire(), "quantity": quantity, "taxes": [],
+}
+
+impl Item<'_> {
+    fn json(self) -> Value {
+        json!({
+            "id": self.id, "object": "item", "adjustable_quantity": self.adjustable, "amount_discount": 0,
+            "amount_subtotal": self.amount, "amount_tax": 0, "amount_total": self.amount,
+            "currency": self.price.currency, "description": self.name, "discounts": [], "metadata": self.metadata,
+            "price": self.price.wire(), "quantity": self.quantity, "taxes": [],
+        })
+    }
+}
+
+/// What `build` builds lines from: the `line_items` params, the session's
+/// current items (an update may keep or change them by `id`), and the
+/// session's mode and `currency` param.
+pub struct LineInput<'a> {
+    pub params: &'a [LineItemParam],
+    pub existing: &'a [Value],
+    pub mode: Mode,
+    pub currency: Option<&'a str>,
+    pub now: i64,
+}
+
+/// The request a line is built for.
+struct At<'a> {
+    state: &'a AppState,
+    call: &'a Call,
+}
+
+/// A line's price, name and where to blame it, its id and its metadata
+/// before the params' changes.
+struct Base {
+    price: Price,
+    name: String,
+    blame: String,
+    id: String,
+    metadata: Value,
+}
+
+async fn base(at: &At<'_>, input: &LineInput<'_>, li: &LineItemParam, p: &str, out: &mut Lines) -> ApiResult<Base> {
+    let Some(id) = &li.id else {
+        let (price, name, blame) = line_price(at.state, at.call, li, p, input.now, out).await?;
+        return Ok(Base { price, name, blame, id: new_id("li"), metadata: json!({}) });
+    };
+    let cur = existing_item(input.existing, id)
+        .ok_or_else(|| invalid(format!("{p}[id]"), format!("No such line item: '{id}'")))?;
+    if li.price.is_some() || li.price_data.is_some() {
+        return Err(invalid(format!("{p}[price]"), "An existing line item keeps its price; add a new item instead."));
+    }
+    Ok(Base {
+        price: embedded_price(cur)?,
+        name: cur["description"].as_str().unwrap_or_default().to_owned(),
+        blame: format!("{p}[id]"),
+        id: id.clone(),
+        metadata: cur["metadata"].clone(),
     })
 }
 
-/// Builds every line. `existing` holds the session's current items, which
-/// an update may keep or change by `id`.
-pub async fn build(
-    state: &AppState,
-    call: &Call,
-    params: &[LineItemParam],
-    existing: &[Value],
-    mode: Mode,
-    currency_param: Option<&str>,
-    now: i64,
-) -> ApiResult<Lines> {
-    let mut out = Lines::default();
-    if let Some(c) = currency_param {
-        let cur = Currency::parse(c).ok_or_else(|| {
-            invalid("currency".into(), format!("Invalid currency: {}", c.chars().take(10).collect::<String>()))
-        })?;
-        out.currency = Some(cur.code().to_owned());
+fn existing_item<'v>(existing: &'v [Value], id: &str) -> Option<&'v Value> {
+    existing.iter().find(|x| x["id"] == id)
+}
+
+/// The line's tax rates: the params', or a kept line's own; each must exist
+/// in the caller's scope and be active.
+async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&Value>, p: &str) -> ApiResult<Vec<Value>> {
+    if let Some(first) = li.dynamic_tax_rates.as_ref().and_then(|l| l.first()) {
+        return Err(ApiError::no_such("tax_rate", first, Some(&format!("{p}[dynamic_tax_rates][0]"))).with_status_400());
     }
-    let (mut recurring, mut one_time) = (0usize, 0usize);
-    for (i, li) in params.iter().enumerate() {
-        let p = format!("line_items[{i}]");
-        let (price, name, blame, id, base_meta) = match &li.id {
-            Some(id) => {
-                let cur = existing
-                    .iter()
-                    .find(|x| x["id"] == id.as_str())
-                    .ok_or_else(|| invalid(format!("{p}[id]"), format!("No such line item: '{id}'")))?;
-                if li.price.is_some() || li.price_data.is_some() {
-                    return Err(invalid(
-                        format!("{p}[price]"),
-                        "An existing line item keeps its price; add a new item instead.",
-                    ));
-                }
-                (
-                    embedded_price(cur)?,
-                    cur["description"].as_str().unwrap_or_default().to_owned(),
-                    format!("{p}[id]"),
-                    id.clone(),
-                    cur["metadata"].clone(),
-                )
-            }
-            None => {
-                let (price, name, blame) = line_price(state, call, li, &p, now, &mut out).await?;
-                (price, name, blame, new_id("li"), json!({}))
-            }
-        };
-        let metered = price.is_metered();
-        let quantity = match (&li.id, li.quantity) {
-            (Some(_), None) => existing.iter().find(|x| x["id"] == id.as_str()).and_then(|x| x["quantity"].as_i64()),
-            _ => check_quantity(&p, li.quantity, metered)?,
-        };
-        let adjustable = adjustable(&p, li, quantity)?;
-        let code = price.currency.clone();
-        match &out.currency {
-            Some(c) if *c != code => return Err(invalid(blame, "All line items must use the same currency.")),
-            _ => out.currency = Some(code),
-        }
-        let is_recurring = price.kind == PriceType::Recurring;
-        if is_recurring {
-            recurring += 1;
-            if mode == Mode::Payment {
-                return Err(invalid(blame, "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices."));
-            }
-        } else {
-            one_time += 1;
-        }
-        if let Some(first) = li.dynamic_tax_rates.as_ref().and_then(|l| l.first()) {
-            return Err(
-                ApiError::no_such("tax_rate", first, Some(&format!("{p}[dynamic_tax_rates][0]"))).with_status_400()
-            );
-        }
-        let mut rates = Vec::new();
-        let given = match (&li.tax_rates, &li.id) {
-            (Some(list), _) => list.clone(),
-            // A kept line keeps its rates.
-            (None, Some(_)) => existing
-                .iter()
-                .find(|x| x["id"] == id.as_str())
-                .and_then(|x| x["taxes"].as_array())
-                .map(|t| t.iter().filter_map(|t| t["rate"]["id"].as_str().map(str::to_owned)).collect())
-                .unwrap_or_default(),
-            (None, None) => Vec::new(),
-        };
-        if given.len() > 5 {
-            return Err(invalid(format!("{p}[tax_rates]"), "At most 5 tax rates per line."));
-        }
-        for (j, r) in given.iter().enumerate() {
-            let param = format!("{p}[tax_rates][{j}]");
-            let rate = resource::find_param(state, call, crate::domain::tax_rate::KIND, "tax_rate", r, &param).await?;
-            if rate.doc["active"] != true {
-                return Err(invalid(param, format!("The tax rate `{r}` is not active.")));
-            }
-            rates.push(rate.doc);
-        }
-        out.rates.push(rates);
-        let metadata = match &li.metadata {
-            None => base_meta,
-            Some(m) => {
-                let current = serde_json::from_value(base_meta).unwrap_or_default();
-                let next = metadata::apply(&current, &MetadataUpdate::Merge(m.clone()))
-                    .map_err(|e| invalid(format!("{p}[{}]", e.param()), e.to_string()))?;
-                json!(next)
-            }
-        };
-        let amount = subtotal(&p, &price, quantity.unwrap_or(1))?;
-        out.amounts.push(LineAmounts::new(amount));
-        out.items.push(item(&id, &price, &name, quantity, adjustable, metadata, amount));
+    let given: Vec<String> = match (&li.tax_rates, kept) {
+        (Some(list), _) => list.clone(),
+        (None, Some(item)) => item["taxes"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|t| t["rate"]["id"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        (None, None) => Vec::new(),
+    };
+    if given.len() > 5 {
+        return Err(invalid(format!("{p}[tax_rates]"), "At most 5 tax rates per line."));
     }
-    if mode == Mode::Subscription {
-        if recurring == 0 {
+    let mut rates = Vec::with_capacity(given.len());
+    for (j, r) in given.iter().enumerate() {
+        let param = format!("{p}[tax_rates][{j}]");
+        let rate =
+            resource::find_param(at.state, at.call, crate::domain::tax_rate::KIND, "tax_rate", r, &param).await?;
+        if rate.doc["active"] != true {
+            return Err(invalid(param, format!("The tax rate `{r}` is not active.")));
+        }
+        rates.push(rate.doc);
+    }
+    Ok(rates)
+}
+
+fn line_metadata(li: &LineItemParam, base: Value, p: &str) -> ApiResult<Value> {
+    let Some(m) = &li.metadata else { return Ok(base) };
+    let current = serde_json::from_value(base).unwrap_or_default();
+    let next = metadata::apply(&current, &MetadataUpdate::Merge(m.clone()))
+        .map_err(|e| invalid(format!("{p}[{}]", e.param()), e.to_string()))?;
+    Ok(json!(next))
+}
+
+/// Counts of recurring and one-time lines, for the mode's limits.
+#[derive(Default)]
+struct Kinds {
+    recurring: usize,
+    one_time: usize,
+}
+
+impl Kinds {
+    fn add(&mut self, price: &Price, mode: Mode, blame: &str) -> ApiResult<()> {
+        if price.kind != PriceType::Recurring {
+            self.one_time += 1;
+            return Ok(());
+        }
+        self.recurring += 1;
+        if mode == Mode::Payment {
+            return Err(invalid(blame.to_owned(), "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices."));
+        }
+        Ok(())
+    }
+
+    fn check(&self, mode: Mode) -> ApiResult<()> {
+        if mode != Mode::Subscription {
+            return Ok(());
+        }
+        if self.recurring == 0 {
             return Err(invalid(
                 "line_items".into(),
                 "You must provide at least one recurring price in `subscription` mode when using prices.",
             ));
         }
-        if recurring > 20 || one_time > 20 {
+        if self.recurring > 20 || self.one_time > 20 {
             return Err(invalid(
                 "line_items".into(),
                 "Subscription mode takes at most 20 recurring and 20 one-time line items.",
             ));
         }
+        Ok(())
     }
+}
+
+/// Builds every line.
+pub async fn build(state: &AppState, call: &Call, input: LineInput<'_>) -> ApiResult<Lines> {
+    let mut out = Lines::default();
+    if let Some(c) = input.currency {
+        let cur = Currency::parse(c).ok_or_else(|| {
+            invalid("currency".into(), format!("Invalid currency: {}", c.chars().take(10).collect::<String>()))
+        })?;
+        out.currency = Some(cur.code().to_owned());
+    }
+    let at = At { state, call };
+    let mut kinds = Kinds::default();
+    for (i, li) in input.params.iter().enumerate() {
+        let p = format!("line_items[{i}]");
+        let base = base(&at, &input, li, &p, &mut out).await?;
+        let kept = li.id.as_ref().and_then(|id| existing_item(input.existing, id));
+        let quantity = match (kept, li.quantity) {
+            (Some(item), None) => item["quantity"].as_i64(),
+            _ => check_quantity(&p, li.quantity, base.price.is_metered())?,
+        };
+        let adjustable = adjustable(&p, li, quantity)?;
+        match &out.currency {
+            Some(c) if *c != base.price.currency => {
+                return Err(invalid(base.blame, "All line items must use the same currency."))
+            }
+            _ => out.currency = Some(base.price.currency.clone()),
+        }
+        kinds.add(&base.price, input.mode, &base.blame)?;
+        out.rates.push(line_rates(&at, li, kept, &p).await?);
+        let metadata = line_metadata(li, base.metadata, &p)?;
+        let amount = subtotal(&p, &base.price, quantity.unwrap_or(1))?;
+        out.amounts.push(LineAmounts::new(amount));
+        let parts = Item { id: &base.id, price: &base.price, name: &base.name, quantity, adjustable, metadata, amount };
+        out.items.push(parts.json());
+    }
+    kinds.check(input.mode)?;
     Ok(out)
 }

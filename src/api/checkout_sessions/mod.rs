@@ -148,9 +148,18 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
             (None, None) => return Err(ApiError::missing_param("discounts[0][coupon]")),
         },
     };
-    let lines =
-        lines::build(&state, &call, p.line_items.as_deref().unwrap_or_default(), &[], mode, p.currency.as_deref(), now)
-            .await?;
+    let lines = lines::build(
+        &state,
+        &call,
+        lines::LineInput {
+            params: p.line_items.as_deref().unwrap_or_default(),
+            existing: &[],
+            mode,
+            currency: p.currency.as_deref(),
+            now,
+        },
+    )
+    .await?;
     let mut lines = lines;
     let cascade = match &p.cascade_tiers {
         Some(t) => {
@@ -273,7 +282,12 @@ pub async fn update(
                 return Err(ApiError::missing_param("line_items"));
             }
             let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
-            let mut lines = lines::build(&state, &call, items, &existing, mode, None, now).await?;
+            let mut lines = lines::build(
+                &state,
+                &call,
+                lines::LineInput { params: items, existing: &existing, mode, currency: None, now },
+            )
+            .await?;
             let coupon = amounts::applied_coupon(&state, &call.scope(), &doc).await?;
             let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
             amounts::keep_coupon(&mut doc, coupon.as_ref());
