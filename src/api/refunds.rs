@@ -16,15 +16,17 @@ use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
+use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent;
+use crate::domain::refund::{self, Refund, RefundFailureReason, RefundReason, RefundStatus, Request};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::processor::{Processor, RefundOutcome};
 use crate::store::{Change, ChangeSet, StoreError};
 use crate::AppState;
 
-pub const KIND: &str = "refund";
+pub use crate::domain::refund::KIND;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,96 +56,107 @@ async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResu
     })
 }
 
-async fn refund(
-    state: &AppState,
-    call: &Call,
-    pi_id: &str,
+/// The refund reason a request named, or Stripe's error.
+fn reason(r: Option<String>) -> ApiResult<Option<RefundReason>> {
+    let Some(r) = r else { return Ok(None) };
+    RefundReason::parse(&r).map(Some).ok_or_else(|| {
+        ApiError::invalid(
+            "parameter_invalid_enum",
+            "reason",
+            "Invalid reason: must be one of duplicate, fraudulent, requested_by_customer.",
+        )
+    })
+}
+
+/// What a refund request named.
+struct Asked {
     amount: Option<i64>,
-    reason: Option<String>,
-    metadata: Value,
-    param: Option<&str>,
-) -> ApiResult<Response> {
-    if let Some(r) = &reason {
-        if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
-            return Err(ApiError::invalid(
-                "parameter_invalid_enum",
-                "reason",
-                "Invalid reason: must be one of duplicate, fraudulent, requested_by_customer.",
-            ));
-        }
+    reason: Option<RefundReason>,
+    metadata: BTreeMap<String, String>,
+}
+
+/// How much of the intent's payment a refund may take, or why none.
+fn refundable(pi: &Value, asked: Option<i64>) -> ApiResult<(i64, i64)> {
+    if pi["status"] != "succeeded" {
+        return Err(ApiError::bad_request(
+            "charge_not_refundable",
+            "This PaymentIntent does not have a successful charge to refund.",
+        ));
     }
+    let refunded = pi["amount_refunded"].as_i64().unwrap_or(0);
+    let refundable = pi["amount_received"].as_i64().unwrap_or(0).saturating_sub(refunded);
+    let amount = asked.unwrap_or(refundable);
+    if amount <= 0 {
+        return Err(ApiError::invalid("parameter_invalid", "amount", "Invalid amount: must be at least 1."));
+    }
+    if amount > refundable {
+        return Err(ApiError::invalid(
+            "amount_too_large",
+            "amount",
+            format!("Refund amount ({amount}) is greater than the unrefunded amount ({refundable})."),
+        ));
+    }
+    Ok((amount, refunded))
+}
+
+async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param: Option<&str>) -> ApiResult<Response> {
     retry_on_conflict(|| async {
         let now = state.now();
         let pi = match param {
             Some(p) => resource::find_param(state, call, payment_intent::KIND, "payment_intent", pi_id, p).await?,
             None => resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?,
         };
-        if pi.doc["status"] != "succeeded" {
-            return Err(ApiError::bad_request("charge_not_refundable", "This PaymentIntent does not have a successful charge to refund."));
-        }
-        let refunded = pi.doc["amount_refunded"].as_i64().unwrap_or(0);
-        let refundable = pi.doc["amount_received"].as_i64().unwrap_or(0).saturating_sub(refunded);
-        let amount = amount.unwrap_or(refundable);
-        if amount <= 0 {
-            return Err(ApiError::invalid("parameter_invalid", "amount", "Invalid amount: must be at least 1."));
-        }
-        if amount > refundable {
-            return Err(ApiError::invalid("amount_too_large", "amount", format!("Refund amount ({amount}) is greater than the unrefunded amount ({refundable}).")));
-        }
+        let (amount, refunded) = refundable(&pi.doc, asked.amount)?;
         // Know who to ask before reserving anything.
         let (processor, reference) = processor_for(state, call, &pi.doc).await?;
-        let re_id = new_id("re");
         let mut reserved = pi.doc.clone();
         reserved["amount_refunded"] = json!(refunded + amount);
-        let pending = json!({
-            "id": re_id, "object": "refund", "amount": amount, "balance_transaction": null, "charge": pi.doc["latest_charge"],
-            "created": now, "currency": pi.doc["currency"], "metadata": metadata, "payment_intent": pi_id, "reason": reason,
-            "receipt_number": null, "status": "pending", "failure_reason": null,
-        });
-        let tags = vec![("payment_intent".to_owned(), pi_id.to_owned())];
+        let request = Request { amount, reason: asked.reason, metadata: asked.metadata.clone() };
+        let pending = refund::pending(&new_id(Refund::PREFIX), &pi.doc, request, now)
+            .map_err(|e| StoreError::Backend(format!("payment_intent {pi_id} cannot be refunded: {e}")))?;
         let claim = ChangeSet {
             scope: call.scope(),
             changes: vec![
-                Change::Update { id: pi_id.to_owned(), expected_version: pi.version, tags: payment_intent::tags(&reserved), doc: reserved.clone() },
-                Change::Insert { id: re_id.clone(), kind: KIND.into(), created: now, tags: tags.clone(), doc: pending.clone() },
+                Change::Update {
+                    id: pi_id.to_owned(),
+                    expected_version: pi.version,
+                    tags: payment_intent::tags(&reserved),
+                    doc: reserved.clone(),
+                },
+                Change::insert(&pending)?,
             ],
             events: vec![],
             idempotency: None,
         };
-        match state.store.commit(claim).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => return Err(StoreError::Conflict.into()),
-            Err(e) => return Err(e.into()),
-        }
-        let outcome = processor.refund(&reference, amount, &re_id).await;
+        state.store.commit(claim).await?;
+        let outcome = processor.refund(&reference, amount, &pending.id).await;
         let mut done = pending;
-        let mut changes = Vec::new();
         let ctx = call.event_ctx(now);
         let mut events = Vec::new();
         match outcome {
             RefundOutcome::Succeeded { .. } => {
-                done["status"] = json!("succeeded");
-                events.push(event::build(&ctx, "refund.created", &done, None));
+                done.status = RefundStatus::Succeeded;
+                events.push(event::build(&ctx, "refund.created", &done.wire(), None));
                 if let Some(ch) = crate::engine::charges::of_intent(state, &call.scope(), &reserved).await? {
                     events.push(event::build(&ctx, "charge.refunded", &ch, None));
                 }
             }
             RefundOutcome::Failed { reason } => {
-                done["status"] = json!("failed");
-                done["failure_reason"] = json!("unknown");
-                tracing::warn!(refund = %re_id, %reason, "refund refused by the processor");
+                done.status = RefundStatus::Failed;
+                done.failure_reason = Some(RefundFailureReason::Unknown);
+                tracing::warn!(refund = %done.id, %reason, "refund refused by the processor");
                 release(state, call, pi_id, amount).await?;
-                events.push(event::build(&ctx, "refund.failed", &done, None));
+                events.push(event::build(&ctx, "refund.failed", &done.wire(), None));
             }
             // Perhaps refunded: the amount stays reserved and the refund
             // pending, so it is never sent again under another key.
             RefundOutcome::Unknown { reason } => {
-                tracing::warn!(refund = %re_id, %reason, "refund outcome unknown; left pending");
-                events.push(event::build(&ctx, "refund.created", &done, None));
+                tracing::warn!(refund = %done.id, %reason, "refund outcome unknown; left pending");
+                events.push(event::build(&ctx, "refund.created", &done.wire(), None));
             }
         }
-        changes.push(Change::Update { id: re_id.clone(), expected_version: 1, tags, doc: done.clone() });
-        call.commit(state, changes, events, StatusCode::OK, done).await
+        let changes = vec![Change::update(&done, 1)?];
+        call.commit(state, changes, events, StatusCode::OK, done.wire()).await
     })
     .await
 }
@@ -177,33 +190,35 @@ async fn release(state: &AppState, call: &Call, pi_id: &str, amount: i64) -> Api
 
 /// Refund a payment, in full or in part.
 #[utoipa::path(post, path = "/v1/refunds", operation_id = "PostRefunds", request_body(content((RefundParams = "application/x-www-form-urlencoded"), (RefundParams = "application/json"))),
-    tag = "payments", responses((status = 200, description = "The refund"), (status = 400, description = "Nothing to refund")))]
+    tag = "payments", responses((status = 200, body = Refund, description = "The refund"), (status = 400, description = "Nothing to refund")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: RefundParams = call.parse()?;
     expand::validate(&call.expand)?;
     let pi = p.payment_intent.ok_or_else(|| ApiError::missing_param("payment_intent"))?;
-    refund(&state, &call, &pi, p.amount, p.reason, json!(p.metadata.unwrap_or_default()), Some("payment_intent")).await
+    let asked = Asked { amount: p.amount, reason: reason(p.reason)?, metadata: p.metadata.unwrap_or_default() };
+    refund(&state, &call, &pi, asked, Some("payment_intent")).await
 }
 
 /// Refund a PaymentIntent, in full or in part.
 #[utoipa::path(post, path = "/v1/payment_intents/{id}/refund", operation_id = "PostPaymentIntentsIntentRefund", request_body(content((IntentRefundParams = "application/x-www-form-urlencoded"), (IntentRefundParams = "application/json"))),
     tag = "payments", params(("id" = String, Path, description = "pi_…")),
-    responses((status = 200, description = "The refund"), (status = 404, description = "No such payment_intent")))]
+    responses((status = 200, body = Refund, description = "The refund"), (status = 404, description = "No such payment_intent")))]
 pub async fn refund_intent(
     State(state): State<AppState>,
     Path(id): Path<String>,
     mut call: Call,
 ) -> ApiResult<Response> {
     let p: IntentRefundParams = call.parse()?;
-    refund(&state, &call, &id, p.amount, p.reason, json!(p.metadata.unwrap_or_default()), None).await
+    let asked = Asked { amount: p.amount, reason: reason(p.reason)?, metadata: p.metadata.unwrap_or_default() };
+    refund(&state, &call, &id, asked, None).await
 }
 
 /// Retrieve a refund.
 #[utoipa::path(get, path = "/v1/refunds/{id}", operation_id = "GetRefundsRefund", tag = "payments", params(("id" = String, Path, description = "re_…")),
-    responses((status = 200, description = "The refund"), (status = 404, description = "No such refund")))]
+    responses((status = 200, body = Refund, description = "The refund"), (status = 404, description = "No such refund")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    Ok(Json(resource::find(&state, &call, KIND, "refund", &id).await?.doc))
+    Ok(Json(resource::find_typed::<Refund>(&state, &call, "refund", &id).await?.0.wire()))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -6,141 +6,223 @@
 //! and its refunds, and `view` lays it over the stored charge on every read,
 //! so the two can never disagree.
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::charge_parts::{
+    BillingDetails, CardDetails, ChargeOutcome, FraudDetails, PaymentMethodDetails, RefundList, Shipping,
+};
+use super::document::{Document, Never, Tag};
+use super::refund::Refund;
 
 pub const KIND: &str = "charge";
 /// Stripe lets an uncaptured authorization live seven days.
 pub const CAPTURE_WINDOW_SECS: i64 = 7 * 86_400;
 
+crate::wire_name!(ChargeObject, "charge");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    Succeeded,
+    Pending,
+    Failed,
+}
+
+/// A stored charge. Nothing in it is private: its stored form is what the
+/// API shows, before `view` lays the intent's capture and refunds over it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Charge {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub object: ChargeObject,
+    pub amount: i64,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    #[schema(value_type = Option<String>)]
+    pub application: Option<Never>,
+    #[schema(value_type = Option<String>)]
+    pub application_fee: Option<Never>,
+    #[schema(value_type = Option<i64>)]
+    pub application_fee_amount: Option<Never>,
+    #[schema(value_type = Option<String>)]
+    pub balance_transaction: Option<Never>,
+    /// `null` only for a charge rebuilt from an intent alone (see `from_settled`).
+    pub billing_details: Option<BillingDetails>,
+    pub calculated_statement_descriptor: Option<String>,
+    pub captured: bool,
+    pub created: i64,
+    pub currency: String,
+    pub customer: Option<String>,
+    pub description: Option<String>,
+    pub disputed: bool,
+    /// The processor's decline code (an open set).
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub fraud_details: FraudDetails,
+    pub livemode: bool,
+    pub metadata: BTreeMap<String, String>,
+    #[schema(value_type = Option<String>)]
+    pub on_behalf_of: Option<Never>,
+    pub outcome: ChargeOutcome,
+    pub paid: bool,
+    pub payment_intent: String,
+    pub payment_method: Option<String>,
+    pub payment_method_details: PaymentMethodDetails,
+    pub receipt_email: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub receipt_number: Option<Never>,
+    #[schema(value_type = Option<String>)]
+    pub receipt_url: Option<Never>,
+    pub refunded: bool,
+    pub refunds: RefundList,
+    #[schema(value_type = Option<String>)]
+    pub review: Option<Never>,
+    pub shipping: Option<Shipping>,
+    #[schema(value_type = Option<Object>)]
+    pub source: Option<Never>,
+    #[schema(value_type = Option<String>)]
+    pub source_transfer: Option<Never>,
+    pub statement_descriptor: Option<String>,
+    pub statement_descriptor_suffix: Option<String>,
+    pub status: ChargeStatus,
+    #[schema(value_type = Option<Object>)]
+    pub transfer_data: Option<Never>,
+    #[schema(value_type = Option<String>)]
+    pub transfer_group: Option<Never>,
+}
+
+impl Document for Charge {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "ch";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn tags(&self) -> Vec<Tag> {
+        let mut t = vec![("payment_intent".to_owned(), self.payment_intent.clone())];
+        if let Some(c) = &self.customer {
+            t.push(("customer".into(), c.clone()));
+        }
+        t
+    }
+}
+
+/// One field of a JSON object still held untyped (the intent, its method).
+fn read<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
+    T::deserialize(v)
+}
+
 /// The charge a settled PaymentIntent just made, if it made one: an
-/// approval (`succeeded` or `requires_capture`) or a card decline.
-pub fn from_settled(pi: &Value, pm: &Value, now: i64) -> Option<Value> {
-    let id = pi["latest_charge"].as_str()?;
+/// approval (`succeeded` or `requires_capture`) or a card decline. `pm`
+/// is its payment method (`null` for a payment made before charges were
+/// stored). An intent of another shape is an error.
+pub fn from_settled(pi: &Value, pm: &Value, now: i64) -> Result<Option<Charge>, serde_json::Error> {
+    let Some(id) = pi["latest_charge"].as_str() else { return Ok(None) };
     let approved = matches!(pi["status"].as_str(), Some("succeeded" | "requires_capture"));
     let declined = pi["status"] == "requires_payment_method" && pi["last_payment_error"]["type"] == "card_error";
     if !approved && !declined {
-        return None;
+        return Ok(None);
     }
     let err = &pi["last_payment_error"];
-    let card = &pm["card"];
     let manual = pi["status"] == "requires_capture";
     let captured = pi["status"] == "succeeded";
-    let outcome = if approved {
-        json!({"network_status": "approved_by_network", "reason": null, "risk_level": "normal",
-               "seller_message": "Payment complete.", "type": "authorized"})
-    } else {
-        json!({"network_status": "declined_by_network", "reason": err["decline_code"], "risk_level": "normal",
-               "seller_message": "The bank did not return any further details with this decline.", "type": "issuer_declined"})
-    };
-    Some(json!({
-        "id": id, "object": "charge", "amount": pi["amount"],
-        "amount_captured": if captured { pi["amount_received"].clone() } else { json!(0) }, "amount_refunded": 0,
-        "application": null, "application_fee": null, "application_fee_amount": null, "balance_transaction": null,
-        "billing_details": pm["billing_details"], "calculated_statement_descriptor": pi["statement_descriptor"],
-        "captured": captured, "created": now, "currency": pi["currency"], "customer": pi["customer"],
-        "description": pi["description"], "disputed": false,
-        "failure_code": if declined { err["code"].clone() } else { Value::Null },
-        "failure_message": if declined { err["message"].clone() } else { Value::Null },
-        "fraud_details": {}, "livemode": pi["livemode"], "metadata": pi["metadata"], "on_behalf_of": null,
-        "outcome": outcome, "paid": approved, "payment_intent": pi["id"], "payment_method": pi["payment_method"],
-        "payment_method_details": {"type": "card", "card": {
-            "brand": card["brand"], "last4": card["last4"], "exp_month": card["exp_month"], "exp_year": card["exp_year"],
-            "fingerprint": card["fingerprint"], "funding": card["funding"], "country": card["country"],
-            "checks": card["checks"], "network": card["brand"],
-            "capture_before": if manual { json!(now + CAPTURE_WINDOW_SECS) } else { Value::Null },
-            "three_d_secure": pi["three_d_secure"]["status"].as_str().map(|s| json!({"result": s})),
-        }},
-        "receipt_email": pi["receipt_email"], "receipt_number": null, "receipt_url": null, "refunded": false,
-        "refunds": {"object": "list", "data": [], "has_more": false, "total_count": 0, "url": format!("/v1/charges/{id}/refunds")},
-        "review": null, "shipping": pi["shipping"], "source": null, "source_transfer": null,
-        "statement_descriptor": pi["statement_descriptor"],
-        "statement_descriptor_suffix": pi["statement_descriptor_suffix"],
-        "status": if approved { "succeeded" } else { "failed" }, "transfer_data": null, "transfer_group": null,
+    let failure = |k: &str| if declined { read::<Option<String>>(&err[k]) } else { Ok(None) };
+    let capture_before = manual.then_some(now + CAPTURE_WINDOW_SECS);
+    Ok(Some(Charge {
+        id: id.to_owned(),
+        object: ChargeObject,
+        amount: read(&pi["amount"])?,
+        amount_captured: if captured { read(&pi["amount_received"])? } else { 0 },
+        amount_refunded: 0,
+        application: None,
+        application_fee: None,
+        application_fee_amount: None,
+        balance_transaction: None,
+        billing_details: read(&pm["billing_details"])?,
+        calculated_statement_descriptor: read(&pi["statement_descriptor"])?,
+        captured,
+        created: now,
+        currency: read(&pi["currency"])?,
+        customer: read(&pi["customer"])?,
+        description: read(&pi["description"])?,
+        disputed: false,
+        failure_code: failure("code")?,
+        failure_message: failure("message")?,
+        fraud_details: FraudDetails {},
+        livemode: read(&pi["livemode"])?,
+        metadata: read(&pi["metadata"])?,
+        on_behalf_of: None,
+        outcome: if approved {
+            ChargeOutcome::approved()
+        } else {
+            ChargeOutcome::declined(read(&err["decline_code"])?)
+        },
+        paid: approved,
+        payment_intent: read(&pi["id"])?,
+        payment_method: read(&pi["payment_method"])?,
+        payment_method_details: PaymentMethodDetails::card(CardDetails::from_method(pi, &pm["card"], capture_before)?),
+        receipt_email: read(&pi["receipt_email"])?,
+        receipt_number: None,
+        receipt_url: None,
+        refunded: false,
+        refunds: RefundList::of(id, Vec::new()),
+        review: None,
+        shipping: read(&pi["shipping"])?,
+        source: None,
+        source_transfer: None,
+        statement_descriptor: read(&pi["statement_descriptor"])?,
+        statement_descriptor_suffix: read(&pi["statement_descriptor_suffix"])?,
+        status: if approved { ChargeStatus::Succeeded } else { ChargeStatus::Failed },
+        transfer_data: None,
+        transfer_group: None,
     }))
 }
 
 /// The charge as it is now: its PaymentIntent says what was captured and
 /// refunded (only for the intent's own latest charge; a declined charge
 /// never changes), and `refunds` are the refunds made against it.
-pub fn view(charge: &Value, pi: Option<&Value>, refunds: &[Value]) -> Value {
+pub fn view(charge: &Charge, pi: Option<&Value>, refunds: Vec<Refund>) -> Charge {
     let mut out = charge.clone();
-    let Some(pi) = pi.filter(|p| p["latest_charge"] == charge["id"] && charge["status"] == "succeeded") else {
+    let Some(pi) = pi.filter(|p| p["latest_charge"] == charge.id.as_str() && charge.status == ChargeStatus::Succeeded)
+    else {
         return out;
     };
-    let amount = charge["amount"].as_i64().unwrap_or(0);
     let (captured, amount_captured, amount_refunded) = match pi["status"].as_str() {
         Some("succeeded") => {
             let got = pi["amount_received"].as_i64().unwrap_or(0);
             (true, got, pi["amount_refunded"].as_i64().unwrap_or(0))
         }
         // An authorization released before capture is refunded whole.
-        Some("canceled") => (false, 0, amount),
+        Some("canceled") => (false, 0, charge.amount),
         _ => (false, 0, 0),
     };
-    out["captured"] = json!(captured);
-    out["amount_captured"] = json!(amount_captured);
-    out["amount_refunded"] = json!(amount_refunded);
-    let base = if captured { amount_captured } else { amount };
-    out["refunded"] = json!(base > 0 && amount_refunded >= base);
-    out["refunds"]["data"] = json!(refunds);
-    out["refunds"]["total_count"] = json!(refunds.len());
+    out.captured = captured;
+    out.amount_captured = amount_captured;
+    out.amount_refunded = amount_refunded;
+    let base = if captured { amount_captured } else { charge.amount };
+    out.refunded = base > 0 && amount_refunded >= base;
+    out.refunds = RefundList::of(&charge.id, refunds);
     out
 }
 
-pub fn tags(charge: &Value) -> Vec<(String, String)> {
-    let mut t = vec![("payment_intent".to_owned(), charge["payment_intent"].as_str().unwrap_or_default().to_owned())];
-    if let Some(c) = charge["customer"].as_str() {
-        t.push(("customer".into(), c.to_owned()));
-    }
-    t
-}
-
-/// `charge.succeeded` or `charge.failed`.
-pub fn created_event(charge: &Value) -> &'static str {
-    if charge["status"] == "succeeded" {
-        "charge.succeeded"
-    } else {
-        "charge.failed"
+impl Charge {
+    /// `charge.succeeded` or `charge.failed`.
+    pub fn created_event(&self) -> &'static str {
+        if self.status == ChargeStatus::Succeeded {
+            "charge.succeeded"
+        } else {
+            "charge.failed"
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pi(status: &str) -> Value {
-        json!({"id": "pi_1", "latest_charge": "ch_1", "status": status, "amount": 1000, "amount_received": 0,
-               "amount_refunded": 0, "currency": "usd", "livemode": false, "metadata": {},
-               "last_payment_error": if status == "requires_payment_method" {
-                   json!({"type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds", "message": "No."})
-               } else { Value::Null }})
-    }
-
-    #[test]
-    fn an_approval_and_a_decline_each_make_a_charge_and_an_outage_makes_none() {
-        let ok = from_settled(&pi("succeeded"), &json!({}), 5).unwrap();
-        assert_eq!((ok["status"].as_str(), ok["paid"].as_bool()), (Some("succeeded"), Some(true)));
-        let no = from_settled(&pi("requires_payment_method"), &json!({}), 5).unwrap();
-        assert_eq!((no["status"].as_str(), no["failure_code"].as_str()), (Some("failed"), Some("card_declined")));
-        let mut down = pi("requires_payment_method");
-        down["last_payment_error"]["type"] = json!("api_error");
-        assert!(from_settled(&down, &json!({}), 5).is_none());
-        let manual = from_settled(&pi("requires_capture"), &json!({}), 5).unwrap();
-        assert_eq!(manual["payment_method_details"]["card"]["capture_before"], 5 + CAPTURE_WINDOW_SECS);
-    }
-
-    #[test]
-    fn the_view_follows_capture_refund_and_cancel() {
-        let ch = from_settled(&pi("requires_capture"), &json!({}), 5).unwrap();
-        let auth = view(&ch, Some(&pi("requires_capture")), &[]);
-        assert_eq!((auth["captured"].as_bool(), auth["amount_captured"].as_i64()), (Some(false), Some(0)));
-        let mut done = pi("succeeded");
-        done["amount_received"] = json!(600);
-        done["amount_refunded"] = json!(600);
-        let v = view(&ch, Some(&done), &[json!({"id": "re_1"})]);
-        assert_eq!((v["captured"].as_bool(), v["amount_captured"].as_i64()), (Some(true), Some(600)));
-        assert_eq!((v["refunded"].as_bool(), v["refunds"]["total_count"].as_i64()), (Some(true), Some(1)));
-        let voided = view(&ch, Some(&pi("canceled")), &[]);
-        assert_eq!((voided["amount_refunded"].as_i64(), voided["refunded"].as_bool()), (Some(1000), Some(true)));
-    }
-}
+#[path = "charge_tests.rs"]
+mod tests;

@@ -2,14 +2,25 @@
 //! on a card, stored in the commit that settles its PaymentIntent. Shared by
 //! the API, the workers and the pages.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::domain::charge::{self, KIND};
+use crate::domain::charge::{self, Charge};
+use crate::domain::document::Document;
 use crate::domain::event::{self, EventContext};
-use crate::store::{Change, Scope, StoreResult};
+use crate::domain::refund::Refund;
+use crate::store::{Change, Scope, StoreError, StoreResult};
 use crate::AppState;
 
-const REFUND_KIND: &str = "refund";
+/// The charge a settled intent made; an intent that does not fit is a
+/// backend error (it was written by kassa).
+fn settled(intent: &Value, pm: &Value, now: i64) -> StoreResult<Option<Charge>> {
+    charge::from_settled(intent, pm, now).map_err(|e| {
+        StoreError::Backend(format!(
+            "payment_intent {} makes no charge: {e}",
+            intent["id"].as_str().unwrap_or_default()
+        ))
+    })
+}
 
 /// Adds the charge a settled intent just made to a commit: the object and
 /// its `charge.succeeded` / `charge.failed` event. An uncaptured
@@ -21,62 +32,96 @@ pub fn record(
     ctx: &EventContext,
     changes: &mut Vec<Change>,
     events: &mut Vec<Value>,
-) {
-    let Some(ch) = charge::from_settled(intent, pm, now) else { return };
+) -> StoreResult<()> {
+    let Some(ch) = settled(intent, pm, now)? else { return Ok(()) };
     if intent["status"] == "requires_capture" {
-        intent["capture_before"] = ch["payment_method_details"]["card"]["capture_before"].clone();
+        intent["capture_before"] = json!(ch.payment_method_details.card.capture_before);
     }
-    events.push(event::build(ctx, charge::created_event(&ch), &ch, None));
-    changes.push(Change::Insert {
-        id: ch["id"].as_str().unwrap_or_default().to_owned(),
-        kind: KIND.into(),
-        created: now,
-        tags: charge::tags(&ch),
-        doc: ch,
-    });
-}
-
-fn intent_id(charge: &Value) -> Option<&str> {
-    charge["payment_intent"].as_str().or_else(|| charge["payment_intent"]["id"].as_str())
+    events.push(event::build(ctx, ch.created_event(), &ch.wire(), None));
+    changes.push(Change::insert(&ch)?);
+    Ok(())
 }
 
 /// The charge as it reads now, with its intent's capture and refunds.
-#[tracing::instrument(skip_all, fields(charge = doc["id"].as_str().unwrap_or_default()))]
-pub async fn current(state: &AppState, scope: &Scope, doc: Value) -> StoreResult<Value> {
-    let Some(pi_id) = intent_id(&doc) else { return Ok(doc) };
-    let pi = state.store.get_object(scope, pi_id).await?;
+#[tracing::instrument(skip_all, fields(charge = %ch.id))]
+pub async fn current(state: &AppState, scope: &Scope, ch: Charge) -> StoreResult<Charge> {
+    let pi = state.store.get_object(scope, &ch.payment_intent).await?;
     let refunds = match &pi {
-        Some(p) if p.doc["latest_charge"] == doc["id"] && p.doc["amount_refunded"].as_i64().unwrap_or(0) > 0 => {
+        Some(p) if p.doc["latest_charge"] == ch.id.as_str() && p.doc["amount_refunded"].as_i64().unwrap_or(0) > 0 => {
             let q = crate::store::ListQuery {
-                kind: REFUND_KIND.into(),
-                filters: vec![("payment_intent".into(), pi_id.to_owned())],
+                kind: crate::domain::refund::KIND.into(),
+                filters: vec![("payment_intent".into(), ch.payment_intent.clone())],
                 created: Default::default(),
                 cursor: None,
                 limit: 100,
                 any_of: Vec::new(),
             };
-            state.store.list_objects(scope, &q).await?.items.into_iter().map(|o| o.doc).collect()
+            let items = state.store.list_objects(scope, &q).await?.items;
+            items.iter().map(|o| o.decode::<Refund>()).filter_map(Result::transpose).collect::<StoreResult<_>>()?
         }
         _ => Vec::new(),
     };
-    Ok(charge::view(&doc, pi.as_ref().map(|p| &p.doc), &refunds))
+    Ok(charge::view(&ch, pi.as_ref().map(|p| &p.doc), refunds))
 }
 
-/// The same view for an event, from what the caller already holds.
-pub fn current_for_event(doc: &Value, pi: &Value) -> Value {
-    charge::view(doc, Some(pi), &[])
+/// A stored charge document as it reads now (expansions).
+pub async fn current_doc(state: &AppState, scope: &Scope, obj: &crate::store::StoredObject) -> StoreResult<Value> {
+    match obj.decode::<Charge>()? {
+        Some(ch) => Ok(current(state, scope, ch).await?.wire()),
+        None => Ok(obj.doc.clone()),
+    }
 }
 
-/// The intent's latest charge, for events about it (capture, refund, void).
+/// The intent's latest charge as it reads now, for events about it
+/// (capture, refund, void).
 #[tracing::instrument(skip_all, fields(payment_intent = pi["id"].as_str().unwrap_or_default()))]
 pub async fn of_intent(state: &AppState, scope: &Scope, pi: &Value) -> StoreResult<Option<Value>> {
     let Some(id) = pi["latest_charge"].as_str() else { return Ok(None) };
-    let stored = state.store.get_object(scope, id).await?.filter(|o| o.kind == KIND);
+    let stored = match state.store.get_object(scope, id).await? {
+        Some(o) => o.decode::<Charge>()?,
+        None => None,
+    };
     // Payments made before charges were stored have none: their view is
     // built from the intent alone.
-    let doc = match stored {
-        Some(o) => Some(o.doc),
-        None => charge::from_settled(pi, &Value::Null, pi["created"].as_i64().unwrap_or(0)),
+    let ch = match stored {
+        Some(ch) => Some(ch),
+        None => settled(pi, &Value::Null, pi["created"].as_i64().unwrap_or(0))?,
     };
-    Ok(doc.map(|d| current_for_event(&d, pi)))
+    Ok(ch.map(|c| charge::view(&c, Some(pi), Vec::new()).wire()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::refund::{self, Request};
+    use crate::store::StoredObject;
+
+    fn stored(change: Change) -> StoredObject {
+        let Change::Insert { id, kind, created, doc, .. } = change else { panic!("not an insert") };
+        StoredObject { seq: 1, id, kind, created, version: 1, deleted: false, doc }
+    }
+
+    #[test]
+    fn a_recorded_charge_and_a_refund_decode_from_the_store() {
+        let pi = json!({"id": "pi_1", "latest_charge": "ch_1", "status": "succeeded", "amount": 500,
+                        "amount_received": 500, "currency": "eur", "livemode": false, "metadata": {"k": "v"},
+                        "customer": "cus_1"});
+        let ch = charge::from_settled(&pi, &Value::Null, 7).unwrap().unwrap();
+        let change = Change::insert(&ch).unwrap();
+        let Change::Insert { tags, .. } = &change else { panic!("not an insert") };
+        assert_eq!(tags, &ch.tags());
+        let obj = stored(change);
+        assert_eq!((obj.kind.as_str(), obj.created), ("charge", 7));
+        assert_eq!(obj.decode::<Charge>().unwrap(), Some(ch));
+        assert_eq!(obj.decode::<Refund>().unwrap(), None, "another kind");
+        let re = refund::pending("re_1", &pi, Request { amount: 5, reason: None, metadata: Default::default() }, 8);
+        let re = re.unwrap();
+        let obj = stored(Change::insert(&re).unwrap());
+        assert_eq!(obj.decode::<Refund>().unwrap(), Some(re));
+        let mut bad = obj.clone();
+        bad.doc["extra"] = json!(true);
+        assert!(bad.decode::<Refund>().is_err());
+    }
 }

@@ -143,7 +143,7 @@ fn expand_path<'a>(
                     } else if obj.kind == crate::domain::payment_intent::KIND {
                         crate::domain::payment_intent::render(&obj.doc)
                     } else if obj.kind == crate::domain::charge::KIND {
-                        crate::engine::charges::current(state, scope, obj.doc).await?
+                        crate::engine::charges::current_doc(state, scope, &obj).await?
                     } else {
                         obj.doc
                     };

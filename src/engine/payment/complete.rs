@@ -63,7 +63,7 @@ pub async fn complete(run: &Run<'_>, s: &mut Value, c: Completion, w: &mut Write
         let cus_id = save::guest_customer(run, s, w)?;
         s["customer"] = json!(cus_id);
         if let Some(pi) = &c.intent {
-            save::intent_customer(pi, &cus_id, w);
+            save::intent_customer(pi, &cus_id, w)?;
         }
     }
     if let Some(pm_id) = &pm_id {

@@ -160,7 +160,7 @@ async fn record(
         "failed"
     });
     let mut w = Writes::default();
-    charges::record(&mut settled, pm, now, &ev, &mut w.changes, &mut w.events);
+    charges::record(&mut settled, pm, now, &ev, &mut w.changes, &mut w.events)?;
     let kind = if paid { "payment_intent.succeeded" } else { "payment_intent.payment_failed" };
     w.events.push(event::build(&ev, kind, &settled, None));
     w.changes.extend([

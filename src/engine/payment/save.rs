@@ -8,12 +8,13 @@ use serde_json::{json, Value};
 use super::caller::Run;
 use super::error::PaymentResult;
 use super::settle::Writes;
+use crate::domain::charge::{self, Charge};
 use crate::domain::customer::{Address, Customer, CustomerParams, Shipping};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_method;
 use crate::ids::{new_id, random_base62};
-use crate::store::Change;
+use crate::store::{Change, StoreError};
 
 /// An address the buyer gave (at least one part of it), as the customer takes it.
 fn given_address(v: &Value) -> Option<Address> {
@@ -43,18 +44,24 @@ pub fn guest_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult
 }
 
 /// The intent of this payment belongs to the customer made for it.
-pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) {
+pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentResult<()> {
     // The intent, and the charge it made in this same commit.
     let ours = |doc: &Value| doc["id"] == intent || (doc["object"] == "charge" && doc["payment_intent"] == intent);
     for c in w.changes.iter_mut() {
+        if let Change::Insert { kind, doc, .. } = c {
+            if kind == charge::KIND && doc["payment_intent"] == intent {
+                let mut ch = doc_charge(doc)?;
+                if ch.customer.is_none() {
+                    ch.customer = Some(customer.to_owned());
+                    *c = Change::insert(&ch)?;
+                }
+                continue;
+            }
+        }
         if let Change::Update { doc, tags, .. } | Change::Insert { doc, tags, .. } = c {
-            if ours(doc) && doc["customer"].is_null() {
+            if doc["id"] == intent && doc["customer"].is_null() {
                 doc["customer"] = json!(customer);
-                *tags = if doc["object"] == "charge" {
-                    crate::domain::charge::tags(doc)
-                } else {
-                    crate::domain::payment_intent::tags(doc)
-                };
+                *tags = crate::domain::payment_intent::tags(doc);
             }
         }
     }
@@ -64,6 +71,14 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) {
             obj["customer"] = json!(customer);
         }
     }
+    Ok(())
+}
+
+/// A charge this commit inserts.
+fn doc_charge(doc: &Value) -> PaymentResult<Charge> {
+    let ch = serde_json::from_value(doc.clone())
+        .map_err(|e| StoreError::Backend(format!("a new charge does not decode: {e}")))?;
+    Ok(ch)
 }
 
 /// The payment method as the session keeps it: saved to the session's

@@ -125,7 +125,7 @@ async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> 
         tiers::count_attempt(s);
     }
     let authorized_only = pi["status"] == "requires_capture";
-    crate::engine::charges::record(&mut pi, &chosen.doc, run.now, &ctx, &mut w.changes, &mut w.events);
+    crate::engine::charges::record(&mut pi, &chosen.doc, run.now, &ctx, &mut w.changes, &mut w.events)?;
     let kind = match (pending, action) {
         (_, true) => "payment_intent.requires_action",
         (true, false) => "payment_intent.processing",
@@ -169,7 +169,7 @@ async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w:
         session::record_failure(s, now);
     }
     w.changes.extend(chosen.changes);
-    crate::engine::charges::record(&mut pi, &chosen.doc, now, &ctx, &mut w.changes, &mut w.events);
+    crate::engine::charges::record(&mut pi, &chosen.doc, now, &ctx, &mut w.changes, &mut w.events)?;
     payment_intent::mirror_next_action(s, &pi);
     w.events.push(event::build(&ctx, "payment_intent.payment_failed", &pi, None));
     let shown = payment_intent::render(&pi);
