@@ -91,10 +91,11 @@ pub async fn update(State(state): State<AppState>, mut call: Call) -> ApiResult<
         // A live-mode call writes the test-mode profile: its own change set,
         // without an idempotency record (that would belong to the live scope).
         if !events.is_empty() {
-            state
-                .store
-                .commit(ChangeSet { scope: scope.clone(), changes: vec![change], events, idempotency: None })
-                .await?;
+            crate::engine::commit::commit(
+                &state,
+                ChangeSet { scope: scope.clone(), changes: vec![change], events, idempotency: None },
+            )
+            .await?;
         }
         Ok(Json(body).into_response())
     })

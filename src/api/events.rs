@@ -10,10 +10,13 @@ use serde_json::{json, Value};
 
 use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
-use crate::domain::{event, webhook_endpoint};
+use crate::domain::document::Document;
+use crate::domain::webhook_delivery::{self as delivery, WebhookDelivery};
+use crate::domain::{event, webhook, webhook_endpoint};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
+use crate::store::fanout;
 use crate::store::{Change, Tag, EVENT_KIND};
-use crate::webhooks::fanout;
 use crate::AppState;
 
 /// Retrieve an event.
@@ -135,8 +138,9 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
                 vec![ep.id]
             }
             None => {
-                let endpoints = fanout::enabled_endpoints(state.store.as_ref(), &call.scope()).await?;
-                fanout::wanting(&endpoints, &kind)
+                let found = state.store.list_objects(&call.scope(), &fanout::enabled_endpoints()).await?.items;
+                let endpoints = fanout::decode(&found)?;
+                endpoints.into_iter().filter(|ep| webhook::wants(&ep.enabled_events, &kind)).map(|ep| ep.id).collect()
             }
         };
         if targets.is_empty() {
@@ -146,8 +150,10 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             ));
         }
         let now = state.now();
-        let mut changes: Vec<Change> =
-            targets.iter().map(|we| fanout::delivery(we, &evt.doc, now)).collect::<Result<_, _>>()?;
+        let mut changes: Vec<Change> = targets
+            .iter()
+            .map(|we| Change::insert(&delivery::build(&new_id(WebhookDelivery::PREFIX), now, we, &id, &kind)))
+            .collect::<Result<_, _>>()?;
         let mut doc = evt.doc.clone();
         let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
         doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));

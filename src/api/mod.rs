@@ -2,6 +2,7 @@
 //! router and the layers every request passes through are assembled here.
 
 pub mod account;
+pub mod answer;
 pub mod auth;
 pub mod charges;
 pub mod confirm;

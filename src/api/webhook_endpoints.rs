@@ -16,12 +16,12 @@ use super::extract::{retry_on_conflict, Call};
 use super::{expand, list, resource};
 use crate::domain::document::Document;
 use crate::domain::outbound::UrlPolicy;
+use crate::domain::webhook::MAX_ENDPOINTS;
 use crate::domain::webhook_delivery::{response_excerpt, WebhookDelivery};
 use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, WebhookEndpoint, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
-use crate::webhooks::fanout::MAX_ENDPOINTS;
 use crate::AppState;
 
 const WHAT: &str = "webhook endpoint";
