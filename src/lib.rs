@@ -72,7 +72,7 @@ impl AppState {
     pub fn new(cfg: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, master: &MasterKey) -> Self {
         let deliveries_due = Arc::new(tokio::sync::Notify::new());
         Self {
-            store: crate::webhooks::fanout::Fanout::wrap(store, deliveries_due.clone()),
+            store,
             deliveries_due,
             clock,
             webhook_sender: crate::webhooks::send::Sender::new(

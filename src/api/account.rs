@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::domain::account::{self, AccountParams, PROFILE_KIND};
@@ -86,15 +87,23 @@ pub async fn update(State(state): State<AppState>, mut call: Call) -> ApiResult<
             }
         };
         if call.scope() == scope {
-            return call.commit(&state, vec![change], events, StatusCode::OK, body).await;
+            return answer::commit(
+                &state,
+                &call,
+                answer::Writes { changes: vec![change], events },
+                StatusCode::OK,
+                body,
+            )
+            .await;
         }
         // A live-mode call writes the test-mode profile: its own change set,
         // without an idempotency record (that would belong to the live scope).
         if !events.is_empty() {
-            state
-                .store
-                .commit(ChangeSet { scope: scope.clone(), changes: vec![change], events, idempotency: None })
-                .await?;
+            crate::engine::commit::commit(
+                &state,
+                ChangeSet { scope: scope.clone(), changes: vec![change], events, idempotency: None },
+            )
+            .await?;
         }
         Ok(Json(body).into_response())
     })

@@ -8,6 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
@@ -101,7 +102,14 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
             vec![event::build(&call.event_ctx(now), "charge.updated", &shown, Some(&before))]
         };
         let body = resource::respond(state, call, shown).await?;
-        call.commit(state, vec![Change::update(&next, version)?], events, StatusCode::OK, body).await
+        answer::commit(
+            state,
+            call,
+            answer::Writes { changes: vec![Change::update(&next, version)?], events },
+            StatusCode::OK,
+            body,
+        )
+        .await
     })
     .await
 }

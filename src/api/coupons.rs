@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
@@ -91,7 +92,14 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
             vec![event::build(&call.event_ctx(now), "coupon.updated", &shown, Some(&current.at(now).wire()))]
         };
         let body = resource::respond(&state, &call, shown).await?;
-        call.commit(&state, vec![Change::update(&next, version)?], events, StatusCode::OK, body).await
+        answer::commit(
+            &state,
+            &call,
+            answer::Writes { changes: vec![Change::update(&next, version)?], events },
+            StatusCode::OK,
+            body,
+        )
+        .await
     })
     .await
 }
@@ -111,7 +119,8 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
         let evt = event::build(&call.event_ctx(now), "coupon.deleted", &c.at(now).wire(), None);
         let stub = json!({"id": id, "object": "coupon", "deleted": true});
         let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
-        call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub).await
+        answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![evt] }, StatusCode::OK, stub)
+            .await
     })
     .await
 }

@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
@@ -109,7 +110,8 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
         let evt = event::build(&call.event_ctx(now), "customer.deleted", &obj.doc, None);
         let stub = customer::deleted(&id);
         let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
-        call.commit(&state, vec![change], vec![evt], StatusCode::OK, stub).await
+        answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![evt] }, StatusCode::OK, stub)
+            .await
     })
     .await
 }

@@ -8,14 +8,18 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
-use crate::domain::{event, webhook_endpoint};
+use crate::domain::document::Document;
+use crate::domain::webhook_delivery::{self as delivery, WebhookDelivery};
+use crate::domain::{event, webhook, webhook_endpoint};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
+use crate::store::fanout;
 use crate::store::{Change, Tag, EVENT_KIND};
-use crate::webhooks::fanout;
 use crate::AppState;
 
 /// Retrieve an event.
@@ -137,8 +141,9 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
                 vec![ep.id]
             }
             None => {
-                let endpoints = fanout::enabled_endpoints(state.store.as_ref(), &call.scope()).await?;
-                fanout::wanting(&endpoints, &kind)
+                let found = state.store.list_objects(&call.scope(), &fanout::enabled_endpoints()).await?.items;
+                let endpoints = fanout::decode(&found)?;
+                endpoints.into_iter().filter(|ep| webhook::wants(&ep.enabled_events, &kind)).map(|ep| ep.id).collect()
             }
         };
         if targets.is_empty() {
@@ -148,8 +153,10 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             ));
         }
         let now = state.now();
-        let mut changes: Vec<Change> =
-            targets.iter().map(|we| fanout::delivery(we, &evt.doc, now)).collect::<Result<_, _>>()?;
+        let mut changes: Vec<Change> = targets
+            .iter()
+            .map(|we| Change::insert(&delivery::build(&new_id(WebhookDelivery::PREFIX), now, we, &id, &kind)))
+            .collect::<Result<_, _>>()?;
         let mut doc = evt.doc.clone();
         let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
         doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));
@@ -159,7 +166,7 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             tags: event::tags(&doc),
             doc: doc.clone(),
         });
-        call.commit(&state, changes, vec![], StatusCode::OK, doc).await
+        answer::commit(&state, &call, answer::Writes { changes, events: vec![] }, StatusCode::OK, doc).await
     })
     .await
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::resource;
@@ -154,5 +155,6 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, mut c
 
 async fn respond(state: &AppState, call: &Call, ended: Ended) -> ApiResult<Response> {
     let body = resource::respond(state, call, crate::domain::payment_intent::render(&ended.intent)).await?;
-    call.commit(state, ended.changes, ended.events, StatusCode::OK, body).await
+    answer::commit(state, call, answer::Writes { changes: ended.changes, events: ended.events }, StatusCode::OK, body)
+        .await
 }

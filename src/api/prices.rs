@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
@@ -138,7 +139,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     events.push(event::build(&call.event_ctx(now), "price.created", &made.wire(), None));
     let body = resource::respond(&state, &call, made.wire()).await?;
     changes.push(Change::insert(&made)?);
-    call.commit(&state, changes, events, StatusCode::OK, body).await
+    answer::commit(&state, &call, answer::Writes { changes, events }, StatusCode::OK, body).await
 }
 
 /// The prices holding `key`, with their versions.

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
@@ -32,7 +33,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let route = processor_route::build(&new_id(ProcessorRoute::PREFIX), call.auth.livemode, now, &p, urls)?;
     let shown = route.wire();
     let evt = event::build(&call.event_ctx(now), "processor_route.created", &shown, None);
-    call.commit(&state, vec![Change::insert(&route)?], vec![evt], StatusCode::OK, shown).await
+    answer::commit(
+        &state,
+        &call,
+        answer::Writes { changes: vec![Change::insert(&route)?], events: vec![evt] },
+        StatusCode::OK,
+        shown,
+    )
+    .await
 }
 
 /// Checks that a session (or a cascade tier) may name route `id` under

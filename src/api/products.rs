@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
@@ -48,7 +49,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         let made = product::create(&id, call.auth.livemode, now, &p)?;
         let evt = event::build(&call.event_ctx(now), "product.created", &made.wire(), None);
         let body = resource::respond(&state, &call, made.wire()).await?;
-        call.commit(&state, vec![Change::insert(&made)?], vec![evt], StatusCode::OK, body).await
+        answer::commit(
+            &state,
+            &call,
+            answer::Writes { changes: vec![Change::insert(&made)?], events: vec![evt] },
+            StatusCode::OK,
+            body,
+        )
+        .await
     })
     .await
 }

@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
@@ -63,7 +64,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let made = promotion_code::build(&new_id(PromotionCode::PREFIX), call.auth.livemode, now, &coupon, &p)?;
     let evt = event::build(&call.event_ctx(now), "promotion_code.created", &made.wire(), None);
     let shown = made.render(&call.version);
-    call.commit(&state, vec![Change::insert(&made)?], vec![evt], StatusCode::OK, shown).await
+    answer::commit(
+        &state,
+        &call,
+        answer::Writes { changes: vec![Change::insert(&made)?], events: vec![evt] },
+        StatusCode::OK,
+        shown,
+    )
+    .await
 }
 
 /// Retrieve a promotion code.

@@ -12,6 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
@@ -128,7 +129,7 @@ async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param:
             events: vec![],
             idempotency: None,
         };
-        state.store.commit(claim).await?;
+        crate::engine::commit::commit(state, claim).await?;
         let outcome = processor.refund(&reference, amount, &pending.id).await;
         let mut done = pending;
         let ctx = call.event_ctx(now);
@@ -156,7 +157,7 @@ async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param:
             }
         }
         let changes = vec![Change::update(&done, 1)?];
-        call.commit(state, changes, events, StatusCode::OK, done.wire()).await
+        answer::commit(state, call, answer::Writes { changes, events }, StatusCode::OK, done.wire()).await
     })
     .await
 }
@@ -179,7 +180,7 @@ async fn release(state: &AppState, call: &Call, pi_id: &str, amount: i64) -> Api
             events: vec![],
             idempotency: None,
         };
-        match state.store.commit(set).await {
+        match crate::engine::commit::commit(state, set).await {
             Ok(()) => return Ok(()),
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),

@@ -12,18 +12,19 @@ use serde_json::{json, Value};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
 use crate::domain::document::Document;
 use crate::domain::outbound::UrlPolicy;
+use crate::domain::webhook::MAX_ENDPOINTS;
 use crate::domain::webhook_delivery::{response_excerpt, WebhookDelivery};
 use crate::domain::webhook_endpoint::{self as endpoint, EndpointParams, WebhookEndpoint, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
-use crate::webhooks::fanout::MAX_ENDPOINTS;
 use crate::AppState;
 
 const WHAT: &str = "webhook endpoint";
@@ -92,7 +93,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let secret = crate::ids::new_webhook_secret();
     ep.roll(seal(&state, &secret, &id)?, now, 0);
     let shown = ep.shown_with_secret(&secret);
-    call.commit(&state, vec![Change::insert(&ep)?], vec![], StatusCode::OK, shown).await
+    answer::commit(
+        &state,
+        &call,
+        answer::Writes { changes: vec![Change::insert(&ep)?], events: vec![] },
+        StatusCode::OK,
+        shown,
+    )
+    .await
 }
 
 /// Retrieve a webhook endpoint (never its secret).
@@ -117,7 +125,14 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut c
         let (current, version) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
         let next = endpoint::update(&current, &p)?;
         let shown = next.wire();
-        call.commit(&state, vec![Change::update(&next, version)?], vec![], StatusCode::OK, shown).await
+        answer::commit(
+            &state,
+            &call,
+            answer::Writes { changes: vec![Change::update(&next, version)?], events: vec![] },
+            StatusCode::OK,
+            shown,
+        )
+        .await
     })
     .await
 }
@@ -132,7 +147,8 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
         // The deleted object keeps only this stub (its sealed secrets go).
         let stub = json!({"id": id, "object": KIND, "deleted": true});
         let change = Change::Delete { id: id.clone(), expected_version: version, doc: stub.clone() };
-        call.commit(&state, vec![change], vec![], StatusCode::OK, stub).await
+        answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![] }, StatusCode::OK, stub)
+            .await
     })
     .await
 }
@@ -190,7 +206,14 @@ pub async fn roll_secret(State(state): State<AppState>, Path(id): Path<String>, 
             ep.metadata = crate::domain::metadata::merged(&ep.metadata, m)?;
         }
         let shown = ep.shown_with_secret(&secret);
-        call.commit(&state, vec![Change::update(&ep, version)?], vec![], StatusCode::OK, shown).await
+        answer::commit(
+            &state,
+            &call,
+            answer::Writes { changes: vec![Change::update(&ep, version)?], events: vec![] },
+            StatusCode::OK,
+            shown,
+        )
+        .await
     })
     .await
 }

@@ -78,6 +78,9 @@ impl RetryPolicy {
 /// An endpoint failing this long without a success is disabled.
 pub const DISABLE_AFTER_SECS: i64 = 5 * 24 * 3600;
 
+/// Accounts have at most this many endpoints (Stripe's limit too).
+pub const MAX_ENDPOINTS: usize = 16;
+
 /// Whether an endpoint with `enabled` events takes an event of `kind`.
 pub fn wants(enabled: &[String], kind: &str) -> bool {
     enabled.iter().any(|e| e == "*" || e == kind)

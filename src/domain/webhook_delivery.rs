@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::document::{Document, Tag};
 use super::fields::time_tag;
+use super::ids::IdSource;
+use super::webhook;
+use super::webhook_endpoint::WebhookEndpoint;
 
 pub const KIND: &str = "webhook_delivery";
 /// Due deliveries are tagged `due:{endpoint}` = the zero-padded due time.
@@ -207,6 +210,24 @@ impl WebhookDelivery {
     }
 }
 
+/// The deliveries of one event (`event` of type `event_type`): one to each
+/// of `endpoints` that takes that type, due at `now`. Both store backends
+/// call this inside their commit, with the endpoints read in that same
+/// transaction, so an event is never recorded without its deliveries.
+pub fn fan_out(
+    event: &str,
+    event_type: &str,
+    now: i64,
+    endpoints: &[WebhookEndpoint],
+    ids: &dyn IdSource,
+) -> Vec<WebhookDelivery> {
+    endpoints
+        .iter()
+        .filter(|ep| webhook::wants(&ep.enabled_events, event_type))
+        .map(|ep| build(&ids.new_id(WebhookDelivery::PREFIX), now, &ep.id, event, event_type))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +310,28 @@ mod tests {
         let mut v = serde_json::to_value(build("wdl_1", 5, "we_1", "evt_1", "x")).unwrap();
         v["status"] = json!("lost");
         assert!(serde_json::from_value::<WebhookDelivery>(v).is_err());
+    }
+
+    fn endpoint(id: &str, events: &[&str]) -> WebhookEndpoint {
+        serde_json::from_value(json!({
+            "id": id, "object": "webhook_endpoint", "api_version": null, "application": null, "created": 1,
+            "description": null, "enabled_events": events, "livemode": false, "metadata": {}, "status": "enabled",
+            "url": "https://example.com/hook", "secrets": [], "failing_since": null,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn fan_out_reaches_only_the_endpoints_that_take_the_type() {
+        let eps = [
+            endpoint("we_all", &["*"]),
+            endpoint("we_pi", &["payment_intent.succeeded"]),
+            endpoint("we_no", &["charge.refunded"]),
+        ];
+        let ids = crate::domain::ids::Sequential::default();
+        let out = fan_out("evt_1", "payment_intent.succeeded", 7, &eps, &ids);
+        let got: Vec<_> = out.iter().map(|d| (d.id.as_str(), d.webhook_endpoint.as_str(), d.due())).collect();
+        assert_eq!(got, vec![("wdl_1", "we_all", Some(7)), ("wdl_2", "we_pi", Some(7))]);
+        assert!(out.iter().all(|d| d.event == "evt_1" && d.event_type == "payment_intent.succeeded"));
     }
 }

@@ -110,7 +110,8 @@ async fn claim_capture(
 }
 
 async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>) -> Result<(), StoreError> {
-    state.store.commit(ChangeSet { scope: scope.clone(), changes, events: vec![], idempotency: None }).await
+    crate::engine::commit::commit(state, ChangeSet { scope: scope.clone(), changes, events: vec![], idempotency: None })
+        .await
 }
 
 /// Captures `amount` (already checked against `amount_capturable`).

@@ -4,5 +4,6 @@
 
 pub mod capture;
 pub mod charges;
+pub mod commit;
 pub mod payment;
 pub mod pricing;

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::domain::document::Document;
 use crate::domain::keys::KeyKind;
 
+pub mod fanout;
 pub mod migrate;
 mod open;
 pub mod postgres;
@@ -169,6 +170,13 @@ pub struct ChangeSet {
     pub idempotency: Option<IdempotencyRecord>,
 }
 
+/// What a commit wrote beyond its change set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Webhook deliveries added for the set's events.
+    pub deliveries: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreatedRange {
     pub gt: Option<i64>,
@@ -242,7 +250,16 @@ pub trait Store: Send + Sync + 'static {
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>>;
     /// Live (not deleted) objects of one kind, newest first.
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page>;
-    async fn commit(&self, set: ChangeSet) -> StoreResult<()>;
+    /// Commits `set` in one transaction, together with the webhook
+    /// deliveries its events call for (see `fanout`), from the endpoints
+    /// read in that transaction. Callers go through `engine::commit`, which
+    /// wakes the delivery worker when deliveries were written.
+    async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed>;
+    /// `commit_counted` without the count, for the callers not yet on
+    /// `engine::commit` (none of them writes events).
+    async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
+        self.commit_counted(set).await.map(|_| ())
+    }
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
     /// The object of `kind` with this id in any scope, for requests that
     /// carry no API key but an unguessable secret tied to the object (hosted

@@ -160,7 +160,7 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
         events: vec![],
         idempotency: None,
     };
-    match state.store.commit(set).await {
+    match crate::engine::commit::commit(&state, set).await {
         Ok(()) => page(StatusCode::OK, "3-D Secure", "<p>Device check complete.</p>"),
         Err(_) => page(StatusCode::CONFLICT, "3-D Secure", "<p>This payment changed meanwhile.</p>"),
     }

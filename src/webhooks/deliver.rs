@@ -17,7 +17,7 @@ use crate::AppState;
 pub const LEASE_SECS: i64 = 60;
 
 async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>, events: Vec<Value>) -> StoreResult<()> {
-    state.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await
+    crate::engine::commit::commit(state, ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await
 }
 
 /// Claims a due delivery for this worker; `None` if another got it.

@@ -34,7 +34,7 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
             }
         };
         let set = ChangeSet { scope, changes: ended.changes, events: ended.events, idempotency: None };
-        match state.store.commit(set).await {
+        match crate::engine::commit::commit(state, set).await {
             Ok(()) => done += 1,
             // Captured or canceled meanwhile (or by another node).
             Err(StoreError::Conflict) => {}

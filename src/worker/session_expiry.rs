@@ -37,7 +37,7 @@ pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResul
             events: vec![evt],
             idempotency: None,
         };
-        match state.store.commit(set).await {
+        match crate::engine::commit::commit(state, set).await {
             Ok(()) => done += 1,
             // Someone else (the expire endpoint, another node) got there first.
             Err(StoreError::Conflict) => {}

@@ -106,3 +106,13 @@ fn workers_and_pages_call_the_engine_not_the_api() {
         ["worker", "web"].iter().flat_map(|d| offences_under(d, &["crate::api", "super::api"])).collect();
     assert!(found.is_empty(), "workers and pages go through the engine:\n{}", found.join("\n"));
 }
+
+#[test]
+fn every_write_goes_through_the_one_commit_function() {
+    let found: Vec<String> = ["api", "engine", "web", "worker", "webhooks"]
+        .iter()
+        .flat_map(|d| offences_under(d, &["store.commit(", "store.commit_counted("]))
+        .filter(|o| !o.contains("src/engine/commit.rs"))
+        .collect();
+    assert!(found.is_empty(), "commit through engine::commit::commit:\n{}", found.join("\n"));
+}

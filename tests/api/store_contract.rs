@@ -301,3 +301,59 @@ backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
         store.due_grouped(&query(vec!["a"], 5)).await.unwrap().into_iter().map(|i| i.object.id).collect();
     assert_eq!(ids, ["b_2", "c_1"]);
 });
+
+fn endpoint(id: &str, status: &str, events: &[&str]) -> Change {
+    let ep: kassa::domain::webhook_endpoint::WebhookEndpoint = serde_json::from_value(json!({
+        "id": id, "object": "webhook_endpoint", "api_version": null, "application": null, "created": START,
+        "description": null, "enabled_events": events, "livemode": false, "metadata": {}, "status": status,
+        "url": "https://example.com/hook", "secrets": [], "failing_since": null,
+    }))
+    .unwrap();
+    Change::insert(&ep).unwrap()
+}
+
+backend_test!(store_commits_an_events_deliveries_in_its_transaction, |app| {
+    let s = scope(&app);
+    let store = &app.store;
+    let endpoints = vec![
+        endpoint("we_all", "enabled", &["*"]),
+        endpoint("we_pi", "enabled", &["payment_intent.succeeded"]),
+        endpoint("we_other", "enabled", &["charge.refunded"]),
+        endpoint("we_off", "disabled", &["*"]),
+    ];
+    assert_eq!(store.commit_counted(set(&s, endpoints)).await.unwrap().deliveries, 0);
+    // Far in the future, so no delivery worker takes them meanwhile.
+    let at = START + 1_000_000_000;
+    let event = |id: &str| json!({"id": id, "object": "event", "type": "payment_intent.succeeded", "created": at, "data": {"object": {}}});
+    let deliveries = |evt: &str| {
+        let mut q = query(50);
+        q.kind = "webhook_delivery".into();
+        q.filters = vec![("event".into(), evt.into())];
+        q
+    };
+    let with_event = ChangeSet { events: vec![event("evt_1")], ..set(&s, vec![insert("t_1", 5, vec![])]) };
+    assert_eq!(store.commit_counted(with_event).await.unwrap().deliveries, 2);
+    let mut to: Vec<String> = store
+        .list_objects(&s, &deliveries("evt_1"))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|d| {
+            assert_eq!((d.doc["status"].as_str(), d.doc["next_retry_at"].as_i64()), (Some("pending"), Some(at)));
+            d.doc["webhook_endpoint"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    to.sort();
+    assert_eq!(to, ["we_all", "we_pi"]);
+    assert_eq!(store.get_object(&s, "evt_1").await.unwrap().unwrap().doc["pending_webhooks"], 2);
+    // A commit that fails writes no event and no delivery.
+    let losing = ChangeSet { events: vec![event("evt_2")], ..set(&s, vec![insert("t_1", 5, vec![])]) };
+    assert!(matches!(store.commit_counted(losing).await, Err(StoreError::Conflict)));
+    assert!(store.get_object(&s, "evt_2").await.unwrap().is_none());
+    assert!(store.list_objects(&s, &deliveries("evt_2")).await.unwrap().items.is_empty());
+    // Another scope's endpoints get nothing of this one's events.
+    let other = Scope { account_id: "acct_other".into(), livemode: false };
+    let elsewhere = ChangeSet { events: vec![event("evt_3")], ..set(&other, vec![]) };
+    assert_eq!(store.commit_counted(elsewhere).await.unwrap().deliveries, 0);
+});

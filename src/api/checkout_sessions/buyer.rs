@@ -14,6 +14,7 @@ use crate::api::checkout_sessions::custom;
 use crate::api::checkout_sessions::discounts;
 use crate::api::checkout_sessions::shipping;
 use crate::api::checkout_sessions::{includes, require_changeable, view};
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::resource;
@@ -138,7 +139,8 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         let body = view(state, &call, &doc, lines, breakdown, &rest).await?;
         let change =
             Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };
-        call.commit(state, vec![change], Vec::new(), StatusCode::OK, body).await
+        answer::commit(state, &call, answer::Writes { changes: vec![change], events: Vec::new() }, StatusCode::OK, body)
+            .await
     })
     .await
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::checkout_sessions::{includes, not_open, view};
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::resource;
@@ -67,7 +68,7 @@ async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static
         };
         let body = view(state, call, &doc, lines, breakdown, &rest).await?;
         changes.push(Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc });
-        call.commit(state, changes, vec![evt], StatusCode::OK, body).await
+        answer::commit(state, call, answer::Writes { changes, events: vec![evt] }, StatusCode::OK, body).await
     })
     .await
 }

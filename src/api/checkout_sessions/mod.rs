@@ -19,6 +19,7 @@ use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
 use crate::api::plumbing::resource;
@@ -225,7 +226,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let mut changes = lines.changes;
     changes.extend(shipping_changes);
     changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: session::tags(&doc), doc });
-    call.commit(&state, changes, Vec::new(), StatusCode::OK, body).await
+    answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
 }
 
 /// Retrieve a Checkout Session.
@@ -343,7 +344,7 @@ pub async fn update(
         let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
         let mut changes = extra;
         changes.push(Change::Update { id: id.clone(), expected_version: obj.version, tags: session::tags(&doc), doc });
-        call.commit(&state, changes, Vec::new(), StatusCode::OK, body).await
+        answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
     })
     .await
 }

@@ -17,7 +17,7 @@ use crate::api::plumbing::params;
 use crate::domain::event::EventContext;
 use crate::domain::version::ApiVersion;
 use crate::error::{ApiError, ApiResult, ErrorType};
-use crate::store::{Change, ChangeSet, IdempotencyRecord, Scope, StoreError};
+use crate::store::Scope;
 use crate::AppState;
 
 /// Request bodies larger than this are refused with a 413.
@@ -73,42 +73,6 @@ impl Call {
             Some(_) => return Err(idempotency::mismatch(&g.key)),
             None => None,
         })
-    }
-
-    /// Commits `changes` and `events` with this request's idempotency record,
-    /// and answers with `body`.
-    pub async fn commit(
-        &self,
-        state: &AppState,
-        changes: Vec<Change>,
-        events: Vec<Value>,
-        status: StatusCode,
-        body: Value,
-    ) -> ApiResult<Response> {
-        let text = body.to_string();
-        let idempotency = self.idem.as_ref().map(|g| IdempotencyRecord {
-            key: g.key.clone(),
-            fingerprint: g.fingerprint.clone(),
-            status: status.as_u16(),
-            body: text.clone(),
-            created: state.now(),
-        });
-        let set = ChangeSet { scope: self.scope(), changes, events, idempotency };
-        match state.store.commit(set).await {
-            Ok(()) => Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response()),
-            Err(StoreError::DuplicateIdempotencyKey) => {
-                // Another node recorded this key first; our write rolled back.
-                let Some(g) = &self.idem else {
-                    return Err(ApiError::internal());
-                };
-                match state.store.find_idempotency(&self.scope(), &g.key).await? {
-                    Some(rec) if rec.fingerprint == g.fingerprint => Ok(idempotency::replay(&rec)),
-                    Some(_) => Err(idempotency::mismatch(&g.key)),
-                    None => Err(ApiError::internal()),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
     }
 }
 

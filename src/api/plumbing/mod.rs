@@ -2,6 +2,7 @@
 //! extractor, parameter parsing, pagination, expansion, idempotency, the
 //! layers, metrics, and the OpenAPI conventions and shared schemas.
 
+pub(crate) mod answer;
 pub(crate) mod auth;
 pub(crate) mod expand;
 pub(crate) mod extract;

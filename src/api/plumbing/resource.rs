@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::domain::document::Document;
@@ -122,7 +123,7 @@ where
         };
         let body = respond(state, call, next.wire()).await?;
         let change = Change::update(&next, version)?;
-        call.commit(state, vec![change], events, StatusCode::OK, body).await
+        answer::commit(state, call, answer::Writes { changes: vec![change], events }, StatusCode::OK, body).await
     })
     .await
 }
@@ -138,5 +139,12 @@ pub async fn create_typed<D: Document>(
     let shown = obj.wire();
     let evt = event::build(&call.event_ctx(now), event_type, &shown, None);
     let body = respond(state, call, shown).await?;
-    call.commit(state, vec![Change::insert(obj)?], vec![evt], StatusCode::OK, body).await
+    answer::commit(
+        state,
+        call,
+        answer::Writes { changes: vec![Change::insert(obj)?], events: vec![evt] },
+        StatusCode::OK,
+        body,
+    )
+    .await
 }

@@ -117,13 +117,13 @@ pub async fn commit(
         created: run.state.now(),
     });
     let set = ChangeSet { scope: caller.scope.clone(), changes, events, idempotency };
-    match run.state.store.commit(set.clone()).await {
+    match crate::engine::commit::commit(run.state, set.clone()).await {
         Ok(()) => Ok(Answered::Recorded(answer)),
         Err(StoreError::DuplicateIdempotencyKey) if caller.waiting => Ok(Answered::Elsewhere),
         // Kassa finishing a request: the key was answered meanwhile, and
         // the outcome still counts.
         Err(StoreError::DuplicateIdempotencyKey) => {
-            run.state.store.commit(ChangeSet { idempotency: None, ..set }).await?;
+            crate::engine::commit::commit(run.state, ChangeSet { idempotency: None, ..set }).await?;
             Ok(Answered::Recorded(answer))
         }
         Err(e) => Err(PaymentError::from(e)),

@@ -173,7 +173,9 @@ async fn claim(
         None => vec![event::build(&run.caller.event_ctx(now), "payment_intent.created", intent, None)],
         Some(_) => vec![],
     };
-    match st.store.commit(ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await {
+    match crate::engine::commit::commit(st, ChangeSet { scope: scope.clone(), changes, events, idempotency: None })
+        .await
+    {
         Ok(()) => Ok(()),
         Err(StoreError::Conflict) => Err(PaymentError::InProgress),
         Err(e) => Err(e.into()),

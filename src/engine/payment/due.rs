@@ -40,7 +40,7 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         events: vec![],
         idempotency: None,
     };
-    match state.store.commit(claim).await {
+    match crate::engine::commit::commit(state, claim).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => return Ok(false),
         Err(e) => return Err(e.into()),
@@ -186,6 +186,6 @@ async fn record(
         w.changes.push(Change::Update { id: s.id, expected_version: s.version, tags: session::tags(&doc), doc });
     }
     let set = ChangeSet { scope: run.caller.scope.clone(), changes: w.changes, events: w.events, idempotency: None };
-    run.state.store.commit(set).await?;
+    crate::engine::commit::commit(run.state, set).await?;
     Ok(())
 }

@@ -41,7 +41,7 @@ pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i
         events: vec![],
         idempotency: None,
     };
-    match state.store.commit(set).await {
+    match crate::engine::commit::commit(state, set).await {
         Ok(()) | Err(crate::store::StoreError::Conflict) => Ok(false),
         Err(e) => Err(e.into()),
     }

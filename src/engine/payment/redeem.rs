@@ -69,7 +69,7 @@ async fn release_one<R: Redeemable>(
             events: vec![],
             idempotency: None,
         };
-        match state.store.commit(set).await {
+        match crate::engine::commit::commit(state, set).await {
             Ok(()) => break,
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),

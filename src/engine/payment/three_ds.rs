@@ -175,6 +175,7 @@ async fn fail(
         Change::Update { id: session.id.clone(), expected_version: session.version, tags: session::tags(&s), doc: s },
     ];
     let events = vec![event::build(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc, None)];
-    state.store.commit(ChangeSet { scope: caller.scope.clone(), changes, events, idempotency: None }).await?;
+    crate::engine::commit::commit(state, ChangeSet { scope: caller.scope.clone(), changes, events, idempotency: None })
+        .await?;
     Ok(())
 }

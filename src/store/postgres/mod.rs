@@ -4,9 +4,10 @@
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Row};
 
 mod accounts;
+mod apply;
 mod due;
 
 use super::sql;
@@ -22,7 +23,7 @@ pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
@@ -105,131 +106,6 @@ pub(super) fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
         deleted: r.try_get("deleted").map_err(backend)?,
         doc: serde_json::from_str(&doc).map_err(backend)?,
     })
-}
-
-async fn insert_object(
-    tx: &mut Transaction<'_, Postgres>,
-    scope: &Scope,
-    id: &str,
-    kind: &str,
-    created: i64,
-    doc: &Value,
-    tags: &[Tag],
-) -> StoreResult<()> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING seq",
-    )
-    .bind(id)
-    .bind(&scope.account_id)
-    .bind(scope.livemode)
-    .bind(kind)
-    .bind(created)
-    .bind(doc.to_string())
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
-    write_tags(tx, scope, kind, seq, tags).await
-}
-
-async fn write_tags(
-    tx: &mut Transaction<'_, Postgres>,
-    scope: &Scope,
-    kind: &str,
-    seq: i64,
-    tags: &[Tag],
-) -> StoreResult<()> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    // One statement for all of an object's tags: one round trip, not one a tag.
-    let (names, values): (Vec<&str>, Vec<&str>) = tags.iter().map(|(n, v)| (n.as_str(), v.as_str())).unzip();
-    sqlx::query(
-        "INSERT INTO object_tags (account_id, livemode, kind, name, value, seq) \
-         SELECT $1, $2, $3, t.name, t.value, $4 FROM UNNEST($5::text[], $6::text[]) AS t(name, value) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&scope.account_id)
-    .bind(scope.livemode)
-    .bind(kind)
-    .bind(seq)
-    .bind(&names)
-    .bind(&values)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
-    Ok(())
-}
-
-async fn apply(tx: &mut Transaction<'_, Postgres>, set: &ChangeSet) -> StoreResult<()> {
-    let scope = &set.scope;
-    for change in &set.changes {
-        match change {
-            Change::Insert { id, kind, created, doc, tags } => {
-                insert_object(tx, scope, id, kind, *created, doc, tags).await?
-            }
-            Change::Update { id, expected_version, doc, tags } => {
-                let row = sqlx::query(
-                    "UPDATE objects SET doc = $1, version = version + 1 WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq, kind",
-                )
-                .bind(doc.to_string())
-                .bind(id)
-                .bind(&scope.account_id)
-                .bind(scope.livemode)
-                .bind(expected_version)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(backend)?
-                .ok_or(StoreError::Conflict)?;
-                let seq: i64 = row.try_get("seq").map_err(backend)?;
-                let kind: String = row.try_get("kind").map_err(backend)?;
-                sqlx::query("DELETE FROM object_tags WHERE seq = $1")
-                    .bind(seq)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                write_tags(tx, scope, &kind, seq, tags).await?;
-            }
-            Change::Delete { id, expected_version, doc } => {
-                let seq: i64 = sqlx::query_scalar(
-                    "UPDATE objects SET doc = $1, version = version + 1, deleted = TRUE WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq",
-                )
-                .bind(doc.to_string())
-                .bind(id)
-                .bind(&scope.account_id)
-                .bind(scope.livemode)
-                .bind(expected_version)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(backend)?
-                .ok_or(StoreError::Conflict)?;
-                sqlx::query("DELETE FROM object_tags WHERE seq = $1")
-                    .bind(seq)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
-    }
-    for event in &set.events {
-        let (id, created, tags) = event_parts(event)?;
-        insert_object(tx, scope, &id, EVENT_KIND, created, event, &tags).await?;
-    }
-    if let Some(rec) = &set.idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&scope.account_id)
-        .bind(scope.livemode)
-        .bind(&rec.key)
-        .bind(&rec.fingerprint)
-        .bind(i64::from(rec.status))
-        .bind(&rec.body)
-        .bind(rec.created)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicateIdempotencyKey } else { backend(e) })?;
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -333,12 +209,13 @@ impl Store for PgStore {
     }
 
     #[tracing::instrument(skip_all, fields(backend = "postgres", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
-    async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
+    async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
         let start = std::time::Instant::now();
         let result = async {
             let mut tx = self.pool.begin().await.map_err(backend)?;
-            apply(&mut tx, &set).await?;
-            tx.commit().await.map_err(backend)
+            let committed = apply::apply(&mut tx, set).await?;
+            tx.commit().await.map_err(backend)?;
+            Ok(committed)
         }
         .await;
         crate::meters::meters().store_commit("postgres", start.elapsed().as_secs_f64());

@@ -1,18 +1,17 @@
 //! Applying a `ChangeSet` inside the SQLite writer's transaction.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::Value;
 
 use super::*;
-use super::{backend, exec, is_unique_violation, row};
-use crate::store::sql;
+use super::{backend, exec, is_unique_violation, row, row_to_object, to_object};
+use crate::store::{fanout, sql};
 
 /// A change set with its documents already serialized, so the single writer
-/// thread spends its time on SQL only.
+/// thread spends its time on SQL only. Events are serialized on the writer:
+/// their `pending_webhooks` is known only once it has read the endpoints.
 pub(super) struct Prepared {
     set: ChangeSet,
     docs: Vec<String>,
-    events: Vec<String>,
 }
 
 impl Prepared {
@@ -24,57 +23,42 @@ impl Prepared {
                 Change::Insert { doc, .. } | Change::Update { doc, .. } | Change::Delete { doc, .. } => doc.to_string(),
             })
             .collect();
-        let events = set.events.iter().map(Value::to_string).collect();
-        Self { set, docs, events }
+        Self { set, docs }
     }
 }
 
-pub(super) fn apply(conn: &Connection, prepared: &Prepared) -> StoreResult<()> {
-    let set = &prepared.set;
-    let scope = &set.scope;
-    let insert = |id: &str, kind: &str, created: i64, doc: &str, tags: &[Tag]| -> StoreResult<()> {
-        let seq: i64 = row(
-            conn,
-            sql::INSERT_OBJECT_SQLITE,
-            params![id, scope.account_id, scope.livemode, kind, created, doc],
-            |r| r.get(0),
-        )
+fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, tags: &[Tag]) -> StoreResult<()> {
+    let (id, kind, created) = obj;
+    let seq: i64 =
+        row(conn, sql::INSERT_OBJECT_SQLITE, params![id, scope.account_id, scope.livemode, kind, created, doc], |r| {
+            r.get(0)
+        })
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
-        write_tags(conn, scope, kind, seq, tags)
-    };
-    for (change, doc) in set.changes.iter().zip(&prepared.docs) {
-        match change {
-            Change::Insert { id, kind, created, tags, .. } => insert(id, kind, *created, doc, tags)?,
-            Change::Update { id, expected_version, tags, .. } => {
-                let found: Option<(i64, String)> = row(
-                    conn,
-                    "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
-                    params![doc, id, scope.account_id, scope.livemode, expected_version],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(backend)?;
-                let (seq, kind) = found.ok_or(StoreError::Conflict)?;
-                exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
-                write_tags(conn, scope, &kind, seq, tags)?;
-            }
-            Change::Delete { id, expected_version, .. } => {
-                let seq: Option<i64> = row(
-                    conn,
-                    "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
-                    params![doc, id, scope.account_id, scope.livemode, expected_version],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-                let seq = seq.ok_or(StoreError::Conflict)?;
-                exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
-            }
-        }
+    write_tags(conn, scope, kind, seq, tags)
+}
+
+/// Applies the set and the deliveries its events call for (from the
+/// endpoints read here, in the writer's transaction); returns what it added.
+pub(super) fn apply(conn: &Connection, prepared: Prepared) -> StoreResult<Committed> {
+    let Prepared { mut set, docs } = prepared;
+    let scope = &set.scope;
+    for (change, doc) in set.changes.iter().zip(&docs) {
+        apply_change(conn, scope, change, doc)?;
     }
-    for (event, doc) in set.events.iter().zip(&prepared.events) {
+    let deliveries = if set.events.is_empty() {
+        Vec::new()
+    } else {
+        let found = list_on(conn, scope, &fanout::enabled_endpoints())?;
+        fanout::deliveries(&mut set.events, &fanout::decode(&found)?, &crate::ids::RandomIds)?
+    };
+    for event in &set.events {
         let (id, created, tags) = event_parts(event)?;
-        insert(&id, EVENT_KIND, created, doc, &tags)?;
+        insert(conn, scope, (&id, EVENT_KIND, created), &event.to_string(), &tags)?;
+    }
+    for d in &deliveries {
+        if let Change::Insert { id, kind, created, doc, tags } = d {
+            insert(conn, scope, (id, kind, *created), &doc.to_string(), tags)?;
+        }
     }
     if let Some(rec) = &set.idempotency {
         exec(conn,
@@ -83,7 +67,53 @@ pub(super) fn apply(conn: &Connection, prepared: &Prepared) -> StoreResult<()> {
         )
         .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicateIdempotencyKey } else { backend(e) })?;
     }
-    Ok(())
+    Ok(Committed { deliveries: deliveries.len() })
+}
+
+fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &str) -> StoreResult<()> {
+    match change {
+        Change::Insert { id, kind, created, tags, .. } => insert(conn, scope, (id, kind, *created), doc, tags),
+        Change::Update { id, expected_version, tags, .. } => {
+            let found: Option<(i64, String)> = row(
+                conn,
+                "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
+                params![doc, id, scope.account_id, scope.livemode, expected_version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+            let (seq, kind) = found.ok_or(StoreError::Conflict)?;
+            exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
+            write_tags(conn, scope, &kind, seq, tags)
+        }
+        Change::Delete { id, expected_version, .. } => {
+            let seq: Option<i64> = row(
+                conn,
+                "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
+                params![doc, id, scope.account_id, scope.livemode, expected_version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+            let seq = seq.ok_or(StoreError::Conflict)?;
+            exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
+            Ok(())
+        }
+    }
+}
+
+/// A list query run on `conn` (a reader's, or the writer's inside its transaction).
+pub(super) fn list_on(conn: &Connection, scope: &Scope, query: &ListQuery) -> StoreResult<Vec<StoredObject>> {
+    let built = sql::list(scope, query, sql::Dialect::Sqlite);
+    let mut stmt = conn.prepare_cached(&built.text).map_err(backend)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), row_to_object)
+        .map_err(backend)?;
+    let mut items = Vec::new();
+    for r in rows {
+        items.push(to_object(r.map_err(backend)?)?);
+    }
+    Ok(items)
 }
 
 fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {

@@ -298,25 +298,13 @@ impl Store for SqliteStore {
 
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
         let (scope, query) = (scope.clone(), query.clone());
-        self.read(move |c| {
-            let built = sql::list(&scope, &query, sql::Dialect::Sqlite);
-            let mut stmt = c.prepare_cached(&built.text).map_err(backend)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite)), row_to_object)
-                .map_err(backend)?;
-            let mut items = Vec::new();
-            for r in rows {
-                items.push(to_object(r.map_err(backend)?)?);
-            }
-            Ok(sql::finish_page(items, &query))
-        })
-        .await
+        self.read(move |c| Ok(sql::finish_page(apply::list_on(c, &scope, &query)?, &query))).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = "sqlite", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
-    async fn commit(&self, set: ChangeSet) -> StoreResult<()> {
+    async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
         let prepared = Prepared::new(set);
-        self.write(move |c| apply(c, &prepared)).await
+        self.write(move |c| apply(c, prepared)).await
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {

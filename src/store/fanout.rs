@@ -1,0 +1,53 @@
+//! What a commit adds for its events: one webhook delivery per (event,
+//! enabled endpoint of the scope that takes its type). Each backend reads
+//! the endpoints inside its write transaction (`enabled_endpoints`) and
+//! inserts what `deliveries` returns in that same transaction, so an event
+//! is never recorded without its deliveries, and they match the endpoints
+//! as that very transaction saw them.
+
+use serde_json::{json, Value};
+
+use super::{Change, CreatedRange, ListQuery, StoreError, StoreResult, StoredObject};
+use crate::domain::ids::IdSource;
+use crate::domain::webhook_delivery;
+use crate::domain::webhook_endpoint::{self, EndpointStatus, WebhookEndpoint};
+
+/// Far above the API's cap (`domain::webhook::MAX_ENDPOINTS`), which
+/// concurrent creations can overshoot: the read must never cut endpoints off.
+const READ_LIMIT: usize = 1000;
+
+/// The query for a scope's enabled endpoints.
+pub fn enabled_endpoints() -> ListQuery {
+    ListQuery {
+        kind: webhook_endpoint::KIND.into(),
+        filters: vec![("status".into(), EndpointStatus::Enabled.as_str().into())],
+        any_of: Vec::new(),
+        created: CreatedRange::default(),
+        cursor: None,
+        limit: READ_LIMIT,
+    }
+}
+
+/// The typed endpoints of a read of `enabled_endpoints`.
+pub fn decode(items: &[StoredObject]) -> StoreResult<Vec<WebhookEndpoint>> {
+    items.iter().filter_map(|o| o.decode::<WebhookEndpoint>().transpose()).collect()
+}
+
+/// The deliveries `events` call for, as inserts; sets each event's
+/// `pending_webhooks` to its count. Each is due when its event was created:
+/// that is the request's clock, and the store has none of its own.
+pub fn deliveries(events: &mut [Value], endpoints: &[WebhookEndpoint], ids: &dyn IdSource) -> StoreResult<Vec<Change>> {
+    let mut out = Vec::new();
+    for evt in events.iter_mut() {
+        let (Some(id), Some(kind)) = (evt["id"].as_str(), evt["type"].as_str()) else {
+            return Err(StoreError::Backend("an event without id or type".into()));
+        };
+        let created = evt["created"].as_i64().unwrap_or(0);
+        let wanted = webhook_delivery::fan_out(id, kind, created, endpoints, ids);
+        evt["pending_webhooks"] = json!(wanted.len());
+        for d in &wanted {
+            out.push(Change::insert(d)?);
+        }
+    }
+    Ok(out)
+}
