@@ -26,8 +26,10 @@ use crate::api::plumbing::resource;
 use crate::domain::keys::KeyKind;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, KIND};
+use crate::domain::session_params::LineItemParam;
 use crate::domain::session_params::{CreateParams, Mode};
 use crate::domain::session_rules;
+use crate::domain::session_update::CollectedInformation;
 use crate::domain::session_update::UpdateParams;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::ids::random_base62;
@@ -128,27 +130,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     if let Some(r) = p.processor_route.as_deref() {
         crate::api::processor_routes::check_usable(&state, &call, r, "processor_route").await?;
     }
-    let mut promotion: Option<Value> = None;
-    let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {
-        None => None,
-        Some(d) => match (&d.coupon, &d.promotion_code) {
-            (Some(c), None) => Some(discounts::usable_coupon(&state, &call, c, "discounts[0][coupon]", now).await?),
-            (None, Some(pc)) => {
-                let promo = discounts::usable_promotion(&state, &call, pc, p.customer.as_deref(), now).await?;
-                let coupon_id = promo["promotion"]["coupon"].as_str().unwrap_or_default().to_owned();
-                promotion = Some(promo);
-                Some(discounts::usable_coupon(&state, &call, &coupon_id, "discounts[0][promotion_code]", now).await?)
-            }
-            (Some(_), Some(_)) => {
-                return Err(ApiError::invalid(
-                    "parameters_exclusive",
-                    "discounts[0][promotion_code]",
-                    "You may only specify one of these parameters: coupon, promotion_code.",
-                ))
-            }
-            (None, None) => return Err(ApiError::missing_param("discounts[0][coupon]")),
-        },
-    };
+    let (coupon, promotion) = requested_discount(&state, &call, &p, now).await?;
     let lines = lines::build(
         &state,
         &call,
@@ -268,63 +250,13 @@ pub async fn update(
         let mut doc = obj.doc.clone();
         let mut extra = Vec::new();
         if let Some(items) = &p.line_items {
-            let mode = match doc["mode"].as_str() {
-                Some("subscription") => Mode::Subscription,
-                Some("setup") => {
-                    return Err(ApiError::invalid(
-                        "parameter_invalid",
-                        "line_items",
-                        "`line_items` cannot be used in `setup` mode.",
-                    ))
-                }
-                _ => Mode::Payment,
-            };
-            if items.is_empty() {
-                return Err(ApiError::missing_param("line_items"));
-            }
-            let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
-            let mut lines = lines::build(
-                &state,
-                &call,
-                lines::LineInput { params: items, existing: &existing, mode, currency: None, now },
-            )
-            .await?;
-            let coupon = amounts::applied_coupon(&state, &call.scope(), &doc).await?;
-            let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
-            amounts::keep_coupon(&mut doc, coupon.as_ref());
-            let totals = priced.totals;
-            doc["total_details_breakdown"] = priced.breakdown;
-            let (sub, total, details) = session::totals_json(&totals);
-            doc["amount_subtotal"] = sub;
-            doc["amount_total"] = total;
-            doc["total_details"] = details;
-            // The chosen shipping is still charged.
-            let shipping = obj.doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
-            shipping::set_amount(&mut doc, shipping)?;
-            doc["currency"] = json!(lines.currency);
-            doc["line_items"] = session::lines_list(&id, lines.items);
-            extra = lines.changes;
+            extra = replace_lines(&state, &call, &mut doc, items, now).await?;
         }
         if let Some(opts) = &p.shipping_options {
             extra.extend(shipping::replace(&state, &call, &mut doc, opts.as_deref(), now).await?);
         }
         if let Some(ci) = &p.collected_information {
-            if doc["ui_mode"] == "hosted_page" {
-                return Err(ApiError::invalid(
-                    "parameter_invalid",
-                    "collected_information",
-                    "`collected_information` can only be updated for embedded and custom sessions.",
-                ));
-            }
-            if let Some(sd) = &ci.shipping_details {
-                if sd.address.country.is_none() || sd.address.line1.is_none() {
-                    let missing = if sd.address.country.is_none() { "country" } else { "line1" };
-                    return Err(ApiError::missing_param(&format!(
-                        "collected_information[shipping_details][address][{missing}]"
-                    )));
-                }
-                doc["collected_information"] = session::collected_shipping(&Some(sd.name.clone()), &sd.address);
-            }
+            collect_information(&mut doc, ci)?;
         }
         let changed = [("line_items", p.line_items.is_some()), ("shipping_options", p.shipping_options.is_some())];
         amounts::check_changed(&doc, &changed)?;
@@ -347,4 +279,102 @@ pub async fn update(
         answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
     })
     .await
+}
+
+/// An update's `line_items`: the session's lines rebuilt, repriced with its
+/// coupon, and its totals with the chosen shipping; returns the objects the
+/// new lines create (products and prices from `price_data`).
+async fn replace_lines(
+    state: &AppState,
+    call: &Call,
+    doc: &mut Value,
+    items: &[LineItemParam],
+    now: i64,
+) -> ApiResult<Vec<Change>> {
+    let id = doc["id"].as_str().unwrap_or_default().to_owned();
+    // The chosen shipping is still charged.
+    let shipping = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
+    let mode = match doc["mode"].as_str() {
+        Some("subscription") => Mode::Subscription,
+        Some("setup") => {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                "line_items",
+                "`line_items` cannot be used in `setup` mode.",
+            ))
+        }
+        _ => Mode::Payment,
+    };
+    if items.is_empty() {
+        return Err(ApiError::missing_param("line_items"));
+    }
+    let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let mut lines =
+        lines::build(state, call, lines::LineInput { params: items, existing: &existing, mode, currency: None, now })
+            .await?;
+    let coupon = amounts::applied_coupon(state, &call.scope(), doc).await?;
+    let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
+    amounts::keep_coupon(doc, coupon.as_ref());
+    let totals = priced.totals;
+    doc["total_details_breakdown"] = priced.breakdown;
+    let (sub, total, details) = session::totals_json(&totals);
+    doc["amount_subtotal"] = sub;
+    doc["amount_total"] = total;
+    doc["total_details"] = details;
+    shipping::set_amount(doc, shipping)?;
+    doc["currency"] = json!(lines.currency);
+    doc["line_items"] = session::lines_list(&id, lines.items);
+    Ok(lines.changes)
+}
+
+/// An update's `collected_information`, for embedded and custom sessions.
+fn collect_information(doc: &mut Value, ci: &CollectedInformation) -> ApiResult<()> {
+    if doc["ui_mode"] == "hosted_page" {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "collected_information",
+            "`collected_information` can only be updated for embedded and custom sessions.",
+        ));
+    }
+    if let Some(sd) = &ci.shipping_details {
+        if sd.address.country.is_none() || sd.address.line1.is_none() {
+            let missing = if sd.address.country.is_none() { "country" } else { "line1" };
+            return Err(ApiError::missing_param(&format!(
+                "collected_information[shipping_details][address][{missing}]"
+            )));
+        }
+        doc["collected_information"] = session::collected_shipping(&Some(sd.name.clone()), &sd.address);
+    }
+    Ok(())
+}
+
+/// The coupon `discounts` asks for, and the promotion code that brought it.
+async fn requested_discount(
+    state: &AppState,
+    call: &Call,
+    p: &CreateParams,
+    now: i64,
+) -> ApiResult<(Option<Value>, Option<Value>)> {
+    let mut promotion: Option<Value> = None;
+    let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {
+        None => None,
+        Some(d) => match (&d.coupon, &d.promotion_code) {
+            (Some(c), None) => Some(discounts::usable_coupon(state, call, c, "discounts[0][coupon]", now).await?),
+            (None, Some(pc)) => {
+                let promo = discounts::usable_promotion(state, call, pc, p.customer.as_deref(), now).await?;
+                let coupon_id = promo["promotion"]["coupon"].as_str().unwrap_or_default().to_owned();
+                promotion = Some(promo);
+                Some(discounts::usable_coupon(state, call, &coupon_id, "discounts[0][promotion_code]", now).await?)
+            }
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "parameters_exclusive",
+                    "discounts[0][promotion_code]",
+                    "You may only specify one of these parameters: coupon, promotion_code.",
+                ))
+            }
+            (None, None) => return Err(ApiError::missing_param("discounts[0][coupon]")),
+        },
+    };
+    Ok((coupon, promotion))
 }
