@@ -1,6 +1,6 @@
-//! What a payment processor can answer, and one try as recorded on the
-//! PaymentIntent. Pure data: the processors (`crate::processor`) produce
-//! it, the domain decides what it means for the intent.
+//! What a payment gateway can answer, and one try as recorded on the
+//! PaymentIntent. Pure data: the gateway adapters produce it, the domain
+//! decides what it means for the intent.
 
 /// What a processor said.
 #[derive(Debug, Clone, PartialEq, Eq)]
