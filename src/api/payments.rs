@@ -10,6 +10,8 @@ use serde_json::Value;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
+use crate::domain::contract::{self, Contract};
+use crate::domain::document::Document;
 use crate::domain::payment_intent;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -102,18 +104,21 @@ pub async fn list_setup_intents(State(state): State<AppState>, call: Call) -> Ap
 
 /// Retrieve a Contract.
 #[utoipa::path(get, path = "/v1/contracts/{id}", operation_id = "GetContractsContract", tag = "payments", params(("id" = String, Path, description = "ctr_…")),
-    responses((status = 200, description = "The Contract"), (status = 404, description = "No such contract")))]
+    responses((status = 200, body = Contract, description = "The Contract"), (status = 404, description = "No such contract")))]
 pub async fn retrieve_contract(
     State(state): State<AppState>,
     Path(id): Path<String>,
     call: Call,
 ) -> ApiResult<Json<Value>> {
-    resource::retrieve(&state, &call, "contract", "contract", &id).await
+    call.no_params()?;
+    crate::api::plumbing::expand::validate(&call.expand)?;
+    let (ctr, _) = resource::find_typed::<Contract>(&state, &call, "contract", &id).await?;
+    Ok(Json(resource::respond(&state, &call, ctr.wire()).await?))
 }
 
 /// List Contracts (`customer`, `checkout_session`, `status` filters).
 #[utoipa::path(get, path = "/v1/contracts", operation_id = "GetContracts", tag = "payments",
     params(("customer" = Option<String>, Query, description = "Only those of this customer"), ("checkout_session" = Option<String>, Query, description = "Only the one of this session"), ("status" = Option<String>, Query, description = "Only those with this status")), responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of Contracts")))]
 pub async fn list_contracts(State(state): State<AppState>, call: Call) -> ApiResult<Response> {
-    list_kind(&state, call, "contract", "contract", &["customer", "checkout_session", "status"]).await
+    list_kind(&state, call, contract::KIND, "contract", &["customer", "checkout_session", "status"]).await
 }

@@ -8,11 +8,12 @@ use super::caller::Run;
 use super::error::PaymentResult;
 use super::save;
 use super::settle::Writes;
-use crate::domain::contract::{self, Confirmation};
+use crate::domain::contract::{self, Confirmation, Contract};
+use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::session;
 use crate::ids::new_id;
-use crate::store::Change;
+use crate::store::{Change, StoreError};
 
 /// How the session completes.
 pub struct Completion {
@@ -76,7 +77,7 @@ pub async fn complete(run: &Run<'_>, s: &mut Value, c: Completion, w: &mut Write
             s["setup_intent"] = json!(seti);
         }
     } else {
-        let ctr_id = contract(run, s, &c, pm_id.as_deref(), w);
+        let ctr_id = contract(run, s, &c, pm_id.as_deref(), w)?;
         s["contract"] = json!(ctr_id);
     }
     s["status"] = json!("complete");
@@ -88,9 +89,9 @@ pub async fn complete(run: &Run<'_>, s: &mut Value, c: Completion, w: &mut Write
 }
 
 /// The session's contract: what was paid or is due; returns its id.
-fn contract(run: &Run<'_>, s: &Value, c: &Completion, pm_id: Option<&str>, w: &mut Writes) -> String {
-    let ctr_id = new_id("ctr");
-    let doc = contract::build(contract::NewContract {
+fn contract(run: &Run<'_>, s: &Value, c: &Completion, pm_id: Option<&str>, w: &mut Writes) -> PaymentResult<String> {
+    let ctr_id = new_id(Contract::PREFIX);
+    let made = contract::build(contract::NewContract {
         id: &ctr_id,
         livemode: run.caller.scope.livemode,
         now: run.now,
@@ -102,14 +103,9 @@ fn contract(run: &Run<'_>, s: &Value, c: &Completion, pm_id: Option<&str>, w: &m
         payment_method: pm_id,
         description: run.terms.description.as_deref(),
         notes: run.terms.notes.as_deref(),
-    });
-    w.events.push(event::build(&run.caller.event_ctx(run.now), "contract.created", &doc, None));
-    w.changes.push(Change::Insert {
-        id: ctr_id.clone(),
-        kind: contract::KIND.into(),
-        created: run.now,
-        tags: contract::tags(&doc),
-        doc,
-    });
-    ctr_id
+    })
+    .map_err(|e| StoreError::Backend(format!("a contract of session {}: {e}", s["id"])))?;
+    w.events.push(event::build(&run.caller.event_ctx(run.now), "contract.created", &made.wire(), None));
+    w.changes.push(Change::insert(&made)?);
+    Ok(ctr_id)
 }

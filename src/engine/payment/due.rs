@@ -12,7 +12,7 @@ use super::method::{self, Chosen};
 use super::route::{self, route_for};
 use super::settle::Writes;
 use super::terms::Terms;
-use crate::domain::contract;
+use crate::domain::contract::{Contract, EntryStatus};
 use crate::domain::event;
 use crate::domain::payment_intent::{self, NewIntent};
 use crate::domain::session;
@@ -26,17 +26,14 @@ use crate::AppState;
 
 /// Charges one due contract; returns whether it was this node's to charge.
 pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now: i64) -> PaymentResult<bool> {
+    let Some(current) = ctr.decode::<Contract>()? else {
+        return Ok(false);
+    };
     // Claim: the schedule entry leaves `pending` (and the due tag) first.
-    let mut claimed = ctr.doc.clone();
-    claimed["schedule"][0]["status"] = json!("processing");
+    let claimed = with_entry(&current, EntryStatus::Processing, None);
     let claim = ChangeSet {
         scope: scope.clone(),
-        changes: vec![Change::Update {
-            id: ctr.id.clone(),
-            expected_version: ctr.version,
-            tags: contract::tags(&claimed),
-            doc: claimed.clone(),
-        }],
+        changes: vec![Change::update(&claimed, ctr.version)?],
         events: vec![],
         idempotency: None,
     };
@@ -45,16 +42,15 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         Err(StoreError::Conflict) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    let session_id = ctr.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
-    let session = state.store.get_object(scope, &session_id).await?;
-    let pm_id = ctr.doc["payment_method"].as_str().unwrap_or_default().to_owned();
+    let session = state.store.get_object(scope, &claimed.checkout_session).await?;
+    let pm_id = claimed.payment_method.clone().unwrap_or_default();
     // An unreadable vault record fails this charge, like a missing one:
     // the contract is claimed, and a charge that stops here stays stuck.
     let chosen = match method::open_saved(state, scope, &pm_id).await {
         Err(PaymentError::Internal) => None,
         other => other?,
     };
-    let intent = due_intent(scope, &ctr, session.as_ref(), now);
+    let intent = due_intent(scope, &claimed, session.as_ref(), now);
     let caller = Caller::background(scope.clone());
     let (terms, view) = (Terms::default(), Plain { version: caller.version(), now });
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
@@ -67,23 +63,35 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         &pm_doc,
         &new_id("ch"),
     );
-    let claimed = StoredObject { doc: claimed, version: ctr.version + 1, ..ctr };
-    record(&run, claimed, session, (settled, &pm_doc), &outcome).await?;
+    record(&run, (claimed, ctr.version + 1), session, (settled, &pm_doc), &outcome).await?;
     Ok(true)
 }
 
+/// The contract with its (one) schedule entry moved to `status`, paid by
+/// `intent` when given.
+fn with_entry(ctr: &Contract, status: EntryStatus, intent: Option<&str>) -> Contract {
+    let mut next = ctr.clone();
+    if let Some(e) = next.schedule.first_mut() {
+        e.status = status;
+        if let Some(pi) = intent {
+            e.payment_intent = Some(pi.to_owned());
+        }
+    }
+    next
+}
+
 /// The due charge's PaymentIntent: always captured at once.
-fn due_intent(scope: &Scope, ctr: &StoredObject, session: Option<&StoredObject>, now: i64) -> Value {
+fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now: i64) -> Value {
     let pi_id = new_id("pi");
     let mut intent = payment_intent::build(NewIntent {
         id: &pi_id,
         livemode: scope.livemode,
         now,
-        amount: ctr.doc["amount_total"].as_i64().unwrap_or(0),
-        currency: ctr.doc["currency"].as_str().unwrap_or("usd"),
-        customer: ctr.doc["customer"].as_str(),
-        description: ctr.doc["description"].as_str(),
-        session: ctr.doc["checkout_session"].as_str().unwrap_or_default(),
+        amount: ctr.amount_total,
+        currency: &ctr.currency,
+        customer: ctr.customer.as_deref(),
+        description: ctr.description.as_deref(),
+        session: &ctr.checkout_session,
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
         metadata: json!({"contract": ctr.id}),
     });
@@ -142,7 +150,7 @@ async fn authorize(
 /// and (unless the answer is unknown) the session's payment status.
 async fn record(
     run: &Run<'_>,
-    ctr: StoredObject,
+    (ctr, version): (Contract, i64),
     session: Option<StoredObject>,
     (mut settled, pm): (Value, &Value),
     outcome: &Outcome,
@@ -150,15 +158,14 @@ async fn record(
     let (now, ev) = (run.now, run.caller.event_ctx(run.now));
     let paid = matches!(outcome, Outcome::Approved { .. });
     let unknown = matches!(outcome, Outcome::Unknown { .. });
-    let mut ctr_doc = ctr.doc;
-    ctr_doc["schedule"][0]["payment_intent"] = settled["id"].clone();
-    ctr_doc["schedule"][0]["status"] = json!(if paid {
-        "paid"
+    let entry = if paid {
+        EntryStatus::Paid
     } else if unknown {
-        "processing"
+        EntryStatus::Processing
     } else {
-        "failed"
-    });
+        EntryStatus::Failed
+    };
+    let ctr = with_entry(&ctr, entry, settled["id"].as_str());
     let mut w = Writes::default();
     charges::record(&mut settled, pm, now, &ev, &mut w.changes, &mut w.events)?;
     let kind = if paid { "payment_intent.succeeded" } else { "payment_intent.payment_failed" };
@@ -173,7 +180,7 @@ async fn record(
             tags: payment_intent::tags(&settled).into_iter().filter(|(k, _)| k != payment_intent::LOOKUP_TAG).collect(),
             doc: settled,
         },
-        Change::Update { id: ctr.id, expected_version: ctr.version, tags: contract::tags(&ctr_doc), doc: ctr_doc },
+        Change::update(&ctr, version)?,
     ]);
     if let (Some(s), false) = (session, unknown) {
         let mut doc = s.doc.clone();
