@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
@@ -14,8 +14,9 @@ use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
 use crate::domain::document::Document;
+use crate::domain::event::Event;
 use crate::domain::webhook_delivery::{self as delivery, WebhookDelivery};
-use crate::domain::{event, webhook, webhook_endpoint};
+use crate::domain::{webhook, webhook_endpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::fanout;
@@ -24,9 +25,12 @@ use crate::AppState;
 
 /// Retrieve an event.
 #[utoipa::path(get, path = "/v1/events/{id}", operation_id = "GetEventsId", tag = "events", params(("id" = String, Path, description = "The event id")),
-    responses((status = 200, description = "The event"), (status = 404, description = "No such event")))]
+    responses((status = 200, body = Event, description = "The event"), (status = 404, description = "No such event")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
-    resource::retrieve(&state, &call, EVENT_KIND, "event", &id).await
+    call.no_params()?;
+    expand::validate(&call.expand)?;
+    let (evt, _) = resource::find_typed::<Event>(&state, &call, "event", &id).await?;
+    Ok(Json(resource::respond(&state, &call, evt.wire()).await?))
 }
 
 fn text(v: Value, param: &str) -> ApiResult<String> {
@@ -113,13 +117,13 @@ struct ResendParams {
 /// endpoint that takes its type. Answers with the event.
 #[utoipa::path(post, path = "/v1/events/{id}/resend", operation_id = "PostEventsIdResend", request_body(content((ResendParams = "application/x-www-form-urlencoded"), (ResendParams = "application/json"))),
     tag = "events", params(("id" = String, Path, description = "The event id")),
-    responses((status = 200, description = "The event, with its deliveries queued")))]
+    responses((status = 200, body = Event, description = "The event, with its deliveries queued")))]
 pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: ResendParams = call.parse()?;
     expand::validate(&call.expand)?;
     retry_on_conflict(|| async {
-        let evt = resource::find(&state, &call, EVENT_KIND, "event", &id).await?;
-        let kind = evt.doc["type"].as_str().unwrap_or_default().to_owned();
+        let (mut evt, version) = resource::find_typed::<Event>(&state, &call, "event", &id).await?;
+        let kind = evt.kind.clone();
         let targets: Vec<String> = match &p.webhook_endpoint {
             Some(we) => {
                 let ep = resource::find_param(
@@ -157,16 +161,9 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             .iter()
             .map(|we| Change::insert(&delivery::build(&new_id(WebhookDelivery::PREFIX), now, we, &id, &kind)))
             .collect::<Result<_, _>>()?;
-        let mut doc = evt.doc.clone();
-        let pending = doc["pending_webhooks"].as_i64().unwrap_or(0);
-        doc["pending_webhooks"] = json!(pending.saturating_add(i64::try_from(targets.len()).unwrap_or(0)));
-        changes.push(Change::Update {
-            id: id.clone(),
-            expected_version: evt.version,
-            tags: event::tags(&doc),
-            doc: doc.clone(),
-        });
-        answer::commit(&state, &call, answer::Writes { changes, events: vec![] }, StatusCode::OK, doc).await
+        evt.pending_webhooks = evt.pending_webhooks.saturating_add(i64::try_from(targets.len()).unwrap_or(0));
+        changes.push(Change::update(&evt, version)?);
+        answer::commit(&state, &call, answer::Writes { changes, events: vec![] }, StatusCode::OK, evt.wire()).await
     })
     .await
 }

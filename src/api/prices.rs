@@ -33,7 +33,7 @@ pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) ->
 /// to commit with the price that names it.
 pub struct NewProduct {
     pub product: Product,
-    pub event: Value,
+    pub event: event::Event,
 }
 
 /// The product a new price belongs to: an existing active one, or one made

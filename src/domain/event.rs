@@ -1,8 +1,14 @@
 //! Event objects (`evt_…`), built in the same step as the change they describe.
 
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
+use super::document::{Document, Tag};
 use super::ids::IdSource;
+
+pub const KIND: &str = "event";
+
+crate::wire_name!(EventObject, "event");
 
 /// What the event needs beyond the object itself.
 pub struct EventContext<'a> {
@@ -15,43 +21,92 @@ pub struct EventContext<'a> {
     pub ids: &'a dyn IdSource,
 }
 
+/// What the event is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventData {
+    /// The object as the API showed it then: the wire form of whatever
+    /// kind the event is about, so it stays JSON.
+    #[schema(value_type = Object)]
+    pub object: Value,
+    /// After an update, the old values of the top-level fields that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub previous_attributes: Option<Value>,
+}
+
+/// The API request that caused the event (both `null` for kassa's own work).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    pub id: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// A stored event, as the API shows it and webhooks send it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub object: EventObject,
+    pub api_version: String,
+    pub created: i64,
+    pub data: EventData,
+    pub livemode: bool,
+    /// Deliveries not yet succeeded: set by the commit that records the
+    /// event, raised by a resend, lowered as deliveries end.
+    pub pending_webhooks: i64,
+    pub request: EventRequest,
+    /// `customer.created`, `checkout.session.completed`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl Document for Event {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "evt";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    /// List filters: `type`, each wildcard group it falls in (`checkout.*`,
+    /// `checkout.session.*`), and `delivery_success` (no webhook pending).
+    fn tags(&self) -> Vec<Tag> {
+        let mut t = vec![("type".to_owned(), self.kind.clone())];
+        let parts: Vec<&str> = self.kind.split('.').collect();
+        for n in 1..parts.len() {
+            t.push(("type_group".to_owned(), format!("{}.*", parts[..n].join("."))));
+        }
+        t.push(("delivery_success".to_owned(), (self.pending_webhooks == 0).to_string()));
+        t
+    }
+}
+
 /// A Stripe event object. `previous` is the object before an update; the
 /// event then carries the changed top-level fields in `previous_attributes`.
-pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Value {
-    let mut data = Map::new();
+pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Event {
     let shown = match object["object"].as_str() {
         Some(super::payment_intent::KIND) => super::payment_intent::render(object),
         _ => object.clone(),
     };
-    data.insert("object".into(), shown);
-    if let Some(prev) = previous {
-        data.insert("previous_attributes".into(), previous_attributes(prev, object));
+    Event {
+        id: ctx.ids.new_id(Event::PREFIX),
+        object: EventObject,
+        api_version: ctx.api_version.to_owned(),
+        created: ctx.now,
+        data: EventData { object: shown, previous_attributes: previous.map(|prev| previous_attributes(prev, object)) },
+        livemode: ctx.livemode,
+        pending_webhooks: 0,
+        request: EventRequest {
+            id: ctx.request_id.map(str::to_owned),
+            idempotency_key: ctx.idempotency_key.map(str::to_owned),
+        },
+        kind: kind.to_owned(),
     }
-    json!({
-        "id": ctx.ids.new_id("evt"),
-        "object": "event",
-        "api_version": ctx.api_version,
-        "created": ctx.now,
-        "data": data,
-        "livemode": ctx.livemode,
-        "pending_webhooks": 0,
-        "request": {"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
-        "type": kind,
-    })
-}
-
-/// List filters: `type`, each wildcard group it falls in (`checkout.*`,
-/// `checkout.session.*`), and `delivery_success` (no webhook pending).
-pub fn tags(doc: &Value) -> Vec<(String, String)> {
-    let kind = doc["type"].as_str().unwrap_or_default();
-    let mut t = vec![("type".to_owned(), kind.to_owned())];
-    let parts: Vec<&str> = kind.split('.').collect();
-    for n in 1..parts.len() {
-        t.push(("type_group".to_owned(), format!("{}.*", parts[..n].join("."))));
-    }
-    let ok = doc["pending_webhooks"].as_i64().unwrap_or(0) == 0;
-    t.push(("delivery_success".to_owned(), ok.to_string()));
-    t
 }
 
 /// The old values of the top-level fields that differ between two objects.
@@ -75,14 +130,31 @@ pub fn previous_attributes(before: &Value, after: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn ctx(ids: &dyn IdSource) -> EventContext<'_> {
+        EventContext {
+            api_version: "2026-10-28.endive",
+            livemode: false,
+            now: 42,
+            request_id: Some("req_1"),
+            idempotency_key: None,
+            ids,
+        }
+    }
 
     #[test]
     fn events_are_tagged_for_wildcards_and_delivery() {
-        let t = tags(&json!({"type": "checkout.session.completed", "pending_webhooks": 2}));
+        let ids = super::super::ids::Sequential::default();
+        let mut e = build(&ctx(&ids), "checkout.session.completed", &json!({"id": "cs_1"}), None);
+        e.pending_webhooks = 2;
+        let t = e.tags();
         assert!(t.contains(&("type_group".into(), "checkout.*".into())));
         assert!(t.contains(&("type_group".into(), "checkout.session.*".into())));
         assert!(t.contains(&("delivery_success".into(), "false".into())));
         assert!(!t.iter().any(|(_, v)| v == "checkout.session.completed.*"));
+        e.pending_webhooks = 0;
+        assert!(e.tags().contains(&("delivery_success".into(), "true".into())));
     }
 
     #[test]
@@ -93,21 +165,42 @@ mod tests {
     }
 
     #[test]
-    fn events_have_stripes_shape() {
-        let ctx = EventContext {
-            api_version: "2026-10-28.endive",
-            livemode: false,
-            now: 42,
-            request_id: Some("req_1"),
-            idempotency_key: None,
-            ids: &super::super::ids::Sequential::default(),
-        };
-        let e = build(&ctx, "customer.created", &json!({"id": "cus_1"}), None);
-        assert_eq!(e["object"], "event");
-        assert_eq!(e["type"], "customer.created");
-        assert_eq!(e["data"]["object"]["id"], "cus_1");
-        assert!(e["data"].get("previous_attributes").is_none());
-        assert_eq!(e["request"]["id"], "req_1");
-        assert!(e["id"].as_str().unwrap().starts_with("evt_"));
+    fn a_created_event_is_todays_document_and_round_trips() {
+        let ids = super::super::ids::Sequential::default();
+        let e = build(&ctx(&ids), "customer.created", &json!({"id": "cus_1"}), None);
+        let want = json!({
+            "id": "evt_1", "object": "event", "api_version": "2026-10-28.endive", "created": 42,
+            "data": {"object": {"id": "cus_1"}}, "livemode": false, "pending_webhooks": 0,
+            "request": {"id": "req_1", "idempotency_key": null}, "type": "customer.created",
+        });
+        assert_eq!(e.wire(), want);
+        assert_eq!(serde_json::from_value::<Event>(want).unwrap(), e);
+    }
+
+    #[test]
+    fn an_updated_event_with_pending_webhooks_is_todays_document_and_round_trips() {
+        let ids = super::super::ids::Sequential::default();
+        let c = EventContext { idempotency_key: Some("k"), request_id: None, ..ctx(&ids) };
+        let mut e = build(&c, "customer.updated", &json!({"id": "cus_1", "name": "B"}), Some(&json!({"id": "cus_1"})));
+        e.pending_webhooks = 3;
+        let want = json!({
+            "id": "evt_1", "object": "event", "api_version": "2026-10-28.endive", "created": 42,
+            "data": {"object": {"id": "cus_1", "name": "B"}, "previous_attributes": {"name": null}},
+            "livemode": false, "pending_webhooks": 3,
+            "request": {"id": null, "idempotency_key": "k"}, "type": "customer.updated",
+        });
+        assert_eq!(e.wire(), want);
+        assert_eq!(serde_json::from_value::<Event>(want).unwrap(), e);
+    }
+
+    #[test]
+    fn a_document_of_another_shape_does_not_decode() {
+        let ids = super::super::ids::Sequential::default();
+        let mut v = build(&ctx(&ids), "customer.created", &json!({}), None).wire();
+        v["surprise"] = json!(1);
+        assert!(serde_json::from_value::<Event>(v).is_err());
+        let mut v = build(&ctx(&ids), "customer.created", &json!({}), None).wire();
+        v["object"] = json!("customer");
+        assert!(serde_json::from_value::<Event>(v).is_err());
     }
 }

@@ -44,7 +44,7 @@ impl From<StoreError> for EndError {
 pub struct Ended {
     pub intent: Value,
     pub changes: Vec<Change>,
-    pub events: Vec<Value>,
+    pub events: Vec<event::Event>,
 }
 
 /// The processor that approved the intent's payment, and its reference;

@@ -31,7 +31,7 @@ pub fn record(
     now: i64,
     ctx: &EventContext,
     changes: &mut Vec<Change>,
-    events: &mut Vec<Value>,
+    events: &mut Vec<event::Event>,
 ) -> StoreResult<()> {
     let Some(ch) = settled(intent, pm, now)? else { return Ok(()) };
     if intent["status"] == "requires_capture" {

@@ -5,9 +5,8 @@
 //! is never recorded without its deliveries, and they match the endpoints
 //! as that very transaction saw them.
 
-use serde_json::{json, Value};
-
-use super::{Change, CreatedRange, ListQuery, StoreError, StoreResult, StoredObject};
+use super::{Change, CreatedRange, ListQuery, StoreResult, StoredObject};
+use crate::domain::event::Event;
 use crate::domain::ids::IdSource;
 use crate::domain::webhook_delivery;
 use crate::domain::webhook_endpoint::{self, EndpointStatus, WebhookEndpoint};
@@ -36,15 +35,11 @@ pub fn decode(items: &[StoredObject]) -> StoreResult<Vec<WebhookEndpoint>> {
 /// The deliveries `events` call for, as inserts; sets each event's
 /// `pending_webhooks` to its count. Each is due when its event was created:
 /// that is the request's clock, and the store has none of its own.
-pub fn deliveries(events: &mut [Value], endpoints: &[WebhookEndpoint], ids: &dyn IdSource) -> StoreResult<Vec<Change>> {
+pub fn deliveries(events: &mut [Event], endpoints: &[WebhookEndpoint], ids: &dyn IdSource) -> StoreResult<Vec<Change>> {
     let mut out = Vec::new();
     for evt in events.iter_mut() {
-        let (Some(id), Some(kind)) = (evt["id"].as_str(), evt["type"].as_str()) else {
-            return Err(StoreError::Backend("an event without id or type".into()));
-        };
-        let created = evt["created"].as_i64().unwrap_or(0);
-        let wanted = webhook_delivery::fan_out(id, kind, created, endpoints, ids);
-        evt["pending_webhooks"] = json!(wanted.len());
+        let wanted = webhook_delivery::fan_out(&evt.id, &evt.kind, evt.created, endpoints, ids);
+        evt.pending_webhooks = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
         for d in &wanted {
             out.push(Change::insert(d)?);
         }

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::domain::document::Document;
+use crate::domain::event::Event;
 use crate::domain::keys::KeyKind;
 
 pub mod fanout;
@@ -166,7 +167,7 @@ pub struct ChangeSet {
     pub scope: Scope,
     pub changes: Vec<Change>,
     /// Event objects (`evt_…`), stored as objects of kind `event`.
-    pub events: Vec<Value>,
+    pub events: Vec<Event>,
     pub idempotency: Option<IdempotencyRecord>,
 }
 
@@ -292,10 +293,9 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The kind and tags under which an event is stored.
-pub const EVENT_KIND: &str = "event";
+pub const EVENT_KIND: &str = Event::KIND;
 
-pub(crate) fn event_parts(event: &Value) -> StoreResult<(String, i64, Vec<Tag>)> {
-    let id = event["id"].as_str().ok_or_else(|| StoreError::Backend("event without id".into()))?;
-    let created = event["created"].as_i64().unwrap_or(0);
-    Ok((id.to_owned(), created, crate::domain::event::tags(event)))
+/// An event's row: id, created, tags and stored document.
+pub(crate) fn event_parts(event: &Event) -> StoreResult<(String, i64, Vec<Tag>, Value)> {
+    Ok((event.id.clone(), event.created, event.tags(), encode(event)?))
 }

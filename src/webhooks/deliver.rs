@@ -2,21 +2,19 @@
 //! version-conditional, so a worker that lost its lease (it was too slow, or
 //! another node took over after a crash) records nothing over the winner.
 
-use rand::Rng;
-use serde_json::{json, Value};
-
 use crate::domain::document::Document;
-use crate::domain::event;
+use crate::domain::event::{self, Event};
 use crate::domain::webhook;
 use crate::domain::webhook_delivery::{Attempt, DeliveryStatus, WebhookDelivery};
 use crate::domain::webhook_endpoint::{EndpointStatus, WebhookEndpoint};
 use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult, StoredObject};
 use crate::AppState;
+use rand::Rng;
 
 /// Longer than any attempt (10 s timeout) with a wide margin.
 pub const LEASE_SECS: i64 = 60;
 
-async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>, events: Vec<Value>) -> StoreResult<()> {
+async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>, events: Vec<Event>) -> StoreResult<()> {
     crate::engine::commit::commit(state, ChangeSet { scope: scope.clone(), changes, events, idempotency: None }).await
 }
 
@@ -52,10 +50,11 @@ async fn live_endpoint(state: &AppState, scope: &Scope, id: &str) -> StoreResult
 
 /// Signs and POSTs the event to the endpoint, with every secret that
 /// still signs (opened only here, never logged).
-async fn send(state: &AppState, scope: &Scope, ep: &WebhookEndpoint, evt: &StoredObject, t: i64) -> Attempt {
+async fn send(state: &AppState, scope: &Scope, ep: &WebhookEndpoint, evt: &Event, t: i64) -> Attempt {
     let secrets: Vec<String> =
         ep.signing_secrets(t).into_iter().filter_map(|sealed| state.secrets.open(sealed, &ep.id).ok()).collect();
-    let body = serde_json::to_string(&evt.doc).unwrap_or_default();
+    // Through the JSON tree, so the body's keys are sorted as the stored document's are.
+    let body = evt.wire().to_string();
     let sent = if secrets.is_empty() {
         crate::webhooks::send::Sent {
             status: None,
@@ -82,7 +81,10 @@ pub async fn attempt(state: &AppState, scope: &Scope, d: WebhookDelivery, versio
     // How late it is: its due time stays `next_retry_at` while it is leased.
     let lag = state.now().saturating_sub(d.next_retry_at.unwrap_or_else(|| state.now()));
     let ep = live_endpoint(state, scope, &d.webhook_endpoint).await?;
-    let evt = state.store.get_object(scope, &d.event).await?;
+    let evt = match state.store.get_object(scope, &d.event).await? {
+        Some(obj) => obj.decode::<Event>()?,
+        None => None,
+    };
     let (Some(ep), Some(evt)) = (ep, evt) else {
         crate::meters::meters().webhook_delivery("canceled", lag);
         let change = Change::update(&d.cancel(), version)?;
@@ -126,12 +128,10 @@ async fn record(
         let mut changes = vec![Change::update(d, version)?];
         if succeeded {
             if let Some(e) = state.store.get_object(scope, event_id).await? {
-                let mut ev = e.doc.clone();
-                let pending = ev["pending_webhooks"].as_i64().unwrap_or(0);
-                ev["pending_webhooks"] = json!((pending - 1).max(0));
-                // Events are JSON documents (not typed here).
-                let tags = event::tags(&ev);
-                changes.push(Change::Update { id: e.id.clone(), expected_version: e.version, doc: ev, tags });
+                if let Some(mut ev) = e.decode::<Event>()? {
+                    ev.pending_webhooks = (ev.pending_webhooks - 1).max(0);
+                    changes.push(Change::update(&ev, e.version)?);
+                }
             }
         }
         match commit(state, scope, changes, vec![]).await {

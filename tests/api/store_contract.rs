@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::backend_test;
 use crate::helpers::START;
+use kassa::domain::event::{self, Event, EventContext};
 use kassa::domain::keys::KeyKind;
 use kassa::store::{
     Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
@@ -19,6 +20,19 @@ fn set(scope: &Scope, changes: Vec<Change>) -> ChangeSet {
 
 fn insert(id: &str, created: i64, tags: Vec<(String, String)>) -> Change {
     Change::Insert { id: id.into(), kind: "thing".into(), created, doc: json!({"id": id}), tags }
+}
+
+/// An event `id` of `kind` about an empty object, created at `created`.
+fn event_of(id: &str, kind: &str, created: i64) -> Event {
+    let ctx = EventContext {
+        api_version: kassa::domain::version::LATEST,
+        livemode: false,
+        now: created,
+        request_id: None,
+        idempotency_key: None,
+        ids: &kassa::ids::RandomIds,
+    };
+    Event { id: id.into(), ..event::build(&ctx, kind, &json!({}), None) }
 }
 
 fn query(limit: usize) -> ListQuery {
@@ -93,7 +107,7 @@ backend_test!(store_change_sets_are_all_or_nothing, |app| {
     let with_event = ChangeSet {
         scope: s.clone(),
         changes: vec![insert("t_3", 6, vec![])],
-        events: vec![json!({"id": "evt_1", "object": "event", "type": "thing.created", "created": 6})],
+        events: vec![event_of("evt_1", "thing.created", 6)],
         idempotency: None,
     };
     store.commit(with_event).await.unwrap();
@@ -231,7 +245,7 @@ backend_test!(store_ids_are_unique_per_account_and_mode, |app| {
     assert!(store.get_object(&live, "SUMMER").await.unwrap().unwrap().deleted);
     assert_eq!(store.get_object(&other, "SUMMER").await.unwrap().unwrap().doc["who"], "changed");
     // Events are objects too: the same event id in two scopes.
-    let evt = json!({"id": "evt_same", "object": "event", "type": "thing.created", "created": 6});
+    let evt = event_of("evt_same", "thing.created", 6);
     for sc in [&s, &other] {
         store
             .commit(ChangeSet { scope: sc.clone(), changes: vec![], events: vec![evt.clone()], idempotency: None })
@@ -324,7 +338,7 @@ backend_test!(store_commits_an_events_deliveries_in_its_transaction, |app| {
     assert_eq!(store.commit_counted(set(&s, endpoints)).await.unwrap().deliveries, 0);
     // Far in the future, so no delivery worker takes them meanwhile.
     let at = START + 1_000_000_000;
-    let event = |id: &str| json!({"id": id, "object": "event", "type": "payment_intent.succeeded", "created": at, "data": {"object": {}}});
+    let event = |id: &str| event_of(id, "payment_intent.succeeded", at);
     let deliveries = |evt: &str| {
         let mut q = query(50);
         q.kind = "webhook_delivery".into();

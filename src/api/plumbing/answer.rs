@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::extract::Call;
 use super::idempotency;
+use crate::domain::event::Event;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Change, ChangeSet, IdempotencyRecord, StoreError};
 use crate::AppState;
@@ -16,7 +17,7 @@ use crate::AppState;
 #[derive(Debug, Default)]
 pub struct Writes {
     pub changes: Vec<Change>,
-    pub events: Vec<Value>,
+    pub events: Vec<Event>,
 }
 
 /// Commits `writes` with `call`'s idempotency record, and answers with `body`.

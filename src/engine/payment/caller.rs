@@ -105,7 +105,7 @@ pub enum Answered {
 pub async fn commit(
     run: &Run<'_>,
     changes: Vec<Change>,
-    events: Vec<Value>,
+    events: Vec<crate::domain::event::Event>,
     answer: Answer,
 ) -> PaymentResult<Answered> {
     let caller = run.caller;

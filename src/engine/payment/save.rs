@@ -66,7 +66,7 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
         }
     }
     for e in w.events.iter_mut() {
-        let obj = &mut e["data"]["object"];
+        let obj = &mut e.data.object;
         if ours(obj) && obj["customer"].is_null() {
             obj["customer"] = json!(customer);
         }

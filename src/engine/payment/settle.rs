@@ -39,7 +39,7 @@ pub enum Finish {
 #[derive(Default)]
 pub struct Writes {
     pub changes: Vec<Change>,
-    pub events: Vec<Value>,
+    pub events: Vec<event::Event>,
 }
 
 /// What the settled payment answers besides the session.

@@ -74,8 +74,8 @@ pub(super) async fn apply(tx: &mut Transaction<'_, Postgres>, mut set: ChangeSet
     };
     let scope = &set.scope;
     for event in &set.events {
-        let (id, created, tags) = event_parts(event)?;
-        insert_object(tx, scope, (&id, EVENT_KIND, created), event, &tags).await?;
+        let (id, created, tags, doc) = event_parts(event)?;
+        insert_object(tx, scope, (&id, EVENT_KIND, created), &doc, &tags).await?;
     }
     for d in &deliveries {
         apply_change(tx, scope, d).await?;

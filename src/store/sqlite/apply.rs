@@ -52,8 +52,8 @@ pub(super) fn apply(conn: &Connection, prepared: Prepared) -> StoreResult<Commit
         fanout::deliveries(&mut set.events, &fanout::decode(&found)?, &crate::ids::RandomIds)?
     };
     for event in &set.events {
-        let (id, created, tags) = event_parts(event)?;
-        insert(conn, scope, (&id, EVENT_KIND, created), &event.to_string(), &tags)?;
+        let (id, created, tags, doc) = event_parts(event)?;
+        insert(conn, scope, (&id, EVENT_KIND, created), &doc.to_string(), &tags)?;
     }
     for d in &deliveries {
         if let Change::Insert { id, kind, created, doc, tags } = d {
