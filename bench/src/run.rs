@@ -78,7 +78,8 @@ async fn measure(
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let mut r = stats::summarize(scenario.name(), concurrency, elapsed, &hist, errors, first);
+    let errors = stats::Errors { count: errors, first };
+    let mut r = stats::summarize(scenario.name(), concurrency, elapsed, &hist, errors);
     r.server_rss_mib = target.server_pid().and_then(stats::rss_mib).map(|(now, _)| now);
     Ok(r)
 }

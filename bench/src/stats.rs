@@ -29,14 +29,15 @@ pub fn new_histogram() -> anyhow::Result<Histogram<u64>> {
     Ok(Histogram::new_with_bounds(1, 60_000_000, 3)?)
 }
 
-pub fn summarize(
-    scenario: &str,
-    concurrency: usize,
-    seconds: f64,
-    hist: &Histogram<u64>,
-    errors: u64,
-    first_error: Option<String>,
-) -> Result {
+/// The requests of a scenario that failed.
+#[derive(Debug, Clone, Default)]
+pub struct Errors {
+    pub count: u64,
+    /// The first one's message, to say why a run failed.
+    pub first: Option<String>,
+}
+
+pub fn summarize(scenario: &str, concurrency: usize, seconds: f64, hist: &Histogram<u64>, errors: Errors) -> Result {
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     let requests = hist.len();
     Result {
@@ -44,7 +45,7 @@ pub fn summarize(
         concurrency,
         seconds,
         requests,
-        errors,
+        errors: errors.count,
         per_second: if seconds > 0.0 { requests as f64 / seconds } else { 0.0 },
         p50_ms: ms(0.50),
         p90_ms: ms(0.90),
@@ -52,7 +53,7 @@ pub fn summarize(
         max_ms: hist.max() as f64 / 1000.0,
         ratio_to_health: None,
         server_rss_mib: None,
-        first_error,
+        first_error: errors.first,
     }
 }
 

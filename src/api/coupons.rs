@@ -131,6 +131,9 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
     let now = state.now();
-    Ok(Json(list::run(&state, &call, lp, KIND, "coupon", Vec::new(), |d| coupon::render(&d, now)).await?)
-        .into_response())
+    Ok(Json(
+        list::run(&state, &call, lp, list::Listing::new(KIND, "coupon", Vec::new()), |d| coupon::render(&d, now))
+            .await?,
+    )
+    .into_response())
 }

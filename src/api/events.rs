@@ -20,7 +20,7 @@ use crate::domain::{webhook, webhook_endpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::fanout;
-use crate::store::{Change, Tag, EVENT_KIND};
+use crate::store::{Change, Tag};
 use crate::AppState;
 
 /// Retrieve an event.
@@ -103,7 +103,8 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         filters.push(("delivery_success".into(), ok.to_string()));
     }
     call.no_params()?;
-    let body = list::run_any(&state, &call, lp, EVENT_KIND, "event", (filters, any), |d| d).await?;
+    let body =
+        list::run(&state, &call, lp, list::Listing::new(Event::KIND, "event", filters).any_of(any), |d| d).await?;
     Ok(Json(body).into_response())
 }
 
@@ -126,15 +127,8 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
         let kind = evt.kind.clone();
         let targets: Vec<String> = match &p.webhook_endpoint {
             Some(we) => {
-                let ep = resource::find_param(
-                    &state,
-                    &call,
-                    webhook_endpoint::KIND,
-                    "webhook endpoint",
-                    we,
-                    "webhook_endpoint",
-                )
-                .await?;
+                let at = resource::IdParam { id: we, param: "webhook_endpoint" };
+                let ep = resource::find_param(&state, &call, webhook_endpoint::KIND, "webhook endpoint", at).await?;
                 if ep.deleted || ep.doc["status"] != "enabled" {
                     return Err(ApiError::invalid(
                         "parameter_invalid",

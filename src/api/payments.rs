@@ -41,7 +41,7 @@ async fn list_kind(state: &AppState, mut call: Call, kind: &str, what: &str, all
         }
     }
     let shown = |d: Value| if kind == payment_intent::KIND { payment_intent::render(&d) } else { d };
-    let body = list::run(state, &call, lp, kind, what, filters, shown).await?;
+    let body = list::run(state, &call, lp, list::Listing::new(kind, what, filters), shown).await?;
     Ok(Json(body).into_response())
 }
 

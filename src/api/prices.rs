@@ -25,7 +25,7 @@ pub const KIND: &str = price::KIND;
 
 /// The caller's price named in a parameter, or a 400 naming `param`.
 pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Price> {
-    let found = resource::find_param(state, call, KIND, "price", id, param).await?;
+    let found = resource::find_param(state, call, KIND, "price", resource::IdParam { id, param }).await?;
     found.decode::<Price>()?.ok_or_else(|| ApiError::no_such("price", id, Some(param)).with_status_400())
 }
 
@@ -257,6 +257,6 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
             return Ok(Json(list::envelope(&call.path, data, false)).into_response());
         }
     }
-    let body = list::run(&state, &call, lp, KIND, "price", filters, |d| d).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "price", filters), |d| d).await?;
     Ok(Json(body).into_response())
 }

@@ -51,7 +51,7 @@ pub async fn check_usable(state: &AppState, call: &Call, id: &str, param: &str) 
     if id == BUILTIN {
         return Ok(());
     }
-    let found = resource::find_param(state, call, KIND, "processor route", id, param).await?;
+    let found = resource::find_param(state, call, KIND, "processor route", resource::IdParam { id, param }).await?;
     let route =
         found.decode::<ProcessorRoute>()?.ok_or_else(|| ApiError::no_such("processor route", id, Some(param)))?;
     if call.auth.livemode && route.has_test() {
@@ -79,6 +79,6 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
-    let body = list::run(&state, &call, lp, KIND, "processor route", Vec::new(), |d| d).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "processor route", Vec::new()), |d| d).await?;
     Ok(Json(body).into_response())
 }

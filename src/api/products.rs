@@ -146,12 +146,12 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         data.truncate(lp.limit);
         return Ok(Json(list::envelope(&call.path, data, false)).into_response());
     }
-    let body = list::run(&state, &call, lp, KIND, "product", filters, |d| d).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "product", filters), |d| d).await?;
     Ok(Json(body).into_response())
 }
 
 /// The caller's product named in a parameter, or a 400 naming `param`.
 pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Product> {
-    let found = resource::find_param(state, call, KIND, "product", id, param).await?;
+    let found = resource::find_param(state, call, KIND, "product", resource::IdParam { id, param }).await?;
     found.decode::<Product>()?.ok_or_else(|| ApiError::no_such("product", id, Some(param)).with_status_400())
 }

@@ -44,7 +44,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     expand::validate(&call.expand)?;
     let coupon_id = promotion_code::coupon_of(&p)?;
     let param = if p.coupon.is_some() { "coupon" } else { "promotion[coupon]" };
-    let found = resource::find_param(&state, &call, crate::domain::coupon::KIND, "coupon", &coupon_id, param).await?;
+    let found = resource::find_param(
+        &state,
+        &call,
+        crate::domain::coupon::KIND,
+        "coupon",
+        resource::IdParam { id: &coupon_id, param },
+    )
+    .await?;
     let coupon = found
         .decode::<Coupon>()?
         .ok_or_else(|| ApiError::no_such("coupon", &coupon_id, Some(param)).with_status_400())?;
@@ -58,7 +65,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         ));
     }
     if let Some(c) = &p.customer {
-        resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
+        resource::find_param(&state, &call, "customer", "customer", resource::IdParam { id: c, param: "customer" })
+            .await?;
     }
     let now = state.now();
     let made = promotion_code::build(&new_id(PromotionCode::PREFIX), call.auth.livemode, now, &coupon, &p)?;
@@ -145,7 +153,9 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         filters.push(("active".to_owned(), a.to_string()));
     }
     let version = call.version.clone();
-    let body =
-        list::run(&state, &call, lp, KIND, "promotion_code", filters, |d| promotion_code::render(d, &version)).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "promotion_code", filters), |d| {
+        promotion_code::render(d, &version)
+    })
+    .await?;
     Ok(Json(body).into_response())
 }

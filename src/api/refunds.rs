@@ -104,7 +104,16 @@ async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param:
     retry_on_conflict(|| async {
         let now = state.now();
         let pi = match param {
-            Some(p) => resource::find_param(state, call, payment_intent::KIND, "payment_intent", pi_id, p).await?,
+            Some(p) => {
+                resource::find_param(
+                    state,
+                    call,
+                    payment_intent::KIND,
+                    "payment_intent",
+                    resource::IdParam { id: pi_id, param: p },
+                )
+                .await?
+            }
             None => resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?,
         };
         let (amount, refunded) = refundable(&pi.doc, asked.amount)?;
@@ -235,5 +244,5 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
     let filters = f.payment_intent.map(|p| vec![("payment_intent".to_owned(), p)]).unwrap_or_default();
-    Ok(Json(list::run(&state, &call, lp, KIND, "refund", filters, |d| d).await?).into_response())
+    Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, "refund", filters), |d| d).await?).into_response())
 }

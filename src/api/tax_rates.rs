@@ -72,6 +72,9 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         filters.push(("inclusive".to_owned(), i.to_string()));
     }
     let now = state.now();
-    Ok(Json(list::run(&state, &call, lp, KIND, "tax_rate", filters, |d| tax_rate::render(&d, now)).await?)
-        .into_response())
+    Ok(Json(
+        list::run(&state, &call, lp, list::Listing::new(KIND, "tax_rate", filters), |d| tax_rate::render(&d, now))
+            .await?,
+    )
+    .into_response())
 }

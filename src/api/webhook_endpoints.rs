@@ -159,7 +159,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
     let render = |d: Value| without_private::<WebhookEndpoint>(d);
-    Ok(Json(list::run(&state, &call, lp, KIND, WHAT, Vec::new(), render).await?).into_response())
+    Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, WHAT, Vec::new()), render).await?).into_response())
 }
 
 /// A listed document as the API shows it: lists hand their documents over
@@ -239,7 +239,7 @@ pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, m
     }
     let render = |d: Value| excerpts(without_private::<WebhookDelivery>(d));
     let kind = WebhookDelivery::KIND;
-    let body = list::run(&state, &call, lp, kind, "webhook delivery", filters, render).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(kind, "webhook delivery", filters), render).await?;
     // A receiver's text is data: never sniffed as a page.
     Ok(([(axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")], Json(body)).into_response())
 }

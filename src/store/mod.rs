@@ -205,6 +205,30 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
+/// What `Store::due` looks for: live objects of `kind` whose tag `name` is
+/// at most `up_to` (compared as text, so timestamps are zero-padded), the
+/// `limit` lowest, across every account unless `scope` narrows it.
+#[derive(Debug, Clone)]
+pub struct DueQuery {
+    pub kind: String,
+    pub name: String,
+    pub up_to: String,
+    pub scope: Option<Scope>,
+    pub limit: usize,
+}
+
+impl DueQuery {
+    /// Across every account.
+    pub fn new(kind: &str, name: &str, up_to: &str, limit: usize) -> Self {
+        DueQuery { kind: kind.to_owned(), name: name.to_owned(), up_to: up_to.to_owned(), scope: None, limit }
+    }
+
+    /// Within `scope` only, when one is given.
+    pub fn within(self, scope: Option<&Scope>) -> Self {
+        DueQuery { scope: scope.cloned(), ..self }
+    }
+}
+
 /// What `Store::due_grouped` looks for: live objects of `kind` tagged
 /// `{prefix}{group}` = a zero-padded due time, due at most `up_to`.
 #[derive(Debug, Clone)]
@@ -268,17 +292,9 @@ pub trait Store: Send + Sync + 'static {
     /// for kinds whose ids kassa generates at random (sessions, intents),
     /// never for merchant-chosen ids; `None` unless exactly one matches.
     async fn locate(&self, kind: &str, id: &str) -> StoreResult<Option<(Scope, StoredObject)>>;
-    /// Live objects of `kind` whose tag `name` is at most `up_to` (compared as
-    /// text, so timestamps are zero-padded), lowest first, across every
-    /// account unless `scope` narrows it. Workers use it to find due work.
-    async fn due(
-        &self,
-        kind: &str,
-        name: &str,
-        up_to: &str,
-        scope: Option<&Scope>,
-        limit: usize,
-    ) -> StoreResult<Vec<(Scope, StoredObject)>>;
+    /// The objects `query` finds (see `DueQuery`), lowest due first.
+    /// Workers use it to find due work.
+    async fn due(&self, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>>;
     /// Due work shared fairly between groups (e.g. webhook endpoints), across
     /// every account: for each group not in `query.skip`, its
     /// `query.per_group` lowest items, ordered by group then due time. The

@@ -1,7 +1,7 @@
 //! SQL shared by both backends: the list query, built once with the
 //! placeholders of either dialect.
 
-use super::{Cursor, ListQuery, Page, Scope, StoredObject};
+use super::{Cursor, DueQuery, ListQuery, Page, Scope, StoredObject};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -150,7 +150,8 @@ pub fn finish_page(mut items: Vec<StoredObject>, q: &ListQuery) -> Page {
 }
 
 /// Objects whose tag is due, for `Store::due`.
-pub fn due(kind: &str, name: &str, up_to: &str, scope: Option<&Scope>, limit: usize, dialect: Dialect) -> Built {
+pub fn due(q: &DueQuery, dialect: Dialect) -> Built {
+    let DueQuery { kind, name, up_to, scope, limit } = q;
     let mut b = Builder { dialect, text: String::new(), args: Vec::new() };
     b.push("SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode FROM objects o WHERE o.deleted = ");
     b.arg(Arg::Bool(false));
@@ -167,7 +168,7 @@ pub fn due(kind: &str, name: &str, up_to: &str, scope: Option<&Scope>, limit: us
         b.arg(Arg::Bool(s.livemode));
     }
     b.push(" ORDER BY t.value LIMIT ");
-    b.arg(Arg::Int(i64::try_from(limit).unwrap_or(100)));
+    b.arg(Arg::Int(i64::try_from(*limit).unwrap_or(100)));
     b.push(")");
     Built { text: b.text, args: b.args }
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{CAPTURE_DUE_TAG, KIND};
 use crate::engine::capture::{self, EndError};
-use crate::store::{ChangeSet, StoreError, StoreResult};
+use crate::store::{ChangeSet, DueQuery, StoreError, StoreResult};
 use crate::AppState;
 
 const BATCH: usize = 50;
@@ -18,7 +18,7 @@ const EVERY: Duration = Duration::from_secs(60);
 /// One batch of lapsed authorizations; returns how many were ended.
 pub async fn sweep(state: &AppState) -> StoreResult<usize> {
     let now = state.now();
-    let due = state.store.due(KIND, CAPTURE_DUE_TAG, &time_tag(now), None, BATCH).await?;
+    let due = state.store.due(&DueQuery::new(KIND, CAPTURE_DUE_TAG, &time_tag(now), BATCH)).await?;
     let mut done = 0;
     for (scope, pi) in due {
         let ctx = crate::ids::system_events(scope.livemode, now);

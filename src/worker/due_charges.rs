@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::contract::{self, DUE_TAG};
 use crate::domain::fields::time_tag;
 use crate::engine::payment::due::charge_one;
-use crate::store::StoreResult;
+use crate::store::{DueQuery, StoreResult};
 use crate::AppState;
 
 const BATCH: usize = 50;
@@ -18,7 +18,7 @@ const EVERY: Duration = Duration::from_secs(10);
 /// One batch of due charges; returns how many were settled.
 pub async fn charge_due(state: &AppState) -> StoreResult<usize> {
     let now = state.now();
-    let due = state.store.due(contract::KIND, DUE_TAG, &time_tag(now), None, BATCH).await?;
+    let due = state.store.due(&DueQuery::new(contract::KIND, DUE_TAG, &time_tag(now), BATCH)).await?;
     let mut done = 0;
     for (scope, ctr) in due {
         match charge_one(state, &scope, ctr, now).await {

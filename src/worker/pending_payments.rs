@@ -8,14 +8,14 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{KIND, LOOKUP_TAG};
 use crate::engine::payment::pending::{back_off, resolve};
-use crate::store::StoreResult;
+use crate::store::{DueQuery, StoreResult};
 use crate::AppState;
 
 const EVERY: Duration = Duration::from_secs(5);
 
 /// One batch; returns how many payments were finished.
 pub async fn resolve_due(state: &AppState) -> StoreResult<usize> {
-    let due = state.store.due(KIND, LOOKUP_TAG, &time_tag(state.now()), None, 50).await?;
+    let due = state.store.due(&DueQuery::new(KIND, LOOKUP_TAG, &time_tag(state.now()), 50)).await?;
     let mut done = 0;
     for (scope, pi) in due {
         match resolve(state, &scope, &pi).await {

@@ -10,7 +10,7 @@ use crate::domain::event;
 use crate::domain::fields::time_tag;
 use crate::domain::session::{self, KIND, OPEN_UNTIL};
 use crate::domain::version::ApiVersion;
-use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult};
+use crate::store::{Change, ChangeSet, DueQuery, Scope, StoreError, StoreResult};
 use crate::AppState;
 
 const BATCH: usize = 100;
@@ -19,7 +19,7 @@ const EVERY: Duration = Duration::from_secs(5);
 /// One bounded batch; returns how many sessions this call expired.
 pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResult<usize> {
     let now = state.now();
-    let due = state.store.due(KIND, OPEN_UNTIL, &time_tag(now), scope, BATCH).await?;
+    let due = state.store.due(&DueQuery::new(KIND, OPEN_UNTIL, &time_tag(now), BATCH).within(scope)).await?;
     let mut done = 0;
     let latest = ApiVersion::latest();
     for (scope, obj) in due {

@@ -8,14 +8,14 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent;
 use crate::engine::payment::three_ds::{finish, DUE_TAG};
-use crate::store::StoreResult;
+use crate::store::{DueQuery, StoreResult};
 use crate::AppState;
 
 const EVERY: Duration = Duration::from_secs(2);
 
 /// One batch; returns how many payments it finished.
 pub async fn finish_due(state: &AppState) -> StoreResult<usize> {
-    let due = state.store.due(payment_intent::KIND, DUE_TAG, &time_tag(state.now()), None, 50).await?;
+    let due = state.store.due(&DueQuery::new(payment_intent::KIND, DUE_TAG, &time_tag(state.now()), 50)).await?;
     let mut done = 0;
     for (scope, pi) in due {
         match finish(state, &scope, &pi, true).await {

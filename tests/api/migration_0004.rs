@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{test_db, Backend};
 use kassa::store::migrate::MIGRATIONS;
-use kassa::store::{Change, ChangeSet, CreatedRange, GroupedDue, ListQuery, Scope, StoreError};
+use kassa::store::{Change, ChangeSet, CreatedRange, DueQuery, GroupedDue, ListQuery, Scope, StoreError};
 
 /// Rows as migrations 1–3 left them: a coupon, a customer with an email
 /// tag, and a pending webhook delivery with the old global `due` tag.
@@ -103,7 +103,11 @@ async fn keeps_data_and_scopes_ids(backend: Backend) {
     let seen: Vec<(&str, &str, &str)> =
         due.iter().map(|d| (d.group.as_str(), d.object.id.as_str(), d.due.as_str())).collect();
     assert_eq!(seen, [("we_1", "wdl_1", "00000000000000000007")]);
-    assert!(store.due("webhook_delivery", "due", &format!("{:020}", 100), None, 10).await.unwrap().is_empty());
+    assert!(store
+        .due(&DueQuery::new("webhook_delivery", "due", &format!("{:020}", 100), 10))
+        .await
+        .unwrap()
+        .is_empty());
     // A new object's seq still comes after the old ones.
     let later = store.get_object(&Scope { account_id: "acct_b".into(), livemode: false }, "SUMMER").await.unwrap();
     assert!(later.unwrap().seq > found[0].seq + 1);

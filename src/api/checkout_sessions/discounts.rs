@@ -13,7 +13,8 @@ use crate::AppState;
 
 /// A coupon a new session may use: it exists, and is still valid.
 pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Value> {
-    let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", id, param).await?;
+    let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", resource::IdParam { id, param })
+        .await?;
     if !c.decode::<Coupon>()?.is_some_and(|c| c.is_valid(now)) {
         return Err(ApiError::invalid(
             "coupon_expired",
@@ -59,8 +60,14 @@ pub async fn usable_promotion_as(
     now: i64,
     param: &str,
 ) -> ApiResult<Value> {
-    let found =
-        resource::find_param(state, call, crate::domain::promotion_code::KIND, "promotion_code", id, param).await?;
+    let found = resource::find_param(
+        state,
+        call,
+        crate::domain::promotion_code::KIND,
+        "promotion_code",
+        resource::IdParam { id, param },
+    )
+    .await?;
     let promo = found
         .decode::<PromotionCode>()?
         .ok_or_else(|| ApiError::no_such("promotion_code", id, Some(param)).with_status_400())?;

@@ -263,8 +263,14 @@ async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&Value>, p: &s
     let mut rates = Vec::with_capacity(given.len());
     for (j, r) in given.iter().enumerate() {
         let param = format!("{p}[tax_rates][{j}]");
-        let rate =
-            resource::find_param(at.state, at.call, crate::domain::tax_rate::KIND, "tax_rate", r, &param).await?;
+        let rate = resource::find_param(
+            at.state,
+            at.call,
+            crate::domain::tax_rate::KIND,
+            "tax_rate",
+            resource::IdParam { id: r, param: &param },
+        )
+        .await?;
         if rate.doc["active"] != true {
             return Err(invalid(param, format!("The tax rate `{r}` is not active.")));
         }

@@ -81,7 +81,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let now = state.now();
     let version = call.version.clone();
     call.expand = rest;
-    let body = list::run(&state, &call, lp, KIND, "checkout.session", filters, |doc| {
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |doc| {
         let mut out = session::render(&doc, now, &version, lines);
         if breakdown && out["total_details"].is_object() {
             out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});

@@ -125,7 +125,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let now = state.now();
     let (mode, ui) = session_rules::check(&p, now)?;
     if let Some(c) = &p.customer {
-        resource::find_param(&state, &call, "customer", "customer", c, "customer").await?;
+        resource::find_param(&state, &call, "customer", "customer", resource::IdParam { id: c, param: "customer" })
+            .await?;
     }
     if let Some(r) = p.processor_route.as_deref() {
         crate::api::processor_routes::check_usable(&state, &call, r, "processor_route").await?;

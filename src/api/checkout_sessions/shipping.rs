@@ -37,7 +37,9 @@ pub async fn options(
             (None, None) => return Err(ApiError::missing_param(&format!("{p}[shipping_rate]"))),
             (Some(id), None) => {
                 let param = format!("{p}[shipping_rate]");
-                let r = resource::find_param(state, call, KIND, "shipping_rate", id, &param).await?;
+                let r =
+                    resource::find_param(state, call, KIND, "shipping_rate", resource::IdParam { id, param: &param })
+                        .await?;
                 if r.doc["active"] != true {
                     return Err(ApiError::invalid("parameter_invalid", param, "This shipping rate is not active."));
                 }
@@ -138,6 +140,13 @@ pub async fn chosen_at_confirm(state: &AppState, call: &Call, doc: &mut Value, r
             "This shipping rate is not one of the session's shipping options.",
         ));
     }
-    let rate = resource::find_param(state, call, KIND, "shipping_rate", rate_id, "shipping_rate").await?;
+    let rate = resource::find_param(
+        state,
+        call,
+        KIND,
+        "shipping_rate",
+        resource::IdParam { id: rate_id, param: "shipping_rate" },
+    )
+    .await?;
     choose(doc, &rate.doc)
 }

@@ -85,7 +85,8 @@ pub async fn apply_with(
     let mut seen = std::collections::HashSet::new();
     for p in paths.iter().filter(|p| seen.insert(p.as_str())) {
         let segs: Vec<&str> = p.split('.').collect();
-        expand_path(state, scope, obj, &segs, p, pending).await?;
+        let walk = Walk { state, scope, full: p, pending };
+        expand_path(&walk, obj, &segs).await?;
     }
     Ok(())
 }
@@ -105,14 +106,22 @@ pub async fn apply_to_list(state: &AppState, scope: &Scope, items: &mut [Value],
     Ok(())
 }
 
-fn expand_path<'a>(
+/// One path's expansion: what stays the same down the path.
+struct Walk<'a> {
     state: &'a AppState,
     scope: &'a Scope,
+    /// The whole path, as the request gave it (for the error).
+    full: &'a str,
+    /// Objects written by the same commit as the response.
+    pending: &'a [Value],
+}
+
+fn expand_path<'a>(
+    walk: &'a Walk<'a>,
     node: &'a mut Value,
     segs: &'a [&'a str],
-    full: &'a str,
-    pending: &'a [Value],
 ) -> Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a>> {
+    let Walk { state, scope, full, pending } = *walk;
     Box::pin(async move {
         let Some((seg, rest)) = segs.split_first() else {
             return Ok(());
@@ -153,7 +162,7 @@ fn expand_path<'a>(
             // A list's `data`: the rest of the path applies to each element.
             Value::Array(items) if !rest.is_empty() => {
                 for item in items.iter_mut().filter(|i| i.is_object()) {
-                    expand_path(state, scope, item, rest, full, pending).await?;
+                    expand_path(walk, item, rest).await?;
                 }
                 return Ok(());
             }
@@ -163,7 +172,7 @@ fn expand_path<'a>(
             return Ok(());
         }
         if field.is_object() {
-            expand_path(state, scope, field, rest, full, pending).await
+            expand_path(walk, field, rest).await
         } else {
             Ok(())
         }

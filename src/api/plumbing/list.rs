@@ -114,32 +114,39 @@ fn created_range(v: Value) -> ApiResult<CreatedRange> {
     }
 }
 
-/// Runs a list of `kind` objects for `call` and renders the envelope.
+/// What a list endpoint lists: objects of `kind` (named `what` when a
+/// cursor names none of them) with every tag of `all` and, when it is not
+/// empty, one of `any` (`types[]` on events).
+pub struct Listing<'a> {
+    pub kind: &'a str,
+    pub what: &'a str,
+    pub all: Vec<Tag>,
+    pub any: Vec<Tag>,
+}
+
+impl<'a> Listing<'a> {
+    pub fn new(kind: &'a str, what: &'a str, all: Vec<Tag>) -> Self {
+        Listing { kind, what, all, any: Vec::new() }
+    }
+
+    /// Also one of `any`, when it is not empty.
+    pub fn any_of(self, any: Vec<Tag>) -> Self {
+        Listing { any, ..self }
+    }
+}
+
+/// Runs `listing` for `call` and renders the envelope.
 /// `render` turns a stored document into its wire form.
 pub async fn run(
     state: &AppState,
     call: &Call,
     lp: ListParams,
-    kind: &str,
-    what: &str,
-    filters: Vec<Tag>,
-    render: impl Fn(Value) -> Value,
-) -> ApiResult<Value> {
-    run_any(state, call, lp, kind, what, (filters, Vec::new()), render).await
-}
-
-/// As `run`, with `(all, any)`: every tag of `all` and, if not empty, one of `any`.
-pub async fn run_any(
-    state: &AppState,
-    call: &Call,
-    lp: ListParams,
-    kind: &str,
-    what: &str,
-    (filters, any_of): (Vec<Tag>, Vec<Tag>),
+    listing: Listing<'_>,
     render: impl Fn(Value) -> Value,
 ) -> ApiResult<Value> {
     expand::validate(&call.expand)?;
     let scope = call.scope();
+    let Listing { kind, what, all, any } = listing;
     let cursor = match &lp.cursor {
         None => None,
         Some(c) => {
@@ -159,7 +166,8 @@ pub async fn run_any(
             })
         }
     };
-    let query = ListQuery { kind: kind.to_owned(), filters, created: lp.created, cursor, limit: lp.limit, any_of };
+    let query =
+        ListQuery { kind: kind.to_owned(), filters: all, created: lp.created, cursor, limit: lp.limit, any_of: any };
     let page = state.store.list_objects(&scope, &query).await?;
     let mut data: Vec<Value> = page.items.into_iter().map(|o| render(o.doc)).collect();
     expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;

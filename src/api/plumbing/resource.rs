@@ -35,14 +35,20 @@ pub async fn ensure_new_id(state: &AppState, call: &Call, id: &str, param: &str,
     Ok(())
 }
 
+/// An id a request gave in the parameter `param` (`line_items[0][price]`).
+#[derive(Debug, Clone, Copy)]
+pub struct IdParam<'a> {
+    pub id: &'a str,
+    pub param: &'a str,
+}
+
 /// As `find`, for an id given in a parameter: a 400 naming that param.
 pub async fn find_param(
     state: &AppState,
     call: &Call,
     kind: &str,
     what: &str,
-    id: &str,
-    param: &str,
+    IdParam { id, param }: IdParam<'_>,
 ) -> ApiResult<StoredObject> {
     state
         .store

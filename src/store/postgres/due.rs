@@ -8,15 +8,8 @@ use super::*;
 use super::{backend, bound, scoped, to_object};
 use crate::store::sql;
 
-pub(super) async fn due(
-    pool: &PgPool,
-    kind: &str,
-    name: &str,
-    up_to: &str,
-    scope: Option<&Scope>,
-    limit: usize,
-) -> StoreResult<Vec<(Scope, StoredObject)>> {
-    let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Postgres);
+pub(super) async fn due(pool: &PgPool, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>> {
+    let built = sql::due(query, sql::Dialect::Postgres);
     let rows = bound(&built).fetch_all(pool).await.map_err(backend)?;
     rows.iter().map(|r| Ok((scoped(r)?, to_object(r)?))).collect()
 }

@@ -243,15 +243,8 @@ impl Store for PgStore {
         }))
     }
 
-    async fn due(
-        &self,
-        kind: &str,
-        name: &str,
-        up_to: &str,
-        scope: Option<&Scope>,
-        limit: usize,
-    ) -> StoreResult<Vec<(Scope, StoredObject)>> {
-        due::due(&self.pool, kind, name, up_to, scope, limit).await
+    async fn due(&self, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        due::due(&self.pool, query).await
     }
 
     async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {

@@ -321,15 +321,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn due(
-        &self,
-        kind: &str,
-        name: &str,
-        up_to: &str,
-        scope: Option<&Scope>,
-        limit: usize,
-    ) -> StoreResult<Vec<(Scope, StoredObject)>> {
-        let built = sql::due(kind, name, up_to, scope, limit, sql::Dialect::Sqlite);
+    async fn due(&self, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        let built = sql::due(query, sql::Dialect::Sqlite);
         self.read(move |c| due::due(c, &built)).await
     }
 
