@@ -2,6 +2,8 @@
 //! version-conditional, so a worker that lost its lease (it was too slow, or
 //! another node took over after a crash) records nothing over the winner.
 
+use rand::Rng;
+
 use crate::domain::document::Document;
 use crate::domain::event::{self, Event};
 use crate::domain::webhook;
@@ -9,7 +11,6 @@ use crate::domain::webhook_delivery::{Attempt, DeliveryStatus, WebhookDelivery};
 use crate::domain::webhook_endpoint::{EndpointStatus, WebhookEndpoint};
 use crate::store::{Change, ChangeSet, Scope, StoreError, StoreResult, StoredObject};
 use crate::AppState;
-use rand::Rng;
 
 /// Longer than any attempt (10 s timeout) with a wide margin.
 pub const LEASE_SECS: i64 = 60;
