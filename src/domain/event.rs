@@ -17,13 +17,10 @@ pub struct EventContext<'a> {
 
 /// A Stripe event object. `previous` is the object before an update; the
 /// event then carries the changed top-level fields in `previous_attributes`.
+/// `object` is the wire form (`Document::wire`): nothing private is in it.
 pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Value {
     let mut data = Map::new();
-    let shown = match object["object"].as_str() {
-        Some(super::payment_intent::KIND) => super::payment_intent::render(object),
-        _ => object.clone(),
-    };
-    data.insert("object".into(), shown);
+    data.insert("object".into(), object.clone());
     if let Some(prev) = previous {
         data.insert("previous_attributes".into(), previous_attributes(prev, object));
     }

@@ -66,22 +66,6 @@ pub async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult
     Ok(obj)
 }
 
-/// The common small update: switch `active`, merge `metadata`.
-pub fn with_active_and_metadata(
-    doc: &Value,
-    active: Option<bool>,
-    metadata: &Option<std::collections::BTreeMap<String, Option<String>>>,
-) -> ApiResult<Value> {
-    let mut out = doc.as_object().cloned().unwrap_or_default();
-    if let Some(a) = active {
-        out.insert("active".into(), serde_json::json!(a));
-    }
-    if let Some(m) = metadata {
-        crate::domain::product::apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
-    }
-    Ok(Value::Object(out))
-}
-
 /// The caller's object of type `D` and its version, or a 404 naming `what`.
 pub async fn find_typed<D: Document>(state: &AppState, call: &Call, what: &str, id: &str) -> ApiResult<(D, i64)> {
     let obj = find(state, call, D::KIND, what, id).await?;
