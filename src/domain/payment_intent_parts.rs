@@ -228,6 +228,7 @@ impl ThreeDsStatus {
 /// The intent's 3-D Secure step (kassa's; shown as stored): the pages'
 /// key, and when a step without the buyer is due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PaymentIntentThreeDSecure)]
 #[serde(deny_unknown_fields)]
 pub struct ThreeDSecure {
     pub flow: ThreeDsFlow,

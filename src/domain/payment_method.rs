@@ -247,3 +247,68 @@ pub fn vault_id(pm_id: &str) -> String {
 }
 
 pub const VAULT_KIND: &str = "vault_card";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn card(cvc: Option<&str>) -> CheckedCard {
+        let input =
+            CardInput { number: "4242424242424242".into(), exp_month: 12, exp_year: 30, cvc: cvc.map(str::to_owned) };
+        check(&input, 1_700_000_000).unwrap()
+    }
+
+    /// What `build` wrote before the type existed.
+    fn today() -> serde_json::Value {
+        json!({
+            "id": "pm_1", "object": "payment_method", "allow_redisplay": "unspecified",
+            "billing_details": {"address": {"city": null, "country": "FR", "line1": null, "line2": null, "postal_code": null, "state": null},
+                                "email": "a@b.c", "name": null, "phone": null},
+            "card": {
+                "brand": "visa", "display_brand": "visa",
+                "checks": {"address_line1_check": null, "address_postal_code_check": null, "cvc_check": "pass"},
+                "country": "US", "exp_month": 12, "exp_year": 2030, "fingerprint": "fp",
+                "funding": "credit", "generated_from": null, "last4": "4242",
+                "networks": {"available": ["visa"], "preferred": null},
+                "three_d_secure_usage": {"supported": true}, "wallet": null,
+            },
+            "created": 7, "customer": null, "livemode": false, "metadata": {}, "type": "card",
+        })
+    }
+
+    #[test]
+    fn a_payment_method_shows_as_before_in_every_state_the_code_writes() {
+        let billing = BillingDetails {
+            address: Some(Address { country: Some("FR".into()), ..Address::default() }),
+            email: Some("a@b.c".into()),
+            ..BillingDetails::default()
+        };
+        let new =
+            |billing| NewMethod { id: "pm_1", livemode: false, now: 7, fingerprint: "fp", billing, customer: None };
+        let pm = build(new(Some(&billing)), &card(Some("123")));
+        assert_eq!(pm.wire(), today());
+        assert_eq!(serde_json::from_value::<PaymentMethod>(today()).unwrap(), pm);
+        assert_eq!(pm.tags(), vec![("type".to_owned(), "card".to_owned())]);
+        // Saved to a customer, with the session's `allow_redisplay`.
+        let mut kept = today();
+        kept["customer"] = json!("cus_1");
+        kept["allow_redisplay"] = json!("always");
+        let saved: PaymentMethod = serde_json::from_value(kept.clone()).unwrap();
+        assert_eq!((saved.wire(), saved.tags().len()), (kept, 2));
+        // No billing details given and no CVC: every detail is null.
+        let bare = build(new(None), &card(None)).wire();
+        assert_eq!(bare["card"]["checks"]["cvc_check"], json!(null));
+        assert_eq!(bare["billing_details"]["address"]["country"], json!(null));
+    }
+
+    #[test]
+    fn a_payment_method_of_another_shape_does_not_decode() {
+        let mut odd = today();
+        odd["vault"] = json!("vault_pm_1");
+        assert!(serde_json::from_value::<PaymentMethod>(odd).is_err());
+        let mut odd = today();
+        odd["card"]["number"] = json!("4242424242424242");
+        assert!(serde_json::from_value::<PaymentMethod>(odd).is_err());
+    }
+}
