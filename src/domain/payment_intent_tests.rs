@@ -104,6 +104,12 @@ fn states() -> Vec<Value> {
                     "three_d_secure": {"flow": "method", "status": "failed", "key": "k", "due_at": 100, "return_url": "https://r"},
                     "last_payment_error": {"type": "card_error", "code": "payment_intent_authentication_failure",
                         "decline_code": null, "message": "m", "payment_method": "pm_1", "param": null}})),
+        with(json!({"status": "processing", "payment_method": "pm_1",
+                    "three_d_secure": {"flow": "frictionless", "status": "method_completed", "key": "k", "due_at": 150, "return_url": null}})),
+        // A claim written before it recorded its lookup time.
+        with(json!({"status": "processing", "payment_method": "pm_1",
+                    "three_d_secure": {"flow": "method", "status": "authenticated", "key": "k", "due_at": 150, "return_url": null},
+                    "pending_attempt": {"processor": "test", "idempotency_key": "pi_1-0-0", "started_at": 100}})),
     ]
 }
 
@@ -149,6 +155,15 @@ fn a_claimed_try_is_asked_about_after_the_grace_period() {
     let a: Attempt = serde_json::from_value(attempt("approved")).unwrap();
     done.attempts.push(a);
     assert!(!done.tags().iter().any(|(k, _)| k == LOOKUP_TAG));
+}
+
+#[test]
+fn a_step_without_the_buyer_is_due_only_while_it_waits() {
+    let waiting: PaymentIntent = serde_json::from_value(states()[11].clone()).unwrap();
+    assert_eq!(waiting.three_ds_due(), Some(150));
+    let authenticated: PaymentIntent = serde_json::from_value(states()[12].clone()).unwrap();
+    assert_eq!(authenticated.three_ds_due(), None);
+    assert_eq!(authenticated.lookup_due(), Some(100 + CLAIM_GRACE));
 }
 
 #[test]
