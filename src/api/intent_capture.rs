@@ -12,12 +12,13 @@ use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::resource;
-use crate::domain::payment_intent::KIND;
+use crate::domain::document::Document;
+use crate::domain::payment_intent::{CancellationReason, PaymentIntent, PaymentIntentStatus};
+use crate::domain::product::merge_metadata;
 use crate::engine::capture::{self, EndError, Ended};
+use crate::engine::intent::Intent;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::AppState;
-
-const CANCEL_REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer", "abandoned"];
 
 fn unexpected_state(message: String) -> ApiError {
     ApiError::bad_request("payment_intent_unexpected_state", message)
@@ -63,30 +64,30 @@ struct CaptureParams {
 #[utoipa::path(post, path = "/v1/payment_intents/{id}/capture", operation_id = "PostPaymentIntentsIntentCapture", request_body(content((CaptureParams = "application/x-www-form-urlencoded"), (CaptureParams = "application/json"))),
     tag = "payments",
     params(("id" = String, Path, description = "pi_…")),
-    responses((status = 200, description = "The captured PaymentIntent"),
+    responses((status = 200, body = PaymentIntent, description = "The captured PaymentIntent"),
               (status = 400, description = "Not capturable, or more than is capturable")))]
 pub async fn capture(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: CaptureParams = call.parse()?;
     expand::validate(&call.expand)?;
     let (state, call) = (&state, &call);
     retry_on_conflict(|| async {
-        let mut pi = resource::find(state, call, KIND, "payment_intent", &id).await?;
+        let (mut pi, version) = resource::find_typed::<PaymentIntent>(state, call, "payment_intent", &id).await?;
         // Checked (and kept) before the processor is asked.
-        pi.doc = resource::with_active_and_metadata(&pi.doc, None, &p.metadata)?;
-        let status = pi.doc["status"].as_str().unwrap_or_default();
-        if status != "requires_capture" {
+        pi.metadata = merge_metadata(&pi.metadata, &p.metadata.clone().map(Some), "")?;
+        if pi.status != PaymentIntentStatus::RequiresCapture {
             return Err(unexpected_state(format!(
-                "This PaymentIntent could not be captured because it has a status of {status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture."
+                "This PaymentIntent could not be captured because it has a status of {}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.",
+                pi.status.as_str()
             )));
         }
         let now = state.now();
-        if pi.doc["capture_before"].as_i64().is_some_and(|t| now >= t) {
+        if pi.capture_before.is_some_and(|t| now >= t) {
             return Err(ApiError::bad_request(
                 "charge_expired_for_capture",
                 "The charge expired for capture: an authorization can be captured for 7 days.",
             ));
         }
-        let capturable = pi.doc["amount_capturable"].as_i64().unwrap_or(0);
+        let capturable = pi.amount_capturable;
         let amount = p.amount_to_capture.unwrap_or(capturable);
         if amount < 1 {
             return Err(ApiError::invalid("parameter_invalid", "amount_to_capture", "Invalid amount_to_capture: must be at least 1."));
@@ -98,7 +99,8 @@ pub async fn capture(State(state): State<AppState>, Path(id): Path<String>, mut 
                 format!("The amount to capture ({amount}) is greater than the amount capturable ({capturable})."),
             ));
         }
-        let ended = capture::capture(state, &call.scope(), &pi, amount, &call.event_ctx(now)).await?;
+        let read = Intent { pi, version };
+        let ended = capture::capture(state, &call.scope(), &read, amount, &call.event_ctx(now)).await?;
         respond(state, call, ended).await
     })
     .await
@@ -116,27 +118,30 @@ struct CancelParams {
 #[utoipa::path(post, path = "/v1/payment_intents/{id}/cancel", operation_id = "PostPaymentIntentsIntentCancel", request_body(content((CancelParams = "application/x-www-form-urlencoded"), (CancelParams = "application/json"))),
     tag = "payments",
     params(("id" = String, Path, description = "pi_…")),
-    responses((status = 200, description = "The canceled PaymentIntent"),
+    responses((status = 200, body = PaymentIntent, description = "The canceled PaymentIntent"),
               (status = 400, description = "Not in a state that can be canceled")))]
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: CancelParams = call.parse()?;
     expand::validate(&call.expand)?;
-    let reason = p.cancellation_reason;
-    if reason.as_deref().is_some_and(|r| !CANCEL_REASONS.contains(&r)) {
-        return Err(ApiError::invalid(
-            "parameter_invalid_enum",
-            "cancellation_reason",
-            format!("Invalid cancellation_reason: must be one of {}.", CANCEL_REASONS.join(", ")),
-        ));
-    }
-    let (state, call, reason) = (&state, &call, reason.as_deref());
+    let reason = match p.cancellation_reason.as_deref() {
+        None => None,
+        Some(r) => Some(CancellationReason::merchant(r).ok_or_else(|| {
+            ApiError::invalid(
+                "parameter_invalid_enum",
+                "cancellation_reason",
+                format!("Invalid cancellation_reason: must be one of {}.", CancellationReason::MERCHANT.join(", ")),
+            )
+        })?),
+    };
+    let (state, call) = (&state, &call);
     retry_on_conflict(|| async {
-        let pi = resource::find(state, call, KIND, "payment_intent", &id).await?;
-        match pi.doc["status"].as_str().unwrap_or_default() {
-            "requires_capture" => {}
-            s @ ("succeeded" | "canceled" | "processing") => {
+        let (pi, version) = resource::find_typed::<PaymentIntent>(state, call, "payment_intent", &id).await?;
+        match pi.status {
+            PaymentIntentStatus::RequiresCapture => {}
+            s @ (PaymentIntentStatus::Succeeded | PaymentIntentStatus::Canceled | PaymentIntentStatus::Processing) => {
                 return Err(unexpected_state(format!(
-                    "You cannot cancel this PaymentIntent because it has a status of {s}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action."
+                    "You cannot cancel this PaymentIntent because it has a status of {}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action.",
+                    s.as_str()
                 )))
             }
             _ => {
@@ -147,14 +152,14 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, mut c
             }
         }
         let now = state.now();
-        let ended = capture::void(state, &call.scope(), &pi, reason, now, &call.event_ctx(now)).await?;
+        let ended = capture::void(state, &call.scope(), &Intent { pi, version }, reason, &call.event_ctx(now)).await?;
         respond(state, call, ended).await
     })
     .await
 }
 
 async fn respond(state: &AppState, call: &Call, ended: Ended) -> ApiResult<Response> {
-    let body = resource::respond(state, call, crate::domain::payment_intent::render(&ended.intent)).await?;
+    let body = resource::respond(state, call, ended.intent.wire()).await?;
     answer::commit(state, call, answer::Writes { changes: ended.changes, events: ended.events }, StatusCode::OK, body)
         .await
 }

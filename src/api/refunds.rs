@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
@@ -19,8 +19,9 @@ use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
 use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::payment_intent;
+use crate::domain::payment_intent::{self, PaymentIntent, PaymentIntentStatus};
 use crate::domain::refund::{self, Refund, RefundFailureReason, RefundReason, RefundStatus, Request};
+use crate::engine::intent::Intent;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::processor::{Processor, RefundOutcome};
@@ -47,7 +48,11 @@ struct IntentRefundParams {
 }
 
 /// The processor that took the payment, found by name in the session's route.
-async fn processor_for(state: &AppState, call: &Call, intent: &Value) -> ApiResult<(Arc<dyn Processor>, String)> {
+async fn processor_for(
+    state: &AppState,
+    call: &Call,
+    intent: &PaymentIntent,
+) -> ApiResult<(Arc<dyn Processor>, String)> {
     crate::engine::capture::processor_of(state, &call.scope(), intent).await?.ok_or_else(|| {
         ApiError::invalid(
             "parameter_invalid",
@@ -77,15 +82,15 @@ struct Asked {
 }
 
 /// How much of the intent's payment a refund may take, or why none.
-fn refundable(pi: &Value, asked: Option<i64>) -> ApiResult<(i64, i64)> {
-    if pi["status"] != "succeeded" {
+fn refundable(pi: &PaymentIntent, asked: Option<i64>) -> ApiResult<(i64, i64)> {
+    if pi.status != PaymentIntentStatus::Succeeded {
         return Err(ApiError::bad_request(
             "charge_not_refundable",
             "This PaymentIntent does not have a successful charge to refund.",
         ));
     }
-    let refunded = pi["amount_refunded"].as_i64().unwrap_or(0);
-    let refundable = pi["amount_received"].as_i64().unwrap_or(0).saturating_sub(refunded);
+    let refunded = pi.amount_refunded;
+    let refundable = pi.amount_received.saturating_sub(refunded);
     let amount = asked.unwrap_or(refundable);
     if amount <= 0 {
         return Err(ApiError::invalid("parameter_invalid", "amount", "Invalid amount: must be at least 1."));
@@ -103,38 +108,24 @@ fn refundable(pi: &Value, asked: Option<i64>) -> ApiResult<(i64, i64)> {
 async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param: Option<&str>) -> ApiResult<Response> {
     retry_on_conflict(|| async {
         let now = state.now();
-        let pi = match param {
+        let read = match param {
             Some(p) => {
-                resource::find_param(
-                    state,
-                    call,
-                    payment_intent::KIND,
-                    "payment_intent",
-                    resource::IdParam { id: pi_id, param: p },
-                )
-                .await?
+                let id = resource::IdParam { id: pi_id, param: p };
+                resource::find_param(state, call, payment_intent::KIND, "payment_intent", id).await?
             }
             None => resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?,
         };
-        let (amount, refunded) = refundable(&pi.doc, asked.amount)?;
+        let read = Intent::of(&read)?;
+        let (amount, refunded) = refundable(&read.pi, asked.amount)?;
         // Know who to ask before reserving anything.
-        let (processor, reference) = processor_for(state, call, &pi.doc).await?;
-        let mut reserved = pi.doc.clone();
-        reserved["amount_refunded"] = json!(refunded + amount);
+        let (processor, reference) = processor_for(state, call, &read.pi).await?;
+        let mut reserved = read.pi.clone();
+        reserved.amount_refunded = refunded + amount;
         let request = Request { amount, reason: asked.reason, metadata: asked.metadata.clone() };
-        let pending = refund::pending(&new_id(Refund::PREFIX), &pi.doc, request, now)
-            .map_err(|e| StoreError::Backend(format!("payment_intent {pi_id} cannot be refunded: {e}")))?;
+        let pending = refund::pending(&new_id(Refund::PREFIX), &read.pi, request, now);
         let claim = ChangeSet {
             scope: call.scope(),
-            changes: vec![
-                Change::Update {
-                    id: pi_id.to_owned(),
-                    expected_version: pi.version,
-                    tags: payment_intent::tags(&reserved),
-                    doc: reserved.clone(),
-                },
-                Change::insert(&pending)?,
-            ],
+            changes: vec![read.update(&reserved)?, Change::insert(&pending)?],
             events: vec![],
             idempotency: None,
         };
@@ -175,20 +166,11 @@ async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param:
 /// other refunds may have changed it meanwhile).
 async fn release(state: &AppState, call: &Call, pi_id: &str, amount: i64) -> ApiResult<()> {
     for _ in 0..10 {
-        let pi = resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?;
-        let mut doc = pi.doc.clone();
-        doc["amount_refunded"] = json!(doc["amount_refunded"].as_i64().unwrap_or(0).saturating_sub(amount).max(0));
-        let set = ChangeSet {
-            scope: call.scope(),
-            changes: vec![Change::Update {
-                id: pi_id.to_owned(),
-                expected_version: pi.version,
-                tags: payment_intent::tags(&doc),
-                doc,
-            }],
-            events: vec![],
-            idempotency: None,
-        };
+        let read = Intent::of(&resource::find(state, call, payment_intent::KIND, "payment_intent", pi_id).await?)?;
+        let mut pi = read.pi.clone();
+        pi.amount_refunded = pi.amount_refunded.saturating_sub(amount).max(0);
+        let set =
+            ChangeSet { scope: call.scope(), changes: vec![read.update(&pi)?], events: vec![], idempotency: None };
         match crate::engine::commit::commit(state, set).await {
             Ok(()) => return Ok(()),
             Err(StoreError::Conflict) => continue,

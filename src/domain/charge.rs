@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::charge_parts::{
     BillingDetails, CardDetails, ChargeOutcome, FraudDetails, PaymentMethodDetails, RefundList, Shipping,
 };
 use super::document::{Document, Never, Tag};
+use super::payment_intent::{ErrorType, PaymentIntent, PaymentIntentStatus};
+use super::payment_method::PaymentMethod;
 use super::refund::Refund;
 
 pub const KIND: &str = "charge";
@@ -114,93 +115,89 @@ impl Document for Charge {
     }
 }
 
-/// One field of a JSON object still held untyped (the intent, its method).
-fn read<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
-    T::deserialize(v)
-}
-
 /// The charge a settled PaymentIntent just made, if it made one: an
 /// approval (`succeeded` or `requires_capture`) or a card decline. `pm`
-/// is its payment method (`null` for a payment made before charges were
-/// stored). An intent of another shape is an error.
-pub fn from_settled(pi: &Value, pm: &Value, now: i64) -> Result<Option<Charge>, serde_json::Error> {
-    let Some(id) = pi["latest_charge"].as_str() else { return Ok(None) };
-    let approved = matches!(pi["status"].as_str(), Some("succeeded" | "requires_capture"));
-    let declined = pi["status"] == "requires_payment_method" && pi["last_payment_error"]["type"] == "card_error";
+/// is its payment method (`None` for a payment made before charges were
+/// stored, or whose saved method could not be opened).
+pub fn from_settled(pi: &PaymentIntent, pm: Option<&PaymentMethod>, now: i64) -> Option<Charge> {
+    let id = pi.latest_charge.as_ref()?;
+    let approved = matches!(pi.status, PaymentIntentStatus::Succeeded | PaymentIntentStatus::RequiresCapture);
+    let card_error = pi.last_payment_error.as_ref().filter(|e| e.kind == ErrorType::CardError);
+    let declined = pi.status == PaymentIntentStatus::RequiresPaymentMethod && card_error.is_some();
     if !approved && !declined {
-        return Ok(None);
+        return None;
     }
-    let err = &pi["last_payment_error"];
-    let manual = pi["status"] == "requires_capture";
-    let captured = pi["status"] == "succeeded";
-    let failure = |k: &str| if declined { read::<Option<String>>(&err[k]) } else { Ok(None) };
+    let err = card_error.filter(|_| declined);
+    let manual = pi.status == PaymentIntentStatus::RequiresCapture;
+    let captured = pi.status == PaymentIntentStatus::Succeeded;
     let capture_before = manual.then_some(now + CAPTURE_WINDOW_SECS);
-    Ok(Some(Charge {
-        id: id.to_owned(),
+    Some(Charge {
+        id: id.clone(),
         object: ChargeObject,
-        amount: read(&pi["amount"])?,
-        amount_captured: if captured { read(&pi["amount_received"])? } else { 0 },
+        amount: pi.amount,
+        amount_captured: if captured { pi.amount_received } else { 0 },
         amount_refunded: 0,
         application: None,
         application_fee: None,
         application_fee_amount: None,
         balance_transaction: None,
-        billing_details: read(&pm["billing_details"])?,
-        calculated_statement_descriptor: read(&pi["statement_descriptor"])?,
+        billing_details: pm.map(|p| p.billing_details.clone()),
+        calculated_statement_descriptor: pi.statement_descriptor.clone(),
         captured,
         created: now,
-        currency: read(&pi["currency"])?,
-        customer: read(&pi["customer"])?,
-        description: read(&pi["description"])?,
+        currency: pi.currency.clone(),
+        customer: pi.customer.clone(),
+        description: pi.description.clone(),
         disputed: false,
-        failure_code: failure("code")?,
-        failure_message: failure("message")?,
+        failure_code: err.map(|e| e.code.clone()),
+        failure_message: err.map(|e| e.message.clone()),
         fraud_details: FraudDetails {},
-        livemode: read(&pi["livemode"])?,
-        metadata: read(&pi["metadata"])?,
+        livemode: pi.livemode,
+        metadata: pi.metadata.clone(),
         on_behalf_of: None,
-        outcome: if approved {
-            ChargeOutcome::approved()
-        } else {
-            ChargeOutcome::declined(read(&err["decline_code"])?)
+        outcome: match err {
+            None => ChargeOutcome::approved(),
+            Some(e) => ChargeOutcome::declined(e.decline_code.clone()),
         },
         paid: approved,
-        payment_intent: read(&pi["id"])?,
-        payment_method: read(&pi["payment_method"])?,
-        payment_method_details: PaymentMethodDetails::card(CardDetails::from_method(pi, &pm["card"], capture_before)?),
-        receipt_email: read(&pi["receipt_email"])?,
+        payment_intent: pi.id.clone(),
+        payment_method: pi.payment_method.clone(),
+        payment_method_details: PaymentMethodDetails::card(CardDetails::from_method(
+            pi,
+            pm.map(|p| &p.card),
+            capture_before,
+        )),
+        receipt_email: pi.receipt_email.clone(),
         receipt_number: None,
         receipt_url: None,
         refunded: false,
         refunds: RefundList::of(id, Vec::new()),
         review: None,
-        shipping: read(&pi["shipping"])?,
+        shipping: pi.shipping.clone(),
         source: None,
         source_transfer: None,
-        statement_descriptor: read(&pi["statement_descriptor"])?,
-        statement_descriptor_suffix: read(&pi["statement_descriptor_suffix"])?,
+        statement_descriptor: pi.statement_descriptor.clone(),
+        statement_descriptor_suffix: pi.statement_descriptor_suffix.clone(),
         status: if approved { ChargeStatus::Succeeded } else { ChargeStatus::Failed },
         transfer_data: None,
         transfer_group: None,
-    }))
+    })
 }
 
 /// The charge as it is now: its PaymentIntent says what was captured and
 /// refunded (only for the intent's own latest charge; a declined charge
 /// never changes), and `refunds` are the refunds made against it.
-pub fn view(charge: &Charge, pi: Option<&Value>, refunds: Vec<Refund>) -> Charge {
+pub fn view(charge: &Charge, pi: Option<&PaymentIntent>, refunds: Vec<Refund>) -> Charge {
     let mut out = charge.clone();
-    let Some(pi) = pi.filter(|p| p["latest_charge"] == charge.id.as_str() && charge.status == ChargeStatus::Succeeded)
+    let Some(pi) = pi
+        .filter(|p| p.latest_charge.as_deref() == Some(charge.id.as_str()) && charge.status == ChargeStatus::Succeeded)
     else {
         return out;
     };
-    let (captured, amount_captured, amount_refunded) = match pi["status"].as_str() {
-        Some("succeeded") => {
-            let got = pi["amount_received"].as_i64().unwrap_or(0);
-            (true, got, pi["amount_refunded"].as_i64().unwrap_or(0))
-        }
+    let (captured, amount_captured, amount_refunded) = match pi.status {
+        PaymentIntentStatus::Succeeded => (true, pi.amount_received, pi.amount_refunded),
         // An authorization released before capture is refunded whole.
-        Some("canceled") => (false, 0, charge.amount),
+        PaymentIntentStatus::Canceled => (false, 0, charge.amount),
         _ => (false, 0, 0),
     };
     out.captured = captured;

@@ -2,9 +2,10 @@
 //! and shipping, and the list of its refunds.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::customer_params::Address;
+use super::payment_intent::PaymentIntent;
+use super::payment_method::Card;
 use super::refund::Refund;
 
 crate::wire_name!(CardType, "card");
@@ -143,24 +144,22 @@ pub struct CardDetails {
 }
 
 impl CardDetails {
-    /// From the intent and its payment method's `card`.
-    pub fn from_method(pi: &Value, card: &Value, capture_before: Option<i64>) -> Result<Self, serde_json::Error> {
-        let read = |k: &str| Option::<String>::deserialize(&card[k]);
-        let int = |k: &str| Option::<i64>::deserialize(&card[k]);
-        let result = pi["three_d_secure"]["status"].as_str();
-        Ok(CardDetails {
-            brand: read("brand")?,
+    /// From the intent and its payment method's `card` (`None`: every
+    /// field of the card is `null`).
+    pub fn from_method(pi: &PaymentIntent, card: Option<&Card>, capture_before: Option<i64>) -> Self {
+        CardDetails {
+            brand: card.map(|c| c.brand.clone()),
             capture_before,
-            checks: Option::deserialize(&card["checks"])?,
-            country: read("country")?,
-            exp_month: int("exp_month")?,
-            exp_year: int("exp_year")?,
-            fingerprint: read("fingerprint")?,
-            funding: read("funding")?,
-            last4: read("last4")?,
-            network: read("brand")?,
-            three_d_secure: result.map(|r| ThreeDSecure { result: r.to_owned() }),
-        })
+            checks: card.map(|c| c.checks.clone()),
+            country: card.map(|c| c.country.clone()),
+            exp_month: card.map(|c| c.exp_month),
+            exp_year: card.map(|c| c.exp_year),
+            fingerprint: card.map(|c| c.fingerprint.clone()),
+            funding: card.map(|c| c.funding.as_str().to_owned()),
+            last4: card.map(|c| c.last4.clone()),
+            network: card.map(|c| c.brand.clone()),
+            three_d_secure: pi.three_ds_status().map(|r| ThreeDSecure { result: r.as_str().to_owned() }),
+        }
     }
 }
 

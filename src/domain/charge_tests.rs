@@ -1,24 +1,42 @@
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::*;
+use crate::domain::payment_intent::{LastPaymentError, PaymentIntent};
+use crate::domain::payment_method::{self, NewMethod, PaymentMethod};
 
-fn pi(status: &str) -> Value {
-    json!({"id": "pi_1", "latest_charge": "ch_1", "status": status, "amount": 1000, "amount_received": 0,
-           "amount_refunded": 0, "currency": "usd", "livemode": false, "metadata": {},
-           "last_payment_error": if status == "requires_payment_method" {
-               json!({"type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds", "message": "No."})
-           } else { Value::Null }})
+fn pi(status: &str) -> PaymentIntent {
+    let mut pi = crate::domain::payment_intent::tests::sample("pi_1");
+    pi.latest_charge = Some("ch_1".into());
+    pi.status = serde_json::from_value(json!(status)).unwrap();
+    pi.last_payment_error = (status == "requires_payment_method").then(|| LastPaymentError {
+        kind: ErrorType::CardError,
+        code: "card_declined".into(),
+        decline_code: Some("insufficient_funds".into()),
+        message: "No.".into(),
+        doc_url: None,
+        payment_method: None,
+        param: None,
+        detail: None,
+    });
+    pi
 }
 
-fn pm() -> Value {
-    json!({"billing_details": {"address": null, "email": "a@b.c", "name": null, "phone": null},
-           "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030, "fingerprint": "fp",
-                    "funding": "credit", "country": "US",
-                    "checks": {"address_line1_check": null, "address_postal_code_check": null, "cvc_check": "pass"}}})
+fn pm() -> PaymentMethod {
+    let input = payment_method::CardInput {
+        number: "4242424242424242".into(),
+        exp_month: 12,
+        exp_year: 2030,
+        cvc: Some("123".into()),
+    };
+    let card = payment_method::check(&input, 1_700_000_000).unwrap();
+    let billing = payment_method::BillingDetails { email: Some("a@b.c".into()), ..Default::default() };
+    let new =
+        NewMethod { id: "pm_1", livemode: false, now: 1, fingerprint: "fp", billing: Some(&billing), customer: None };
+    payment_method::build(new, &card)
 }
 
 fn charge(status: &str) -> Charge {
-    from_settled(&pi(status), &pm(), 5).unwrap().unwrap()
+    from_settled(&pi(status), Some(&pm()), 5).unwrap()
 }
 
 #[test]
@@ -29,8 +47,8 @@ fn an_approval_and_a_decline_each_make_a_charge_and_an_outage_makes_none() {
     assert_eq!((no.status, no.failure_code.as_deref()), (ChargeStatus::Failed, Some("card_declined")));
     assert_eq!(no.outcome.reason.as_deref(), Some("insufficient_funds"));
     let mut down = pi("requires_payment_method");
-    down["last_payment_error"]["type"] = json!("api_error");
-    assert!(from_settled(&down, &json!({}), 5).unwrap().is_none());
+    down.last_payment_error.as_mut().unwrap().kind = ErrorType::ApiError;
+    assert!(from_settled(&down, None, 5).is_none());
     let manual = charge("requires_capture");
     assert_eq!(manual.payment_method_details.card.capture_before, Some(5 + CAPTURE_WINDOW_SECS));
 }
@@ -70,7 +88,7 @@ fn a_charge_of_another_shape_does_not_decode() {
 
 #[test]
 fn a_charge_rebuilt_from_its_intent_alone_has_no_card_details() {
-    let ch = from_settled(&pi("succeeded"), &Value::Null, 5).unwrap().unwrap();
+    let ch = from_settled(&pi("succeeded"), None, 5).unwrap();
     assert_eq!((ch.billing_details, ch.payment_method_details.card.last4), (None, None));
 }
 
@@ -80,15 +98,14 @@ fn the_view_follows_capture_refund_and_cancel() {
     let auth = view(&ch, Some(&pi("requires_capture")), Vec::new());
     assert_eq!((auth.captured, auth.amount_captured), (false, 0));
     let mut done = pi("succeeded");
-    done["amount_received"] = json!(600);
-    done["amount_refunded"] = json!(600);
+    done.amount_received = 600;
+    done.amount_refunded = 600;
     let re = crate::domain::refund::pending(
         "re_1",
         &done,
         crate::domain::refund::Request { amount: 600, reason: None, metadata: BTreeMap::new() },
         6,
-    )
-    .unwrap();
+    );
     let v = view(&ch, Some(&done), vec![re]);
     assert_eq!((v.captured, v.amount_captured), (true, 600));
     assert_eq!((v.refunded, v.refunds.total_count), (true, 1));

@@ -88,11 +88,9 @@ impl Document for Event {
 
 /// A Stripe event object. `previous` is the object before an update; the
 /// event then carries the changed top-level fields in `previous_attributes`.
+/// `object` is the wire form (`Document::wire`): nothing private is in it.
 pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Event {
-    let shown = match object["object"].as_str() {
-        Some(super::payment_intent::KIND) => super::payment_intent::render(object),
-        _ => object.clone(),
-    };
+    let shown = object.clone();
     Event {
         id: ctx.ids.new_id(Event::PREFIX),
         object: EventObject,

@@ -83,13 +83,36 @@ pub enum RefundOutcome {
     },
 }
 
-/// One try, as recorded on the PaymentIntent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What one try's answer was, as its attempt records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Approved,
+    Declined,
+    Unavailable,
+    Unknown,
+    RequiresAction,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Approved => "approved",
+            AttemptOutcome::Declined => "declined",
+            AttemptOutcome::Unavailable => "unavailable",
+            AttemptOutcome::Unknown => "unknown",
+            AttemptOutcome::RequiresAction => "requires_action",
+        }
+    }
+}
+
+/// One try, as recorded on the PaymentIntent (shown in its `attempts`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Attempt {
     pub processor: String,
     pub idempotency_key: String,
-    /// `approved`, `declined`, `unavailable` or `unknown`.
-    pub outcome: &'static str,
+    pub outcome: AttemptOutcome,
     pub detail: Option<String>,
     /// A decline's processor text, scrubbed.
     pub processor_message: Option<String>,
@@ -99,13 +122,13 @@ pub struct Attempt {
 
 impl Outcome {
     /// How an attempt records this answer: its name and a detail.
-    pub fn label(&self) -> (&'static str, Option<String>) {
+    pub fn label(&self) -> (AttemptOutcome, Option<String>) {
         match self {
-            Outcome::Approved { reference } => ("approved", Some(reference.clone())),
-            Outcome::Declined { decline_code, .. } => ("declined", Some(decline_code.clone())),
-            Outcome::Unavailable { reason } => ("unavailable", Some(reason.clone())),
-            Outcome::Unknown { reason } => ("unknown", Some(reason.clone())),
-            Outcome::RequiresAction { reference, .. } => ("requires_action", Some(reference.clone())),
+            Outcome::Approved { reference } => (AttemptOutcome::Approved, Some(reference.clone())),
+            Outcome::Declined { decline_code, .. } => (AttemptOutcome::Declined, Some(decline_code.clone())),
+            Outcome::Unavailable { reason } => (AttemptOutcome::Unavailable, Some(reason.clone())),
+            Outcome::Unknown { reason } => (AttemptOutcome::Unknown, Some(reason.clone())),
+            Outcome::RequiresAction { reference, .. } => (AttemptOutcome::RequiresAction, Some(reference.clone())),
         }
     }
 }

@@ -1,9 +1,18 @@
 //! PaymentIntents (`pi_…`): the object, and how a processor's outcome moves
 //! it through Stripe's states (reference §3).
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use super::outcome::{Attempt, Outcome};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::charge_parts::Shipping;
+use super::customer::Address;
+use super::document::{Document, Never, Tag};
+use super::outcome::{Attempt, AttemptOutcome, Outcome};
+use super::payment_method::PaymentMethod;
+
+pub use super::payment_intent_parts::*;
 
 pub const KIND: &str = "payment_intent";
 /// The tag on an intent whose processor answer is unknown and must be asked again.
@@ -16,6 +25,120 @@ pub const CLAIM_GRACE: i64 = 15 * 60;
 /// The tag on an uncaptured authorization: when it lapses.
 pub const CAPTURE_DUE_TAG: &str = "capture_due";
 
+/// kassa's own bookkeeping on an intent, never shown: a try's claim and
+/// its lookups, the request that claimed it, a capture under way and when
+/// the authorization lapses (Stripe shows that on the charge).
+pub const PRIVATE: &[&str] =
+    &["pending_attempt", "lookup_after", "lookup_asks", "confirm_request", "pending_capture", "capture_before"];
+
+crate::wire_name!(PaymentIntentObject, "payment_intent");
+
+/// A stored PaymentIntent. Its wire form is the stored one without the
+/// private bookkeeping (`PRIVATE`); `checkout_session`, `attempts` and
+/// `three_d_secure` are kassa's own and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentIntent {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub object: PaymentIntentObject,
+    pub amount: i64,
+    pub amount_capturable: i64,
+    pub amount_details: AmountDetails,
+    pub amount_received: i64,
+    pub amount_refunded: i64,
+    #[schema(value_type = Option<String>)]
+    pub application: Option<Never>,
+    #[schema(value_type = Option<i64>)]
+    pub application_fee_amount: Option<Never>,
+    #[schema(value_type = Option<Object>)]
+    pub automatic_payment_methods: Option<Never>,
+    pub canceled_at: Option<i64>,
+    pub cancellation_reason: Option<CancellationReason>,
+    pub capture_method: CaptureMethod,
+    pub client_secret: String,
+    pub confirmation_method: ConfirmationMethod,
+    pub created: i64,
+    pub currency: String,
+    pub customer: Option<String>,
+    pub description: Option<String>,
+    pub last_payment_error: Option<LastPaymentError>,
+    pub latest_charge: Option<String>,
+    pub livemode: bool,
+    pub metadata: BTreeMap<String, String>,
+    pub next_action: Option<NextAction>,
+    #[schema(value_type = Option<String>)]
+    pub on_behalf_of: Option<Never>,
+    pub payment_method: Option<String>,
+    pub payment_method_options: IntentMethodOptions,
+    pub payment_method_types: Vec<String>,
+    #[schema(value_type = Option<Object>)]
+    pub processing: Option<Never>,
+    pub receipt_email: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub review: Option<Never>,
+    pub setup_future_usage: Option<SetupFutureUsage>,
+    pub shipping: Option<Shipping>,
+    pub statement_descriptor: Option<String>,
+    pub statement_descriptor_suffix: Option<String>,
+    pub status: PaymentIntentStatus,
+    #[schema(value_type = Option<Object>)]
+    pub transfer_data: Option<Never>,
+    #[schema(value_type = Option<String>)]
+    pub transfer_group: Option<Never>,
+    /// The Checkout Session this pays.
+    pub checkout_session: String,
+    /// Every processor try.
+    pub attempts: Vec<Attempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub three_d_secure: Option<ThreeDSecure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub pending_attempt: Option<PendingAttempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub lookup_after: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub lookup_asks: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub confirm_request: Option<ConfirmRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub pending_capture: Option<PendingCapture>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub capture_before: Option<i64>,
+}
+
+impl Document for PaymentIntent {
+    const KIND: &'static str = KIND;
+    const PREFIX: &'static str = "pi";
+    const PRIVATE: &'static [&'static str] = PRIVATE;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn tags(&self) -> Vec<Tag> {
+        let mut t = vec![("status".to_owned(), self.status.as_str().to_owned())];
+        if let Some(at) = self.lookup_due() {
+            t.push((LOOKUP_TAG.to_owned(), super::fields::time_tag(at)));
+        }
+        if let Some(c) = &self.customer {
+            t.push(("customer".into(), c.clone()));
+        }
+        // An uncaptured authorization lapses (worker::capture_lapse).
+        if self.status == PaymentIntentStatus::RequiresCapture {
+            t.push((CAPTURE_DUE_TAG.to_owned(), super::fields::time_tag(self.capture_before.unwrap_or(0))));
+        }
+        t
+    }
+}
+
 pub struct NewIntent<'a> {
     pub id: &'a str,
     pub livemode: bool,
@@ -26,216 +149,253 @@ pub struct NewIntent<'a> {
     pub description: Option<&'a str>,
     pub session: &'a str,
     pub client_secret: String,
-    pub metadata: Value,
+    pub metadata: BTreeMap<String, String>,
 }
 
-pub fn build(n: NewIntent<'_>) -> Value {
-    json!({
-        "id": n.id, "object": "payment_intent", "amount": n.amount, "amount_capturable": 0,
-        "amount_details": {"tip": {}}, "amount_received": 0, "amount_refunded": 0, "application": null,
-        "application_fee_amount": null, "automatic_payment_methods": null, "canceled_at": null,
-        "cancellation_reason": null, "capture_method": "automatic_async", "client_secret": n.client_secret,
-        "confirmation_method": "automatic", "created": n.now, "currency": n.currency, "customer": n.customer,
-        "description": n.description, "last_payment_error": null, "latest_charge": null, "livemode": n.livemode,
-        "metadata": n.metadata, "next_action": null, "on_behalf_of": null, "payment_method": null,
-        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
-        "payment_method_types": ["card"], "processing": null, "receipt_email": null, "review": null,
-        "setup_future_usage": null, "shipping": null, "statement_descriptor": null,
-        "statement_descriptor_suffix": null, "status": "requires_payment_method", "transfer_data": null,
-        "transfer_group": null,
-        // kassa: which session this pays, and every processor try.
-        "checkout_session": n.session, "attempts": [],
+/// A new intent, waiting for its payment method.
+pub fn build(n: NewIntent<'_>) -> PaymentIntent {
+    PaymentIntent {
+        id: n.id.to_owned(),
+        object: PaymentIntentObject,
+        amount: n.amount,
+        amount_capturable: 0,
+        amount_details: AmountDetails::default(),
+        amount_received: 0,
+        amount_refunded: 0,
+        application: None,
+        application_fee_amount: None,
+        automatic_payment_methods: None,
+        canceled_at: None,
+        cancellation_reason: None,
+        capture_method: CaptureMethod::AutomaticAsync,
+        client_secret: n.client_secret,
+        confirmation_method: ConfirmationMethod::Automatic,
+        created: n.now,
+        currency: n.currency.to_owned(),
+        customer: n.customer.map(str::to_owned),
+        description: n.description.map(str::to_owned),
+        last_payment_error: None,
+        latest_charge: None,
+        livemode: n.livemode,
+        metadata: n.metadata,
+        next_action: None,
+        on_behalf_of: None,
+        payment_method: None,
+        payment_method_options: IntentMethodOptions {
+            card: CardMethodOptions { request_three_d_secure: RequestThreeDSecure::Automatic },
+        },
+        payment_method_types: vec!["card".to_owned()],
+        processing: None,
+        receipt_email: None,
+        review: None,
+        setup_future_usage: None,
+        shipping: None,
+        statement_descriptor: None,
+        statement_descriptor_suffix: None,
+        status: PaymentIntentStatus::RequiresPaymentMethod,
+        transfer_data: None,
+        transfer_group: None,
+        checkout_session: n.session.to_owned(),
+        attempts: Vec::new(),
+        three_d_secure: None,
+        pending_attempt: None,
+        lookup_after: None,
+        lookup_asks: None,
+        confirm_request: None,
+        pending_capture: None,
+        capture_before: None,
+    }
+}
+
+/// A field of the session's JSON (the session is not typed here).
+fn read<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
+    T::deserialize(v)
+}
+
+/// The session's `collected_information.shipping_details`, as a shipping.
+fn collected_shipping(collected: &Value) -> Result<Shipping, serde_json::Error> {
+    Ok(Shipping {
+        address: read::<Option<Address>>(&collected["address"])?,
+        carrier: None,
+        name: read(&collected["name"])?,
+        phone: None,
+        tracking_number: None,
     })
 }
 
-/// What a Checkout Session passes on to the PaymentIntent it makes
-/// (`payment_intent_data`, and the shipping address the buyer gave). A
-/// description the confirm itself gave is kept; metadata keys the intent
-/// already has win.
-pub fn apply_session_data(intent: &mut Value, session: &Value) {
-    let d = &session["payment_intent_data"];
-    if d.is_object() {
-        for k in ["capture_method", "receipt_email", "setup_future_usage", "shipping"] {
-            if !d[k].is_null() {
-                intent[k] = d[k].clone();
+impl PaymentIntent {
+    /// What a Checkout Session passes on to the PaymentIntent it makes
+    /// (`payment_intent_data`, and the shipping address the buyer gave). A
+    /// description the confirm itself gave is kept; metadata keys the
+    /// intent already has win. A session of another shape is an error.
+    pub fn apply_session_data(&mut self, session: &Value) -> Result<(), serde_json::Error> {
+        let d = &session["payment_intent_data"];
+        if d.is_object() {
+            if let Some(c) = read(&d["capture_method"])? {
+                self.capture_method = c;
+            }
+            if let Some(e) = read(&d["receipt_email"])? {
+                self.receipt_email = Some(e);
+            }
+            if let Some(s) = read(&d["setup_future_usage"])? {
+                self.setup_future_usage = Some(s);
+            }
+            if let Some(s) = read(&d["shipping"])? {
+                self.shipping = Some(s);
+            }
+            self.statement_descriptor = read(&d["statement_descriptor"])?;
+            self.statement_descriptor_suffix = read(&d["statement_descriptor_suffix"])?;
+            if self.description.is_none() {
+                self.description = read(&d["description"])?;
+            }
+            if let Some(mut merged) = read::<Option<BTreeMap<String, String>>>(&d["metadata"])? {
+                merged.extend(std::mem::take(&mut self.metadata));
+                self.metadata = merged;
             }
         }
-        for k in ["statement_descriptor", "statement_descriptor_suffix"] {
-            intent[k] = d[k].clone();
+        let collected = &session["collected_information"]["shipping_details"];
+        if collected.is_object() {
+            self.shipping = Some(collected_shipping(collected)?);
         }
-        if intent["description"].is_null() {
-            intent["description"] = d["description"].clone();
+        Ok(())
+    }
+
+    /// An update of the session's `payment_intent_data` (the fields the
+    /// update endpoint takes), carried to an intent already made by a
+    /// failed try.
+    pub fn apply_session_update(&mut self, session: &Value) -> Result<(), serde_json::Error> {
+        let d = &session["payment_intent_data"];
+        self.description = read(&d["description"])?;
+        self.metadata = read::<Option<_>>(&d["metadata"])?.unwrap_or_default();
+        self.setup_future_usage = read(&d["setup_future_usage"])?;
+        self.statement_descriptor = read(&d["statement_descriptor"])?;
+        self.statement_descriptor_suffix = read(&d["statement_descriptor_suffix"])?;
+        Ok(())
+    }
+
+    /// The intent while its payment is being tried (recorded before the call).
+    pub fn processing(&self, pm: &str) -> Self {
+        let mut out = self.clone();
+        out.status = PaymentIntentStatus::Processing;
+        out.payment_method = Some(pm.to_owned());
+        out.last_payment_error = None;
+        out.next_action = None;
+        out
+    }
+
+    /// Whether the intent authorizes only (`capture_method=manual`).
+    pub fn manual_capture(&self) -> bool {
+        self.capture_method == CaptureMethod::Manual
+    }
+
+    /// The intent after the processors answered. An approval or a card
+    /// decline makes a charge (`latest_charge`, stored by the caller's
+    /// commit through `charge::from_settled`). `pm` is the payment method
+    /// tried (`None`: a saved one that could not be opened).
+    pub fn settle(&self, outcome: &Outcome, attempts: &[Attempt], pm: Option<&PaymentMethod>, charge_id: &str) -> Self {
+        let mut out = self.clone();
+        out.pending_attempt = None;
+        out.lookup_after = None;
+        out.attempts.extend_from_slice(attempts);
+        let method = || pm.map(|p| ErrorMethod::Object(Box::new(p.clone())));
+        match outcome {
+            Outcome::Approved { .. } if self.manual_capture() => {
+                out.status = PaymentIntentStatus::RequiresCapture;
+                out.amount_capturable = out.amount;
+                out.latest_charge = Some(charge_id.to_owned());
+            }
+            Outcome::Approved { .. } => {
+                out.status = PaymentIntentStatus::Succeeded;
+                out.amount_received = out.amount;
+                out.latest_charge = Some(charge_id.to_owned());
+            }
+            Outcome::Declined { code, decline_code, message, .. } => {
+                out.status = PaymentIntentStatus::RequiresPaymentMethod;
+                out.latest_charge = Some(charge_id.to_owned());
+                out.last_payment_error = Some(LastPaymentError {
+                    kind: ErrorType::CardError,
+                    code: code.clone(),
+                    decline_code: Some(decline_code.clone()),
+                    message: message.clone(),
+                    doc_url: Some(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))),
+                    payment_method: method(),
+                    param: None,
+                    detail: None,
+                });
+            }
+            Outcome::Unavailable { reason } => {
+                out.status = PaymentIntentStatus::RequiresPaymentMethod;
+                out.last_payment_error = Some(LastPaymentError {
+                    kind: ErrorType::ApiError,
+                    code: "processor_unavailable".to_owned(),
+                    decline_code: None,
+                    message: "No payment processor could take the payment. Please try again.".to_owned(),
+                    doc_url: None,
+                    payment_method: method(),
+                    param: None,
+                    detail: Some(reason.clone()),
+                });
+            }
+            // Still processing: a worker settles it once the processor knows.
+            Outcome::Unknown { .. } => out.status = PaymentIntentStatus::Processing,
+            Outcome::RequiresAction { action_url, .. } => {
+                out.status = PaymentIntentStatus::RequiresAction;
+                out.next_action = Some(NextAction {
+                    kind: NextActionType::RedirectToUrl,
+                    redirect_to_url: RedirectToUrl { url: action_url.clone(), return_url: None },
+                    three_d_secure: None,
+                });
+            }
         }
-        if let (Some(from), Value::Object(own)) = (d["metadata"].as_object(), &intent["metadata"]) {
-            let mut merged = from.clone();
-            merged.extend(own.clone());
-            intent["metadata"] = Value::Object(merged);
+        out
+    }
+
+    /// When the processor must be asked again about this payment, if it
+    /// must (engine::payment::pending): after an unknown answer, while the
+    /// buyer is at a gateway's page, or when a claimed try never recorded
+    /// its outcome (a crash mid-charge). `lookup_after` backs off between asks.
+    pub fn lookup_due(&self) -> Option<i64> {
+        let last = self.attempts.last();
+        let last_was = |o: AttemptOutcome| last.is_some_and(|l| l.outcome == o);
+        let waiting = match self.status {
+            PaymentIntentStatus::Processing => last_was(AttemptOutcome::Unknown) || self.pending_attempt.is_some(),
+            PaymentIntentStatus::RequiresAction => last_was(AttemptOutcome::RequiresAction),
+            _ => false,
+        };
+        if !waiting {
+            return None;
         }
+        let first = match &self.pending_attempt {
+            // Claims record when their route must have ended; older ones
+            // get the fixed grace.
+            Some(p) => p.lookup_at.unwrap_or_else(|| p.started_at.saturating_add(CLAIM_GRACE)),
+            None => last.map_or(0, |l| l.started_at).saturating_add(LOOKUP_AFTER),
+        };
+        Some(self.lookup_after.unwrap_or(first))
     }
-    let collected = &session["collected_information"]["shipping_details"];
-    if collected.is_object() {
-        intent["shipping"] = json!({"address": collected["address"], "carrier": null, "name": collected["name"],
-                                    "phone": null, "tracking_number": null});
-    }
-}
 
-/// An update of the session's `payment_intent_data` (the fields the update
-/// endpoint takes), carried to an intent already made by a failed try.
-pub fn apply_session_update(intent: &mut Value, session: &Value) {
-    let d = &session["payment_intent_data"];
-    for k in ["description", "metadata", "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix"] {
-        intent[k] = d[k].clone();
+    /// When a 3-D Secure step without the buyer is due, if one waits.
+    pub fn three_ds_due(&self) -> Option<i64> {
+        let tds = self.three_d_secure.as_ref()?;
+        let waiting = matches!(tds.status, ThreeDsStatus::Pending | ThreeDsStatus::MethodCompleted);
+        (self.status == PaymentIntentStatus::Processing && waiting).then_some(tds.due_at)
     }
-    if !intent["metadata"].is_object() {
-        intent["metadata"] = json!({});
+
+    /// The status of its 3-D Secure step, if it has one.
+    pub fn three_ds_status(&self) -> Option<ThreeDsStatus> {
+        self.three_d_secure.as_ref().map(|t| t.status)
     }
-}
-
-fn attempt_json(a: &Attempt) -> Value {
-    json!({"processor": a.processor, "idempotency_key": a.idempotency_key, "outcome": a.outcome,
-           "detail": a.detail, "processor_message": a.processor_message, "started_at": a.started_at,
-           "duration_ms": a.duration_ms})
-}
-
-/// The intent while its payment is being tried (recorded before the call).
-pub fn processing(pi: &Value, pm: &str) -> Value {
-    let mut out = pi.clone();
-    out["status"] = json!("processing");
-    out["payment_method"] = json!(pm);
-    out["last_payment_error"] = Value::Null;
-    out["next_action"] = Value::Null;
-    out
 }
 
 /// Seed 003: a session shows its PaymentIntent's `next_action` while the
 /// buyer must act, and `null` otherwise; set wherever both are written.
-pub fn mirror_next_action(session: &mut Value, pi: &Value) {
-    session["next_action"] = if pi["status"] == "requires_action" { pi["next_action"].clone() } else { Value::Null };
-}
-
-/// kassa's own bookkeeping on an intent, never shown: a try's claim and
-/// its lookups, the request that claimed it, a capture under way and when
-/// the authorization lapses (Stripe shows that on the charge).
-pub const PRIVATE: &[&str] =
-    &["pending_attempt", "lookup_after", "lookup_asks", "confirm_request", "pending_capture", "capture_before"];
-
-/// The intent as the API and events show it.
-pub fn render(doc: &Value) -> Value {
-    let mut out = doc.clone();
-    for k in PRIVATE {
-        strip(&mut out, k);
-    }
-    out
-}
-
-/// Removes a kassa-private field.
-pub fn strip(doc: &mut Value, key: &str) {
-    if let Some(m) = doc.as_object_mut() {
-        m.remove(key);
-    }
-}
-
-/// Whether the intent authorizes only (`capture_method=manual`).
-pub fn manual_capture(pi: &Value) -> bool {
-    pi["capture_method"] == "manual"
-}
-
-/// The intent after the processors answered. An approval or a card decline
-/// makes a charge (`latest_charge`, stored by the caller's commit through
-/// `charge::from_settled`).
-pub fn settle(pi: &Value, outcome: &Outcome, attempts: &[Attempt], pm: &Value, charge_id: &str) -> Value {
-    let mut out = pi.clone();
-    if let Some(m) = out.as_object_mut() {
-        m.remove("pending_attempt");
-        m.remove("lookup_after");
-    }
-    if let Some(list) = out["attempts"].as_array_mut() {
-        list.extend(attempts.iter().map(attempt_json));
-    }
-    match outcome {
-        Outcome::Approved { .. } if manual_capture(pi) => {
-            out["status"] = json!("requires_capture");
-            out["amount_capturable"] = out["amount"].clone();
-            out["latest_charge"] = json!(charge_id);
-        }
-        Outcome::Approved { .. } => {
-            out["status"] = json!("succeeded");
-            out["amount_received"] = out["amount"].clone();
-            out["latest_charge"] = json!(charge_id);
-        }
-        Outcome::Declined { code, decline_code, message, .. } => {
-            out["status"] = json!("requires_payment_method");
-            out["latest_charge"] = json!(charge_id);
-            out["last_payment_error"] = json!({
-                "type": "card_error", "code": code, "decline_code": decline_code, "message": message,
-                "doc_url": format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")),
-                "payment_method": pm, "param": null,
-            });
-        }
-        Outcome::Unavailable { reason } => {
-            out["status"] = json!("requires_payment_method");
-            out["last_payment_error"] = json!({
-                "type": "api_error", "code": "processor_unavailable", "decline_code": null,
-                "message": "No payment processor could take the payment. Please try again.",
-                "payment_method": pm, "param": null, "detail": reason,
-            });
-        }
-        // Still processing: a worker settles it once the processor knows.
-        Outcome::Unknown { .. } => out["status"] = json!("processing"),
-        Outcome::RequiresAction { action_url, .. } => {
-            out["status"] = json!("requires_action");
-            out["next_action"] =
-                json!({"type": "redirect_to_url", "redirect_to_url": {"url": action_url, "return_url": null}});
-        }
-    }
-    out
-}
-
-pub fn tags(doc: &Value) -> Vec<(String, String)> {
-    let mut t = vec![("status".to_owned(), doc["status"].as_str().unwrap_or_default().to_owned())];
-    // A payment whose processor answer is not known is asked about again
-    // (engine::payment::pending): after an unknown answer, while the buyer is at
-    // a gateway's page, or when a claimed try never recorded its outcome (a
-    // crash mid-charge). `lookup_after` backs off between asks.
-    let last = doc["attempts"].as_array().and_then(|a| a.last());
-    let waiting = doc["status"] == "processing" && last.is_some_and(|l| l["outcome"] == "unknown")
-        || doc["status"] == "requires_action" && last.is_some_and(|l| l["outcome"] == "requires_action")
-        || doc["status"] == "processing" && doc["pending_attempt"].is_object();
-    if waiting {
-        let first = match &doc["pending_attempt"] {
-            // Claims record when their route must have ended; older ones
-            // get the fixed grace.
-            Value::Object(p) => p.get("lookup_at").and_then(Value::as_i64).unwrap_or_else(|| {
-                p.get("started_at").and_then(Value::as_i64).unwrap_or(0).saturating_add(CLAIM_GRACE)
-            }),
-            _ => last.and_then(|l| l["started_at"].as_i64()).unwrap_or(0).saturating_add(LOOKUP_AFTER),
-        };
-        let at = doc["lookup_after"].as_i64().unwrap_or(first);
-        t.push((LOOKUP_TAG.to_owned(), super::fields::time_tag(at)));
-    }
-    if let Some(c) = doc["customer"].as_str() {
-        t.push(("customer".into(), c.to_owned()));
-    }
-    // An uncaptured authorization lapses (worker::capture_lapse).
-    if doc["status"] == "requires_capture" {
-        let at = doc["capture_before"].as_i64().unwrap_or(0);
-        t.push((CAPTURE_DUE_TAG.to_owned(), super::fields::time_tag(at)));
-    }
-    t
+pub fn mirror_next_action(session: &mut Value, pi: &PaymentIntent) {
+    session["next_action"] = match (&pi.next_action, pi.status) {
+        (Some(a), PaymentIntentStatus::RequiresAction) => serde_json::to_value(a).unwrap_or_default(),
+        _ => Value::Null,
+    };
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_claimed_try_is_asked_about_after_the_grace_period() {
-        let pi = json!({"status": "processing", "attempts": [], "pending_attempt": {"processor": "gw", "idempotency_key": "k", "started_at": 100}});
-        assert!(tags(&pi).contains(&(LOOKUP_TAG.to_owned(), crate::domain::fields::time_tag(100 + CLAIM_GRACE))));
-        let mut backed = pi.clone();
-        backed["lookup_after"] = json!(5000);
-        assert!(tags(&backed).contains(&(LOOKUP_TAG.to_owned(), crate::domain::fields::time_tag(5000))));
-        let done = json!({"status": "succeeded", "attempts": [{"outcome": "approved", "started_at": 1}]});
-        assert!(!tags(&done).iter().any(|(k, _)| k == LOOKUP_TAG));
-    }
-}
+#[path = "payment_intent_tests.rs"]
+pub(crate) mod tests;

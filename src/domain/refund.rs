@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::document::{Document, Never, Tag};
+use super::payment_intent::PaymentIntent;
 
 pub const KIND: &str = "refund";
 
@@ -95,24 +95,23 @@ pub struct Request {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// A new refund of `pi` (a stored PaymentIntent), pending until the
-/// processor answers.
-pub fn pending(id: &str, pi: &Value, r: Request, now: i64) -> Result<Refund, serde_json::Error> {
-    Ok(Refund {
+/// A new refund of `pi`, pending until the processor answers.
+pub fn pending(id: &str, pi: &PaymentIntent, r: Request, now: i64) -> Refund {
+    Refund {
         id: id.to_owned(),
         object: RefundObject,
         amount: r.amount,
         balance_transaction: None,
-        charge: Option::deserialize(&pi["latest_charge"])?,
+        charge: pi.latest_charge.clone(),
         created: now,
-        currency: String::deserialize(&pi["currency"])?,
+        currency: pi.currency.clone(),
         failure_reason: None,
         metadata: r.metadata,
-        payment_intent: String::deserialize(&pi["id"])?,
+        payment_intent: pi.id.clone(),
         reason: r.reason,
         receipt_number: None,
         status: RefundStatus::Pending,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -121,10 +120,11 @@ mod tests {
     use serde_json::json;
 
     fn refund() -> Refund {
-        let pi = json!({"id": "pi_1", "latest_charge": "ch_1", "currency": "usd"});
+        let mut pi = crate::domain::payment_intent::tests::sample("pi_1");
+        pi.latest_charge = Some("ch_1".into());
         let metadata = BTreeMap::from([("a".to_owned(), "1".to_owned())]);
         let r = Request { amount: 300, reason: RefundReason::parse("requested_by_customer"), metadata };
-        pending("re_1", &pi, r, 5).unwrap()
+        pending("re_1", &pi, r, 5)
     }
 
     #[test]

@@ -11,13 +11,14 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
-
 use super::charges;
+use super::intent::Intent;
+use crate::domain::document::Document;
 use crate::domain::event::{self, EventContext};
-use crate::domain::payment_intent;
+use crate::domain::outcome::AttemptOutcome;
+use crate::domain::payment_intent::{CancellationReason, PaymentIntent, PaymentIntentStatus, PendingCapture};
 use crate::processor::{select, Processor, RefundOutcome};
-use crate::store::{Change, ChangeSet, Scope, StoreError, StoredObject};
+use crate::store::{Change, ChangeSet, Scope, StoreError};
 use crate::AppState;
 
 /// Why an authorization could not be ended.
@@ -42,7 +43,7 @@ impl From<StoreError> for EndError {
 
 /// What to record: the intent's new version and its events.
 pub struct Ended {
-    pub intent: Value,
+    pub intent: PaymentIntent,
     pub changes: Vec<Change>,
     pub events: Vec<event::Event>,
 }
@@ -52,22 +53,18 @@ pub struct Ended {
 pub async fn processor_of(
     state: &AppState,
     scope: &Scope,
-    pi: &Value,
+    pi: &PaymentIntent,
 ) -> Result<Option<(Arc<dyn Processor>, String)>, StoreError> {
-    let approved = pi["attempts"]
-        .as_array()
-        .and_then(|a| a.iter().rev().find(|x| x["outcome"] == "approved"))
-        .cloned()
-        .unwrap_or_default();
-    let name = approved["processor"].as_str().unwrap_or("test").to_owned();
-    let reference = approved["detail"].as_str().unwrap_or_default().to_owned();
-    let session = state.store.get_object(scope, pi["checkout_session"].as_str().unwrap_or_default()).await?;
+    let approved = pi.attempts.iter().rev().find(|x| x.outcome == AttemptOutcome::Approved);
+    let name = approved.map_or("test", |a| a.processor.as_str()).to_owned();
+    let reference = approved.and_then(|a| a.detail.clone()).unwrap_or_default();
+    let session = state.store.get_object(scope, &pi.checkout_session).await?;
     let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
     let route = select::processors_for(state, scope, route_id).await?.unwrap_or_default();
     Ok(route.into_iter().find(|p| p.name() == name).map(|p| (p, reference)))
 }
 
-async fn ask<F, Fut>(state: &AppState, scope: &Scope, pi: &Value, call: F) -> Result<(), EndError>
+async fn ask<F, Fut>(state: &AppState, scope: &Scope, pi: &PaymentIntent, call: F) -> Result<(), EndError>
 where
     F: FnOnce(Arc<dyn Processor>, String) -> Fut,
     Fut: std::future::Future<Output = RefundOutcome>,
@@ -80,32 +77,18 @@ where
     }
 }
 
-fn update(pi: &StoredObject, doc: &Value) -> Change {
-    Change::Update {
-        id: pi.id.clone(),
-        expected_version: pi.version,
-        tags: payment_intent::tags(doc),
-        doc: doc.clone(),
-    }
-}
-
 /// Claims a capture of `amount` on the intent (or finds it already
 /// claimed with that amount); returns the claimed intent.
-async fn claim_capture(
-    state: &AppState,
-    scope: &Scope,
-    pi: &StoredObject,
-    amount: i64,
-) -> Result<StoredObject, EndError> {
-    match pi.doc["pending_capture"]["amount"].as_i64() {
-        Some(a) if a == amount => return Ok(pi.clone()),
-        Some(a) => return Err(EndError::OtherAmount(a)),
+async fn claim_capture(state: &AppState, scope: &Scope, read: &Intent, amount: i64) -> Result<Intent, EndError> {
+    match &read.pi.pending_capture {
+        Some(c) if c.amount == amount => return Ok(read.clone()),
+        Some(c) => return Err(EndError::OtherAmount(c.amount)),
         None => {}
     }
-    let mut claimed = pi.clone();
-    claimed.doc["pending_capture"] = json!({"amount": amount, "idempotency_key": format!("{}-capture", pi.id)});
+    let mut claimed = read.clone();
+    claimed.pi.pending_capture = Some(PendingCapture { amount, idempotency_key: format!("{}-capture", read.pi.id) });
     claimed.version += 1;
-    commit(state, scope, vec![update(pi, &claimed.doc)]).await?;
+    commit(state, scope, vec![read.update(&claimed.pi)?]).await?;
     Ok(claimed)
 }
 
@@ -115,58 +98,57 @@ async fn commit(state: &AppState, scope: &Scope, changes: Vec<Change>) -> Result
 }
 
 /// Captures `amount` (already checked against `amount_capturable`).
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, amount))]
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id, amount))]
 pub async fn capture(
     state: &AppState,
     scope: &Scope,
-    pi: &StoredObject,
+    read: &Intent,
     amount: i64,
     ctx: &EventContext<'_>,
 ) -> Result<Ended, EndError> {
-    let pi = claim_capture(state, scope, pi, amount).await?;
-    let key = format!("{}-capture", pi.id);
-    match ask(state, scope, &pi.doc, |p, r| async move { p.capture(&r, amount, &key).await }).await {
+    let read = claim_capture(state, scope, read, amount).await?;
+    let key = format!("{}-capture", read.pi.id);
+    match ask(state, scope, &read.pi, |p, r| async move { p.capture(&r, amount, &key).await }).await {
         Ok(()) => {}
         // Definitely not captured: the claim goes, the authorization stays.
         Err(e @ (EndError::Refused(_) | EndError::NoProcessor)) => {
-            let mut doc = pi.doc.clone();
-            payment_intent::strip(&mut doc, "pending_capture");
-            commit(state, scope, vec![update(&pi, &doc)]).await?;
+            let mut pi = read.pi.clone();
+            pi.pending_capture = None;
+            commit(state, scope, vec![read.update(&pi)?]).await?;
             return Err(e);
         }
         Err(e) => return Err(e),
     }
-    let mut doc = pi.doc.clone();
-    doc["status"] = json!("succeeded");
-    doc["amount_received"] = json!(amount);
-    doc["amount_capturable"] = json!(0);
-    payment_intent::strip(&mut doc, "pending_capture");
-    payment_intent::strip(&mut doc, "capture_before");
+    let mut pi = read.pi.clone();
+    pi.status = PaymentIntentStatus::Succeeded;
+    pi.amount_received = amount;
+    pi.amount_capturable = 0;
+    pi.pending_capture = None;
+    pi.capture_before = None;
     let mut events = Vec::new();
-    if let Some(ch) = charges::of_intent(state, scope, &doc).await? {
+    if let Some(ch) = charges::of_intent(state, scope, &pi).await? {
         events.push(event::build(ctx, "charge.captured", &ch, None));
     }
-    events.push(event::build(ctx, "payment_intent.succeeded", &doc, None));
-    Ok(Ended { changes: vec![update(&pi, &doc)], events, intent: doc })
+    events.push(event::build(ctx, "payment_intent.succeeded", &pi.wire(), None));
+    Ok(Ended { changes: vec![read.update(&pi)?], events, intent: pi })
 }
 
 /// Voids the authorization and cancels the intent (`reason` is the
 /// merchant's, or `None`). Refused while a capture is under way.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id))]
 pub async fn void(
     state: &AppState,
     scope: &Scope,
-    pi: &StoredObject,
-    reason: Option<&str>,
-    now: i64,
+    read: &Intent,
+    reason: Option<CancellationReason>,
     ctx: &EventContext<'_>,
 ) -> Result<Ended, EndError> {
-    if let Some(a) = pi.doc["pending_capture"]["amount"].as_i64() {
-        return Err(EndError::OtherAmount(a));
+    if let Some(c) = &read.pi.pending_capture {
+        return Err(EndError::OtherAmount(c.amount));
     }
-    let key = format!("{}-void", pi.id);
-    ask(state, scope, &pi.doc, |p, r| async move { p.void(&r, &key).await }).await?;
-    Ok(canceled(state, scope, pi, reason, now, ctx, "charge.refunded").await?)
+    let key = format!("{}-void", read.pi.id);
+    ask(state, scope, &read.pi, |p, r| async move { p.void(&r, &key).await }).await?;
+    Ok(canceled(state, scope, read, Cancel { reason, charge_event: "charge.refunded" }, ctx).await?)
 }
 
 /// The lapse of an authorization past `capture_before`. A capture under way
@@ -174,50 +156,50 @@ pub async fn void(
 /// processor refuses is not recorded: the intent is looked at again in an
 /// hour. An unknown answer, or no processor, still cancels: the issuer
 /// drops an authorization that old by itself.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
-pub async fn lapse(
-    state: &AppState,
-    scope: &Scope,
-    pi: &StoredObject,
-    now: i64,
-    ctx: &EventContext<'_>,
-) -> Result<Ended, EndError> {
-    if let Some(amount) = pi.doc["pending_capture"]["amount"].as_i64() {
-        return capture(state, scope, pi, amount, ctx).await;
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id))]
+pub async fn lapse(state: &AppState, scope: &Scope, read: &Intent, ctx: &EventContext<'_>) -> Result<Ended, EndError> {
+    if let Some(c) = &read.pi.pending_capture {
+        return capture(state, scope, read, c.amount, ctx).await;
     }
-    let key = format!("{}-void", pi.id);
-    match ask(state, scope, &pi.doc, |p, r| async move { p.void(&r, &key).await }).await {
+    let key = format!("{}-void", read.pi.id);
+    match ask(state, scope, &read.pi, |p, r| async move { p.void(&r, &key).await }).await {
         Ok(()) | Err(EndError::Unknown(_) | EndError::NoProcessor) => {}
         Err(EndError::Refused(reason)) => {
-            tracing::warn!(payment_intent = %pi.id, %reason, "the processor refused to void a lapsed authorization");
-            let mut doc = pi.doc.clone();
-            doc["capture_before"] = json!(now.saturating_add(3600));
-            return Ok(Ended { changes: vec![update(pi, &doc)], events: vec![], intent: doc });
+            tracing::warn!(payment_intent = %read.pi.id, %reason, "the processor refused to void a lapsed authorization");
+            let mut pi = read.pi.clone();
+            pi.capture_before = Some(ctx.now.saturating_add(3600));
+            return Ok(Ended { changes: vec![read.update(&pi)?], events: vec![], intent: pi });
         }
         Err(e) => return Err(e),
     }
-    Ok(canceled(state, scope, pi, Some("automatic"), now, ctx, "charge.expired").await?)
+    let reason = Some(CancellationReason::Automatic);
+    Ok(canceled(state, scope, read, Cancel { reason, charge_event: "charge.expired" }, ctx).await?)
+}
+
+/// How an authorization is canceled: the intent's reason, and the event
+/// its charge gets.
+struct Cancel {
+    reason: Option<CancellationReason>,
+    charge_event: &'static str,
 }
 
 async fn canceled(
     state: &AppState,
     scope: &Scope,
-    pi: &StoredObject,
-    reason: Option<&str>,
-    now: i64,
+    read: &Intent,
+    how: Cancel,
     ctx: &EventContext<'_>,
-    charge_event: &str,
 ) -> Result<Ended, StoreError> {
-    let mut doc = pi.doc.clone();
-    doc["status"] = json!("canceled");
-    doc["canceled_at"] = json!(now);
-    doc["cancellation_reason"] = json!(reason);
-    doc["amount_capturable"] = json!(0);
-    payment_intent::strip(&mut doc, "capture_before");
+    let mut pi = read.pi.clone();
+    pi.status = PaymentIntentStatus::Canceled;
+    pi.canceled_at = Some(ctx.now);
+    pi.cancellation_reason = how.reason;
+    pi.amount_capturable = 0;
+    pi.capture_before = None;
     let mut events = Vec::new();
-    if let Some(ch) = charges::of_intent(state, scope, &doc).await? {
-        events.push(event::build(ctx, charge_event, &ch, None));
+    if let Some(ch) = charges::of_intent(state, scope, &pi).await? {
+        events.push(event::build(ctx, how.charge_event, &ch, None));
     }
-    events.push(event::build(ctx, "payment_intent.canceled", &doc, None));
-    Ok(Ended { changes: vec![update(pi, &doc)], events, intent: doc })
+    events.push(event::build(ctx, "payment_intent.canceled", &pi.wire(), None));
+    Ok(Ended { changes: vec![read.update(&pi)?], events, intent: pi })
 }

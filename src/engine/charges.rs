@@ -2,52 +2,45 @@
 //! on a card, stored in the commit that settles its PaymentIntent. Shared by
 //! the API, the workers and the pages.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::domain::charge::{self, Charge};
 use crate::domain::document::Document;
 use crate::domain::event::{self, EventContext};
+use crate::domain::payment_intent::{PaymentIntent, PaymentIntentStatus};
+use crate::domain::payment_method::PaymentMethod;
 use crate::domain::refund::Refund;
-use crate::store::{Change, Scope, StoreError, StoreResult};
+use crate::engine::payment::settle::Writes;
+use crate::store::{Change, Scope, StoreResult};
 use crate::AppState;
-
-/// The charge a settled intent made; an intent that does not fit is a
-/// backend error (it was written by kassa).
-fn settled(intent: &Value, pm: &Value, now: i64) -> StoreResult<Option<Charge>> {
-    charge::from_settled(intent, pm, now).map_err(|e| {
-        StoreError::Backend(format!(
-            "payment_intent {} makes no charge: {e}",
-            intent["id"].as_str().unwrap_or_default()
-        ))
-    })
-}
 
 /// Adds the charge a settled intent just made to a commit: the object and
 /// its `charge.succeeded` / `charge.failed` event. An uncaptured
 /// authorization also gets the moment it lapses.
 pub fn record(
-    intent: &mut Value,
-    pm: &Value,
-    now: i64,
+    intent: &mut PaymentIntent,
+    pm: Option<&PaymentMethod>,
     ctx: &EventContext,
-    changes: &mut Vec<Change>,
-    events: &mut Vec<event::Event>,
+    w: &mut Writes,
 ) -> StoreResult<()> {
-    let Some(ch) = settled(intent, pm, now)? else { return Ok(()) };
-    if intent["status"] == "requires_capture" {
-        intent["capture_before"] = json!(ch.payment_method_details.card.capture_before);
+    let Some(ch) = charge::from_settled(intent, pm, ctx.now) else { return Ok(()) };
+    if intent.status == PaymentIntentStatus::RequiresCapture {
+        intent.capture_before = ch.payment_method_details.card.capture_before;
     }
-    events.push(event::build(ctx, ch.created_event(), &ch.wire(), None));
-    changes.push(Change::insert(&ch)?);
+    w.events.push(event::build(ctx, ch.created_event(), &ch.wire(), None));
+    w.changes.push(Change::insert(&ch)?);
     Ok(())
 }
 
 /// The charge as it reads now, with its intent's capture and refunds.
 #[tracing::instrument(skip_all, fields(charge = %ch.id))]
 pub async fn current(state: &AppState, scope: &Scope, ch: Charge) -> StoreResult<Charge> {
-    let pi = state.store.get_object(scope, &ch.payment_intent).await?;
+    let pi = match state.store.get_object(scope, &ch.payment_intent).await? {
+        Some(o) => o.decode::<PaymentIntent>()?,
+        None => None,
+    };
     let refunds = match &pi {
-        Some(p) if p.doc["latest_charge"] == ch.id.as_str() && p.doc["amount_refunded"].as_i64().unwrap_or(0) > 0 => {
+        Some(p) if p.latest_charge.as_deref() == Some(ch.id.as_str()) && p.amount_refunded > 0 => {
             let q = crate::store::ListQuery {
                 kind: crate::domain::refund::KIND.into(),
                 filters: vec![("payment_intent".into(), ch.payment_intent.clone())],
@@ -61,7 +54,7 @@ pub async fn current(state: &AppState, scope: &Scope, ch: Charge) -> StoreResult
         }
         _ => Vec::new(),
     };
-    Ok(charge::view(&ch, pi.as_ref().map(|p| &p.doc), refunds))
+    Ok(charge::view(&ch, pi.as_ref(), refunds))
 }
 
 /// A stored charge document as it reads now (expansions).
@@ -74,9 +67,9 @@ pub async fn current_doc(state: &AppState, scope: &Scope, obj: &crate::store::St
 
 /// The intent's latest charge as it reads now, for events about it
 /// (capture, refund, void).
-#[tracing::instrument(skip_all, fields(payment_intent = pi["id"].as_str().unwrap_or_default()))]
-pub async fn of_intent(state: &AppState, scope: &Scope, pi: &Value) -> StoreResult<Option<Value>> {
-    let Some(id) = pi["latest_charge"].as_str() else { return Ok(None) };
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
+pub async fn of_intent(state: &AppState, scope: &Scope, pi: &PaymentIntent) -> StoreResult<Option<Value>> {
+    let Some(id) = pi.latest_charge.as_deref() else { return Ok(None) };
     let stored = match state.store.get_object(scope, id).await? {
         Some(o) => o.decode::<Charge>()?,
         None => None,
@@ -85,7 +78,7 @@ pub async fn of_intent(state: &AppState, scope: &Scope, pi: &Value) -> StoreResu
     // built from the intent alone.
     let ch = match stored {
         Some(ch) => Some(ch),
-        None => settled(pi, &Value::Null, pi["created"].as_i64().unwrap_or(0))?,
+        None => charge::from_settled(pi, None, pi.created),
     };
     Ok(ch.map(|c| charge::view(&c, Some(pi), Vec::new()).wire()))
 }
@@ -105,10 +98,13 @@ mod tests {
 
     #[test]
     fn a_recorded_charge_and_a_refund_decode_from_the_store() {
-        let pi = json!({"id": "pi_1", "latest_charge": "ch_1", "status": "succeeded", "amount": 500,
-                        "amount_received": 500, "currency": "eur", "livemode": false, "metadata": {"k": "v"},
-                        "customer": "cus_1"});
-        let ch = charge::from_settled(&pi, &Value::Null, 7).unwrap().unwrap();
+        let mut pi = crate::domain::payment_intent::tests::sample("pi_1");
+        pi.latest_charge = Some("ch_1".into());
+        pi.status = PaymentIntentStatus::Succeeded;
+        (pi.amount, pi.amount_received, pi.currency) = (500, 500, "eur".into());
+        pi.metadata = [("k".to_owned(), "v".to_owned())].into();
+        pi.customer = Some("cus_1".into());
+        let ch = charge::from_settled(&pi, None, 7).unwrap();
         let change = Change::insert(&ch).unwrap();
         let Change::Insert { tags, .. } = &change else { panic!("not an insert") };
         assert_eq!(tags, &ch.tags());
@@ -117,7 +113,6 @@ mod tests {
         assert_eq!(obj.decode::<Charge>().unwrap(), Some(ch));
         assert_eq!(obj.decode::<Refund>().unwrap(), None, "another kind");
         let re = refund::pending("re_1", &pi, Request { amount: 5, reason: None, metadata: Default::default() }, 8);
-        let re = re.unwrap();
         let obj = stored(Change::insert(&re).unwrap());
         assert_eq!(obj.decode::<Refund>().unwrap(), Some(re));
         let mut bad = obj.clone();

@@ -5,5 +5,6 @@
 pub mod capture;
 pub mod charges;
 pub mod commit;
+pub mod intent;
 pub mod payment;
 pub mod pricing;

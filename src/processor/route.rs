@@ -46,7 +46,7 @@ pub fn processors(
 pub async fn execute(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) -> (Outcome, Vec<Attempt>) {
     let (outcome, attempts) = run(route, req, now).await;
     let by = attempts.last().map_or("none", |a| a.processor.as_str());
-    crate::meters::meters().payment(outcome.label().0, by);
+    crate::meters::meters().payment(outcome.label().0.as_str(), by);
     (outcome, attempts)
 }
 
@@ -68,9 +68,13 @@ async fn run(route: &[Arc<dyn Processor>], req: &Authorize, now: i64) -> (Outcom
         let (name, detail) = outcome.label();
         // The reason stays out of the log: it may quote the gateway's url.
         if matches!(outcome, Outcome::Unavailable { .. } | Outcome::Unknown { .. }) {
-            tracing::warn!(processor = p.name(), outcome = name, "processor attempt did not settle the payment");
+            tracing::warn!(
+                processor = p.name(),
+                outcome = name.as_str(),
+                "processor attempt did not settle the payment"
+            );
         } else {
-            tracing::debug!(processor = p.name(), outcome = name, "processor attempt");
+            tracing::debug!(processor = p.name(), outcome = name.as_str(), "processor attempt");
         }
         attempts.push(Attempt {
             processor: p.name().to_owned(),
@@ -161,7 +165,7 @@ mod tests {
         let route: Vec<Arc<dyn Processor>> = vec![down.clone(), no.clone(), yes.clone()];
         let (o, attempts) = execute(&route, &req(), 0).await;
         assert!(matches!(o, Outcome::Declined { .. }));
-        assert_eq!(attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(), ["unavailable", "declined"]);
+        assert_eq!(attempts.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(), ["unavailable", "declined"]);
         assert_eq!(attempts[1].idempotency_key, "k-1");
         assert_eq!(yes.calls.load(Ordering::SeqCst), 0);
     }

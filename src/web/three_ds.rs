@@ -6,13 +6,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::domain::payment_intent;
+use crate::domain::payment_intent::{self, PaymentIntent, PaymentIntentStatus, ThreeDsFlow, ThreeDsStatus};
 use crate::domain::session;
-use crate::engine::payment::three_ds::{finish, intent_tags};
+use crate::engine::intent::Intent;
+use crate::engine::payment::three_ds::{finish, intent_change};
 use crate::error::ApiError;
-use crate::store::{Change, ChangeSet, Scope, StoredObject};
+use crate::store::{Change, ChangeSet, Scope};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -45,24 +46,27 @@ fn not_found() -> Response {
 }
 
 /// The intent the URL names, if the key is its pending 3-D Secure key.
-async fn pending(state: &AppState, pi: &str, key: Option<&str>, flow: &str) -> Result<(Scope, StoredObject), Response> {
+async fn pending(
+    state: &AppState,
+    pi: &str,
+    key: Option<&str>,
+    flow: ThreeDsFlow,
+) -> Result<(Scope, Intent), Response> {
     let Ok(Some((scope, obj))) = state.store.locate(payment_intent::KIND, pi).await else { return Err(not_found()) };
-    let tds = &obj.doc["three_d_secure"];
-    let ok = obj.kind == payment_intent::KIND
-        && key.is_some_and(|k| tds["key"].as_str() == Some(k))
-        && tds["flow"] == flow
-        && tds["status"] == "pending"
-        && obj.doc["status"] == "requires_action";
+    let Ok(read) = Intent::of(&obj) else { return Err(not_found()) };
+    let ok = read.pi.three_d_secure.as_ref().is_some_and(|tds| {
+        key.is_some_and(|k| tds.key == k) && tds.flow == flow && tds.status == ThreeDsStatus::Pending
+    }) && read.pi.status == PaymentIntentStatus::RequiresAction;
     if ok {
-        Ok((scope, obj))
+        Ok((scope, read))
     } else {
         Err(not_found())
     }
 }
 
-fn money(doc: &Value) -> String {
-    let cur = doc["currency"].as_str().unwrap_or_default();
-    let amount = doc["amount"].as_i64().unwrap_or(0);
+fn money(pi: &PaymentIntent) -> String {
+    let cur = pi.currency.as_str();
+    let amount = pi.amount;
     match crate::domain::currency::Currency::parse(cur) {
         Some(c) => format!("{} {}", c.format(amount), cur.to_uppercase()),
         None => amount.to_string(),
@@ -75,7 +79,7 @@ pub async fn challenge_page(
     Path(pi): Path<String>,
     Query(q): Query<KeyQuery>,
 ) -> Response {
-    let (_, obj) = match pending(&state, &pi, q.key.as_deref(), "challenge").await {
+    let (_, read) = match pending(&state, &pi, q.key.as_deref(), ThreeDsFlow::Challenge).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -84,7 +88,7 @@ pub async fn challenge_page(
         "<h1>Authenticate your payment</h1><p>Test 3-D Secure challenge for <strong>{}</strong>.</p>\
          <form method=\"post\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button name=\"outcome\" value=\"succeed\" id=\"succeed\">Complete authentication</button>\
          <button name=\"outcome\" value=\"fail\" id=\"fail\">Fail authentication</button></form>",
-        money(&obj.doc),
+        money(&read.pi),
         super::security::token(&state.page_key, &csrf_context(&pi, q.key.as_deref().unwrap_or_default())),
     );
     page(StatusCode::OK, "3-D Secure", &body)
@@ -97,7 +101,7 @@ pub async fn challenge_answer(
     headers: axum::http::HeaderMap,
     Form(a): Form<Answer>,
 ) -> Response {
-    let (scope, obj) = match pending(&state, &pi, q.key.as_deref(), "challenge").await {
+    let (scope, read) = match pending(&state, &pi, q.key.as_deref(), ThreeDsFlow::Challenge).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -111,8 +115,8 @@ pub async fn challenge_answer(
         "fail" => false,
         _ => return page(StatusCode::BAD_REQUEST, "3-D Secure", "<h1>Unknown answer.</h1>"),
     };
-    let return_url = obj.doc["three_d_secure"]["return_url"].as_str().map(str::to_owned);
-    if let Err(e) = finish(&state, &scope, &obj, authenticated).await {
+    let return_url = read.pi.three_d_secure.as_ref().and_then(|t| t.return_url.clone());
+    if let Err(e) = finish(&state, &scope, &read, authenticated).await {
         tracing::warn!(payment_intent = %pi, error = %e, "3-D Secure finish failed");
         return page(
             StatusCode::CONFLICT,
@@ -131,17 +135,19 @@ pub async fn challenge_answer(
 /// The hidden device-fingerprint step: loading it completes the method step,
 /// and the payment continues without the buyer (frictionless).
 pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query(q): Query<KeyQuery>) -> Response {
-    let (scope, obj) = match pending(&state, &pi, q.key.as_deref(), "method").await {
+    let (scope, read) = match pending(&state, &pi, q.key.as_deref(), ThreeDsFlow::Method).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let now = state.now();
-    let mut doc = obj.doc.clone();
-    doc["status"] = json!("processing");
-    doc["next_action"] = Value::Null;
-    doc["three_d_secure"]["status"] = json!("method_completed");
-    doc["three_d_secure"]["due_at"] = json!(now);
-    let Ok(Some(s)) = state.store.get_object(&scope, doc["checkout_session"].as_str().unwrap_or_default()).await else {
+    let mut doc = read.pi.clone();
+    doc.status = PaymentIntentStatus::Processing;
+    doc.next_action = None;
+    if let Some(tds) = doc.three_d_secure.as_mut() {
+        tds.status = ThreeDsStatus::MethodCompleted;
+        tds.due_at = now;
+    }
+    let Ok(Some(s)) = state.store.get_object(&scope, &doc.checkout_session).await else {
         return not_found();
     };
     if session::status_at(&s.doc, now) != "open" {
@@ -151,10 +157,11 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
     payment_intent::mirror_next_action(&mut sdoc, &doc);
     sdoc["confirming_until"] = json!(i64::MAX);
     sdoc["payment_intent_status"] = json!("processing");
+    let Ok(intent) = intent_change(&doc, Some(read.version)) else { return not_found() };
     let set = ChangeSet {
         scope,
         changes: vec![
-            Change::Update { id: obj.id.clone(), expected_version: obj.version, tags: intent_tags(&doc), doc },
+            intent,
             Change::Update { id: s.id.clone(), expected_version: s.version, tags: session::tags(&sdoc), doc: sdoc },
         ],
         events: vec![],
@@ -170,15 +177,11 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
 pub async fn status(State(state): State<AppState>, Path(pi): Path<String>, Query(q): Query<KeyQuery>) -> Response {
     let missing = || ApiError::no_such("payment_intent", &pi, None).into_response();
     let Ok(Some((_, obj))) = state.store.locate(payment_intent::KIND, &pi).await else { return missing() };
-    if obj.kind != payment_intent::KIND
-        || q.client_secret
-            .as_deref()
-            .is_none_or(|c| !crate::domain::ids::secret_eq(obj.doc["client_secret"].as_str(), c))
-    {
+    let Ok(Intent { pi: d, .. }) = Intent::of(&obj) else { return missing() };
+    if q.client_secret.as_deref().is_none_or(|c| !crate::domain::ids::secret_eq(Some(d.client_secret.as_str()), c)) {
         return missing();
     }
-    let d = &obj.doc;
-    Json(json!({"id": d["id"], "object": "payment_intent", "status": d["status"], "next_action": d["next_action"],
-                "last_payment_error": d["last_payment_error"], "checkout_session": d["checkout_session"]}))
+    Json(json!({"id": d.id, "object": "payment_intent", "status": d.status, "next_action": d.next_action,
+                "last_payment_error": d.last_payment_error, "checkout_session": d.checkout_session}))
     .into_response()
 }

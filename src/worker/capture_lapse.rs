@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{CAPTURE_DUE_TAG, KIND};
 use crate::engine::capture::{self, EndError};
+use crate::engine::intent::Intent;
 use crate::store::{ChangeSet, DueQuery, StoreError, StoreResult};
 use crate::AppState;
 
@@ -22,7 +23,14 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
     let mut done = 0;
     for (scope, pi) in due {
         let ctx = crate::ids::system_events(scope.livemode, now);
-        let ended = match capture::lapse(state, &scope, &pi, now, &ctx).await {
+        let read = match Intent::of(&pi) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(payment_intent = %pi.id, error = %e, "lapse skipped: the intent does not decode");
+                continue;
+            }
+        };
+        let ended = match capture::lapse(state, &scope, &read, &ctx).await {
             Ok(e) => e,
             Err(EndError::Store(StoreError::Conflict)) => continue,
             Err(EndError::Store(e)) => return Err(e),

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{KIND, LOOKUP_TAG};
+use crate::engine::intent::Intent;
 use crate::engine::payment::pending::{back_off, resolve};
 use crate::store::{DueQuery, StoreResult};
 use crate::AppState;
@@ -18,6 +19,14 @@ pub async fn resolve_due(state: &AppState) -> StoreResult<usize> {
     let due = state.store.due(&DueQuery::new(KIND, LOOKUP_TAG, &time_tag(state.now()), 50)).await?;
     let mut done = 0;
     for (scope, pi) in due {
+        let pi = match Intent::of(&pi) {
+            Ok(r) => r,
+            Err(e) => {
+                state.metrics.worker_error("pending_payments");
+                tracing::warn!(payment_intent = %pi.id, error = %e, "pending payment skipped: the intent does not decode");
+                continue;
+            }
+        };
         match resolve(state, &scope, &pi).await {
             Ok(true) => done += 1,
             Ok(false) => {}
@@ -25,9 +34,9 @@ pub async fn resolve_due(state: &AppState) -> StoreResult<usize> {
             // so one broken payment never holds the batch for the others.
             Err(e) => {
                 state.metrics.worker_error("pending_payments");
-                tracing::warn!(payment_intent = %pi.id, error = %e, "pending payment not resolved");
+                tracing::warn!(payment_intent = %pi.pi.id, error = %e, "pending payment not resolved");
                 if let Err(e) = back_off(state, &scope, &pi, state.now()).await {
-                    tracing::warn!(payment_intent = %pi.id, error = %e, "pending payment back-off not recorded");
+                    tracing::warn!(payment_intent = %pi.pi.id, error = %e, "pending payment back-off not recorded");
                 }
             }
         }

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent;
+use crate::engine::intent::Intent;
 use crate::engine::payment::three_ds::{finish, DUE_TAG};
 use crate::store::{DueQuery, StoreResult};
 use crate::AppState;
@@ -18,7 +19,14 @@ pub async fn finish_due(state: &AppState) -> StoreResult<usize> {
     let due = state.store.due(&DueQuery::new(payment_intent::KIND, DUE_TAG, &time_tag(state.now()), 50)).await?;
     let mut done = 0;
     for (scope, pi) in due {
-        match finish(state, &scope, &pi, true).await {
+        let read = match Intent::of(&pi) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(payment_intent = %pi.id, error = %e, "3-D Secure finish skipped: the intent does not decode");
+                continue;
+            }
+        };
+        match finish(state, &scope, &read, true).await {
             Ok(()) => done += 1,
             // Another node finished it first, or it failed: either way not ours.
             Err(e) => tracing::debug!(payment_intent = %pi.id, error = %e, "3-D Secure finish skipped"),

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use crate::api::plumbing::extract::Call;
 use crate::domain::intent_data::{self, PaymentIntentDataUpdate};
-use crate::domain::payment_intent;
+use crate::engine::intent;
 use crate::error::{ApiError, ApiResult};
-use crate::store::Change;
+use crate::store::{Change, StoreError};
 use crate::AppState;
 
 /// Sets the session's `payment_intent_data`; an intent a failed try already
@@ -28,8 +28,8 @@ pub async fn update(
     }
     doc["payment_intent_data"] = intent_data::update_payment_intent_data(&doc["payment_intent_data"], u)?;
     let Some(pi_id) = doc["payment_intent"].as_str() else { return Ok(Vec::new()) };
-    let Some(pi) = state.store.get_object(&call.scope(), pi_id).await? else { return Ok(Vec::new()) };
-    let mut next = pi.doc.clone();
-    payment_intent::apply_session_update(&mut next, doc);
-    Ok(vec![Change::Update { id: pi.id, expected_version: pi.version, tags: payment_intent::tags(&next), doc: next }])
+    let Some(read) = intent::load(state, &call.scope(), pi_id).await? else { return Ok(Vec::new()) };
+    let mut next = read.pi.clone();
+    next.apply_session_update(doc).map_err(|e| StoreError::Backend(format!("payment_intent_data: {e}")))?;
+    Ok(vec![read.update(&next)?])
 }

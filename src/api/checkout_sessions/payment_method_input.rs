@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::api::plumbing::extract::Call;
 use crate::domain::card::{CardError, CardNumber};
-use crate::domain::payment_method::{self, CardInput, CheckedCard, PaymentMethodData, VAULT_KIND};
+use crate::domain::payment_method::{self, CardInput, CheckedCard, NewMethod, PaymentMethodData, VAULT_KIND};
 use crate::engine::payment::method::{live_test_card, open_saved};
 use crate::engine::payment::Chosen;
 use crate::error::{ApiError, ApiResult};
@@ -33,25 +33,19 @@ fn new_method(state: &AppState, call: &Call, c: CheckedCard, given: &Given<'_>, 
     let (data, customer) = (given.data, given.customer);
     let id = new_id("pm");
     let fingerprint = state.vault.fingerprint(&c.number);
-    let doc = payment_method::build(
-        &id,
-        call.auth.livemode,
+    let new = NewMethod {
+        id: &id,
+        livemode: call.auth.livemode,
         now,
-        &c,
-        &fingerprint,
-        data.and_then(|d| d.billing_details.as_ref()),
+        fingerprint: &fingerprint,
+        billing: data.and_then(|d| d.billing_details.as_ref()),
         customer,
-    );
+    };
+    let method = payment_method::build(new, &c);
     let sealed = state.vault.seal(&c.number, &id).map_err(|_| ApiError::internal())?;
     let vault_id = payment_method::vault_id(&id);
     let changes = vec![
-        Change::Insert {
-            id: id.clone(),
-            kind: payment_method::KIND.into(),
-            created: now,
-            tags: payment_method::tags(&doc),
-            doc: doc.clone(),
-        },
+        Change::insert(&method)?,
         Change::Insert {
             id: vault_id.clone(),
             kind: VAULT_KIND.into(),
@@ -61,7 +55,7 @@ fn new_method(state: &AppState, call: &Call, c: CheckedCard, given: &Given<'_>, 
         },
     ];
     let card = CardDetails { number: c.number, exp_month: c.exp_month, exp_year: c.exp_year, cvc: c.cvc };
-    Ok(Chosen { id, doc, card, changes })
+    Ok(Chosen { id, method, card, changes })
 }
 
 /// Stripe declines its published test cards in live mode, before any
@@ -116,7 +110,7 @@ pub async fn choose(state: &AppState, call: &Call, given: Given<'_>, now: i64) -
         (Some(id), None) => {
             let missing = || ApiError::no_such("PaymentMethod", id, Some("payment_method")).with_status_400();
             let chosen = open_saved(state, &call.scope(), id).await?.ok_or_else(missing)?;
-            match chosen.doc["customer"].as_str() {
+            match chosen.method.customer.as_deref() {
                 Some(owner) if Some(owner) != customer => return Err(missing()),
                 // A buyer (publishable key) may reuse only the session
                 // customer's own saved methods, never a loose one by id.

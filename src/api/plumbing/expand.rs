@@ -138,7 +138,7 @@ fn expand_path<'a>(
             Value::String(id) if expandable => {
                 if let Some(doc) = pending.iter().find(|d| d["id"] == id.as_str()) {
                     *field = match doc["object"].as_str() {
-                        Some(crate::domain::payment_intent::KIND) => crate::domain::payment_intent::render(doc),
+                        Some(crate::domain::payment_intent::KIND) => intent_wire(doc)?,
                         _ => doc.clone(),
                     };
                 } else if let Some(obj) = state.store.get_object(scope, id).await? {
@@ -150,7 +150,7 @@ fn expand_path<'a>(
                             false,
                         )
                     } else if obj.kind == crate::domain::payment_intent::KIND {
-                        crate::domain::payment_intent::render(&obj.doc)
+                        intent_wire(&obj.doc)?
                     } else if obj.kind == crate::domain::charge::KIND {
                         crate::engine::charges::current_doc(state, scope, &obj).await?
                     } else {
@@ -177,4 +177,12 @@ fn expand_path<'a>(
             Ok(())
         }
     })
+}
+
+/// A PaymentIntent's stored document as the API shows it.
+fn intent_wire(doc: &Value) -> ApiResult<Value> {
+    use crate::domain::document::Document;
+    let pi: crate::domain::payment_intent::PaymentIntent = serde_json::from_value(doc.clone())
+        .map_err(|e| crate::store::StoreError::Backend(format!("a stored payment_intent does not decode: {e}")))?;
+    Ok(pi.wire())
 }

@@ -58,34 +58,24 @@ pub async fn find_param(
         .ok_or_else(|| ApiError::no_such(what, id, Some(param)).with_status_400())
 }
 
-/// `GET /v1/{things}/{id}`: the caller's object of `kind`, with expansions.
-pub async fn retrieve(state: &AppState, call: &Call, kind: &str, what: &str, id: &str) -> ApiResult<axum::Json<Value>> {
+/// `GET /v1/{things}/{id}`: the caller's object of type `D`, shown with the
+/// request's expansions.
+pub async fn retrieve<D: Document>(
+    state: &AppState,
+    call: &Call,
+    what: &str,
+    id: &str,
+) -> ApiResult<axum::Json<Value>> {
     call.no_params()?;
     expand::validate(&call.expand)?;
-    let obj = find(state, call, kind, what, id).await?;
-    Ok(axum::Json(respond(state, call, obj.doc).await?))
+    let (obj, _) = find_typed::<D>(state, call, what, id).await?;
+    Ok(axum::Json(respond(state, call, obj.wire()).await?))
 }
 
 /// The object with the request's `expand[]` applied.
 pub async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Value> {
     expand::apply(state, &call.scope(), &mut obj, &call.expand).await?;
     Ok(obj)
-}
-
-/// The common small update: switch `active`, merge `metadata`.
-pub fn with_active_and_metadata(
-    doc: &Value,
-    active: Option<bool>,
-    metadata: &Option<std::collections::BTreeMap<String, Option<String>>>,
-) -> ApiResult<Value> {
-    let mut out = doc.as_object().cloned().unwrap_or_default();
-    if let Some(a) = active {
-        out.insert("active".into(), serde_json::json!(a));
-    }
-    if let Some(m) = metadata {
-        crate::domain::product::apply_metadata(&mut out, &Some(Some(m.clone())), "")?;
-    }
-    Ok(Value::Object(out))
 }
 
 /// The caller's object of type `D` and its version, or a 404 naming `what`.

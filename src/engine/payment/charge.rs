@@ -7,6 +7,8 @@
 //! PaymentIntent as `processing`. A racing confirm loses that write (or sees
 //! the claim) and gets `InProgress`; nothing can expire the session under it.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::caller::{Answered, Run};
@@ -14,9 +16,12 @@ use super::error::{PaymentError, PaymentResult};
 use super::method::Chosen;
 use super::settle::{self, outcome_finish};
 use super::{redeem, route, terms, three_ds};
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::payment_intent::{self, NewIntent};
+use crate::domain::payment_intent::{self, ConfirmRequest, NewIntent, PaymentIntent, PaymentIntentStatus as Status};
+use crate::domain::payment_intent::{PendingAttempt, ThreeDsStatus};
 use crate::domain::session;
+use crate::engine::intent::{self, Intent as Read};
 use crate::ids::{new_id, random_base62};
 use crate::processor::Authorize;
 use crate::store::{Change, ChangeSet, StoreError};
@@ -25,7 +30,7 @@ use crate::store::{Change, ChangeSet, StoreError};
 const CLAIM_SECS: i64 = 120;
 
 /// An intent and the version its next update expects (`None`: new).
-type Intent = (Value, Option<i64>);
+type Intent = (PaymentIntent, Option<i64>);
 
 /// Claims the session, runs the route, and settles with the outcome.
 /// `authenticated`: 3-D Secure already passed for this payment.
@@ -54,24 +59,30 @@ pub async fn charge(
                 .await;
         }
     }
-    let pi_id = intent["id"].as_str().unwrap_or_default().to_owned();
-    let mut processing = payment_intent::processing(&intent, &chosen.id);
-    if authenticated {
-        processing["three_d_secure"]["status"] = json!("authenticated");
+    let pi_id = intent.id.clone();
+    let mut processing = intent.processing(&chosen.id);
+    if let (true, Some(tds)) = (authenticated, processing.three_d_secure.as_mut()) {
+        tds.status = ThreeDsStatus::Authenticated;
     }
-    let tries = intent["attempts"].as_array().map_or(0, Vec::len);
+    let tries = intent.attempts.len();
     let route = route::route_for(run.state, &run.caller.scope, session).await?;
     // Recorded with the claim: if kassa stops mid-charge, the resolver
     // asks the first processor what became of this key.
     let first = route.first().map(|p| p.name().to_owned()).unwrap_or_default();
     let lookup_at = route::lookup_at(&route, now);
-    processing["pending_attempt"] = json!({"processor": first, "idempotency_key": format!("{pi_id}-{tries}-0"),
-                                           "started_at": now, "lookup_at": lookup_at});
+    processing.pending_attempt = Some(PendingAttempt {
+        processor: first,
+        idempotency_key: format!("{pi_id}-{tries}-0"),
+        started_at: now,
+        lookup_at: Some(lookup_at),
+    });
     // Only this try's request: an earlier try's key was answered already.
-    payment_intent::strip(&mut processing, "confirm_request");
-    if let Some(k) = run.caller.idempotency.as_ref().filter(|_| run.caller.waiting) {
-        processing["confirm_request"] = json!({"idempotency_key": k.key, "fingerprint": k.fingerprint});
-    }
+    processing.confirm_request = run
+        .caller
+        .idempotency
+        .as_ref()
+        .filter(|_| run.caller.waiting)
+        .map(|k| ConfirmRequest { idempotency_key: k.key.clone(), fingerprint: k.fingerprint.clone() });
     let mut claimed = session.clone();
     claimed["confirming_until"] = json!(lookup_at.saturating_add(CLAIM_SECS));
     claimed["payment_intent"] = json!(pi_id);
@@ -84,10 +95,10 @@ pub async fn charge(
         amount: session["amount_total"].as_i64().unwrap_or(0),
         currency: session["currency"].as_str().unwrap_or("usd").to_owned(),
         card: chosen.card.clone(),
-        capture: !payment_intent::manual_capture(&processing),
+        capture: !processing.manual_capture(),
     };
     let (outcome, attempts) = route::run(run, route, req, &pi_id).await?;
-    let settled = payment_intent::settle(&processing, &outcome, &attempts, &chosen.doc, &new_id("ch"));
+    let settled = processing.settle(&outcome, &attempts, Some(&chosen.method), &new_id("ch"));
     let intent_version = intent_version.map_or(1, |v| v + 1);
     let finish = outcome_finish(&outcome, chosen, (settled, intent_version));
     settle::finish(run, &claimed, version + 1, finish).await
@@ -99,27 +110,25 @@ async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> Paym
     let amount = session["amount_total"].as_i64().unwrap_or(0);
     let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
     let existing = match session["payment_intent"].as_str() {
-        Some(pi) => run.state.store.get_object(&run.caller.scope, pi).await?,
+        Some(pi) => intent::load(run.state, &run.caller.scope, pi).await?,
         None => None,
     };
-    if let Some(o) = existing {
-        let status = o.doc["status"].as_str().unwrap_or_default();
-        let tds = o.doc["three_d_secure"]["status"].as_str();
-        let allowed = match (authenticated, status) {
-            (false, "requires_payment_method" | "requires_action") => true,
-            (true, "requires_action") => tds == Some("pending"),
-            (true, "processing") => matches!(tds, Some("pending") | Some("method_completed")),
+    if let Some(Read { pi: mut doc, version }) = existing {
+        let tds = doc.three_ds_status();
+        let allowed = match (authenticated, doc.status) {
+            (false, Status::RequiresPaymentMethod | Status::RequiresAction) => true,
+            (true, Status::RequiresAction) => tds == Some(ThreeDsStatus::Pending),
+            (true, Status::Processing) => matches!(tds, Some(ThreeDsStatus::Pending | ThreeDsStatus::MethodCompleted)),
             _ => false,
         };
         if !allowed {
             return Err(PaymentError::InProgress);
         }
-        let mut doc = o.doc;
         if !authenticated {
-            doc["amount"] = json!(amount);
-            doc["currency"] = json!(currency);
+            doc.amount = amount;
+            doc.currency = currency;
         }
-        return Ok((doc, Some(o.version)));
+        return Ok((doc, Some(version)));
     }
     let pi_id = new_id("pi");
     let mut doc = payment_intent::build(NewIntent {
@@ -132,19 +141,10 @@ async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> Paym
         description: run.terms.description.as_deref(),
         session: session["id"].as_str().unwrap_or_default(),
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
-        metadata: json!({}),
+        metadata: BTreeMap::new(),
     });
-    payment_intent::apply_session_data(&mut doc, session);
+    doc.apply_session_data(session).map_err(|e| StoreError::Backend(format!("session data: {e}")))?;
     Ok((doc, None))
-}
-
-/// The intent as a change: an update of the version read, or an insert.
-pub fn intent_change(doc: &Value, version: Option<i64>, tags: Vec<(String, String)>, now: i64) -> Change {
-    let id = doc["id"].as_str().unwrap_or_default().to_owned();
-    match version {
-        Some(v) => Change::Update { id, expected_version: v, tags, doc: doc.clone() },
-        None => Change::Insert { id, kind: payment_intent::KIND.into(), created: now, tags, doc: doc.clone() },
-    }
 }
 
 /// The claim's commit. Everything a finish without the caller needs is
@@ -153,11 +153,11 @@ pub fn intent_change(doc: &Value, version: Option<i64>, tags: Vec<(String, Strin
 async fn claim(
     run: &Run<'_>,
     (session, version, claimed): (&Value, i64, &Value),
-    (intent, intent_version, processing): (&Value, Option<i64>, &Value),
+    (intent, intent_version, processing): (&PaymentIntent, Option<i64>, &PaymentIntent),
     method_changes: Vec<Change>,
 ) -> PaymentResult<()> {
     let (st, scope, now) = (run.state, &run.caller.scope, run.now);
-    let pi_id = intent["id"].as_str().unwrap_or_default();
+    let pi_id = intent.id.as_str();
     let session_id = session["id"].as_str().unwrap_or_default().to_owned();
     let mut changes = method_changes;
     changes.push(Change::Update {
@@ -166,11 +166,11 @@ async fn claim(
         tags: session::tags(claimed),
         doc: claimed.clone(),
     });
-    changes.push(intent_change(processing, intent_version, payment_intent::tags(processing), now));
+    changes.push(intent::change_tagged(processing, intent_version, processing.tags())?);
     changes.push(terms::change(st, scope, pi_id, run.terms, now).await?);
     changes.extend(redeem::redeem(st, scope, session).await?);
     let events = match intent_version {
-        None => vec![event::build(&run.caller.event_ctx(now), "payment_intent.created", intent, None)],
+        None => vec![event::build(&run.caller.event_ctx(now), "payment_intent.created", &intent.wire(), None)],
         Some(_) => vec![],
     };
     match crate::engine::commit::commit(st, ChangeSet { scope: scope.clone(), changes, events, idempotency: None })

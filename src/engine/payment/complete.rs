@@ -11,6 +11,7 @@ use super::settle::Writes;
 use crate::domain::contract::{self, Confirmation, Contract};
 use crate::domain::document::Document;
 use crate::domain::event;
+use crate::domain::payment_method::PaymentMethod;
 use crate::domain::session;
 use crate::ids::new_id;
 use crate::store::{Change, StoreError};
@@ -18,26 +19,32 @@ use crate::store::{Change, StoreError};
 /// How the session completes.
 pub struct Completion {
     pub payment_status: &'static str,
-    pub pm: Option<Value>,
+    pub pm: Option<PaymentMethod>,
     pub confirmation: Confirmation,
     /// The intent that paid it.
     pub intent: Option<String>,
 }
 
 /// The session's `customer_details` once the buyer confirmed.
-fn customer_details(session: &Value, d: Option<&Value>, pm: Option<&Value>) -> Value {
+fn customer_details(session: &Value, d: Option<&Value>, pm: Option<&PaymentMethod>) -> Value {
     let prev = &session["customer_details"];
-    let billing = pm.map(|p| &p["billing_details"]);
+    let billing = pm.map(|p| &p.billing_details);
     let pick = |field: &str| -> Value {
+        let given = billing.and_then(|b| match field {
+            "email" => b.email.clone(),
+            "name" => b.name.clone(),
+            "phone" => b.phone.clone(),
+            _ => None,
+        });
         d.and_then(|d| d[field].as_str())
             .map(|s| json!(s))
             .or_else(|| prev.get(field).filter(|v| !v.is_null()).cloned())
-            .or_else(|| billing.and_then(|b| b.get(field)).filter(|v| !v.is_null()).cloned())
+            .or_else(|| given.map(Value::String))
             .unwrap_or(Value::Null)
     };
     let address = match d.map(|d| &d["address"]).filter(|a| a.is_object()) {
         Some(a) => a.clone(),
-        None => billing.map(|b| b["address"].clone()).unwrap_or(Value::Null),
+        None => billing.map(|b| json!(b.address)).unwrap_or(Value::Null),
     };
     let email =
         pick("email").as_str().map(str::to_owned).or_else(|| session["customer_email"].as_str().map(str::to_owned));
@@ -56,7 +63,7 @@ pub async fn complete(run: &Run<'_>, s: &mut Value, c: Completion, w: &mut Write
     let now = run.now;
     let setup = s["mode"] == "setup";
     s["customer_details"] = customer_details(s, run.terms.customer_details.as_ref(), c.pm.as_ref());
-    let pm_id = c.pm.as_ref().and_then(|p| p["id"].as_str()).map(str::to_owned);
+    let pm_id = c.pm.as_ref().map(|p| p.id.clone());
     // Saving the card (`setup_future_usage`) needs a customer to save it to.
     let save_card = pm_id.is_some() && s["payment_intent_data"]["setup_future_usage"].is_string();
     let wants_customer = s["customer_creation"] == "always" || setup || save_card;
@@ -73,7 +80,7 @@ pub async fn complete(run: &Run<'_>, s: &mut Value, c: Completion, w: &mut Write
     save::update_customer(run, s, w).await?;
     if setup {
         if let (Some(pm_id), Some(cus)) = (&pm_id, s["customer"].as_str().map(str::to_owned)) {
-            let seti = save::setup_intent(run, s, pm_id, &cus, w);
+            let seti = save::setup_intent(run, s, pm_id, &cus, w)?;
             s["setup_intent"] = json!(seti);
         }
     } else {

@@ -4,6 +4,8 @@
 //! same route run as every other charge; recorded with
 //! `checkout.session.async_payment_succeeded` or `…_failed`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::caller::{Caller, Plain, Run};
@@ -13,11 +15,14 @@ use super::route::{self, route_for};
 use super::settle::Writes;
 use super::terms::Terms;
 use crate::domain::contract::{Contract, EntryStatus};
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::payment_intent::{self, NewIntent};
+use crate::domain::payment_intent::{self, CaptureMethod, NewIntent, PaymentIntent};
+use crate::domain::payment_method::PaymentMethod;
 use crate::domain::session;
 use crate::domain::version::ApiVersion;
 use crate::engine::charges;
+use crate::engine::intent;
 use crate::ids::{new_id, random_base62};
 use crate::processor::route::Attempt;
 use crate::processor::{Authorize, Outcome};
@@ -50,20 +55,14 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         Err(PaymentError::Internal) => None,
         other => other?,
     };
-    let intent = due_intent(scope, &claimed, session.as_ref(), now);
+    let intent = due_intent(scope, &claimed, session.as_ref(), now)?;
     let caller = Caller::background(scope.clone());
     let (terms, view) = (Terms::default(), Plain { version: caller.version(), now });
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
     let (outcome, attempts) = authorize(&run, session.as_ref(), &intent, chosen.as_ref()).await?;
-    let pm_doc = chosen.map_or(Value::Null, |c| c.doc);
-    let settled = payment_intent::settle(
-        &payment_intent::processing(&intent, &pm_id),
-        &outcome,
-        &attempts,
-        &pm_doc,
-        &new_id("ch"),
-    );
-    record(&run, (claimed, ctr.version + 1), session, (settled, &pm_doc), &outcome).await?;
+    let pm = chosen.map(|c| c.method);
+    let settled = intent.processing(&pm_id).settle(&outcome, &attempts, pm.as_ref(), &new_id("ch"));
+    record(&run, (claimed, ctr.version + 1), session, (settled, pm.as_ref()), &outcome).await?;
     Ok(true)
 }
 
@@ -81,8 +80,8 @@ fn with_entry(ctr: &Contract, status: EntryStatus, intent: Option<&str>) -> Cont
 }
 
 /// The due charge's PaymentIntent: always captured at once.
-fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now: i64) -> Value {
-    let pi_id = new_id("pi");
+fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now: i64) -> PaymentResult<PaymentIntent> {
+    let pi_id = new_id(PaymentIntent::PREFIX);
     let mut intent = payment_intent::build(NewIntent {
         id: &pi_id,
         livemode: scope.livemode,
@@ -93,13 +92,13 @@ fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now
         description: ctr.description.as_deref(),
         session: &ctr.checkout_session,
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
-        metadata: json!({"contract": ctr.id}),
+        metadata: BTreeMap::from([("contract".to_owned(), ctr.id.clone())]),
     });
     if let Some(s) = session {
-        payment_intent::apply_session_data(&mut intent, &s.doc);
-        intent["capture_method"] = json!("automatic_async");
+        intent.apply_session_data(&s.doc).map_err(|e| StoreError::Backend(format!("session data: {e}")))?;
+        intent.capture_method = CaptureMethod::AutomaticAsync;
     }
-    intent
+    Ok(intent)
 }
 
 /// Tries the due charge on the session's route. A saved card that cannot
@@ -108,7 +107,7 @@ fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now
 async fn authorize(
     run: &Run<'_>,
     session: Option<&StoredObject>,
-    intent: &Value,
+    intent: &PaymentIntent,
     chosen: Option<&Chosen>,
 ) -> PaymentResult<(Outcome, Vec<Attempt>)> {
     let Some(chosen) = chosen else {
@@ -119,11 +118,11 @@ async fn authorize(
     if let Some(d) = method::live_test_card(run.caller.scope.livemode, &chosen.card.number) {
         return Ok((Outcome::declined("card_declined", "test_mode_live_card", &d.message), Vec::new()));
     }
-    let pi_id = intent["id"].as_str().unwrap_or_default();
+    let pi_id = intent.id.as_str();
     let req = Authorize {
         idempotency_key: format!("{pi_id}-0"),
-        amount: intent["amount"].as_i64().unwrap_or(0),
-        currency: intent["currency"].as_str().unwrap_or("usd").to_owned(),
+        amount: intent.amount,
+        currency: intent.currency.clone(),
         card: chosen.card.clone(),
         capture: true,
     };
@@ -152,7 +151,7 @@ async fn record(
     run: &Run<'_>,
     (ctr, version): (Contract, i64),
     session: Option<StoredObject>,
-    (mut settled, pm): (Value, &Value),
+    (mut settled, pm): (PaymentIntent, Option<&PaymentMethod>),
     outcome: &Outcome,
 ) -> PaymentResult<()> {
     let (now, ev) = (run.now, run.caller.event_ctx(run.now));
@@ -165,23 +164,15 @@ async fn record(
     } else {
         EntryStatus::Failed
     };
-    let ctr = with_entry(&ctr, entry, settled["id"].as_str());
+    let ctr = with_entry(&ctr, entry, Some(&settled.id));
     let mut w = Writes::default();
-    charges::record(&mut settled, pm, now, &ev, &mut w.changes, &mut w.events)?;
+    charges::record(&mut settled, pm, &ev, &mut w)?;
     let kind = if paid { "payment_intent.succeeded" } else { "payment_intent.payment_failed" };
-    w.events.push(event::build(&ev, kind, &settled, None));
-    w.changes.extend([
-        Change::Insert {
-            id: settled["id"].as_str().unwrap_or_default().to_owned(),
-            kind: payment_intent::KIND.into(),
-            created: now,
-            // Not the confirm resolver's to finish: it would complete the
-            // session again. An unknown answer here is left for an operator.
-            tags: payment_intent::tags(&settled).into_iter().filter(|(k, _)| k != payment_intent::LOOKUP_TAG).collect(),
-            doc: settled,
-        },
-        Change::update(&ctr, version)?,
-    ]);
+    w.events.push(event::build(&ev, kind, &settled.wire(), None));
+    // Not the confirm resolver's to finish: it would complete the
+    // session again. An unknown answer here is left for an operator.
+    let tags = settled.tags().into_iter().filter(|(k, _)| k != payment_intent::LOOKUP_TAG).collect();
+    w.changes.extend([intent::change_tagged(&settled, None, tags)?, Change::update(&ctr, version)?]);
     if let (Some(s), false) = (session, unknown) {
         let mut doc = s.doc.clone();
         if paid {

@@ -1,12 +1,12 @@
 //! The payment method a charge uses, with its card: chosen at confirm, or a
 //! saved one opened from the vault (the one place a sealed card is opened).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::decline::Decline;
 use super::error::{PaymentError, PaymentResult};
 use crate::domain::card::CardNumber;
-use crate::domain::payment_method;
+use crate::domain::payment_method::{self, PaymentMethod};
 use crate::domain::test_cards;
 use crate::processor::CardDetails;
 use crate::store::{Change, Scope};
@@ -15,7 +15,7 @@ use crate::AppState;
 /// A payment method ready to charge, and what must be stored with the payment.
 pub struct Chosen {
     pub id: String,
-    pub doc: Value,
+    pub method: PaymentMethod,
     pub card: CardDetails,
     /// A new payment method (and its vault record) to commit.
     pub changes: Vec<Change>,
@@ -25,9 +25,8 @@ pub struct Chosen {
 /// method or its vault record is gone. An unreadable record is logged
 /// (by id, never its content) and is kassa's error.
 pub async fn open_saved(state: &AppState, scope: &Scope, pm_id: &str) -> PaymentResult<Option<Chosen>> {
-    let Some(pm) = state.store.get_object(scope, pm_id).await?.filter(|o| o.kind == payment_method::KIND) else {
-        return Ok(None);
-    };
+    let Some(pm) = state.store.get_object(scope, pm_id).await? else { return Ok(None) };
+    let Some(pm) = pm.decode::<PaymentMethod>()? else { return Ok(None) };
     let Some(vault) = state.store.get_object(scope, &payment_method::vault_id(pm_id)).await? else {
         return Ok(None);
     };
@@ -35,13 +34,8 @@ pub async fn open_saved(state: &AppState, scope: &Scope, pm_id: &str) -> Payment
         tracing::error!(error = %e, payment_method = %pm_id, "vault record unreadable");
         PaymentError::Internal
     })?;
-    let card = CardDetails {
-        number,
-        exp_month: pm.doc["card"]["exp_month"].as_i64().unwrap_or(0),
-        exp_year: pm.doc["card"]["exp_year"].as_i64().unwrap_or(0),
-        cvc: None,
-    };
-    Ok(Some(Chosen { id: pm_id.to_owned(), doc: pm.doc, card, changes: Vec::new() }))
+    let card = CardDetails { number, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, cvc: None };
+    Ok(Some(Chosen { id: pm_id.to_owned(), method: pm, card, changes: Vec::new() }))
 }
 
 /// A saved method that must exist (the claim made it durable).

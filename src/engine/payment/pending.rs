@@ -4,18 +4,18 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::caller::{Caller, IdempotencyKey, Plain, Run};
 use super::error::{PaymentError, PaymentResult};
 use super::route::route_for;
 use super::settle::{finish, outcome_finish};
 use super::{method, terms};
-use crate::domain::payment_intent;
+use crate::domain::outcome::AttemptOutcome;
+use crate::domain::payment_intent::{PaymentIntent, PaymentIntentStatus};
 use crate::domain::session;
+use crate::engine::intent::{self, Intent};
 use crate::processor::route::Attempt;
 use crate::processor::{Lookup, Outcome, Processor};
-use crate::store::{Change, Scope, StoredObject};
+use crate::store::{Scope, StoredObject};
 use crate::AppState;
 
 /// After this long at a gateway's page, an unfinished authentication fails.
@@ -23,21 +23,16 @@ const GIVE_UP_AFTER: i64 = 24 * 3600;
 
 /// Asks again later: 5 s, doubling up to an hour, so waiting payments never
 /// starve newer ones in the worker's batch.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
-pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i64) -> PaymentResult<bool> {
-    let asks = pi.doc["lookup_asks"].as_i64().unwrap_or(0).saturating_add(1);
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id))]
+pub async fn back_off(state: &AppState, scope: &Scope, read: &Intent, now: i64) -> PaymentResult<bool> {
+    let asks = read.pi.lookup_asks.unwrap_or(0).saturating_add(1);
     let delay = 5i64.saturating_mul(1 << asks.min(10)).min(3600);
-    let mut doc = pi.doc.clone();
-    doc["lookup_asks"] = serde_json::json!(asks);
-    doc["lookup_after"] = serde_json::json!(now.saturating_add(delay));
+    let mut pi = read.pi.clone();
+    pi.lookup_asks = Some(asks);
+    pi.lookup_after = Some(now.saturating_add(delay));
     let set = crate::store::ChangeSet {
         scope: scope.clone(),
-        changes: vec![Change::Update {
-            id: pi.id.clone(),
-            expected_version: pi.version,
-            tags: payment_intent::tags(&doc),
-            doc,
-        }],
+        changes: vec![read.update(&pi)?],
         events: vec![],
         idempotency: None,
     };
@@ -49,39 +44,32 @@ pub async fn back_off(state: &AppState, scope: &Scope, pi: &StoredObject, now: i
 
 /// Asks the processor about the intent's unknown attempt; finishes the
 /// payment if it now knows. Returns whether it did.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id))]
-pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> PaymentResult<bool> {
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id))]
+pub async fn resolve(state: &AppState, scope: &Scope, read: &Intent) -> PaymentResult<bool> {
     let now = state.now();
+    let pi = &read.pi;
     // The try to ask about: one claimed but never recorded, or the last one.
-    let last = match &pi.doc["pending_attempt"] {
-        Value::Object(p) => Value::Object(p.clone()),
-        _ => match pi.doc["attempts"].as_array().and_then(|a| a.last()).cloned() {
-            Some(l) => l,
-            None => return Ok(false),
-        },
+    let (name, key, started_at) = match (&pi.pending_attempt, pi.attempts.last()) {
+        (Some(p), _) => (p.processor.clone(), p.idempotency_key.clone(), p.started_at),
+        (None, Some(l)) => (l.processor.clone(), l.idempotency_key.clone(), l.started_at),
+        (None, None) => return Ok(false),
     };
-    let claimed = pi.doc["pending_attempt"].is_object();
-    let name = last["processor"].as_str().unwrap_or_default().to_owned();
-    let key = last["idempotency_key"].as_str().unwrap_or_default().to_owned();
-    let session = state
-        .store
-        .get_object(scope, pi.doc["checkout_session"].as_str().unwrap_or_default())
-        .await?
-        .ok_or(PaymentError::Internal)?;
+    let claimed = pi.pending_attempt.is_some();
+    let session = state.store.get_object(scope, &pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
     // Only the payment the session is waiting for.
     if session.doc["payment_intent"] != pi.id.as_str() || !session::confirming(&session.doc, now) {
-        return back_off(state, scope, pi, now).await;
+        return back_off(state, scope, read, now).await;
     }
     let route = route_for(state, scope, &session.doc).await?;
     let (found, name, key) = if claimed {
         ask_route(&route, &key).await
     } else {
         let Some(processor) = route.iter().find(|p| p.name() == name) else {
-            return back_off(state, scope, pi, now).await;
+            return back_off(state, scope, read, now).await;
         };
         (processor.lookup(&key).await, name, key)
     };
-    let waited = now.saturating_sub(last["started_at"].as_i64().unwrap_or(now));
+    let waited = now.saturating_sub(started_at);
     let outcome = match found {
         // The buyer left the gateway's page a day ago: the try has failed.
         Lookup::Found(Outcome::RequiresAction { .. }) if waited > GIVE_UP_AFTER => Outcome::Declined {
@@ -91,18 +79,18 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> Paym
             processor_message: None,
         },
         // The buyer is still at the gateway's page.
-        Lookup::Found(Outcome::RequiresAction { .. }) => return back_off(state, scope, pi, now).await,
+        Lookup::Found(Outcome::RequiresAction { .. }) => return back_off(state, scope, read, now).await,
         Lookup::Found(o) => o,
         // Never received: nothing was charged, so the buyer may try again.
         Lookup::NotFound => Outcome::Unavailable { reason: "not received (confirmed by lookup)".into() },
         // A charge may exist: keep asking, ever more slowly; never give up.
-        Lookup::Unknown => return back_off(state, scope, pi, now).await,
+        Lookup::Unknown => return back_off(state, scope, read, now).await,
     };
     let label = match &outcome {
-        Outcome::Approved { .. } => "approved",
-        Outcome::Declined { .. } => "declined",
-        Outcome::Unavailable { .. } => "unavailable",
-        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => return back_off(state, scope, pi, now).await,
+        Outcome::Approved { .. } => AttemptOutcome::Approved,
+        Outcome::Declined { .. } => AttemptOutcome::Declined,
+        Outcome::Unavailable { .. } => AttemptOutcome::Unavailable,
+        Outcome::Unknown { .. } | Outcome::RequiresAction { .. } => return back_off(state, scope, read, now).await,
     };
     let detail = match &outcome {
         Outcome::Approved { reference } => Some(reference.clone()),
@@ -119,7 +107,7 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> Paym
         started_at: now,
         duration_ms: 0,
     };
-    finish_known(state, scope, pi, &session, (&outcome, &[attempt])).await?;
+    finish_known(state, scope, read, &session, (&outcome, &[attempt])).await?;
     Ok(true)
 }
 
@@ -148,32 +136,30 @@ async fn ask_route(route: &[Arc<dyn Processor>], first_key: &str) -> (Lookup, St
 /// the buyer's terms, the request's idempotency key), and the request's
 /// idempotency record is written with it, so a retry with the same key
 /// replays this answer.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, session = %session.id))]
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id, session = %session.id))]
 pub async fn finish_known(
     state: &AppState,
     scope: &Scope,
-    pi: &StoredObject,
+    read: &Intent,
     session: &StoredObject,
     (outcome, attempts): (&Outcome, &[Attempt]),
 ) -> PaymentResult<()> {
     let now = state.now();
-    let chosen = method::saved(state, scope, pi.doc["payment_method"].as_str().unwrap_or_default()).await?;
-    let settled = payment_intent::settle(&pi.doc, outcome, attempts, &chosen.doc, &crate::ids::new_id("ch"));
+    let pi = &read.pi;
+    let chosen = method::saved(state, scope, pi.payment_method.as_deref().unwrap_or_default()).await?;
+    let settled = pi.settle(outcome, attempts, Some(&chosen.method), &crate::ids::new_id("ch"));
     let terms = terms::saved(state, scope, &pi.id).await?;
-    let caller = Caller { idempotency: claimed_request(&pi.doc), ..Caller::background(scope.clone()) };
+    let caller = Caller { idempotency: claimed_request(pi), ..Caller::background(scope.clone()) };
     let view = Plain { version: caller.version(), now };
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
-    finish(&run, &session.doc, session.version, outcome_finish(outcome, chosen, (settled, pi.version))).await?;
+    finish(&run, &session.doc, session.version, outcome_finish(outcome, chosen, (settled, read.version))).await?;
     Ok(())
 }
 
 /// The idempotency key (and fingerprint) of the request that claimed it.
-fn claimed_request(pi: &Value) -> Option<IdempotencyKey> {
-    let r = &pi["confirm_request"];
-    Some(IdempotencyKey {
-        key: r["idempotency_key"].as_str()?.to_owned(),
-        fingerprint: r["fingerprint"].as_str()?.to_owned(),
-    })
+fn claimed_request(pi: &PaymentIntent) -> Option<IdempotencyKey> {
+    let r = pi.confirm_request.as_ref()?;
+    Some(IdempotencyKey { key: r.idempotency_key.clone(), fingerprint: r.fingerprint.clone() })
 }
 
 /// A charge whose request was dropped (a client gone, the request timeout)
@@ -181,13 +167,12 @@ fn claimed_request(pi: &Value) -> Option<IdempotencyKey> {
 #[tracing::instrument(skip_all, fields(payment_intent = %pi_id))]
 pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcome: Outcome, attempts: Vec<Attempt>) {
     let result = async {
-        let pi = state.store.get_object(&scope, &pi_id).await?.ok_or(PaymentError::Internal)?;
-        let sid = pi.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
-        let session = state.store.get_object(&scope, &sid).await?.ok_or(PaymentError::Internal)?;
-        if pi.doc["status"] != "processing" || session.doc["payment_intent"] != pi_id.as_str() {
+        let read = intent::load(&state, &scope, &pi_id).await?.ok_or(PaymentError::Internal)?;
+        let session = state.store.get_object(&scope, &read.pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
+        if read.pi.status != PaymentIntentStatus::Processing || session.doc["payment_intent"] != pi_id.as_str() {
             return Ok(());
         }
-        finish_known(&state, &scope, &pi, &session, (&outcome, &attempts)).await
+        finish_known(&state, &scope, &read, &session, (&outcome, &attempts)).await
     }
     .await;
     if let Err(e) = result {

@@ -3,6 +3,7 @@
 //! its `allow_redisplay`, what the buyer entered onto the customer
 //! (`customer_update`), and setup mode's SetupIntent.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::caller::Run;
@@ -12,7 +13,9 @@ use crate::domain::charge::{self, Charge};
 use crate::domain::customer::{Address, Customer, CustomerParams, Shipping};
 use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::payment_method;
+use crate::domain::payment_intent::PaymentIntent;
+use crate::domain::payment_method::{AllowRedisplay, PaymentMethod};
+use crate::domain::setup_intent::{self, NewSetupIntent, SetupIntent};
 use crate::ids::{new_id, random_base62};
 use crate::store::{Change, StoreError};
 
@@ -48,22 +51,34 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
     // The intent, and the charge it made in this same commit.
     let ours = |doc: &Value| doc["id"] == intent || (doc["object"] == "charge" && doc["payment_intent"] == intent);
     for c in w.changes.iter_mut() {
-        if let Change::Insert { kind, doc, .. } = c {
-            if kind == charge::KIND && doc["payment_intent"] == intent {
-                let mut ch = doc_charge(doc)?;
-                if ch.customer.is_none() {
-                    ch.customer = Some(customer.to_owned());
-                    *c = Change::insert(&ch)?;
+        let next = match c {
+            Change::Insert { kind, doc, .. } if kind == charge::KIND && doc["payment_intent"] == intent => {
+                let mut ch: Charge = decode(doc)?;
+                if ch.customer.is_some() {
+                    continue;
                 }
-                continue;
+                ch.customer = Some(customer.to_owned());
+                Change::insert(&ch)?
             }
-        }
-        if let Change::Update { doc, tags, .. } | Change::Insert { doc, tags, .. } = c {
-            if doc["id"] == intent && doc["customer"].is_null() {
-                doc["customer"] = json!(customer);
-                *tags = crate::domain::payment_intent::tags(doc);
+            Change::Insert { id, doc, .. } if id == intent => {
+                let mut pi: PaymentIntent = decode(doc)?;
+                if pi.customer.is_some() {
+                    continue;
+                }
+                pi.customer = Some(customer.to_owned());
+                Change::insert(&pi)?
             }
-        }
+            Change::Update { id, doc, expected_version, .. } if id == intent => {
+                let mut pi: PaymentIntent = decode(doc)?;
+                if pi.customer.is_some() {
+                    continue;
+                }
+                pi.customer = Some(customer.to_owned());
+                Change::update(&pi, *expected_version)?
+            }
+            _ => continue,
+        };
+        *c = next;
     }
     for e in w.events.iter_mut() {
         let obj = &mut e.data.object;
@@ -74,11 +89,11 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
     Ok(())
 }
 
-/// A charge this commit inserts.
-fn doc_charge(doc: &Value) -> PaymentResult<Charge> {
-    let ch = serde_json::from_value(doc.clone())
-        .map_err(|e| StoreError::Backend(format!("a new charge does not decode: {e}")))?;
-    Ok(ch)
+/// An object this commit writes.
+fn decode<D: Document>(doc: &Value) -> PaymentResult<D> {
+    let obj = serde_json::from_value(doc.clone())
+        .map_err(|e| StoreError::Backend(format!("a new {} does not decode: {e}", D::KIND)))?;
+    Ok(obj)
 }
 
 /// The payment method as the session keeps it: saved to the session's
@@ -88,43 +103,51 @@ fn doc_charge(doc: &Value) -> PaymentResult<Charge> {
 #[tracing::instrument(skip_all, fields(payment_method = pm_id, save))]
 pub async fn keep_method(run: &Run<'_>, s: &Value, pm_id: &str, save: bool, w: &mut Writes) -> PaymentResult<()> {
     let customer = s["customer"].as_str().filter(|_| save);
-    let redisplay = s["payment_method_data"]["allow_redisplay"].as_str();
-    let keep = |doc: &mut Value| -> bool {
+    let redisplay = match s["payment_method_data"]["allow_redisplay"].as_str() {
+        Some(r) => Some(AllowRedisplay::parse(r).ok_or_else(|| StoreError::Backend(format!("allow_redisplay {r}")))?),
+        None => None,
+    };
+    let keep = |pm: &mut PaymentMethod| -> bool {
         let mut attached = false;
         if let Some(c) = customer {
-            attached = doc["customer"].is_null();
+            attached = pm.customer.is_none();
             if attached {
-                doc["customer"] = json!(c);
+                pm.customer = Some(c.to_owned());
             }
         }
         if let Some(r) = redisplay {
-            doc["allow_redisplay"] = json!(r);
+            pm.allow_redisplay = r;
         }
         attached
     };
     let mut attached = None;
+    let mut in_changes = false;
     for c in w.changes.iter_mut() {
-        if let Change::Insert { id, doc, tags, .. } | Change::Update { id, doc, tags, .. } = c {
-            if id == pm_id {
-                if keep(doc) {
-                    attached = Some(doc.clone());
-                }
-                *tags = payment_method::tags(doc);
-            }
+        let (mut pm, version) = match c {
+            Change::Insert { id, doc, .. } if id == pm_id => (decode::<PaymentMethod>(doc)?, None),
+            Change::Update { id, doc, expected_version, .. } if id == pm_id => (decode(doc)?, Some(*expected_version)),
+            _ => continue,
+        };
+        in_changes = true;
+        if keep(&mut pm) {
+            attached = Some(pm.wire());
         }
+        *c = match version {
+            Some(v) => Change::update(&pm, v)?,
+            None => Change::insert(&pm)?,
+        };
     }
-    let in_changes =
-        w.changes.iter().any(|c| matches!(c, Change::Insert { id, .. } | Change::Update { id, .. } if id == pm_id));
     if !in_changes && (customer.is_some() || redisplay.is_some()) {
         let stored = run.state.store.get_object(&run.caller.scope, pm_id).await?;
-        if let Some(obj) = stored.filter(|o| o.kind == payment_method::KIND) {
-            let mut doc = obj.doc.clone();
-            if keep(&mut doc) {
-                attached = Some(doc.clone());
-            }
-            if doc != obj.doc {
-                let tags = payment_method::tags(&doc);
-                w.changes.push(Change::Update { id: pm_id.to_owned(), expected_version: obj.version, tags, doc });
+        if let Some(obj) = stored {
+            if let Some(current) = obj.decode::<PaymentMethod>()? {
+                let mut pm = current.clone();
+                if keep(&mut pm) {
+                    attached = Some(pm.wire());
+                }
+                if pm != current {
+                    w.changes.push(Change::update(&pm, obj.version)?);
+                }
             }
         }
     }
@@ -169,25 +192,23 @@ pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> Paymen
 }
 
 /// Setup mode's SetupIntent, with the session's `setup_intent_data`; returns its id.
-pub fn setup_intent(run: &Run<'_>, s: &Value, pm_id: &str, customer: &str, w: &mut Writes) -> String {
+pub fn setup_intent(run: &Run<'_>, s: &Value, pm_id: &str, customer: &str, w: &mut Writes) -> PaymentResult<String> {
     let now = run.now;
     let data = &s["setup_intent_data"];
-    let metadata = if data["metadata"].is_object() { data["metadata"].clone() } else { json!({}) };
-    let seti = new_id("seti");
-    let doc = json!({
-        "id": seti, "object": "setup_intent", "client_secret": format!("{seti}_secret_{}", random_base62(24)),
-        "created": now, "customer": customer, "description": data["description"], "last_setup_error": null,
-        "livemode": run.caller.scope.livemode, "mandate": null, "metadata": metadata, "next_action": null,
-        "payment_method": pm_id, "payment_method_types": ["card"], "status": "succeeded", "usage": "off_session",
-        "checkout_session": s["id"],
+    let bad = |e: serde_json::Error| StoreError::Backend(format!("setup_intent_data: {e}"));
+    let seti = new_id(SetupIntent::PREFIX);
+    let si = setup_intent::succeeded(NewSetupIntent {
+        id: &seti,
+        livemode: run.caller.scope.livemode,
+        now,
+        client_secret: format!("{seti}_secret_{}", random_base62(24)),
+        customer,
+        payment_method: pm_id,
+        session: s["id"].as_str().unwrap_or_default(),
+        description: Option::deserialize(&data["description"]).map_err(bad)?,
+        metadata: Option::deserialize(&data["metadata"]).map_err(bad)?.unwrap_or_default(),
     });
-    w.events.push(event::build(&run.caller.event_ctx(now), "setup_intent.succeeded", &doc, None));
-    w.changes.push(Change::Insert {
-        id: seti.clone(),
-        kind: "setup_intent".into(),
-        created: now,
-        tags: vec![("customer".into(), customer.to_owned())],
-        doc,
-    });
-    seti
+    w.events.push(event::build(&run.caller.event_ctx(now), "setup_intent.succeeded", &si.wire(), None));
+    w.changes.push(Change::insert(&si)?);
+    Ok(seti)
 }

@@ -12,8 +12,12 @@ use super::method::Chosen;
 use super::{cascade, redeem, terms};
 use crate::domain::cascade as tiers;
 use crate::domain::contract::Confirmation;
+use crate::domain::document::Document;
 use crate::domain::event;
-use crate::domain::{payment_intent, payment_method, session};
+use crate::domain::payment_intent::{self, NextAction, NextActionThreeDs, NextActionType, PaymentIntent};
+use crate::domain::payment_intent::{PaymentIntentStatus as Status, RedirectToUrl, ThreeDsFlow};
+use crate::domain::payment_method::PaymentMethod;
+use crate::domain::{payment_method, session};
 use crate::processor::Outcome;
 use crate::store::Change;
 
@@ -21,7 +25,7 @@ use crate::store::Change;
 /// the intent's next update expects.
 pub struct Tried {
     pub chosen: Chosen,
-    pub intent: (Value, i64),
+    pub intent: (PaymentIntent, i64),
 }
 
 /// How a payment ends.
@@ -51,7 +55,7 @@ struct Ending {
 }
 
 /// How a processor's outcome ends the payment.
-pub fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (Value, i64)) -> Finish {
+pub fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (PaymentIntent, i64)) -> Finish {
     let tried = Tried { chosen, intent };
     match outcome {
         Outcome::Approved { .. } => Finish::Paid(tried),
@@ -86,25 +90,25 @@ pub async fn finish(run: &Run<'_>, session: &Value, version: i64, f: Finish) -> 
         Finish::Declined(tried, error) => declined(run, &mut s, tried, error, &mut w).await?,
         Finish::WhenDue(chosen) => {
             w.changes.extend(redeem::redeem(st, scope, &s).await?);
-            completes(Some(chosen.doc), "unpaid", Confirmation::ChargeWhenDue)
+            completes(Some(chosen.method), "unpaid", Confirmation::ChargeWhenDue)
         }
         Finish::NoPayment(chosen) => {
             w.changes.extend(redeem::redeem(st, scope, &s).await?);
             let doc = chosen.map(|c| {
                 w.changes.extend(c.changes);
-                c.doc
+                c.method
             });
             completes(doc, "no_payment_required", Confirmation::NoPayment)
         }
         Finish::Setup(chosen) => {
             w.changes.extend(chosen.changes);
-            completes(Some(chosen.doc), "no_payment_required", Confirmation::NoPayment)
+            completes(Some(chosen.method), "no_payment_required", Confirmation::NoPayment)
         }
     };
     answer(run, session, (s, version), w, ending).await
 }
 
-fn completes(pm: Option<Value>, payment_status: &'static str, confirmation: Confirmation) -> Ending {
+fn completes(pm: Option<PaymentMethod>, payment_status: &'static str, confirmation: Confirmation) -> Ending {
     Ending { completion: Some(Completion { payment_status, pm, confirmation, intent: None }), ..Ending::default() }
 }
 
@@ -112,35 +116,30 @@ fn completes(pm: Option<Value>, payment_status: &'static str, confirmation: Conf
 async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> PaymentResult<Ending> {
     let Tried { chosen, intent: (mut pi, pi_version) } = tried;
     let ctx = run.caller.event_ctx(run.now);
-    let action = pi["status"] == "requires_action";
-    let pending = pi["status"] == "processing" || action;
+    let action = pi.status == Status::RequiresAction;
+    let pending = pi.status == Status::Processing || action;
     let mut action_url = None;
     if action {
         gateway_action(run, &mut pi, s);
-        action_url = pi["next_action"]["redirect_to_url"]["url"].as_str().map(str::to_owned);
+        action_url = pi.next_action.as_ref().map(|a| a.redirect_to_url.url.clone());
     }
     payment_intent::mirror_next_action(s, &pi);
     w.changes.extend(chosen.changes);
     if !pending {
         tiers::count_attempt(s);
     }
-    let authorized_only = pi["status"] == "requires_capture";
-    crate::engine::charges::record(&mut pi, &chosen.doc, run.now, &ctx, &mut w.changes, &mut w.events)?;
+    let authorized_only = pi.status == Status::RequiresCapture;
+    crate::engine::charges::record(&mut pi, Some(&chosen.method), &ctx, w)?;
     let kind = match (pending, action) {
         (_, true) => "payment_intent.requires_action",
         (true, false) => "payment_intent.processing",
         _ if authorized_only => "payment_intent.amount_capturable_updated",
         _ => "payment_intent.succeeded",
     };
-    w.events.push(event::build(&ctx, kind, &pi, None));
-    let id = pi["id"].as_str().unwrap_or_default().to_owned();
+    w.events.push(event::build(&ctx, kind, &pi.wire(), None));
+    let id = pi.id.clone();
     answered(run, &mut pi);
-    w.changes.push(Change::Update {
-        id: id.clone(),
-        expected_version: pi_version,
-        tags: payment_intent::tags(&pi),
-        doc: pi,
-    });
+    w.changes.push(Change::update(&pi, pi_version)?);
     if pending {
         // Held until the processor's answer is known; the resolver needs
         // the buyer's terms to finish it.
@@ -153,7 +152,7 @@ async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> 
     let payment_status = if authorized_only { "unpaid" } else { "paid" };
     let completion = Completion {
         payment_status,
-        pm: Some(chosen.doc),
+        pm: Some(chosen.method),
         confirmation: Confirmation::ChargeImmediately,
         intent: Some(id),
     };
@@ -169,18 +168,13 @@ async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w:
         session::record_failure(s, now);
     }
     w.changes.extend(chosen.changes);
-    crate::engine::charges::record(&mut pi, &chosen.doc, now, &ctx, &mut w.changes, &mut w.events)?;
+    crate::engine::charges::record(&mut pi, Some(&chosen.method), &ctx, w)?;
     payment_intent::mirror_next_action(s, &pi);
-    w.events.push(event::build(&ctx, "payment_intent.payment_failed", &pi, None));
-    let shown = payment_intent::render(&pi);
+    let shown = pi.wire();
+    w.events.push(event::build(&ctx, "payment_intent.payment_failed", &shown, None));
     answered(run, &mut pi);
-    w.changes.push(Change::Update {
-        id: pi["id"].as_str().unwrap_or_default().to_owned(),
-        expected_version: pi_version,
-        tags: payment_intent::tags(&pi),
-        doc: pi,
-    });
-    let mut e = error.with("payment_intent", shown).with("payment_method", chosen.doc);
+    w.changes.push(Change::update(&pi, pi_version)?);
+    let mut e = error.with("payment_intent", shown).with("payment_method", chosen.method.wire());
     if e.card && tiers::configured(s) {
         tiers::count_attempt(s);
         cascade::after_decline(run.state, &run.caller.scope, s, now).await?;
@@ -244,27 +238,28 @@ pub fn redirect(url: String) -> Answer {
 
 /// This commit records the claiming request's answer (its own, or
 /// kassa's for it): nothing may record another for that key.
-fn answered(run: &Run<'_>, pi: &mut Value) {
+fn answered(run: &Run<'_>, pi: &mut PaymentIntent) {
     if run.caller.idempotency.is_some() {
-        payment_intent::strip(pi, "confirm_request");
+        pi.confirm_request = None;
     }
 }
 
 /// A gateway's own authentication page, as `next_action.three_d_secure`.
-fn gateway_action(run: &Run<'_>, pi: &mut Value, session: &Value) {
-    let url = pi["next_action"]["redirect_to_url"]["url"].clone();
+fn gateway_action(run: &Run<'_>, pi: &mut PaymentIntent, session: &Value) {
+    let Some(url) = pi.next_action.as_ref().map(|a| a.redirect_to_url.url.clone()) else { return };
     let return_url = run.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
-    let key =
-        pi["attempts"].as_array().and_then(|a| a.last()).map(|a| a["idempotency_key"].clone()).unwrap_or_default();
-    let id = pi["id"].as_str().unwrap_or_default().to_owned();
-    let status_url = format!(
-        "{}/3ds/{id}/status?client_secret={}",
-        run.state.cfg.public_url,
-        pi["client_secret"].as_str().unwrap_or_default()
-    );
-    pi["next_action"] = json!({
-        "type": "three_d_secure",
-        "three_d_secure": {"flow": "challenge", "idempotency_key": key, "status_url": status_url, "return_url": return_url, "challenge_url": url},
-        "redirect_to_url": {"url": url, "return_url": return_url},
+    let key = pi.attempts.last().map(|a| a.idempotency_key.clone()).unwrap_or_default();
+    let status_url = format!("{}/3ds/{}/status?client_secret={}", run.state.cfg.public_url, pi.id, pi.client_secret);
+    pi.next_action = Some(NextAction {
+        kind: NextActionType::ThreeDSecure,
+        three_d_secure: Some(NextActionThreeDs {
+            flow: ThreeDsFlow::Challenge,
+            idempotency_key: key,
+            status_url,
+            return_url: return_url.clone(),
+            challenge_url: Some(url.clone()),
+            method_url: None,
+        }),
+        redirect_to_url: RedirectToUrl { url, return_url },
     });
 }

@@ -7,18 +7,22 @@
 use serde_json::{json, Value};
 
 use super::caller::{self, Answer, Answered, Caller, Plain, Run};
-use super::charge::{charge, intent_change};
+use super::charge::charge;
 use super::error::{PaymentError, PaymentResult};
 use super::method::{self, Chosen};
 use super::settle::redirect;
 use super::{route, terms};
+use crate::domain::document::{Document, Tag};
 use crate::domain::event;
 use crate::domain::fields::time_tag;
-use crate::domain::payment_intent;
+use crate::domain::payment_intent::{self, ErrorMethod, ErrorType, LastPaymentError, NextAction, NextActionThreeDs};
+use crate::domain::payment_intent::{NextActionType, PaymentIntent, PaymentIntentStatus as Status, RedirectToUrl};
+use crate::domain::payment_intent::{ThreeDSecure, ThreeDsFlow, ThreeDsStatus};
 use crate::domain::session;
+use crate::engine::intent::{self, Intent};
 use crate::ids::random_base62;
 use crate::processor::test::three_d_secure_flow;
-use crate::store::{Change, ChangeSet, Scope, StoredObject};
+use crate::store::{Change, ChangeSet, Scope, StoreResult, StoredObject};
 use crate::AppState;
 
 /// Tag on an intent whose authentication finishes without the buyer.
@@ -35,41 +39,67 @@ pub async fn flow_for(run: &Run<'_>, session: &Value, chosen: &Chosen) -> Paymen
 }
 
 /// The intent's tags, with the due tag while a frictionless step waits.
-pub fn intent_tags(pi: &Value) -> Vec<(String, String)> {
-    let mut t = payment_intent::tags(pi);
-    if pi["status"] == "processing"
-        && matches!(pi["three_d_secure"]["status"].as_str(), Some("pending") | Some("method_completed"))
-    {
-        t.push((DUE_TAG.to_owned(), time_tag(pi["three_d_secure"]["due_at"].as_i64().unwrap_or(0))));
+/// Only the 3-D Secure steps write it: a new try on an intent whose step
+/// was abandoned must not be finished by the worker.
+pub fn intent_tags(pi: &PaymentIntent) -> Vec<Tag> {
+    let mut t = pi.tags();
+    if let Some(at) = pi.three_ds_due() {
+        t.push((DUE_TAG.to_owned(), time_tag(at)));
     }
     t
 }
 
+/// The intent as a change, with the 3-D Secure due tag.
+pub fn intent_change(pi: &PaymentIntent, version: Option<i64>) -> StoreResult<Change> {
+    intent::change_tagged(pi, version, intent_tags(pi))
+}
+
 /// The intent waiting for authentication: the page it sends the buyer to
 /// (none when frictionless).
-fn awaiting(run: &Run<'_>, pi: &mut Value, session: &Value, chosen: &Chosen, flow: &str) -> Option<String> {
-    let pi_id = pi["id"].as_str().unwrap_or_default().to_owned();
+fn awaiting(
+    run: &Run<'_>,
+    pi: &mut PaymentIntent,
+    session: &Value,
+    chosen: &Chosen,
+    flow: ThreeDsFlow,
+) -> Option<String> {
     let key = random_base62(32);
-    let base = format!("{}/3ds/{pi_id}", run.state.cfg.public_url);
-    let status_url = format!("{base}/status?client_secret={}", pi["client_secret"].as_str().unwrap_or_default());
+    let base = format!("{}/3ds/{}", run.state.cfg.public_url, pi.id);
+    let status_url = format!("{base}/status?client_secret={}", pi.client_secret);
     let return_url = run.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
     let page = match flow {
-        "challenge" => Some(format!("{base}/challenge?key={key}")),
-        "method" => Some(format!("{base}/method?key={key}")),
-        _ => None,
+        ThreeDsFlow::Challenge => Some(format!("{base}/challenge?key={key}")),
+        ThreeDsFlow::Method => Some(format!("{base}/method?key={key}")),
+        ThreeDsFlow::Frictionless => None,
     };
-    pi["payment_method"] = json!(chosen.id);
-    pi["last_payment_error"] = Value::Null;
-    pi["three_d_secure"] =
-        json!({"flow": flow, "status": "pending", "key": key, "due_at": run.now, "return_url": return_url});
+    pi.payment_method = Some(chosen.id.clone());
+    pi.last_payment_error = None;
+    pi.three_d_secure = Some(ThreeDSecure {
+        flow,
+        status: ThreeDsStatus::Pending,
+        key: key.clone(),
+        due_at: run.now,
+        return_url: return_url.clone(),
+    });
     if let Some(url) = &page {
-        pi["status"] = json!("requires_action");
-        let mut tds = json!({"flow": flow, "idempotency_key": key, "status_url": status_url, "return_url": return_url});
-        tds[if flow == "challenge" { "challenge_url" } else { "method_url" }] = json!(url);
-        pi["next_action"] = json!({"type": "three_d_secure", "three_d_secure": tds, "redirect_to_url": {"url": url, "return_url": return_url}});
+        pi.status = Status::RequiresAction;
+        let challenge = flow == ThreeDsFlow::Challenge;
+        let tds = NextActionThreeDs {
+            flow,
+            idempotency_key: key,
+            status_url,
+            return_url: return_url.clone(),
+            challenge_url: challenge.then(|| url.clone()),
+            method_url: (!challenge).then(|| url.clone()),
+        };
+        pi.next_action = Some(NextAction {
+            kind: NextActionType::ThreeDSecure,
+            three_d_secure: Some(tds),
+            redirect_to_url: RedirectToUrl { url: url.clone(), return_url },
+        });
     } else {
-        pi["status"] = json!("processing");
-        pi["next_action"] = Value::Null;
+        pi.status = Status::Processing;
+        pi.next_action = None;
     }
     page
 }
@@ -81,11 +111,12 @@ pub async fn require_authentication(
     session: &Value,
     version: i64,
     chosen: Chosen,
-    ((mut pi, pi_version), flow): ((Value, Option<i64>), &'static str),
+    ((mut pi, pi_version), flow): ((PaymentIntent, Option<i64>), &'static str),
 ) -> PaymentResult<Answered> {
     let now = run.now;
+    let flow = ThreeDsFlow::parse(flow).ok_or(PaymentError::Internal)?;
     let page = awaiting(run, &mut pi, session, &chosen, flow);
-    let pi_id = pi["id"].as_str().unwrap_or_default().to_owned();
+    let pi_id = pi.id.clone();
     let mut s = session.clone();
     s["payment_intent"] = json!(pi_id);
     payment_intent::mirror_next_action(&mut s, &pi);
@@ -95,40 +126,42 @@ pub async fn require_authentication(
         s["payment_intent_status"] = json!("processing");
     }
     let mut changes = chosen.changes;
-    changes.push(intent_change(&pi, pi_version, intent_tags(&pi), now));
+    changes.push(intent_change(&pi, pi_version)?);
     changes.push(terms::change(run.state, &run.caller.scope, &pi_id, run.terms, now).await?);
     let session_id = s["id"].as_str().unwrap_or_default().to_owned();
     changes.push(Change::Update { id: session_id, expected_version: version, tags: session::tags(&s), doc: s.clone() });
     let ctx = run.caller.event_ctx(now);
     let mut events = Vec::new();
+    let shown = pi.wire();
     if pi_version.is_none() {
-        events.push(event::build(&ctx, "payment_intent.created", &pi, None));
+        events.push(event::build(&ctx, "payment_intent.created", &shown, None));
     }
-    events.push(event::build(&ctx, "payment_intent.requires_action", &pi, None));
+    events.push(event::build(&ctx, "payment_intent.requires_action", &shown, None));
     if let (true, Some(url)) = (run.terms.redirect, page) {
         // redirect=true: straight to the next action's page.
         return caller::commit(run, changes, events, redirect(url)).await;
     }
-    let body = run.view.session(run.state, &s, &[pi]).await?;
+    let body = run.view.session(run.state, &s, &[shown]).await?;
     caller::commit(run, changes, events, Answer { status: 200, body, location: None }).await
 }
 
 /// Finishes an intent waiting on 3-D Secure: charges it if `authenticated`,
 /// or returns it to `requires_payment_method`. Safe to race: the charge
 /// claims the session and intent with conditional writes first.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, authenticated))]
-pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenticated: bool) -> PaymentResult<()> {
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id, authenticated))]
+pub async fn finish(state: &AppState, scope: &Scope, read: &Intent, authenticated: bool) -> PaymentResult<()> {
     let now = state.now();
-    let session_id = pi.doc["checkout_session"].as_str().unwrap_or_default();
-    let session = state.store.get_object(scope, session_id).await?.ok_or(PaymentError::Internal)?;
+    let pi = &read.pi;
+    let session = state.store.get_object(scope, &pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
     let caller = Caller::background(scope.clone());
     // The buyer authenticated one amount; if the session's total changed
     // meanwhile (a quantity, a code), that authentication does not cover it.
-    let changed = pi.doc["amount"] != session.doc["amount_total"] || pi.doc["currency"] != session.doc["currency"];
+    let changed = session.doc["amount_total"].as_i64() != Some(pi.amount)
+        || session.doc["currency"].as_str() != Some(pi.currency.as_str());
     if !authenticated || changed {
-        return fail(state, &caller, pi, &session, authenticated).await;
+        return fail(state, &caller, read, &session, authenticated).await;
     }
-    let pm_id = pi.doc["payment_method"].as_str().unwrap_or_default().to_owned();
+    let pm_id = pi.payment_method.clone().unwrap_or_default();
     let chosen = method::saved(state, scope, &pm_id).await?;
     let terms = terms::saved(state, scope, &pi.id).await?;
     let view = Plain { version: caller.version(), now };
@@ -141,7 +174,7 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
 async fn fail(
     state: &AppState,
     caller: &Caller,
-    pi: &StoredObject,
+    read: &Intent,
     session: &StoredObject,
     authenticated: bool,
 ) -> PaymentResult<()> {
@@ -150,14 +183,21 @@ async fn fail(
     } else {
         "The provided payment method has failed authentication. Provide a new payment method to attempt to fulfill this PaymentIntent again."
     };
-    let mut doc = pi.doc.clone();
-    doc["status"] = json!("requires_payment_method");
-    doc["next_action"] = Value::Null;
-    doc["three_d_secure"]["status"] = json!("failed");
-    doc["last_payment_error"] = json!({
-        "type": "card_error", "code": "payment_intent_authentication_failure", "decline_code": null,
-        "message": message,
-        "payment_method": doc["payment_method"], "param": null,
+    let mut doc = read.pi.clone();
+    doc.status = Status::RequiresPaymentMethod;
+    doc.next_action = None;
+    if let Some(tds) = doc.three_d_secure.as_mut() {
+        tds.status = ThreeDsStatus::Failed;
+    }
+    doc.last_payment_error = Some(LastPaymentError {
+        kind: ErrorType::CardError,
+        code: "payment_intent_authentication_failure".to_owned(),
+        decline_code: None,
+        message: message.to_owned(),
+        doc_url: None,
+        payment_method: doc.payment_method.clone().map(ErrorMethod::Id),
+        param: None,
+        detail: None,
     });
     let mut s = session.doc.clone();
     if let Some(m) = s.as_object_mut() {
@@ -171,10 +211,10 @@ async fn fail(
         session::record_failure(&mut s, state.now());
     }
     let changes = vec![
-        Change::Update { id: pi.id.clone(), expected_version: pi.version, tags: intent_tags(&doc), doc: doc.clone() },
+        intent_change(&doc, Some(read.version))?,
         Change::Update { id: session.id.clone(), expected_version: session.version, tags: session::tags(&s), doc: s },
     ];
-    let events = vec![event::build(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc, None)];
+    let events = vec![event::build(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc.wire(), None)];
     crate::engine::commit::commit(state, ChangeSet { scope: caller.scope.clone(), changes, events, idempotency: None })
         .await?;
     Ok(())
