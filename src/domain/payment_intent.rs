@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::checkout_session::CheckoutSession;
 use super::outcome::{Attempt, Outcome};
 
 pub const KIND: &str = "payment_intent";
@@ -52,8 +53,8 @@ pub fn build(n: NewIntent<'_>) -> Value {
 /// (`payment_intent_data`, and the shipping address the buyer gave). A
 /// description the confirm itself gave is kept; metadata keys the intent
 /// already has win.
-pub fn apply_session_data(intent: &mut Value, session: &Value) {
-    let d = &session["payment_intent_data"];
+pub fn apply_session_data(intent: &mut Value, session: &CheckoutSession) {
+    let d = json!(session.payment_intent_data);
     if d.is_object() {
         for k in ["capture_method", "receipt_email", "setup_future_usage", "shipping"] {
             if !d[k].is_null() {
@@ -72,17 +73,16 @@ pub fn apply_session_data(intent: &mut Value, session: &Value) {
             intent["metadata"] = Value::Object(merged);
         }
     }
-    let collected = &session["collected_information"]["shipping_details"];
-    if collected.is_object() {
-        intent["shipping"] = json!({"address": collected["address"], "carrier": null, "name": collected["name"],
+    if let Some(c) = session.collected_information.as_ref().map(|c| &c.shipping_details) {
+        intent["shipping"] = json!({"address": c.address, "carrier": null, "name": c.name,
                                     "phone": null, "tracking_number": null});
     }
 }
 
 /// An update of the session's `payment_intent_data` (the fields the update
 /// endpoint takes), carried to an intent already made by a failed try.
-pub fn apply_session_update(intent: &mut Value, session: &Value) {
-    let d = &session["payment_intent_data"];
+pub fn apply_session_update(intent: &mut Value, session: &CheckoutSession) {
+    let d = json!(session.payment_intent_data);
     for k in ["description", "metadata", "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix"] {
         intent[k] = d[k].clone();
     }
@@ -109,8 +109,9 @@ pub fn processing(pi: &Value, pm: &str) -> Value {
 
 /// Seed 003: a session shows its PaymentIntent's `next_action` while the
 /// buyer must act, and `null` otherwise; set wherever both are written.
-pub fn mirror_next_action(session: &mut Value, pi: &Value) {
-    session["next_action"] = if pi["status"] == "requires_action" { pi["next_action"].clone() } else { Value::Null };
+pub fn mirror_next_action(session: &mut CheckoutSession, pi: &Value) {
+    session.next_action =
+        if pi["status"] == "requires_action" { serde_json::from_value(pi["next_action"].clone()).ok() } else { None };
 }
 
 /// kassa's own bookkeeping on an intent, never shown: a try's claim and

@@ -11,7 +11,7 @@ use super::payment_method_options::PaymentMethodOptions;
 use super::price::PriceParams;
 use super::session_options::*;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Payment,
@@ -29,8 +29,10 @@ impl Mode {
     }
 }
 
-/// `ui_mode`, stored under the current names; old names are accepted too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `ui_mode`, stored under the current names; old names are accepted too
+/// (as params, by `parse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum UiMode {
     HostedPage,
     EmbeddedPage,
@@ -100,7 +102,7 @@ pub struct DiscountParam {
     pub promotion_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enabled {
     pub enabled: bool,
@@ -127,7 +129,7 @@ pub struct ConsentCollection {
     pub payment_method_reuse_agreement: Option<ReuseAgreement>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReuseAgreement {
     pub position: String,

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::domain::payment_intent;
-use crate::domain::session;
+use crate::domain::session::{self, SessionStatus};
+use crate::engine::payment::caller::load_session;
 use crate::engine::payment::three_ds::{finish, intent_tags};
 use crate::error::ApiError;
 use crate::store::{Change, ChangeSet, Scope, StoredObject};
@@ -141,21 +142,22 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
     doc["next_action"] = Value::Null;
     doc["three_d_secure"]["status"] = json!("method_completed");
     doc["three_d_secure"]["due_at"] = json!(now);
-    let Ok(Some(s)) = state.store.get_object(&scope, doc["checkout_session"].as_str().unwrap_or_default()).await else {
+    let sid = doc["checkout_session"].as_str().unwrap_or_default();
+    let Ok(Some((mut sdoc, version))) = load_session(&state, &scope, sid).await else {
         return not_found();
     };
-    if session::status_at(&s.doc, now) != "open" {
+    if session::status_at(&sdoc, now) != SessionStatus::Open {
         return page(StatusCode::CONFLICT, "3-D Secure", "<p>This checkout has ended.</p>");
     }
-    let mut sdoc = s.doc.clone();
     payment_intent::mirror_next_action(&mut sdoc, &doc);
-    sdoc["confirming_until"] = json!(i64::MAX);
-    sdoc["payment_intent_status"] = json!("processing");
+    sdoc.confirming_until = Some(i64::MAX);
+    sdoc.payment_intent_status = Some("processing".into());
+    let Ok(session_change) = Change::update(&sdoc, version) else { return not_found() };
     let set = ChangeSet {
         scope,
         changes: vec![
             Change::Update { id: obj.id.clone(), expected_version: obj.version, tags: intent_tags(&doc), doc },
-            Change::Update { id: s.id.clone(), expected_version: s.version, tags: session::tags(&sdoc), doc: sdoc },
+            session_change,
         ],
         events: vec![],
         idempotency: None,

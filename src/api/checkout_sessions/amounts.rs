@@ -3,9 +3,8 @@
 //! with the totals and the `total_details.breakdown` includable; the
 //! coupon a session keeps; and Stripe's charge limits on its total.
 
-use serde_json::Value;
-
 use crate::domain::currency::{Currency, Limit};
+use crate::domain::session::CheckoutSession;
 use crate::error::{ApiError, ApiResult};
 
 pub use crate::engine::pricing::{applied_coupon, keep_coupon, price};
@@ -14,9 +13,9 @@ pub use crate::engine::pricing::{applied_coupon, keep_coupon, price};
 /// over the currency's maximum is `amount_too_large`, one above zero but
 /// under its minimum charge `amount_too_small`, each naming `param`, the
 /// parameter that brought the total there. A total of 0 charges nothing.
-pub fn check_total(doc: &Value, param: &str) -> ApiResult<()> {
-    let currency = doc["currency"].as_str().and_then(Currency::parse);
-    let (Some(total), Some(cur)) = (doc["amount_total"].as_i64(), currency) else { return Ok(()) };
+pub fn check_total(s: &CheckoutSession, param: &str) -> ApiResult<()> {
+    let currency = s.currency.as_deref().and_then(Currency::parse);
+    let (Some(total), Some(cur)) = (s.amount_total, currency) else { return Ok(()) };
     let code = cur.code();
     match cur.check_charge(total) {
         Ok(()) => Ok(()),
@@ -35,9 +34,9 @@ pub fn check_total(doc: &Value, param: &str) -> ApiResult<()> {
 
 /// `check_total` after a request that may have changed the amounts: only
 /// if one of `given` (parameter, sent) was sent, blaming the last sent.
-pub fn check_changed(doc: &Value, given: &[(&str, bool)]) -> ApiResult<()> {
+pub fn check_changed(s: &CheckoutSession, given: &[(&str, bool)]) -> ApiResult<()> {
     match given.iter().rev().find(|(_, sent)| *sent) {
-        Some((param, _)) => check_total(doc, param),
+        Some((param, _)) => check_total(s, param),
         None => Ok(()),
     }
 }

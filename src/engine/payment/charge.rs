@@ -16,7 +16,7 @@ use super::settle::{self, outcome_finish};
 use super::{redeem, route, terms, three_ds};
 use crate::domain::event;
 use crate::domain::payment_intent::{self, NewIntent};
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession, SessionStatus};
 use crate::ids::{new_id, random_base62};
 use crate::processor::Authorize;
 use crate::store::{Change, ChangeSet, StoreError};
@@ -29,10 +29,10 @@ type Intent = (Value, Option<i64>);
 
 /// Claims the session, runs the route, and settles with the outcome.
 /// `authenticated`: 3-D Secure already passed for this payment.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), authenticated))]
+#[tracing::instrument(skip_all, fields(session = %session.id, authenticated))]
 pub async fn charge(
     run: &Run<'_>,
-    session: &Value,
+    session: &CheckoutSession,
     version: i64,
     mut chosen: Chosen,
     authenticated: bool,
@@ -41,10 +41,10 @@ pub async fn charge(
     // that allows this charge: a stale read (a second answer on a 3-D
     // Secure page, two workers) must not charge again.
     let now = run.now;
-    if session["status"] != "open" || (session::lapsed(session, now) && !session::confirming(session, now)) {
+    if session.status != SessionStatus::Open || (session::lapsed(session, now) && !session::confirming(session, now)) {
         return Err(PaymentError::NotOpen(session::NotOpen {
             action: "confirmed",
-            status: session::status_at(session, now).to_owned(),
+            status: session::status_at(session, now).as_str().to_owned(),
         }));
     }
     let (intent, intent_version) = intent_for(run, session, authenticated).await?;
@@ -73,16 +73,16 @@ pub async fn charge(
         processing["confirm_request"] = json!({"idempotency_key": k.key, "fingerprint": k.fingerprint});
     }
     let mut claimed = session.clone();
-    claimed["confirming_until"] = json!(lookup_at.saturating_add(CLAIM_SECS));
-    claimed["payment_intent"] = json!(pi_id);
-    claimed["payment_intent_status"] = json!("processing");
+    claimed.confirming_until = Some(lookup_at.saturating_add(CLAIM_SECS));
+    claimed.payment_intent = Some(pi_id.clone());
+    claimed.payment_intent_status = Some("processing".into());
     payment_intent::mirror_next_action(&mut claimed, &processing);
     let changes = std::mem::take(&mut chosen.changes);
     claim(run, (session, version, &claimed), (&intent, intent_version, &processing), changes).await?;
     let req = Authorize {
         idempotency_key: format!("{pi_id}-{tries}"),
-        amount: session["amount_total"].as_i64().unwrap_or(0),
-        currency: session["currency"].as_str().unwrap_or("usd").to_owned(),
+        amount: session.amount_total.unwrap_or(0),
+        currency: session.currency.clone().unwrap_or_else(|| "usd".into()),
         card: chosen.card.clone(),
         capture: !payment_intent::manual_capture(&processing),
     };
@@ -95,10 +95,10 @@ pub async fn charge(
 
 /// The intent this charge settles: the session's, when its state allows
 /// this try (charging what the session costs now), or a new one.
-async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> PaymentResult<Intent> {
-    let amount = session["amount_total"].as_i64().unwrap_or(0);
-    let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
-    let existing = match session["payment_intent"].as_str() {
+async fn intent_for(run: &Run<'_>, session: &CheckoutSession, authenticated: bool) -> PaymentResult<Intent> {
+    let amount = session.amount_total.unwrap_or(0);
+    let currency = session.currency.clone().unwrap_or_else(|| "usd".into());
+    let existing = match session.payment_intent.as_deref() {
         Some(pi) => run.state.store.get_object(&run.caller.scope, pi).await?,
         None => None,
     };
@@ -128,9 +128,9 @@ async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> Paym
         now: run.now,
         amount,
         currency: &currency,
-        customer: session["customer"].as_str(),
+        customer: session.customer.as_deref(),
         description: run.terms.description.as_deref(),
-        session: session["id"].as_str().unwrap_or_default(),
+        session: &session.id,
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
         metadata: json!({}),
     });
@@ -152,20 +152,14 @@ pub fn intent_change(doc: &Value, version: Option<i64>, tags: Vec<(String, Strin
 /// terms, the discount's redemption.
 async fn claim(
     run: &Run<'_>,
-    (session, version, claimed): (&Value, i64, &Value),
+    (session, version, claimed): (&CheckoutSession, i64, &CheckoutSession),
     (intent, intent_version, processing): (&Value, Option<i64>, &Value),
     method_changes: Vec<Change>,
 ) -> PaymentResult<()> {
     let (st, scope, now) = (run.state, &run.caller.scope, run.now);
     let pi_id = intent["id"].as_str().unwrap_or_default();
-    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
     let mut changes = method_changes;
-    changes.push(Change::Update {
-        id: session_id,
-        expected_version: version,
-        tags: session::tags(claimed),
-        doc: claimed.clone(),
-    });
+    changes.push(Change::update(claimed, version)?);
     changes.push(intent_change(processing, intent_version, payment_intent::tags(processing), now));
     changes.push(terms::change(st, scope, pi_id, run.terms, now).await?);
     changes.extend(redeem::redeem(st, scope, session).await?);

@@ -9,13 +9,14 @@ use serde_json::{json, Value};
 use super::caller::{Caller, Plain, Run};
 use super::error::{PaymentError, PaymentResult};
 use super::method::{self, Chosen};
-use super::route::{self, route_for};
+use super::route;
 use super::settle::Writes;
 use super::terms::Terms;
+use crate::domain::checkout_session::PaymentStatus;
 use crate::domain::contract;
 use crate::domain::event;
 use crate::domain::payment_intent::{self, NewIntent};
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::domain::version::ApiVersion;
 use crate::engine::charges;
 use crate::ids::{new_id, random_base62};
@@ -46,7 +47,7 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         Err(e) => return Err(e.into()),
     }
     let session_id = ctr.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
-    let session = state.store.get_object(scope, &session_id).await?;
+    let session = super::caller::load_session(state, scope, &session_id).await?;
     let pm_id = ctr.doc["payment_method"].as_str().unwrap_or_default().to_owned();
     // An unreadable vault record fails this charge, like a missing one:
     // the contract is claimed, and a charge that stops here stays stuck.
@@ -73,7 +74,7 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
 }
 
 /// The due charge's PaymentIntent: always captured at once.
-fn due_intent(scope: &Scope, ctr: &StoredObject, session: Option<&StoredObject>, now: i64) -> Value {
+fn due_intent(scope: &Scope, ctr: &StoredObject, session: Option<&(CheckoutSession, i64)>, now: i64) -> Value {
     let pi_id = new_id("pi");
     let mut intent = payment_intent::build(NewIntent {
         id: &pi_id,
@@ -87,8 +88,8 @@ fn due_intent(scope: &Scope, ctr: &StoredObject, session: Option<&StoredObject>,
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
         metadata: json!({"contract": ctr.id}),
     });
-    if let Some(s) = session {
-        payment_intent::apply_session_data(&mut intent, &s.doc);
+    if let Some((s, _)) = session {
+        payment_intent::apply_session_data(&mut intent, s);
         intent["capture_method"] = json!("automatic_async");
     }
     intent
@@ -99,7 +100,7 @@ fn due_intent(scope: &Scope, ctr: &StoredObject, session: Option<&StoredObject>,
 /// it fails the charge; nobody is there to authenticate an off-session one.
 async fn authorize(
     run: &Run<'_>,
-    session: Option<&StoredObject>,
+    session: Option<&(CheckoutSession, i64)>,
     intent: &Value,
     chosen: Option<&Chosen>,
 ) -> PaymentResult<(Outcome, Vec<Attempt>)> {
@@ -119,8 +120,8 @@ async fn authorize(
         card: chosen.card.clone(),
         capture: true,
     };
-    let session_doc = session.map_or(&Value::Null, |s| &s.doc);
-    let (outcome, attempts) = match route_for(run.state, &run.caller.scope, session_doc).await {
+    let named = session.and_then(|(s, _)| s.processor_route.as_deref());
+    let (outcome, attempts) = match route::route_named(run.state, &run.caller.scope, named).await {
         Ok(r) => route::run(run, r, req, pi_id).await?,
         // Live mode with nothing that can really charge: it fails, it is
         // never charged through the test processor.
@@ -143,7 +144,7 @@ async fn authorize(
 async fn record(
     run: &Run<'_>,
     ctr: StoredObject,
-    session: Option<StoredObject>,
+    session: Option<(CheckoutSession, i64)>,
     (mut settled, pm): (Value, &Value),
     outcome: &Outcome,
 ) -> PaymentResult<()> {
@@ -175,15 +176,14 @@ async fn record(
         },
         Change::Update { id: ctr.id, expected_version: ctr.version, tags: contract::tags(&ctr_doc), doc: ctr_doc },
     ]);
-    if let (Some(s), false) = (session, unknown) {
-        let mut doc = s.doc.clone();
+    if let (Some((mut doc, version)), false) = (session, unknown) {
         if paid {
-            doc["payment_status"] = json!("paid");
+            doc.payment_status = PaymentStatus::Paid;
         }
         let kind =
             if paid { "checkout.session.async_payment_succeeded" } else { "checkout.session.async_payment_failed" };
         w.events.push(event::build(&ev, kind, &session::render(&doc, now, &ApiVersion::latest(), false), None));
-        w.changes.push(Change::Update { id: s.id, expected_version: s.version, tags: session::tags(&doc), doc });
+        w.changes.push(Change::update(&doc, version)?);
     }
     let set = ChangeSet { scope: run.caller.scope.clone(), changes: w.changes, events: w.events, idempotency: None };
     crate::engine::commit::commit(run.state, set).await?;

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::caller::{Caller, IdempotencyKey, Plain, Run};
+use super::caller::{load_session, Caller, IdempotencyKey, Plain, Run};
 use super::error::{PaymentError, PaymentResult};
 use super::route::route_for;
 use super::settle::{finish, outcome_finish};
 use super::{method, terms};
 use crate::domain::payment_intent;
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::processor::route::Attempt;
 use crate::processor::{Lookup, Outcome, Processor};
 use crate::store::{Change, Scope, StoredObject};
@@ -63,16 +63,13 @@ pub async fn resolve(state: &AppState, scope: &Scope, pi: &StoredObject) -> Paym
     let claimed = pi.doc["pending_attempt"].is_object();
     let name = last["processor"].as_str().unwrap_or_default().to_owned();
     let key = last["idempotency_key"].as_str().unwrap_or_default().to_owned();
-    let session = state
-        .store
-        .get_object(scope, pi.doc["checkout_session"].as_str().unwrap_or_default())
-        .await?
-        .ok_or(PaymentError::Internal)?;
+    let sid = pi.doc["checkout_session"].as_str().unwrap_or_default();
+    let session = load_session(state, scope, sid).await?.ok_or(PaymentError::Internal)?;
     // Only the payment the session is waiting for.
-    if session.doc["payment_intent"] != pi.id.as_str() || !session::confirming(&session.doc, now) {
+    if session.0.payment_intent.as_deref() != Some(pi.id.as_str()) || !session::confirming(&session.0, now) {
         return back_off(state, scope, pi, now).await;
     }
-    let route = route_for(state, scope, &session.doc).await?;
+    let route = route_for(state, scope, &session.0).await?;
     let (found, name, key) = if claimed {
         ask_route(&route, &key).await
     } else {
@@ -148,12 +145,12 @@ async fn ask_route(route: &[Arc<dyn Processor>], first_key: &str) -> (Lookup, St
 /// the buyer's terms, the request's idempotency key), and the request's
 /// idempotency record is written with it, so a retry with the same key
 /// replays this answer.
-#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, session = %session.id))]
+#[tracing::instrument(skip_all, fields(payment_intent = %pi.id, session = %session.0.id))]
 pub async fn finish_known(
     state: &AppState,
     scope: &Scope,
     pi: &StoredObject,
-    session: &StoredObject,
+    session: &(CheckoutSession, i64),
     (outcome, attempts): (&Outcome, &[Attempt]),
 ) -> PaymentResult<()> {
     let now = state.now();
@@ -163,7 +160,7 @@ pub async fn finish_known(
     let caller = Caller { idempotency: claimed_request(&pi.doc), ..Caller::background(scope.clone()) };
     let view = Plain { version: caller.version(), now };
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
-    finish(&run, &session.doc, session.version, outcome_finish(outcome, chosen, (settled, pi.version))).await?;
+    finish(&run, &session.0, session.1, outcome_finish(outcome, chosen, (settled, pi.version))).await?;
     Ok(())
 }
 
@@ -183,8 +180,8 @@ pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcom
     let result = async {
         let pi = state.store.get_object(&scope, &pi_id).await?.ok_or(PaymentError::Internal)?;
         let sid = pi.doc["checkout_session"].as_str().unwrap_or_default().to_owned();
-        let session = state.store.get_object(&scope, &sid).await?.ok_or(PaymentError::Internal)?;
-        if pi.doc["status"] != "processing" || session.doc["payment_intent"] != pi_id.as_str() {
+        let session = load_session(&state, &scope, &sid).await?.ok_or(PaymentError::Internal)?;
+        if pi.doc["status"] != "processing" || session.0.payment_intent.as_deref() != Some(pi_id.as_str()) {
             return Ok(());
         }
         finish_known(&state, &scope, &pi, &session, (&outcome, &attempts)).await

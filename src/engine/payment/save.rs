@@ -9,28 +9,29 @@ use super::caller::Run;
 use super::error::PaymentResult;
 use super::settle::Writes;
 use crate::domain::charge::{self, Charge};
+use crate::domain::checkout_session::AutoOrNever;
 use crate::domain::customer::{Address, Customer, CustomerParams, Shipping};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_method;
+use crate::domain::session::CheckoutSession;
 use crate::ids::{new_id, random_base62};
 use crate::store::{Change, StoreError};
 
 /// An address the buyer gave (at least one part of it), as the customer takes it.
-fn given_address(v: &Value) -> Option<Address> {
-    let a: Address = serde_json::from_value(v.clone()).ok()?;
+fn given_address(a: &Address) -> Option<Address> {
     let any = [&a.line1, &a.line2, &a.city, &a.state, &a.postal_code, &a.country].iter().any(|x| x.is_some());
-    any.then_some(a)
+    any.then(|| a.clone())
 }
 
 /// A customer for a guest who needs one; returns its id.
-pub fn guest_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult<String> {
+pub fn guest_customer(run: &Run<'_>, s: &CheckoutSession, w: &mut Writes) -> PaymentResult<String> {
     let now = run.now;
-    let d = &s["customer_details"];
+    let d = s.customer_details.as_ref();
     let params = CustomerParams {
-        email: d["email"].as_str().map(|e| Some(e.to_owned())),
-        name: d["name"].as_str().map(|e| Some(e.to_owned())),
-        phone: d["phone"].as_str().map(|e| Some(e.to_owned())),
+        email: d.and_then(|d| d.email.clone()).map(Some),
+        name: d.and_then(|d| d.name.clone()).map(Some),
+        phone: d.and_then(|d| d.phone.clone()).map(Some),
         ..CustomerParams::default()
     };
     let cus_id = new_id(Customer::PREFIX);
@@ -86,9 +87,15 @@ fn doc_charge(doc: &Value) -> PaymentResult<Charge> {
 /// made by this confirm is changed in place; one stored earlier (a 3-D
 /// Secure payment finished later, a saved card) is updated.
 #[tracing::instrument(skip_all, fields(payment_method = pm_id, save))]
-pub async fn keep_method(run: &Run<'_>, s: &Value, pm_id: &str, save: bool, w: &mut Writes) -> PaymentResult<()> {
-    let customer = s["customer"].as_str().filter(|_| save);
-    let redisplay = s["payment_method_data"]["allow_redisplay"].as_str();
+pub async fn keep_method(
+    run: &Run<'_>,
+    s: &CheckoutSession,
+    pm_id: &str,
+    save: bool,
+    w: &mut Writes,
+) -> PaymentResult<()> {
+    let customer = s.customer.as_deref().filter(|_| save);
+    let redisplay = s.payment_method_data.as_ref().map(|d| d.allow_redisplay.as_str());
     let keep = |doc: &mut Value| -> bool {
         let mut attached = false;
         if let Some(c) = customer {
@@ -136,22 +143,23 @@ pub async fn keep_method(run: &Run<'_>, s: &Value, pm_id: &str, save: bool, w: &
 
 /// `customer_update`: the address, name and shipping details the buyer
 /// entered, saved onto the session's customer where the session says `auto`.
-#[tracing::instrument(skip_all, fields(customer = s["customer"].as_str().unwrap_or_default()))]
-pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult<()> {
-    let cu = &s["customer_update"];
-    let Some(cus) = s["customer"].as_str().filter(|_| cu.is_object()) else { return Ok(()) };
-    let d = &s["customer_details"];
+#[tracing::instrument(skip_all, fields(customer = s.customer.as_deref().unwrap_or_default()))]
+pub async fn update_customer(run: &Run<'_>, s: &CheckoutSession, w: &mut Writes) -> PaymentResult<()> {
+    let (Some(cu), Some(cus)) = (&s.customer_update, s.customer.as_deref()) else { return Ok(()) };
+    let d = s.customer_details.as_ref();
     let mut p = CustomerParams::default();
-    if cu["address"] == "auto" {
-        p.address = given_address(&d["address"]).map(Some);
+    if cu.address == AutoOrNever::Auto {
+        p.address = d.and_then(|d| d.address.as_ref()).and_then(given_address).map(Some);
     }
-    if cu["name"] == "auto" {
-        p.name = d["name"].as_str().map(|n| Some(n.to_owned()));
+    if cu.name == AutoOrNever::Auto {
+        p.name = d.and_then(|d| d.name.clone()).map(Some);
     }
-    let sd = &s["collected_information"]["shipping_details"];
-    if let (true, Some(name), Some(address)) =
-        (cu["shipping"] == "auto", sd["name"].as_str(), given_address(&sd["address"]))
-    {
+    let sd = s.collected_information.as_ref().map(|c| &c.shipping_details);
+    if let (true, Some(name), Some(address)) = (
+        cu.shipping == AutoOrNever::Auto,
+        sd.and_then(|sd| sd.name.as_deref()),
+        sd.and_then(|sd| given_address(&sd.address)),
+    ) {
         p.shipping = Some(Some(Shipping { address, name: name.to_owned(), phone: None }));
     }
     let stored = run.state.store.get_object(&run.caller.scope, cus).await?;
@@ -169,17 +177,18 @@ pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> Paymen
 }
 
 /// Setup mode's SetupIntent, with the session's `setup_intent_data`; returns its id.
-pub fn setup_intent(run: &Run<'_>, s: &Value, pm_id: &str, customer: &str, w: &mut Writes) -> String {
+pub fn setup_intent(run: &Run<'_>, s: &CheckoutSession, pm_id: &str, customer: &str, w: &mut Writes) -> String {
     let now = run.now;
-    let data = &s["setup_intent_data"];
-    let metadata = if data["metadata"].is_object() { data["metadata"].clone() } else { json!({}) };
+    let data = s.setup_intent_data.as_ref();
+    let metadata = json!(data.map(|d| d.metadata.clone()).unwrap_or_default());
+    let description = data.and_then(|d| d.description.clone());
     let seti = new_id("seti");
     let doc = json!({
         "id": seti, "object": "setup_intent", "client_secret": format!("{seti}_secret_{}", random_base62(24)),
-        "created": now, "customer": customer, "description": data["description"], "last_setup_error": null,
+        "created": now, "customer": customer, "description": description, "last_setup_error": null,
         "livemode": run.caller.scope.livemode, "mandate": null, "metadata": metadata, "next_action": null,
         "payment_method": pm_id, "payment_method_types": ["card"], "status": "succeeded", "usage": "off_session",
-        "checkout_session": s["id"],
+        "checkout_session": s.id,
     });
     w.events.push(event::build(&run.caller.event_ctx(now), "setup_intent.succeeded", &doc, None));
     w.changes.push(Change::Insert {

@@ -15,7 +15,7 @@ use super::{route, terms};
 use crate::domain::event;
 use crate::domain::fields::time_tag;
 use crate::domain::payment_intent;
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::ids::random_base62;
 use crate::processor::test::three_d_secure_flow;
 use crate::store::{Change, ChangeSet, Scope, StoredObject};
@@ -26,7 +26,11 @@ pub const DUE_TAG: &str = "3ds_due";
 
 /// The 3-D Secure flow this card needs on this route, if any. Only the test
 /// processor decides this itself; `http` gateways answer for themselves.
-pub async fn flow_for(run: &Run<'_>, session: &Value, chosen: &Chosen) -> PaymentResult<Option<&'static str>> {
+pub async fn flow_for(
+    run: &Run<'_>,
+    session: &CheckoutSession,
+    chosen: &Chosen,
+) -> PaymentResult<Option<&'static str>> {
     let route = route::route_for(run.state, &run.caller.scope, session).await?;
     if route.first().map(|p| p.name()) != Some("test") {
         return Ok(None);
@@ -47,12 +51,12 @@ pub fn intent_tags(pi: &Value) -> Vec<(String, String)> {
 
 /// The intent waiting for authentication: the page it sends the buyer to
 /// (none when frictionless).
-fn awaiting(run: &Run<'_>, pi: &mut Value, session: &Value, chosen: &Chosen, flow: &str) -> Option<String> {
+fn awaiting(run: &Run<'_>, pi: &mut Value, session: &CheckoutSession, chosen: &Chosen, flow: &str) -> Option<String> {
     let pi_id = pi["id"].as_str().unwrap_or_default().to_owned();
     let key = random_base62(32);
     let base = format!("{}/3ds/{pi_id}", run.state.cfg.public_url);
     let status_url = format!("{base}/status?client_secret={}", pi["client_secret"].as_str().unwrap_or_default());
-    let return_url = run.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
+    let return_url = run.terms.return_url.clone().or_else(|| session.return_url.clone());
     let page = match flow {
         "challenge" => Some(format!("{base}/challenge?key={key}")),
         "method" => Some(format!("{base}/method?key={key}")),
@@ -75,10 +79,10 @@ fn awaiting(run: &Run<'_>, pi: &mut Value, session: &Value, chosen: &Chosen, flo
 }
 
 /// Stops before any charge and asks for authentication.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), flow = flow))]
+#[tracing::instrument(skip_all, fields(session = %session.id, flow = flow))]
 pub async fn require_authentication(
     run: &Run<'_>,
-    session: &Value,
+    session: &CheckoutSession,
     version: i64,
     chosen: Chosen,
     ((mut pi, pi_version), flow): ((Value, Option<i64>), &'static str),
@@ -87,18 +91,17 @@ pub async fn require_authentication(
     let page = awaiting(run, &mut pi, session, &chosen, flow);
     let pi_id = pi["id"].as_str().unwrap_or_default().to_owned();
     let mut s = session.clone();
-    s["payment_intent"] = json!(pi_id);
+    s.payment_intent = Some(pi_id.clone());
     payment_intent::mirror_next_action(&mut s, &pi);
     if page.is_none() {
         // Frictionless: held until the worker finishes it.
-        s["confirming_until"] = json!(i64::MAX);
-        s["payment_intent_status"] = json!("processing");
+        s.confirming_until = Some(i64::MAX);
+        s.payment_intent_status = Some("processing".into());
     }
     let mut changes = chosen.changes;
     changes.push(intent_change(&pi, pi_version, intent_tags(&pi), now));
     changes.push(terms::change(run.state, &run.caller.scope, &pi_id, run.terms, now).await?);
-    let session_id = s["id"].as_str().unwrap_or_default().to_owned();
-    changes.push(Change::Update { id: session_id, expected_version: version, tags: session::tags(&s), doc: s.clone() });
+    changes.push(Change::update(&s, version)?);
     let ctx = run.caller.event_ctx(now);
     let mut events = Vec::new();
     if pi_version.is_none() {
@@ -120,11 +123,12 @@ pub async fn require_authentication(
 pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenticated: bool) -> PaymentResult<()> {
     let now = state.now();
     let session_id = pi.doc["checkout_session"].as_str().unwrap_or_default();
-    let session = state.store.get_object(scope, session_id).await?.ok_or(PaymentError::Internal)?;
+    let stored = state.store.get_object(scope, session_id).await?.ok_or(PaymentError::Internal)?;
+    let session = (stored.decode::<CheckoutSession>()?.ok_or(PaymentError::Internal)?, stored.version);
     let caller = Caller::background(scope.clone());
     // The buyer authenticated one amount; if the session's total changed
     // meanwhile (a quantity, a code), that authentication does not cover it.
-    let changed = pi.doc["amount"] != session.doc["amount_total"] || pi.doc["currency"] != session.doc["currency"];
+    let changed = pi.doc["amount"] != json!(session.0.amount_total) || pi.doc["currency"] != json!(session.0.currency);
     if !authenticated || changed {
         return fail(state, &caller, pi, &session, authenticated).await;
     }
@@ -133,7 +137,7 @@ pub async fn finish(state: &AppState, scope: &Scope, pi: &StoredObject, authenti
     let terms = terms::saved(state, scope, &pi.id).await?;
     let view = Plain { version: caller.version(), now };
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
-    charge(&run, &session.doc, session.version, chosen, true).await.map(|_| ())
+    charge(&run, &session.0, session.1, chosen, true).await.map(|_| ())
 }
 
 /// Authentication failed (or no longer covers the amount): the intent goes
@@ -142,7 +146,7 @@ async fn fail(
     state: &AppState,
     caller: &Caller,
     pi: &StoredObject,
-    session: &StoredObject,
+    (session, version): &(CheckoutSession, i64),
     authenticated: bool,
 ) -> PaymentResult<()> {
     let message = if authenticated {
@@ -159,11 +163,9 @@ async fn fail(
         "message": message,
         "payment_method": doc["payment_method"], "param": null,
     });
-    let mut s = session.doc.clone();
-    if let Some(m) = s.as_object_mut() {
-        m.remove("confirming_until");
-        m.remove("payment_intent_status");
-    }
+    let mut s = session.clone();
+    s.confirming_until = None;
+    s.payment_intent_status = None;
     payment_intent::mirror_next_action(&mut s, &doc);
     // A failed authentication counts toward the card-testing limit; an
     // amount the buyer changed meanwhile does not.
@@ -172,7 +174,7 @@ async fn fail(
     }
     let changes = vec![
         Change::Update { id: pi.id.clone(), expected_version: pi.version, tags: intent_tags(&doc), doc: doc.clone() },
-        Change::Update { id: session.id.clone(), expected_version: session.version, tags: session::tags(&s), doc: s },
+        Change::update(&s, *version)?,
     ];
     let events = vec![event::build(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc, None)];
     crate::engine::commit::commit(state, ChangeSet { scope: caller.scope.clone(), changes, events, idempotency: None })
