@@ -13,6 +13,7 @@ use super::document::{Document, Never, Tag};
 use super::fields::time_tag;
 use super::line_item::{Breakdown, LineItemList};
 use super::payment_method_options::PaymentMethodOptions;
+pub use super::session_kept::*;
 use super::session_options::{CustomText, NameCollection, Permissions, SavedPaymentMethodOptions, WalletOptions};
 use super::session_params::{Enabled, Mode, UiMode};
 pub use super::session_parts::*;
@@ -22,7 +23,10 @@ crate::wire_name!(SessionObject, "checkout.session");
 /// The tag the expiry sweeper looks for.
 pub const OPEN_UNTIL: &str = "open_until";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// A Checkout Session (`cs_…`).
+// `Default` is no session: it is what `session::build` starts from (every
+// field kassa never sets, and Stripe's defaults).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutSession {
     pub id: String,

@@ -120,7 +120,7 @@ pub struct Breakdown {
 }
 
 /// The line items as Stripe's list object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineItemList {
     #[schema(value_type = String, pattern = "^list$")]

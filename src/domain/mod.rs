@@ -43,6 +43,7 @@ pub mod promotion_code;
 pub mod redemption;
 pub mod refund;
 pub mod session;
+pub mod session_kept;
 pub mod session_options;
 pub mod session_page;
 pub mod session_params;

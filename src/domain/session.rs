@@ -8,11 +8,11 @@
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
-use super::checkout_session::{
-    AutomaticTax, ConsentCollection, Discount, PaymentStatus, SessionObject, ShippingAddressCollection,
-    TaxIdCollection, TaxIdRequired, TotalDetails,
-};
 pub use super::checkout_session::{CheckoutSession, SessionStatus, OPEN_UNTIL};
+use super::checkout_session::{
+    ConsentCollection, CustomerDetails, Discount, PaymentStatus, ShippingAddressCollection, TaxIdCollection,
+    TaxIdRequired, TotalDetails,
+};
 use super::custom_fields;
 use super::document::Document;
 use super::fields::FieldError;
@@ -80,67 +80,32 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<CheckoutSession, FieldErr
         .clone()
         .or_else(|| p.payment_method_types.clone())
         .unwrap_or_else(|| vec!["card".into()]);
-    let customer_creation =
-        p.customer_creation.clone().or_else(|| (b.mode != Mode::Subscription).then(|| "if_required".into()));
-    let method_collection =
-        p.payment_method_collection.clone().or_else(|| (b.mode == Mode::Subscription).then(|| "always".into()));
-    let redirect =
-        (b.ui == UiMode::EmbeddedPage).then(|| p.redirect_on_completion.clone().unwrap_or_else(|| "always".into()));
     let mut s = CheckoutSession {
         id: b.id.to_owned(),
-        object: SessionObject,
-        adaptive_pricing: None,
         after_completion: p
             .after_completion
             .as_ref()
             .map(|a| super::session_page::after_completion(a, b.ui))
             .transpose()?,
-        after_expiration: None,
         allow_promotion_codes: p.allow_promotion_codes,
         allowed_payment_method_types: p.allowed_payment_method_types.clone(),
-        amount_subtotal: None,
-        amount_total: None,
-        automatic_tax: AutomaticTax { enabled: false, liability: None, provider: None, status: None },
-        billing_address_collection: closed(
-            "billing_address_collection",
-            p.billing_address_collection.as_deref().unwrap_or("auto"),
-        )?,
-        branding_settings: None,
         cancel_url: p.cancel_url.clone(),
-        card_tokenization_mode: closed(
-            "card_tokenization_mode",
-            p.card_tokenization_mode.as_deref().unwrap_or("direct"),
-        )?,
-        cascade_status: None,
-        cascade_tiers: None,
         client_reference_id: p.client_reference_id.clone(),
         client_secret: b.client_secret,
-        collected_information: None,
-        consent: None,
         consent_collection: p.consent_collection.as_ref().map(|c| ConsentCollection {
             payment_method_reuse_agreement: c.payment_method_reuse_agreement.clone(),
             promotions: c.promotions.clone(),
             terms_of_service: c.terms_of_service.clone(),
         }),
-        contract: None,
         created: b.now,
         currency: b.currency,
-        currency_conversion: None,
         custom_fields: custom_fields::check(p.custom_fields.as_deref().unwrap_or_default())?,
-        custom_text: Default::default(),
         customer: p.customer.clone(),
         customer_account: p.customer_account.clone(),
-        customer_creation: closed_opt("customer_creation", &customer_creation)?,
-        customer_details: p.customer_email.as_ref().map(|e| super::checkout_session::CustomerDetails {
-            address: None,
-            business_name: None,
-            email: Some(e.clone()),
-            individual_name: None,
-            name: None,
-            phone: None,
-            tax_exempt: None,
-            tax_ids: None,
-        }),
+        customer_details: p
+            .customer_email
+            .as_ref()
+            .map(|e| CustomerDetails { email: Some(e.clone()), ..Default::default() }),
         customer_email: p.customer_email.clone(),
         discounts: p
             .discounts
@@ -152,70 +117,60 @@ pub fn build(p: &CreateParams, b: Built<'_>) -> Result<CheckoutSession, FieldErr
         excluded_payment_method_types: p.excluded_payment_method_types.clone().unwrap_or_default(),
         expires_at: p.expires_at.unwrap_or(b.now + super::session_params::MAX_EXPIRY),
         integration_identifier: p.integration_identifier.clone(),
-        invoice: None,
-        invoice_creation: None,
         livemode: b.livemode,
         locale: p.locale.clone(),
-        managed_payments: None,
         metadata: b.metadata,
         mode: b.mode,
-        name_collection: None,
-        next_action: None,
-        optional_items: Vec::new(),
-        origin_context: closed_opt("origin_context", &p.origin_context)?,
-        payment_intent: None,
-        payment_link: None,
-        payment_method_collection: closed_opt("payment_method_collection", &method_collection)?,
-        payment_method_configuration_details: None,
         payment_method_options: p.payment_method_options.clone().unwrap_or_default(),
         payment_method_types: pm_types.into_iter().filter(|t| t == "card").collect(),
         payment_status: if b.mode == Mode::Setup { PaymentStatus::NoPaymentRequired } else { PaymentStatus::Unpaid },
-        permissions: None,
         phone_number_collection: Enabled { enabled: p.phone_number_collection.as_ref().is_some_and(|x| x.enabled) },
         processor_route: p.processor_route.clone(),
-        recovered_from: None,
-        redirect_on_completion: closed_opt("redirect_on_completion", &redirect)?,
         return_url: p.return_url.clone(),
-        saved_payment_method_options: None,
-        setup_intent: None,
         shipping_address_collection: p
             .shipping_address_collection
             .as_ref()
             .map(|s| ShippingAddressCollection { allowed_countries: s.allowed_countries.clone() }),
-        shipping_cost: None,
-        shipping_options: Vec::new(),
-        status: SessionStatus::Open,
-        submit_type: closed_opt("submit_type", &p.submit_type)?,
-        subscription: None,
         success_url: p.success_url.clone(),
-        tax_id_collection: TaxIdCollection {
-            enabled: p.tax_id_collection.as_ref().is_some_and(|t| t.enabled),
-            required: match p.tax_id_collection.as_ref().and_then(|t| t.required.as_deref()) {
-                Some(r) => closed("tax_id_collection[required]", r)?,
-                None => TaxIdRequired::Never,
-            },
-        },
-        total_details: None,
         ui_mode: b.ui,
         url: (b.ui == UiMode::HostedPage).then(|| format!("{}/pay/{}", b.public_url, b.id)),
-        wallet_options: None,
         line_items: LineItemList::of(b.id, b.line_items),
-        payment_intent_data: None,
-        setup_intent_data: None,
-        customer_update: None,
-        payment_method_data: None,
-        confirming_until: None,
-        payment_intent_status: None,
-        total_details_breakdown: None,
-        failed_payments: Vec::new(),
-        applied_coupon: None,
+        ..CheckoutSession::default()
     };
     if let Some(t) = &b.totals {
         s.set_totals(t);
     }
+    closed_sets(p, &mut s)?;
     super::session_options::echo(p, &mut s);
     super::intent_data::keep(p, &mut s)?;
     Ok(s)
+}
+
+/// The params of closed sets (checked by `session_rules`), with the
+/// defaults of the session's mode and UI.
+fn closed_sets(p: &CreateParams, s: &mut CheckoutSession) -> Result<(), FieldError> {
+    let creation = p.customer_creation.clone().or_else(|| (s.mode != Mode::Subscription).then(|| "if_required".into()));
+    let collection =
+        p.payment_method_collection.clone().or_else(|| (s.mode == Mode::Subscription).then(|| "always".into()));
+    let redirect = (s.ui_mode == UiMode::EmbeddedPage)
+        .then(|| p.redirect_on_completion.clone().unwrap_or_else(|| "always".into()));
+    s.billing_address_collection =
+        closed("billing_address_collection", p.billing_address_collection.as_deref().unwrap_or("auto"))?;
+    s.card_tokenization_mode =
+        closed("card_tokenization_mode", p.card_tokenization_mode.as_deref().unwrap_or("direct"))?;
+    s.customer_creation = closed_opt("customer_creation", &creation)?;
+    s.origin_context = closed_opt("origin_context", &p.origin_context)?;
+    s.payment_method_collection = closed_opt("payment_method_collection", &collection)?;
+    s.redirect_on_completion = closed_opt("redirect_on_completion", &redirect)?;
+    s.submit_type = closed_opt("submit_type", &p.submit_type)?;
+    s.tax_id_collection = TaxIdCollection {
+        enabled: p.tax_id_collection.as_ref().is_some_and(|t| t.enabled),
+        required: match p.tax_id_collection.as_ref().and_then(|t| t.required.as_deref()) {
+            Some(r) => closed("tax_id_collection[required]", r)?,
+            None => TaxIdRequired::Never,
+        },
+    };
+    Ok(())
 }
 
 /// Failed payments a session takes in an hour before confirms are refused

@@ -9,9 +9,10 @@ use super::customer_params::{Address, TaxExempt};
 use super::document::Never;
 pub use super::session_params::ReuseAgreement;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
+    #[default]
     Open,
     Complete,
     Expired,
@@ -27,18 +28,20 @@ impl SessionStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = SessionPaymentStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     Paid,
+    #[default]
     Unpaid,
     NoPaymentRequired,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingAddressCollection {
+    #[default]
     Auto,
     Required,
 }
@@ -77,24 +80,19 @@ pub enum OriginContext {
     Web,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CardTokenizationMode {
+    #[default]
     Direct,
     Vgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxIdRequired {
     IfSupported,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AutoOrNever {
-    Auto,
+    #[default]
     Never,
 }
 
@@ -108,7 +106,7 @@ pub struct TotalDetails {
     pub amount_tax: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = SessionAutomaticTax)]
 #[serde(deny_unknown_fields)]
 pub struct AutomaticTax {
@@ -121,7 +119,7 @@ pub struct AutomaticTax {
     pub status: Option<Never>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = SessionCustomerDetails)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerDetails {
@@ -244,7 +242,7 @@ pub struct ConsentCollection {
     pub terms_of_service: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = SessionTaxIdCollection)]
 #[serde(deny_unknown_fields)]
 pub struct TaxIdCollection {
@@ -376,49 +374,4 @@ pub struct ThreeDsAction {
 pub struct RedirectToUrl {
     pub url: Option<String>,
     pub return_url: Option<String>,
-}
-
-/// `payment_intent_data` as the session keeps it for its confirm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeptIntentData {
-    pub capture_method: Option<String>,
-    pub description: Option<String>,
-    pub metadata: BTreeMap<String, String>,
-    pub receipt_email: Option<String>,
-    pub setup_future_usage: Option<String>,
-    pub shipping: Option<KeptShipping>,
-    pub statement_descriptor: Option<String>,
-    pub statement_descriptor_suffix: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeptShipping {
-    pub address: Address,
-    pub carrier: Option<String>,
-    pub name: String,
-    pub phone: Option<String>,
-    pub tracking_number: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeptSetupData {
-    pub description: Option<String>,
-    pub metadata: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeptCustomerUpdate {
-    pub address: AutoOrNever,
-    pub name: AutoOrNever,
-    pub shipping: AutoOrNever,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeptMethodData {
-    pub allow_redisplay: String,
 }

@@ -3,8 +3,15 @@
 //! with the totals and the `total_details.breakdown` includable; the
 //! coupon a session keeps; and Stripe's charge limits on its total.
 
+use serde_json::Value;
+
+use crate::api::checkout_sessions::discounts;
 use crate::domain::currency::{Currency, Limit};
+use crate::domain::line_item::Breakdown;
+use crate::domain::pricing::Totals;
 use crate::domain::session::CheckoutSession;
+use crate::domain::session_params::Mode;
+use crate::engine::pricing::Lines;
 use crate::error::{ApiError, ApiResult};
 
 pub use crate::engine::pricing::{applied_coupon, keep_coupon, price};
@@ -39,4 +46,34 @@ pub fn check_changed(s: &CheckoutSession, given: &[(&str, bool)]) -> ApiResult<(
         Some((param, _)) => check_total(s, param),
         None => Ok(()),
     }
+}
+
+/// The discount a new session starts with.
+#[derive(Clone, Copy)]
+pub struct Offer<'a> {
+    pub coupon: Option<&'a Value>,
+    pub promotion: Option<&'a Value>,
+}
+
+/// A new session's lines priced with its discount (nothing in setup mode),
+/// checked against the coupon's currency and the code's minimum.
+pub fn price_new(
+    lines: &mut Lines,
+    mode: Mode,
+    offer: Offer<'_>,
+    id: &str,
+    now: i64,
+) -> ApiResult<(Option<Totals>, Option<Breakdown>)> {
+    if mode == Mode::Setup {
+        return Ok((None, None));
+    }
+    let currency = lines.currency.clone().unwrap_or_default();
+    if let Some(c) = offer.coupon {
+        discounts::check_coupon_fits(c, &currency)?;
+    }
+    let priced = price(lines, offer.coupon, id, now)?;
+    if let Some(promo) = offer.promotion {
+        discounts::check_minimum(promo, &priced.totals, &currency)?;
+    }
+    Ok((Some(priced.totals), Some(priced.breakdown)))
 }

@@ -25,7 +25,7 @@ use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
 use crate::api::plumbing::resource;
 use crate::domain::checkout_session::{CollectedInformation, Discount};
 use crate::domain::keys::KeyKind;
-use crate::domain::line_item::{Breakdown, LineItemList};
+use crate::domain::line_item::LineItemList;
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::session::{self, CheckoutSession};
 use crate::domain::session_params::LineItemParam;
@@ -159,8 +159,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     // Tier 0's coupon prices the session as a `discounts` coupon would.
     let coupon = coupon.or_else(|| cascade.as_ref().and_then(|c| c.1.clone()));
     let id = session_id(call.auth.livemode);
-    let offer = Offer { coupon: coupon.as_ref(), promotion: promotion.as_ref() };
-    let (totals, breakdown) = price_new(&mut lines, mode, offer, &id, now)?;
+    let offer = amounts::Offer { coupon: coupon.as_ref(), promotion: promotion.as_ref() };
+    let (totals, breakdown) = amounts::price_new(&mut lines, mode, offer, &id, now)?;
     let mut s = new_session(&state, &call, &p, (&id, mode, ui, now), (lines.currency.clone(), totals, lines.items))?;
     s.total_details_breakdown = breakdown;
     let mut changes = lines.changes;
@@ -184,36 +184,6 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let body = view(&state, &call, &s, &inc).await?;
     changes.push(Change::insert(&s)?);
     answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
-}
-
-/// The discount a new session starts with.
-#[derive(Clone, Copy)]
-struct Offer<'a> {
-    coupon: Option<&'a Value>,
-    promotion: Option<&'a Value>,
-}
-
-/// A new session's lines priced with its discount (nothing in setup mode),
-/// checked against the coupon's currency and the code's minimum.
-fn price_new(
-    lines: &mut lines::Lines,
-    mode: Mode,
-    offer: Offer<'_>,
-    id: &str,
-    now: i64,
-) -> ApiResult<(Option<crate::domain::pricing::Totals>, Option<Breakdown>)> {
-    if mode == Mode::Setup {
-        return Ok((None, None));
-    }
-    let currency = lines.currency.clone().unwrap_or_default();
-    if let Some(c) = offer.coupon {
-        discounts::check_coupon_fits(c, &currency)?;
-    }
-    let priced = amounts::price(lines, offer.coupon, id, now)?;
-    if let Some(promo) = offer.promotion {
-        discounts::check_minimum(promo, &priced.totals, &currency)?;
-    }
-    Ok((Some(priced.totals), Some(priced.breakdown)))
 }
 
 type Priced = (Option<String>, Option<crate::domain::pricing::Totals>, Vec<crate::domain::line_item::LineItem>);
