@@ -62,7 +62,8 @@ pub async fn processor_of(
     let name = approved["processor"].as_str().unwrap_or("test").to_owned();
     let reference = approved["detail"].as_str().unwrap_or_default().to_owned();
     let session = state.store.get_object(scope, pi["checkout_session"].as_str().unwrap_or_default()).await?;
-    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
+    let session = session.map(|s| s.decode::<crate::domain::session::CheckoutSession>()).transpose()?.flatten();
+    let route_id = session.as_ref().and_then(|s| s.processor_route.as_deref());
     let route = select::processors_for(state, scope, route_id).await?.unwrap_or_default();
     Ok(route.into_iter().find(|p| p.name() == name).map(|p| (p, reference)))
 }
