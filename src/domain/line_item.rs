@@ -140,3 +140,34 @@ impl LineItemList {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stored_line_decodes_and_shows_as_stored() {
+        let docs: Vec<Value> = serde_json::from_str(include_str!("testdata/checkout_sessions.json")).unwrap();
+        let mut seen = 0;
+        for doc in &docs {
+            let list: LineItemList = serde_json::from_value(doc["line_items"].clone()).unwrap();
+            assert_eq!(serde_json::to_value(&list).unwrap(), doc["line_items"]);
+            for (line, stored) in list.data.iter().zip(doc["line_items"]["data"].as_array().unwrap()) {
+                // The embedded price is the Price object whole.
+                assert_eq!(serde_json::to_value(&line.price).unwrap(), stored["price"]);
+                seen += 1;
+            }
+        }
+        assert!(seen > 10);
+        let mut bad = docs[0]["line_items"]["data"][0].clone();
+        bad["object"] = "line_item".into();
+        assert!(serde_json::from_value::<LineItem>(bad).is_err());
+    }
+
+    #[test]
+    fn a_new_list_names_its_session() {
+        let l = LineItemList::of("cs_test_1", Vec::new());
+        assert_eq!(l.url, "/v1/checkout/sessions/cs_test_1/line_items");
+        assert_eq!(serde_json::to_value(&l).unwrap()["object"], "list");
+    }
+}
