@@ -154,7 +154,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     }
     let version = call.version.clone();
     let body = list::run(&state, &call, lp, list::Listing::new(KIND, "promotion_code", filters), |d| {
-        promotion_code::render(d, &version)
+        Ok(promotion_code::render(d, &version))
     })
     .await?;
     Ok(Json(body).into_response())

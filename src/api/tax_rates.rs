@@ -73,7 +73,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     }
     let now = state.now();
     Ok(Json(
-        list::run(&state, &call, lp, list::Listing::new(KIND, "tax_rate", filters), |d| tax_rate::render(&d, now))
+        list::run(&state, &call, lp, list::Listing::new(KIND, "tax_rate", filters), |d| Ok(tax_rate::render(&d, now)))
             .await?,
     )
     .into_response())

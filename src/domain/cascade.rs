@@ -8,8 +8,8 @@
 //! the session stays on that tier, open for another card.
 
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use super::checkout_session::{CascadeStatus, CascadeTier, CheckoutSession};
 use super::fields::FieldError;
 use super::session_params::{CreateParams, Mode};
 use super::session_rules::{exclusive, missing};
@@ -53,44 +53,43 @@ pub fn check(p: &CreateParams, mode: Mode) -> Result<(), FieldError> {
 }
 
 /// One tier as stored and shown.
-pub fn tier(index: usize, processor_route: &str, coupon: Option<&str>) -> Value {
-    json!({"tier": index, "processor_route": processor_route, "coupon": coupon})
+pub fn tier(index: usize, processor_route: &str, coupon: Option<&str>) -> CascadeTier {
+    CascadeTier { tier: index, processor_route: processor_route.to_owned(), coupon: coupon.map(str::to_owned) }
 }
 
 /// The status of a new cascade: on tier 0, nothing tried.
-pub fn start() -> Value {
-    json!({"current_tier": 0, "attempts": 0, "exhausted": false})
+pub fn start() -> CascadeStatus {
+    CascadeStatus { current_tier: 0, attempts: 0, exhausted: false }
 }
 
 /// Whether the session has a cascade.
-pub fn configured(session: &Value) -> bool {
-    session["cascade_tiers"].as_array().is_some_and(|t| !t.is_empty())
+pub fn configured(session: &CheckoutSession) -> bool {
+    session.cascade_tiers.as_ref().is_some_and(|t| !t.is_empty())
 }
 
 /// Counts a payment attempt that reached an outcome.
-pub fn count_attempt(session: &mut Value) {
+pub fn count_attempt(session: &mut CheckoutSession) {
     if configured(session) {
-        let n = session["cascade_status"]["attempts"].as_i64().unwrap_or(0);
-        session["cascade_status"]["attempts"] = json!(n.saturating_add(1));
+        let status = session.cascade_status.get_or_insert_with(start);
+        status.attempts = status.attempts.saturating_add(1);
     }
 }
 
 /// After a card decline: the tier the session moves to, or `None` when the
 /// cascade was already on its last tier (it is then marked exhausted).
-pub fn next_tier(session: &mut Value) -> Option<Value> {
+pub fn next_tier(session: &mut CheckoutSession) -> Option<CascadeTier> {
     if !configured(session) {
         return None;
     }
-    let tiers = session["cascade_tiers"].as_array().cloned().unwrap_or_default();
-    let current = session["cascade_status"]["current_tier"].as_u64().unwrap_or(0);
-    let next = usize::try_from(current).ok().and_then(|c| c.checked_add(1)).and_then(|n| tiers.get(n).cloned());
-    match next {
+    let tiers = session.cascade_tiers.clone().unwrap_or_default();
+    let status = session.cascade_status.get_or_insert_with(start);
+    match status.current_tier.checked_add(1).and_then(|n| tiers.get(n)) {
         Some(t) => {
-            session["cascade_status"]["current_tier"] = t["tier"].clone();
-            Some(t)
+            status.current_tier = t.tier;
+            Some(t.clone())
         }
         None => {
-            session["cascade_status"]["exhausted"] = json!(true);
+            status.exhausted = true;
             None
         }
     }
@@ -100,9 +99,13 @@ pub fn next_tier(session: &mut Value) -> Option<Value> {
 mod tests {
     use super::*;
 
-    fn session(n: usize) -> Value {
-        let tiers: Vec<Value> = (0..n).map(|i| tier(i, &format!("pr_{i}"), None)).collect();
-        json!({"cascade_tiers": tiers, "cascade_status": start()})
+    fn session(n: usize) -> CheckoutSession {
+        let docs: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("testdata/checkout_sessions.json")).unwrap();
+        let mut s: CheckoutSession = serde_json::from_value(docs[0].clone()).unwrap();
+        s.cascade_tiers = (n > 0).then(|| (0..n).map(|i| tier(i, &format!("pr_{i}"), None)).collect());
+        s.cascade_status = (n > 0).then(start);
+        s
     }
 
     #[test]
@@ -111,25 +114,24 @@ mod tests {
         for want in [1, 2] {
             count_attempt(&mut s);
             let t = next_tier(&mut s).expect("a next tier");
-            assert_eq!(t["processor_route"], format!("pr_{want}"));
-            assert_eq!(s["cascade_status"]["current_tier"], want);
-            assert_eq!(s["cascade_status"]["exhausted"], false);
+            assert_eq!(t.processor_route, format!("pr_{want}"));
+            assert_eq!(s.cascade_status.as_ref().map(|c| (c.current_tier, c.exhausted)), Some((want, false)));
         }
         count_attempt(&mut s);
         assert!(next_tier(&mut s).is_none());
-        assert_eq!(s["cascade_status"], json!({"current_tier": 2, "attempts": 3, "exhausted": true}));
+        assert_eq!(s.cascade_status, Some(CascadeStatus { current_tier: 2, attempts: 3, exhausted: true }));
         // Another card on the last tier: still exhausted, still counted.
         count_attempt(&mut s);
         assert!(next_tier(&mut s).is_none());
-        assert_eq!(s["cascade_status"]["attempts"], 4);
+        assert_eq!(s.cascade_status.map(|c| c.attempts), Some(4));
     }
 
     #[test]
     fn a_session_without_a_cascade_is_untouched() {
-        let mut s = json!({"cascade_tiers": null, "cascade_status": null});
+        let mut s = session(0);
         count_attempt(&mut s);
         assert!(next_tier(&mut s).is_none());
-        assert_eq!(s, json!({"cascade_tiers": null, "cascade_status": null}));
+        assert_eq!((s.cascade_tiers, s.cascade_status), (None, None));
     }
 
     #[test]
@@ -137,6 +139,6 @@ mod tests {
         let mut s = session(1);
         count_attempt(&mut s);
         assert!(next_tier(&mut s).is_none());
-        assert_eq!(s["cascade_status"]["exhausted"], true);
+        assert_eq!(s.cascade_status.map(|c| c.exhausted), Some(true));
     }
 }

@@ -7,8 +7,11 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::checkout_session::{
+    AutoOrNever, CheckoutSession, KeptCustomerUpdate, KeptIntentData, KeptMethodData, KeptSetupData, KeptShipping,
+};
 use super::customer::Address;
 use super::fields::{emptyable, max_len, FieldError};
 use super::metadata::{self, MetadataUpdate};
@@ -83,9 +86,12 @@ fn connect(param: &str) -> FieldError {
 }
 
 /// Metadata as stored, its errors named under `prefix`.
-fn metadata_json(prefix: &str, current: &Value, update: &MetadataUpdate) -> Result<Value, FieldError> {
-    let current: BTreeMap<String, String> = serde_json::from_value(current.clone()).unwrap_or_default();
-    metadata::apply(&current, update).map(|m| json!(m)).map_err(|e| {
+fn metadata_kept(
+    prefix: &str,
+    current: &BTreeMap<String, String>,
+    update: &MetadataUpdate,
+) -> Result<BTreeMap<String, String>, FieldError> {
+    metadata::apply(current, update).map_err(|e| {
         let param = e.param();
         let key = param.strip_prefix("metadata").unwrap_or_default();
         FieldError::invalid(format!("{prefix}[metadata]{key}"), e.to_string())
@@ -125,7 +131,7 @@ fn check_email(param: &str, e: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn shipping_json(s: &IntentShipping) -> Result<Value, FieldError> {
+fn shipping_kept(s: &IntentShipping) -> Result<KeptShipping, FieldError> {
     let name = s.name.as_deref().ok_or_else(|| missing("payment_intent_data[shipping][name]"))?;
     max_len("payment_intent_data[shipping][name]", name, 256)?;
     let a = s.address.clone().ok_or_else(|| missing("payment_intent_data[shipping][address]"))?;
@@ -144,14 +150,17 @@ fn shipping_json(s: &IntentShipping) -> Result<Value, FieldError> {
             max_len(&format!("payment_intent_data[shipping][address][{f}]"), v, 200)?;
         }
     }
-    Ok(json!({
-        "address": {"city": a.city, "country": a.country, "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code, "state": a.state},
-        "carrier": s.carrier, "name": name, "phone": s.phone, "tracking_number": s.tracking_number,
-    }))
+    Ok(KeptShipping {
+        address: a,
+        carrier: s.carrier.clone(),
+        name: name.to_owned(),
+        phone: s.phone.clone(),
+        tracking_number: s.tracking_number.clone(),
+    })
 }
 
 /// Checks create's `payment_intent_data` and returns it as the session keeps it.
-pub fn payment_intent_data(d: &PaymentIntentData) -> Result<Value, FieldError> {
+pub fn payment_intent_data(d: &PaymentIntentData) -> Result<KeptIntentData, FieldError> {
     for (name, given) in [
         ("on_behalf_of", d.on_behalf_of.is_some()),
         ("transfer_data", d.transfer_data.is_some()),
@@ -168,7 +177,7 @@ pub fn payment_intent_data(d: &PaymentIntentData) -> Result<Value, FieldError> {
     if let Some(e) = &d.receipt_email {
         check_email("payment_intent_data[receipt_email]", e)?;
     }
-    let shipping = d.shipping.as_ref().map(shipping_json).transpose()?;
+    let shipping = d.shipping.as_ref().map(shipping_kept).transpose()?;
     let update = PaymentIntentDataUpdate {
         description: d.description.clone().map(Some),
         metadata: d.metadata.clone().map(Some),
@@ -176,32 +185,39 @@ pub fn payment_intent_data(d: &PaymentIntentData) -> Result<Value, FieldError> {
         statement_descriptor: d.statement_descriptor.clone().map(Some),
         statement_descriptor_suffix: d.statement_descriptor_suffix.clone().map(Some),
     };
-    let mut doc = update_payment_intent_data(&Value::Null, &update)?;
-    doc["capture_method"] = json!(d.capture_method);
-    doc["receipt_email"] = json!(d.receipt_email);
-    doc["shipping"] = shipping.unwrap_or(Value::Null);
-    Ok(doc)
+    let mut kept = update_payment_intent_data(None, &update)?;
+    kept.capture_method = d.capture_method.clone();
+    kept.receipt_email = d.receipt_email.clone();
+    kept.shipping = shipping;
+    Ok(kept)
 }
 
 /// The session's `payment_intent_data` after an update.
-pub fn update_payment_intent_data(current: &Value, u: &PaymentIntentDataUpdate) -> Result<Value, FieldError> {
-    let mut doc = match current {
-        Value::Object(_) => current.clone(),
-        _ => json!({"capture_method": null, "description": null, "metadata": {}, "receipt_email": null,
-                    "setup_future_usage": null, "shipping": null, "statement_descriptor": null,
-                    "statement_descriptor_suffix": null}),
-    };
+pub fn update_payment_intent_data(
+    current: Option<&KeptIntentData>,
+    u: &PaymentIntentDataUpdate,
+) -> Result<KeptIntentData, FieldError> {
+    let mut kept = current.cloned().unwrap_or(KeptIntentData {
+        capture_method: None,
+        description: None,
+        metadata: BTreeMap::new(),
+        receipt_email: None,
+        setup_future_usage: None,
+        shipping: None,
+        statement_descriptor: None,
+        statement_descriptor_suffix: None,
+    });
     if let Some(d) = &u.description {
         if let Some(d) = d {
             max_len("payment_intent_data[description]", d, 1000)?;
         }
-        doc["description"] = json!(d);
+        kept.description = d.clone();
     }
     if let Some(s) = &u.setup_future_usage {
         if let Some(s) = s {
             one_of("payment_intent_data[setup_future_usage]", s, FUTURE_USAGES)?;
         }
-        doc["setup_future_usage"] = json!(s);
+        kept.setup_future_usage = s.clone();
     }
     // Stripe refuses a full descriptor for card payments, and kassa takes
     // only cards: the suffix is what a card statement shows.
@@ -212,26 +228,24 @@ pub fn update_payment_intent_data(current: &Value, u: &PaymentIntentDataUpdate) 
              set statement_descriptor_suffix instead.",
         ));
     }
-    for (name, v, min) in [
-        ("statement_descriptor", &u.statement_descriptor, 5),
-        ("statement_descriptor_suffix", &u.statement_descriptor_suffix, 1),
-    ] {
+    if let Some(v) = &u.statement_descriptor {
+        kept.statement_descriptor = v.clone();
+    }
+    if let Some(v) = &u.statement_descriptor_suffix {
         if let Some(v) = v {
-            if let Some(v) = v {
-                check_descriptor(&format!("payment_intent_data[{name}]"), v, min)?;
-            }
-            doc[name] = json!(v);
+            check_descriptor("payment_intent_data[statement_descriptor_suffix]", v, 1)?;
         }
+        kept.statement_descriptor_suffix = v.clone();
     }
     if let Some(m) = &u.metadata {
         let update = m.clone().map_or(MetadataUpdate::Clear, MetadataUpdate::Merge);
-        doc["metadata"] = metadata_json(PID, &doc["metadata"], &update)?;
+        kept.metadata = metadata_kept(PID, &kept.metadata, &update)?;
     }
-    Ok(doc)
+    Ok(kept)
 }
 
 /// Checks `setup_intent_data` and returns it as the session keeps it.
-pub fn setup_intent_data(d: &SetupIntentData) -> Result<Value, FieldError> {
+pub fn setup_intent_data(d: &SetupIntentData) -> Result<KeptSetupData, FieldError> {
     if d.on_behalf_of.is_some() {
         return Err(connect("setup_intent_data[on_behalf_of]"));
     }
@@ -239,36 +253,39 @@ pub fn setup_intent_data(d: &SetupIntentData) -> Result<Value, FieldError> {
         max_len("setup_intent_data[description]", s, 1000)?;
     }
     let update = MetadataUpdate::Merge(d.metadata.clone().unwrap_or_default());
-    let metadata = metadata_json("setup_intent_data", &Value::Null, &update)?;
-    Ok(json!({"description": d.description, "metadata": metadata}))
+    let metadata = metadata_kept("setup_intent_data", &BTreeMap::new(), &update)?;
+    Ok(KeptSetupData { description: d.description.clone(), metadata })
 }
 
 /// Checks `customer_update` and returns it as the session keeps it.
-pub fn customer_update(c: &CustomerUpdate) -> Result<Value, FieldError> {
-    for (name, v) in [("address", &c.address), ("name", &c.name), ("shipping", &c.shipping)] {
-        if let Some(v) = v {
-            one_of(&format!("customer_update[{name}]"), v, &["auto", "never"])?;
-        }
-    }
-    let or_never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
-    Ok(json!({"address": or_never(&c.address), "name": or_never(&c.name), "shipping": or_never(&c.shipping)}))
+pub fn customer_update(c: &CustomerUpdate) -> Result<KeptCustomerUpdate, FieldError> {
+    let value = |name: &str, v: &Option<String>| -> Result<AutoOrNever, FieldError> {
+        let param = format!("customer_update[{name}]");
+        one_of(&param, v.as_deref().unwrap_or("never"), &["auto", "never"])?;
+        super::session::closed(&param, v.as_deref().unwrap_or("never"))
+    };
+    Ok(KeptCustomerUpdate {
+        address: value("address", &c.address)?,
+        name: value("name", &c.name)?,
+        shipping: value("shipping", &c.shipping)?,
+    })
 }
 
 /// Kept for the confirm, out of the rendered object (see `PRIVATE`): what
 /// the PaymentIntent, SetupIntent, Customer and PaymentMethod take from
 /// the session.
-pub fn keep(p: &CreateParams, doc: &mut Value) -> Result<(), FieldError> {
+pub fn keep(p: &CreateParams, s: &mut CheckoutSession) -> Result<(), FieldError> {
     if let Some(d) = &p.payment_intent_data {
-        doc["payment_intent_data"] = payment_intent_data(d)?;
+        s.payment_intent_data = Some(payment_intent_data(d)?);
     }
     if let Some(d) = &p.setup_intent_data {
-        doc["setup_intent_data"] = setup_intent_data(d)?;
+        s.setup_intent_data = Some(setup_intent_data(d)?);
     }
     if let Some(c) = &p.customer_update {
-        doc["customer_update"] = customer_update(c)?;
+        s.customer_update = Some(customer_update(c)?);
     }
     if let Some(r) = p.payment_method_data.as_ref().and_then(|d| d.allow_redisplay.as_ref()) {
-        doc["payment_method_data"] = json!({"allow_redisplay": r});
+        s.payment_method_data = Some(KeptMethodData { allow_redisplay: r.clone() });
     }
     Ok(())
 }
@@ -307,9 +324,9 @@ mod tests {
             statement_descriptor: None,
             statement_descriptor_suffix: None,
         };
-        let doc = update_payment_intent_data(&Value::Null, &u(Some(Some("x")))).unwrap();
-        assert_eq!((doc["description"].as_str(), doc["metadata"]["a"].as_str()), (Some("x"), Some("1")));
-        let cleared = update_payment_intent_data(&doc, &u(Some(None))).unwrap();
-        assert!(cleared["description"].is_null());
+        let kept = update_payment_intent_data(None, &u(Some(Some("x")))).unwrap();
+        assert_eq!((kept.description.as_deref(), kept.metadata.get("a").map(String::as_str)), (Some("x"), Some("1")));
+        let cleared = update_payment_intent_data(Some(&kept), &u(Some(None))).unwrap();
+        assert!(cleared.description.is_none());
     }
 }

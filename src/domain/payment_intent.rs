@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::charge_parts::Shipping;
-use super::customer::Address;
+use super::checkout_session::CheckoutSession;
 use super::document::{Document, Never, Tag};
 use super::outcome::{Attempt, AttemptOutcome, Outcome};
 use super::payment_method::PaymentMethod;
@@ -208,54 +207,55 @@ pub fn build(n: NewIntent<'_>) -> PaymentIntent {
 }
 
 /// A field of the session's JSON (the session is not typed here).
-fn read<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
-    T::deserialize(v)
-}
-
-/// The session's `collected_information.shipping_details`, as a shipping.
-fn collected_shipping(collected: &Value) -> Result<Shipping, serde_json::Error> {
-    Ok(Shipping {
-        address: read::<Option<Address>>(&collected["address"])?,
-        carrier: None,
-        name: read(&collected["name"])?,
-        phone: None,
-        tracking_number: None,
-    })
+/// A closed set named by a stored string (a session keeps the
+/// `payment_intent_data` it was given as text).
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, serde_json::Error> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde_json::Error>::new(s))
 }
 
 impl PaymentIntent {
     /// What a Checkout Session passes on to the PaymentIntent it makes
     /// (`payment_intent_data`, and the shipping address the buyer gave). A
     /// description the confirm itself gave is kept; metadata keys the
-    /// intent already has win. A session of another shape is an error.
-    pub fn apply_session_data(&mut self, session: &Value) -> Result<(), serde_json::Error> {
-        let d = &session["payment_intent_data"];
-        if d.is_object() {
-            if let Some(c) = read(&d["capture_method"])? {
-                self.capture_method = c;
+    /// intent already has win. A kept value outside its set is an error.
+    pub fn apply_session_data(&mut self, session: &CheckoutSession) -> Result<(), serde_json::Error> {
+        if let Some(d) = &session.payment_intent_data {
+            if let Some(c) = &d.capture_method {
+                self.capture_method = parse(c)?;
             }
-            if let Some(e) = read(&d["receipt_email"])? {
-                self.receipt_email = Some(e);
+            if let Some(e) = &d.receipt_email {
+                self.receipt_email = Some(e.clone());
             }
-            if let Some(s) = read(&d["setup_future_usage"])? {
-                self.setup_future_usage = Some(s);
+            if let Some(s) = &d.setup_future_usage {
+                self.setup_future_usage = Some(parse(s)?);
             }
-            if let Some(s) = read(&d["shipping"])? {
-                self.shipping = Some(s);
+            if let Some(s) = &d.shipping {
+                self.shipping = Some(Shipping {
+                    address: Some(s.address.clone()),
+                    carrier: s.carrier.clone(),
+                    name: Some(s.name.clone()),
+                    phone: s.phone.clone(),
+                    tracking_number: s.tracking_number.clone(),
+                });
             }
-            self.statement_descriptor = read(&d["statement_descriptor"])?;
-            self.statement_descriptor_suffix = read(&d["statement_descriptor_suffix"])?;
+            self.statement_descriptor = d.statement_descriptor.clone();
+            self.statement_descriptor_suffix = d.statement_descriptor_suffix.clone();
             if self.description.is_none() {
-                self.description = read(&d["description"])?;
+                self.description = d.description.clone();
             }
-            if let Some(mut merged) = read::<Option<BTreeMap<String, String>>>(&d["metadata"])? {
-                merged.extend(std::mem::take(&mut self.metadata));
-                self.metadata = merged;
-            }
+            let mut merged = d.metadata.clone();
+            merged.extend(std::mem::take(&mut self.metadata));
+            self.metadata = merged;
         }
-        let collected = &session["collected_information"]["shipping_details"];
-        if collected.is_object() {
-            self.shipping = Some(collected_shipping(collected)?);
+        if let Some(c) = &session.collected_information {
+            let d = &c.shipping_details;
+            self.shipping = Some(Shipping {
+                address: Some(d.address.clone()),
+                carrier: None,
+                name: d.name.clone(),
+                phone: None,
+                tracking_number: None,
+            });
         }
         Ok(())
     }
@@ -263,13 +263,13 @@ impl PaymentIntent {
     /// An update of the session's `payment_intent_data` (the fields the
     /// update endpoint takes), carried to an intent already made by a
     /// failed try.
-    pub fn apply_session_update(&mut self, session: &Value) -> Result<(), serde_json::Error> {
-        let d = &session["payment_intent_data"];
-        self.description = read(&d["description"])?;
-        self.metadata = read::<Option<_>>(&d["metadata"])?.unwrap_or_default();
-        self.setup_future_usage = read(&d["setup_future_usage"])?;
-        self.statement_descriptor = read(&d["statement_descriptor"])?;
-        self.statement_descriptor_suffix = read(&d["statement_descriptor_suffix"])?;
+    pub fn apply_session_update(&mut self, session: &CheckoutSession) -> Result<(), serde_json::Error> {
+        let d = session.payment_intent_data.as_ref();
+        self.description = d.and_then(|d| d.description.clone());
+        self.metadata = d.map(|d| d.metadata.clone()).unwrap_or_default();
+        self.setup_future_usage = d.and_then(|d| d.setup_future_usage.as_deref()).map(parse).transpose()?;
+        self.statement_descriptor = d.and_then(|d| d.statement_descriptor.clone());
+        self.statement_descriptor_suffix = d.and_then(|d| d.statement_descriptor_suffix.clone());
         Ok(())
     }
 
@@ -389,10 +389,10 @@ impl PaymentIntent {
 
 /// Seed 003: a session shows its PaymentIntent's `next_action` while the
 /// buyer must act, and `null` otherwise; set wherever both are written.
-pub fn mirror_next_action(session: &mut Value, pi: &PaymentIntent) {
-    session["next_action"] = match (&pi.next_action, pi.status) {
-        (Some(a), PaymentIntentStatus::RequiresAction) => serde_json::to_value(a).unwrap_or_default(),
-        _ => Value::Null,
+pub fn mirror_next_action(session: &mut CheckoutSession, pi: &PaymentIntent) {
+    session.next_action = match pi.status {
+        PaymentIntentStatus::RequiresAction => pi.next_action.clone(),
+        _ => None,
     };
 }
 

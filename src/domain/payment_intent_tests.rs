@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::*;
 use crate::domain::fields::time_tag;
@@ -199,15 +199,27 @@ fn settling_records_the_outcome_as_before() {
     assert_eq!(pi.wire(), states()[6]);
 }
 
+/// A stored session (the first of the session tests' fixtures) with
+/// `fields` set.
+fn session_with(fields: Value) -> CheckoutSession {
+    let all: Vec<Value> =
+        serde_json::from_str(include_str!("testdata/checkout_sessions.json")).expect("the fixture parses");
+    let mut doc = all[0].clone();
+    for (k, v) in fields.as_object().expect("an object") {
+        doc[k] = v.clone();
+    }
+    serde_json::from_value(doc).expect("a session")
+}
+
 #[test]
 fn session_data_passes_on_as_before() {
-    let session = json!({
+    let session = session_with(json!({
         "payment_intent_data": {"capture_method": "manual", "description": "d", "metadata": {"a": "1", "b": "2"},
             "receipt_email": null, "setup_future_usage": null, "shipping": null, "statement_descriptor": null,
             "statement_descriptor_suffix": "SFX"},
         "collected_information": {"shipping_details": {"name": "Ada", "address": {"city": "Paris", "country": "FR",
             "line1": "1 rue", "line2": null, "postal_code": "75001", "state": null}}},
-    });
+    }));
     let mut pi = sample("pi_1");
     pi.metadata = BTreeMap::from([("b".to_owned(), "own".to_owned())]);
     pi.apply_session_data(&session).unwrap();
@@ -215,18 +227,18 @@ fn session_data_passes_on_as_before() {
     assert_eq!((pi.description.as_deref(), pi.statement_descriptor_suffix.as_deref()), (Some("d"), Some("SFX")));
     assert_eq!(pi.metadata, BTreeMap::from([("a".to_owned(), "1".to_owned()), ("b".to_owned(), "own".to_owned())]));
     assert_eq!(pi.wire()["shipping"], states()[9]["shipping"]);
-    pi.apply_session_update(&json!({"payment_intent_data": {"description": null, "metadata": null}})).unwrap();
+    pi.apply_session_update(&session_with(json!({"payment_intent_data": null}))).unwrap();
     assert_eq!((pi.description.clone(), pi.metadata.clone()), (None, BTreeMap::new()));
 }
 
 #[test]
 fn the_session_mirrors_the_next_action_only_while_the_buyer_must_act() {
     let pi: PaymentIntent = serde_json::from_value(states()[9].clone()).unwrap();
-    let mut s = json!({});
+    let mut s = session_with(json!({}));
     mirror_next_action(&mut s, &pi);
-    assert_eq!(s["next_action"], states()[9]["next_action"]);
+    assert_eq!(json!(s.next_action), states()[9]["next_action"]);
     let mut done = pi;
     done.status = PaymentIntentStatus::Processing;
     mirror_next_action(&mut s, &done);
-    assert!(s["next_action"].is_null());
+    assert!(s.next_action.is_none());
 }

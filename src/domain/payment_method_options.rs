@@ -4,20 +4,20 @@
 //! are refused, and the rest echo typed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::fields::FieldError;
 use super::session_params::Enabled;
 use super::session_rules::one_of;
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<CardOptions>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,9 +95,4 @@ pub fn check(o: &PaymentMethodOptions) -> Result<(), FieldError> {
         }
     }
     Ok(())
-}
-
-/// As the session shows it: `{}` when none were given.
-pub fn echo(o: &Option<PaymentMethodOptions>) -> Value {
-    o.as_ref().and_then(|o| serde_json::to_value(o).ok()).unwrap_or_else(|| json!({}))
 }

@@ -5,10 +5,13 @@
 //! currency, a checkbox its page lacks) is refused, naming the param.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::checkout_session::{
+    AfterExpirationShown, BrandingShown, CheckoutSession, InvoiceCreationShown, InvoiceData, RecoveryShown,
+};
 use super::fields::{max_len, FieldError};
-use super::session_params::{AdjustableQuantity, CreateParams, Enabled};
+use super::session_params::{AdjustableQuantity, CreateParams};
 use super::session_rules::one_of;
 
 fn not_done(param: &str, what: &str) -> FieldError {
@@ -43,7 +46,7 @@ pub struct OptionalItem {
     pub adjustable_quantity: Option<AdjustableQuantity>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SavedPaymentMethodOptions {
     pub allow_redisplay_filters: Option<Vec<String>>,
@@ -51,39 +54,39 @@ pub struct SavedPaymentMethodOptions {
     pub payment_method_save: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
     pub update_shipping_details: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameCollection {
     pub business: Option<NameOption>,
     pub individual: Option<NameOption>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameOption {
     pub enabled: bool,
     pub optional: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WalletOptions {
     pub link: Option<LinkOption>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkOption {
     pub display: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomText {
     pub after_submit: Option<TextMessage>,
@@ -92,7 +95,7 @@ pub struct CustomText {
     pub terms_of_service_acceptance: Option<TextMessage>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextMessage {
     pub message: String,
@@ -229,47 +232,43 @@ fn check_page(p: &CreateParams) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn enabled(e: &Option<Enabled>) -> Value {
-    e.as_ref().map_or(Value::Null, |e| json!({"enabled": e.enabled}))
-}
-
-fn typed<T: Serialize>(v: &Option<T>) -> Value {
-    v.as_ref().and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Value::Null)
-}
-
 /// The options as the session object shows them.
-pub fn echo(p: &CreateParams) -> Vec<(&'static str, Value)> {
-    let invoice = p.invoice_creation.as_ref().map_or(Value::Null, |i| {
-        json!({"enabled": i.enabled, "invoice_data": {"account_tax_ids": null, "custom_fields": null, "description": null,
-               "footer": null, "issuer": null, "metadata": {}, "rendering_options": null}})
+pub fn echo(p: &CreateParams, s: &mut CheckoutSession) {
+    s.invoice_creation = p.invoice_creation.as_ref().map(|i| InvoiceCreationShown {
+        enabled: i.enabled,
+        invoice_data: InvoiceData {
+            account_tax_ids: None,
+            custom_fields: None,
+            description: None,
+            footer: None,
+            issuer: None,
+            metadata: Default::default(),
+            rendering_options: None,
+        },
     });
-    let after_expiration = p.after_expiration.as_ref().map_or(Value::Null, |a| {
-        json!({"recovery": a.recovery.as_ref().map(|r| json!({
-            "allow_promotion_codes": r.allow_promotion_codes.unwrap_or(false), "enabled": r.enabled,
-            "expires_at": null, "url": null,
-        }))})
+    s.after_expiration = p.after_expiration.as_ref().map(|a| AfterExpirationShown {
+        recovery: a.recovery.as_ref().map(|r| RecoveryShown {
+            allow_promotion_codes: r.allow_promotion_codes.unwrap_or(false),
+            enabled: r.enabled,
+            expires_at: None,
+            url: None,
+        }),
     });
-    let custom_text = match &p.custom_text {
-        Some(t) => typed(&Some(t)),
-        None => {
-            json!({"after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null})
-        }
-    };
-    let branding = p.branding_settings.as_ref().map_or(Value::Null, |b| {
-        json!({"background_color": null, "border_style": null, "button_color": null, "display_name": b.display_name,
-               "font_family": null, "icon": null, "logo": null})
+    s.branding_settings = p.branding_settings.as_ref().map(|b| BrandingShown {
+        background_color: None,
+        border_style: None,
+        button_color: None,
+        display_name: b.display_name.clone(),
+        font_family: None,
+        icon: None,
+        logo: None,
     });
-    vec![
-        ("adaptive_pricing", enabled(&p.adaptive_pricing)),
-        ("after_expiration", after_expiration),
-        ("branding_settings", branding),
-        ("custom_text", custom_text),
-        ("invoice_creation", invoice),
-        ("managed_payments", enabled(&p.managed_payments)),
-        ("name_collection", typed(&p.name_collection)),
-        ("optional_items", json!([])),
-        ("permissions", typed(&p.permissions)),
-        ("saved_payment_method_options", typed(&p.saved_payment_method_options)),
-        ("wallet_options", typed(&p.wallet_options)),
-    ]
+    s.adaptive_pricing = p.adaptive_pricing.clone();
+    s.custom_text = p.custom_text.clone().unwrap_or_default();
+    s.managed_payments = p.managed_payments.clone();
+    s.name_collection = p.name_collection.clone();
+    s.optional_items = Vec::new();
+    s.permissions = p.permissions.clone();
+    s.saved_payment_method_options = p.saved_payment_method_options.clone();
+    s.wallet_options = p.wallet_options.clone();
 }

@@ -11,9 +11,10 @@ use super::payment_method_options::PaymentMethodOptions;
 use super::price::PriceParams;
 use super::session_options::*;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
+    #[default]
     Payment,
     Setup,
     Subscription,
@@ -29,9 +30,12 @@ impl Mode {
     }
 }
 
-/// `ui_mode`, stored under the current names; old names are accepted too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `ui_mode`, stored under the current names; old names are accepted too
+/// (as params, by `parse`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum UiMode {
+    #[default]
     HostedPage,
     EmbeddedPage,
     Elements,
@@ -100,7 +104,7 @@ pub struct DiscountParam {
     pub promotion_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enabled {
     pub enabled: bool,
@@ -127,7 +131,7 @@ pub struct ConsentCollection {
     pub payment_method_reuse_agreement: Option<ReuseAgreement>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReuseAgreement {
     pub position: String,

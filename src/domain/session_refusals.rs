@@ -3,8 +3,6 @@
 //! collection, payment methods other than cards); and the checks of what a
 //! session passes on to other objects.
 
-use serde_json::Value;
-
 use super::fields::FieldError;
 use super::session_params::*;
 use super::session_rules::one_of;
@@ -123,8 +121,8 @@ fn check_passed_on(p: &CreateParams) -> Result<(), FieldError> {
 
 /// A stored session in a mode kassa cannot take payment for (made before
 /// subscriptions were refused at create) is never charged.
-pub fn payable(doc: &Value) -> Result<(), FieldError> {
-    if doc["mode"] == "subscription" {
+pub fn payable(s: &super::checkout_session::CheckoutSession) -> Result<(), FieldError> {
+    if s.mode == super::session_params::Mode::Subscription {
         return Err(no_subscriptions("mode"));
     }
     Ok(())

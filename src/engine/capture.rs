@@ -59,7 +59,8 @@ pub async fn processor_of(
     let name = approved.map_or("test", |a| a.processor.as_str()).to_owned();
     let reference = approved.and_then(|a| a.detail.clone()).unwrap_or_default();
     let session = state.store.get_object(scope, &pi.checkout_session).await?;
-    let route_id = session.as_ref().and_then(|s| s.doc["processor_route"].as_str());
+    let session = session.map(|s| s.decode::<crate::domain::session::CheckoutSession>()).transpose()?.flatten();
+    let route_id = session.as_ref().and_then(|s| s.processor_route.as_deref());
     let route = select::processors_for(state, scope, route_id).await?.unwrap_or_default();
     Ok(route.into_iter().find(|p| p.name() == name).map(|p| (p, reference)))
 }

@@ -7,13 +7,17 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::domain::adjust::{self, Line};
 use crate::domain::coupon;
 use crate::domain::fields::FieldError;
+use crate::domain::line_item::{
+    Breakdown, CouponSource, DiscountAmount, DiscountApplied, DiscountObject, DiscountSource, LineItem, TaxAmount,
+    TaxabilityReason,
+};
 use crate::domain::pricing::{self, LineAmounts, Totals};
-use crate::domain::session;
+use crate::domain::session::CheckoutSession;
 use crate::domain::tax_rate;
 use crate::engine::payment::{PaymentError, PaymentResult};
 use crate::store::{Change, Scope, StoreResult};
@@ -22,7 +26,7 @@ use crate::AppState;
 /// Line items ready to store, with what they add to the session.
 #[derive(Default)]
 pub struct Lines {
-    pub items: Vec<Value>,
+    pub items: Vec<LineItem>,
     pub amounts: Vec<LineAmounts>,
     pub currency: Option<String>,
     /// New prices and products made from `price_data`, to commit alongside.
@@ -39,7 +43,7 @@ impl Lines {
 
 pub struct Priced {
     pub totals: Totals,
-    pub breakdown: Value,
+    pub breakdown: Breakdown,
 }
 
 fn too_large() -> FieldError {
@@ -51,11 +55,26 @@ fn too_large() -> FieldError {
 }
 
 /// The discount object a session shows for its coupon.
-pub fn discount_object(coupon: &Value, session_id: &str, now: i64) -> Value {
+pub fn discount_object(coupon: &Value, session_id: &str, now: i64) -> DiscountApplied {
     let c = coupon::render(coupon, now);
-    json!({"id": format!("di_{}", session_id.trim_start_matches("cs_")), "object": "discount", "checkout_session": session_id,
-           "coupon": c, "source": {"coupon": c["id"], "type": "coupon"}, "customer": null, "end": null,
-           "invoice": null, "invoice_item": null, "promotion_code": null, "start": now, "subscription": null})
+    DiscountApplied {
+        id: format!("di_{}", session_id.trim_start_matches("cs_")),
+        object: DiscountObject,
+        checkout_session: session_id.to_owned(),
+        source: DiscountSource { coupon: c["id"].as_str().unwrap_or_default().to_owned(), kind: CouponSource },
+        coupon: c,
+        customer: None,
+        end: None,
+        invoice: None,
+        invoice_item: None,
+        promotion_code: None,
+        start: now,
+        subscription: None,
+    }
+}
+
+fn tax_amount(amount: i64, rate: Value, taxable_amount: i64) -> TaxAmount {
+    TaxAmount { amount, rate, taxability_reason: TaxabilityReason::StandardRated, taxable_amount }
 }
 
 /// Applies `coupon` and the lines' rates; rewrites `lines.items` and amounts.
@@ -68,10 +87,10 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
         .iter()
         .zip(lines.rates.iter().chain(std::iter::repeat(&Vec::new())))
         .map(|(item, rates)| Line {
-            subtotal: item["amount_subtotal"].as_i64().unwrap_or(0),
+            subtotal: item.amount_subtotal,
             // Custom (buyer-chosen) amounts are not discounted (seed 002).
-            discountable: item["price"]["custom_unit_amount"].is_null()
-                && typed.as_ref().is_some_and(|c| c.applies_to(item["price"]["product"].as_str().unwrap_or_default())),
+            discountable: item.price.custom_unit_amount.is_none()
+                && typed.as_ref().is_some_and(|c| c.applies_to(&item.price.product)),
             rates: rates.iter().filter_map(tax_rate::rate).collect(),
         })
         .collect();
@@ -83,70 +102,62 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
     {
         let total = a.amounts.total().map_err(|_| too_large())?;
         let tax = a.amounts.tax().map_err(|_| too_large())?;
-        item["amount_discount"] = json!(a.amounts.discount);
-        item["amount_tax"] = json!(tax);
-        item["amount_total"] = json!(total);
-        item["discounts"] = match (&disc_obj, a.amounts.discount) {
-            (Some(d), n) if n > 0 => json!([{"amount": n, "discount": d}]),
-            _ => json!([]),
+        item.amount_discount = a.amounts.discount;
+        item.amount_tax = tax;
+        item.amount_total = total;
+        item.discounts = match (&disc_obj, a.amounts.discount) {
+            (Some(d), n) if n > 0 => vec![DiscountAmount { amount: n, discount: d.clone() }],
+            _ => Vec::new(),
         };
         let mut line_taxes = Vec::new();
         for (t, rate) in a.taxes.iter().zip(rates) {
             let shown = tax_rate::render(rate, now);
-            line_taxes.push(json!({"amount": t.amount, "rate": shown, "taxability_reason": "standard_rated", "taxable_amount": t.taxable_amount}));
+            line_taxes.push(tax_amount(t.amount, shown.clone(), t.taxable_amount));
             let e = taxes.entry(t.rate.clone()).or_insert((0, 0, shown));
             e.0 = e.0.checked_add(t.amount).ok_or_else(too_large)?;
             e.1 = e.1.checked_add(t.taxable_amount).ok_or_else(too_large)?;
         }
-        item["taxes"] = json!(line_taxes);
+        item.taxes = line_taxes;
     }
     lines.amounts = adjusted.iter().map(|a| a.amounts).collect();
     let totals = pricing::session_totals(&lines.amounts, 0).map_err(|_| too_large())?;
-    let breakdown = json!({
-        "discounts": match &disc_obj {
-            Some(d) if totals.discount > 0 => json!([{"amount": totals.discount, "discount": d}]),
-            _ => json!([]),
+    let breakdown = Breakdown {
+        discounts: match disc_obj {
+            Some(d) if totals.discount > 0 => vec![DiscountAmount { amount: totals.discount, discount: d }],
+            _ => Vec::new(),
         },
-        "taxes": taxes.into_values().map(|(amount, taxable, rate)| json!({"amount": amount, "rate": rate, "taxability_reason": "standard_rated", "taxable_amount": taxable})).collect::<Vec<_>>(),
-    });
+        taxes: taxes.into_values().map(|(amount, taxable, rate)| tax_amount(amount, rate, taxable)).collect(),
+    };
     Ok(Priced { totals, breakdown })
 }
-
-/// Where a session keeps the terms of the coupon its discount uses
-/// (a private field of the stored document).
-pub const APPLIED_COUPON: &str = "applied_coupon";
 
 /// The coupon the session's discount uses: the stored coupon while it
 /// exists, else the terms the session kept when it was applied. Deleting a
 /// coupon does not touch discounts already applied (Stripe's rule).
-pub async fn applied_coupon(state: &AppState, scope: &Scope, doc: &Value) -> StoreResult<Option<Value>> {
-    let Some(id) = doc["discounts"][0]["coupon"].as_str() else { return Ok(None) };
+pub async fn applied_coupon(state: &AppState, scope: &Scope, s: &CheckoutSession) -> StoreResult<Option<Value>> {
+    let Some(id) = s.coupon() else { return Ok(None) };
     let stored = state.store.get_object(scope, id).await?.filter(|o| o.kind == coupon::KIND && !o.deleted);
     if let Some(c) = stored {
         return Ok(Some(c.doc));
     }
-    let kept = &doc[APPLIED_COUPON];
-    Ok((kept["id"] == id).then(|| kept.clone()))
+    let kept = s.applied_coupon.as_ref().filter(|c| c.id == id);
+    Ok(kept.and_then(|c| serde_json::to_value(c).ok()))
 }
 
 /// Keeps the terms of the coupon now applied on the session (none: forgets them).
-pub fn keep_coupon(doc: &mut Value, coupon: Option<&Value>) {
-    let Some(m) = doc.as_object_mut() else { return };
-    match coupon.filter(|c| coupon::decode(c).is_some()) {
-        Some(c) => m.insert(APPLIED_COUPON.into(), c.clone()),
-        None => m.remove(APPLIED_COUPON),
-    };
+pub fn keep_coupon(s: &mut CheckoutSession, coupon: Option<&Value>) {
+    s.applied_coupon = coupon.and_then(coupon::decode);
 }
 
 /// Recomputes a stored session's amounts from its line subtotals, its
 /// discount, its lines' tax rates and its chosen shipping.
-pub async fn recompute(state: &AppState, scope: &Scope, doc: &mut Value, now: i64) -> PaymentResult<()> {
-    let items = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+pub async fn recompute(state: &AppState, scope: &Scope, s: &mut CheckoutSession, now: i64) -> PaymentResult<()> {
+    let items = std::mem::take(&mut s.line_items.data);
     let mut rates = Vec::with_capacity(items.len());
     for item in &items {
         let mut line = Vec::new();
-        for t in item["taxes"].as_array().into_iter().flatten() {
-            if let Some(id) = t["rate"]["id"].as_str() {
+        for t in &item.taxes {
+            if let Some(id) = t.rate["id"].as_str() {
                 if let Some(r) = state.store.get_object(scope, id).await? {
                     line.push(r.doc);
                 }
@@ -154,24 +165,24 @@ pub async fn recompute(state: &AppState, scope: &Scope, doc: &mut Value, now: i6
         }
         rates.push(line);
     }
-    let amounts = items.iter().map(|i| LineAmounts::new(i["amount_subtotal"].as_i64().unwrap_or(0))).collect();
-    let mut lines =
-        Lines { items, amounts, currency: doc["currency"].as_str().map(str::to_owned), changes: Vec::new(), rates };
+    let amounts = items.iter().map(|i| LineAmounts::new(i.amount_subtotal)).collect();
+    let mut lines = Lines { items, amounts, currency: s.currency.clone(), changes: Vec::new(), rates };
     // A coupon deleted since it was applied keeps its discount here.
-    let coupon = applied_coupon(state, scope, doc).await?;
-    let id = doc["id"].as_str().unwrap_or_default().to_owned();
-    let shipping = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
-    let priced = price(&mut lines, coupon.as_ref(), &id, now)?;
-    let (sub, total, details) = session::totals_json(&priced.totals);
-    doc["amount_subtotal"] = sub;
-    doc["amount_total"] =
-        json!(total.as_i64().unwrap_or(0).checked_add(shipping).ok_or_else(|| {
-            PaymentError::invalid("amount_too_large", "amount", "The session's total is too large.")
-        })?);
-    doc["total_details"] = details;
-    doc["total_details"]["amount_shipping"] = json!(shipping);
-    doc["total_details_breakdown"] = priced.breakdown;
-    doc["line_items"]["data"] = json!(lines.items);
-    keep_coupon(doc, coupon.as_ref());
+    let coupon = applied_coupon(state, scope, s).await?;
+    let shipping = s.amount_shipping();
+    let priced = price(&mut lines, coupon.as_ref(), &s.id, now)?;
+    s.set_totals(&priced.totals);
+    s.amount_total =
+        Some(
+            priced.totals.total.checked_add(shipping).ok_or_else(|| {
+                PaymentError::invalid("amount_too_large", "amount", "The session's total is too large.")
+            })?,
+        );
+    if let Some(t) = &mut s.total_details {
+        t.amount_shipping = shipping;
+    }
+    s.total_details_breakdown = Some(priced.breakdown);
+    s.line_items.data = lines.items;
+    keep_coupon(s, coupon.as_ref());
     Ok(())
 }

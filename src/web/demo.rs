@@ -131,9 +131,10 @@ pub async fn returned(
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let id = q.get("session_id").cloned().unwrap_or_default();
-    let status = match state.store.locate(crate::domain::session::KIND, &id).await {
-        Ok(Some((_, o))) => crate::domain::session::status_at(&o.doc, state.now()).to_owned(),
-        _ => "unknown".to_owned(),
+    let found = state.store.locate(crate::domain::session::KIND, &id).await.ok().flatten();
+    let status = match found.and_then(|(_, o)| o.decode::<crate::domain::session::CheckoutSession>().ok().flatten()) {
+        Some(s) => crate::domain::session::status_at(&s, state.now()).as_str().to_owned(),
+        None => "unknown".to_owned(),
     };
     let heading = if status == "complete" { "Thank you for your order!" } else { "Your order is not paid yet" };
     let body = format!("Checkout Session {id}: {status}.");

@@ -8,15 +8,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::labels::{self, Labels};
 use super::security::{harden, Framing};
 use super::view::{self, FieldView, ShipView, Summary};
+use crate::domain::checkout_session::{BillingAddressCollection, SessionStatus};
 use crate::domain::locale::{self, Lang};
-use crate::domain::session::{self, KIND};
+use crate::domain::session::{self, CheckoutSession, KIND};
+use crate::domain::session_options::TextMessage;
 use crate::domain::session_page::{embedded_return, success_redirect};
-use crate::store::{Scope, StoredObject};
+use crate::domain::session_params::UiMode;
+use crate::store::Scope;
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -51,9 +53,9 @@ struct PayPage<'a> {
     form_error: Option<String>,
     card_error: Option<String>,
     /// `custom_text`: shown beside the shipping address, above and below the button.
-    text_shipping: Option<&'a str>,
-    text_submit: Option<&'a str>,
-    text_after_submit: Option<&'a str>,
+    text_shipping: Option<String>,
+    text_submit: Option<String>,
+    text_after_submit: Option<String>,
 }
 
 #[derive(Template)]
@@ -136,17 +138,47 @@ fn unavailable(lang: Lang) -> Response {
 }
 
 /// The session a page URL names, if it has a page.
-async fn find(state: &AppState, id: &str) -> Option<(Scope, StoredObject)> {
+async fn find(state: &AppState, id: &str) -> Option<(Scope, CheckoutSession)> {
     let (scope, obj) = state.store.locate(KIND, id).await.ok().flatten()?;
-    let has_page = matches!(obj.doc["ui_mode"].as_str(), Some("hosted_page" | "embedded_page"));
-    (obj.kind == KIND && has_page).then_some((scope, obj))
+    let s = obj.decode::<CheckoutSession>().ok().flatten()?;
+    matches!(s.ui_mode, UiMode::HostedPage | UiMode::EmbeddedPage).then_some((scope, s))
 }
 
-fn framing(doc: &Value) -> Framing<'_> {
-    match (doc["ui_mode"].as_str(), doc["embed_origin"].as_str()) {
-        (Some("embedded_page"), Some(o)) => Framing::Origin(o),
+fn framing(s: &CheckoutSession) -> Framing<'_> {
+    match (s.ui_mode, s.embed_origin.as_deref()) {
+        (UiMode::EmbeddedPage, Some(o)) => Framing::Origin(o),
         _ => Framing::Deny,
     }
+}
+
+/// What the page says once the session is no longer open: the buyer goes on
+/// to the success URL, or reads that it completed or expired.
+fn closed(s: &CheckoutSession, status: SessionStatus, lang: Lang, merchant: String) -> Response {
+    let l = labels::for_lang(lang);
+    let embedded = s.ui_mode == UiMode::EmbeddedPage;
+    if status != SessionStatus::Complete {
+        let mut page = Message::new(lang, "expired", l.expired_title, l.expired_body);
+        page.merchant = Some(merchant);
+        page.back = s.cancel_url.as_deref();
+        return respond(StatusCode::OK, page.render(), framing(s));
+    }
+    if !embedded {
+        if let Some(url) = success_redirect(s) {
+            let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
+            harden(&mut res, Framing::Deny);
+            return res;
+        }
+    }
+    let custom = s.after_completion.as_ref().and_then(|a| a.hosted_confirmation.as_ref());
+    let custom = custom.and_then(|h| h.custom_message.as_deref());
+    let mut page = Message::new(lang, "complete", l.complete_title, custom.unwrap_or(l.complete_body));
+    page.merchant = Some(merchant);
+    page.session_id = &s.id;
+    if embedded {
+        page.embed_origin = s.embed_origin.as_deref();
+        page.return_to = embedded_return(s);
+    }
+    respond(StatusCode::OK, page.render(), framing(s))
 }
 
 pub async fn page(
@@ -155,91 +187,70 @@ pub async fn page(
     Query(q): Query<PayQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some((scope, obj)) = find(&state, &id).await else {
+    let Some((scope, doc)) = find(&state, &id).await else {
         return not_found(locale::resolve(None, accept_language(&headers)));
     };
-    let doc = &obj.doc;
-    let lang = locale::resolve(doc["locale"].as_str(), accept_language(&headers));
-    let l = labels::for_lang(lang);
+    let lang = locale::resolve(doc.locale.as_deref(), accept_language(&headers));
     // The session's `branding_settings[display_name]` names the business here.
-    let merchant = match doc["branding_settings"]["display_name"].as_str() {
-        Some(name) => name.to_owned(),
+    let merchant = match doc.branding_settings.as_ref().and_then(|b| b.display_name.clone()) {
+        Some(name) => name,
         None => super::merchant_name(&state, &scope).await,
     };
-    let embedded = doc["ui_mode"] == "embedded_page";
-    match session::status_at(doc, state.now()) {
-        "open" => {}
-        "complete" => {
-            if !embedded {
-                if let Some(url) = success_redirect(doc) {
-                    let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
-                    harden(&mut res, Framing::Deny);
-                    return res;
-                }
-            }
-            let custom = doc["after_completion"]["hosted_confirmation"]["custom_message"].as_str();
-            let mut page = Message::new(lang, "complete", l.complete_title, custom.unwrap_or(l.complete_body));
-            page.merchant = Some(merchant);
-            page.session_id = &obj.id;
-            if embedded {
-                page.embed_origin = doc["embed_origin"].as_str();
-                page.return_to = embedded_return(doc);
-            }
-            return respond(StatusCode::OK, page.render(), framing(doc));
-        }
-        _ => {
-            let mut page = Message::new(lang, "expired", l.expired_title, l.expired_body);
-            page.merchant = Some(merchant);
-            page.back = doc["cancel_url"].as_str();
-            return respond(StatusCode::OK, page.render(), framing(doc));
-        }
+    let status = session::status_at(&doc, state.now());
+    if status != SessionStatus::Open {
+        return closed(&doc, status, lang, merchant);
     }
     let card_error = match q.from.as_deref() {
-        Some("3ds") => last_error(&state, &scope, doc).await,
+        Some("3ds") => last_error(&state, &scope, &doc).await,
         _ => None,
     };
-    let s = view::summary(&state, &scope, doc, lang).await;
-    let summary_code = s.totals.discount_code.clone().unwrap_or_default();
+    let s = view::summary(&state, &scope, &doc, lang).await;
     let Ok(publishable_key) = super::publishable_key(&state, &scope).await else {
         return unavailable(lang);
     };
+    let embedded = doc.ui_mode == UiMode::EmbeddedPage;
+    let email =
+        doc.customer_email.as_deref().or_else(|| doc.customer_details.as_ref().and_then(|d| d.email.as_deref()));
+    let text = &doc.custom_text;
+    let message = |m: &Option<TextMessage>| m.as_ref().map(|m| m.message.clone());
     let page = PayPage {
         lang: lang.tag(),
         title: format!("{} · {}", merchant, s.totals.total),
         merchant,
         test_mode: !scope.livemode,
-        l,
-        session_id: &obj.id,
+        l: labels::for_lang(lang),
+        session_id: &doc.id,
         publishable_key,
-        client_secret: doc["client_secret"].as_str().unwrap_or_default(),
+        client_secret: doc.client_secret.as_deref().unwrap_or_default(),
         embedded,
-        embed_origin: if embedded { doc["embed_origin"].as_str().unwrap_or_default() } else { "" },
-        email: doc["customer_email"].as_str().or_else(|| doc["customer_details"]["email"].as_str()).unwrap_or_default(),
-        cancel_url: if embedded { None } else { doc["cancel_url"].as_str() },
-        collect_phone: doc["phone_number_collection"]["enabled"] == true,
-        collect_billing: doc["billing_address_collection"] == "required",
-        ship_countries: doc["shipping_address_collection"]["allowed_countries"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        embed_origin: if embedded { doc.embed_origin.as_deref().unwrap_or_default() } else { "" },
+        email: email.unwrap_or_default(),
+        cancel_url: if embedded { None } else { doc.cancel_url.as_deref() },
+        collect_phone: doc.phone_number_collection.enabled,
+        collect_billing: doc.billing_address_collection == BillingAddressCollection::Required,
+        ship_countries: doc
+            .shipping_address_collection
+            .as_ref()
+            .map(|c| c.allowed_countries.clone())
             .unwrap_or_default(),
-        shipping: view::shipping(&state, &scope, doc, lang).await,
-        fields: view::fields(doc),
-        allow_codes: doc["allow_promotion_codes"] == true,
-        summary_code,
+        shipping: view::shipping(&state, &scope, &doc, lang).await,
+        fields: view::fields(&doc),
+        allow_codes: doc.allow_promotion_codes == Some(true),
+        summary_code: s.totals.discount_code.clone().unwrap_or_default(),
         form_error: None,
         card_error,
-        text_shipping: doc["custom_text"]["shipping_address"]["message"].as_str(),
-        text_submit: doc["custom_text"]["submit"]["message"].as_str(),
-        text_after_submit: doc["custom_text"]["after_submit"]["message"].as_str(),
+        text_shipping: message(&text.shipping_address),
+        text_submit: message(&text.submit),
+        text_after_submit: message(&text.after_submit),
         s,
     };
-    respond(StatusCode::OK, page.render(), framing(doc))
+    respond(StatusCode::OK, page.render(), framing(&doc))
 }
 
 /// Why the session's last payment failed, when the buyer returns from a
 /// failed authentication.
-async fn last_error(state: &AppState, scope: &Scope, doc: &Value) -> Option<String> {
-    let pi = doc["payment_intent"].as_str()?;
+async fn last_error(state: &AppState, scope: &Scope, doc: &CheckoutSession) -> Option<String> {
+    let pi = doc.payment_intent.as_deref()?;
     let obj = state.store.get_object(scope, pi).await.ok().flatten()?;
     (obj.doc["status"] == "requires_payment_method")
         .then(|| obj.doc["last_payment_error"]["message"].as_str().map(str::to_owned))
@@ -249,10 +260,10 @@ async fn last_error(state: &AppState, scope: &Scope, doc: &Value) -> Option<Stri
 /// `GET /pay/{id}/summary`: the order summary alone, re-rendered after the
 /// buyer changes a code, a quantity or a shipping rate.
 pub async fn summary(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let Some((scope, obj)) = find(&state, &id).await else {
+    let Some((scope, doc)) = find(&state, &id).await else {
         return not_found(locale::resolve(None, accept_language(&headers)));
     };
-    let lang = locale::resolve(obj.doc["locale"].as_str(), accept_language(&headers));
-    let s = view::summary(&state, &scope, &obj.doc, lang).await;
-    respond(StatusCode::OK, SummaryFragment { s }.render(), framing(&obj.doc))
+    let lang = locale::resolve(doc.locale.as_deref(), accept_language(&headers));
+    let s = view::summary(&state, &scope, &doc, lang).await;
+    respond(StatusCode::OK, SummaryFragment { s }.render(), framing(&doc))
 }

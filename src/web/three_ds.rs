@@ -9,8 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::payment_intent::{self, PaymentIntent, PaymentIntentStatus, ThreeDsFlow, ThreeDsStatus};
-use crate::domain::session;
+use crate::domain::session::{self, SessionStatus};
 use crate::engine::intent::Intent;
+use crate::engine::payment::caller::load_session;
 use crate::engine::payment::three_ds::{finish, intent_change};
 use crate::error::ApiError;
 use crate::store::{Change, ChangeSet, Scope};
@@ -147,26 +148,18 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
         tds.status = ThreeDsStatus::MethodCompleted;
         tds.due_at = now;
     }
-    let Ok(Some(s)) = state.store.get_object(&scope, &doc.checkout_session).await else {
+    let Ok(Some((mut sdoc, version))) = load_session(&state, &scope, &doc.checkout_session).await else {
         return not_found();
     };
-    if session::status_at(&s.doc, now) != "open" {
+    if session::status_at(&sdoc, now) != SessionStatus::Open {
         return page(StatusCode::CONFLICT, "3-D Secure", "<p>This checkout has ended.</p>");
     }
-    let mut sdoc = s.doc.clone();
     payment_intent::mirror_next_action(&mut sdoc, &doc);
-    sdoc["confirming_until"] = json!(i64::MAX);
-    sdoc["payment_intent_status"] = json!("processing");
+    sdoc.confirming_until = Some(i64::MAX);
+    sdoc.payment_intent_status = Some("processing".into());
     let Ok(intent) = intent_change(&doc, Some(read.version)) else { return not_found() };
-    let set = ChangeSet {
-        scope,
-        changes: vec![
-            intent,
-            Change::Update { id: s.id.clone(), expected_version: s.version, tags: session::tags(&sdoc), doc: sdoc },
-        ],
-        events: vec![],
-        idempotency: None,
-    };
+    let Ok(session_change) = Change::update(&sdoc, version) else { return not_found() };
+    let set = ChangeSet { scope, changes: vec![intent, session_change], events: vec![], idempotency: None };
     match crate::engine::commit::commit(&state, set).await {
         Ok(()) => page(StatusCode::OK, "3-D Secure", "<p>Device check complete.</p>"),
         Err(_) => page(StatusCode::CONFLICT, "3-D Secure", "<p>This payment changed meanwhile.</p>"),

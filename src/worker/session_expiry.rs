@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::event;
 use crate::domain::fields::time_tag;
-use crate::domain::session::{self, KIND, OPEN_UNTIL};
+use crate::domain::session::{self, CheckoutSession, KIND, OPEN_UNTIL};
 use crate::domain::version::ApiVersion;
 use crate::store::{Change, ChangeSet, DueQuery, Scope, StoreError, StoreResult};
 use crate::AppState;
@@ -23,17 +23,13 @@ pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResul
     let mut done = 0;
     let latest = ApiVersion::latest();
     for (scope, obj) in due {
-        let Ok(doc) = session::expire(&obj.doc, now) else { continue };
+        let Some(current) = obj.decode::<CheckoutSession>()? else { continue };
+        let Ok(doc) = session::expire(&current, now) else { continue };
         let ctx = crate::ids::system_events(scope.livemode, now);
         let evt = event::build(&ctx, "checkout.session.expired", &session::render(&doc, now, &latest, false), None);
         let set = ChangeSet {
             scope,
-            changes: vec![Change::Update {
-                id: obj.id.clone(),
-                expected_version: obj.version,
-                tags: session::tags(&doc),
-                doc,
-            }],
+            changes: vec![Change::update(&doc, obj.version)?],
             events: vec![evt],
             idempotency: None,
         };

@@ -305,7 +305,9 @@ backend_test!(subscriptions_are_refused_and_never_charged_once, |app| {
     let change = kassa::store::Change::Update {
         id: id.clone(),
         expected_version: obj.version,
-        tags: kassa::domain::session::tags(&doc),
+        tags: kassa::domain::document::Document::tags(
+            &serde_json::from_value::<kassa::domain::session::CheckoutSession>(doc.clone()).unwrap(),
+        ),
         doc,
     };
     let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };

@@ -31,7 +31,13 @@ impl TestApp {
         let stored = self.store.get_object(&scope, id).await.unwrap().unwrap();
         let mut doc = stored.doc.clone();
         edit(&mut doc);
-        let tags = if stored.kind == "checkout.session" { kassa::domain::session::tags(&doc) } else { vec![] };
+        let tags = if stored.kind == "checkout.session" {
+            kassa::domain::document::Document::tags(
+                &serde_json::from_value::<kassa::domain::session::CheckoutSession>(doc.clone()).unwrap(),
+            )
+        } else {
+            vec![]
+        };
         let change = kassa::store::Change::Update { id: id.to_owned(), expected_version: stored.version, tags, doc };
         let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
         self.store.commit(set).await.unwrap();

@@ -8,18 +8,16 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::api::checkout_sessions::custom;
 use crate::api::checkout_sessions::discounts;
 use crate::api::checkout_sessions::shipping;
-use crate::api::checkout_sessions::{includes, require_changeable, view};
+use crate::api::checkout_sessions::{find, includes, require_changeable, view};
 use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
-use crate::api::plumbing::resource;
 use crate::domain::keys::KeyKind;
-use crate::domain::session::{self, KIND};
+use crate::domain::session::CheckoutSession;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Change;
 use crate::AppState;
@@ -49,29 +47,28 @@ struct BuyerLine {
 }
 
 /// Sets the quantities the buyer chose; amounts are recomputed after.
-fn set_quantities(doc: &mut Value, lines: &[BuyerLine]) -> ApiResult<()> {
+fn set_quantities(s: &mut CheckoutSession, lines: &[BuyerLine]) -> ApiResult<()> {
     for (i, l) in lines.iter().enumerate() {
         let id = l.id.as_deref().ok_or_else(|| ApiError::missing_param(&format!("line_items[{i}][id]")))?;
         let param = format!("line_items[{i}][quantity]");
         let q = l.quantity.ok_or_else(|| ApiError::missing_param(&param))?;
-        let items = doc["line_items"]["data"].as_array_mut();
-        let line = items.into_iter().flatten().find(|x| x["id"] == id).ok_or_else(|| {
+        let line = s.line_items.data.iter_mut().find(|x| x.id == id).ok_or_else(|| {
             ApiError::invalid("resource_missing", format!("line_items[{i}][id]"), "No such line item on this session.")
         })?;
         let subtotal = crate::domain::line_quantity::adjust(line, q, &param)?;
-        line["quantity"] = json!(q);
-        line["amount_subtotal"] = json!(subtotal);
+        line.quantity = Some(q);
+        line.amount_subtotal = subtotal;
     }
     Ok(())
 }
 
 /// A publishable key must come with the session's own client secret.
-pub fn check_secret(call: &Call, given: Option<&str>, session: &Value) -> ApiResult<()> {
+pub fn check_secret(call: &Call, given: Option<&str>, session: &CheckoutSession) -> ApiResult<()> {
     if call.auth.kind != KeyKind::Publishable {
         return Ok(());
     }
     let Some(given) = given else { return Err(ApiError::missing_param("client_secret")) };
-    if !crate::domain::ids::secret_eq(session["client_secret"].as_str(), given) {
+    if !crate::domain::ids::secret_eq(session.client_secret.as_deref(), given) {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "client_secret",
@@ -84,8 +81,8 @@ pub fn check_secret(call: &Call, given: Option<&str>, session: &Value) -> ApiRes
 /// Applies the buyer's choices and answers with the session.
 pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Response> {
     let p: BuyerParams = call.parse()?;
-    let (lines, breakdown, rest) = includes(&call, "");
-    expand::validate(&rest)?;
+    let inc = includes(&call, "");
+    expand::validate(&inc.rest)?;
     let code = match (&p.promotion_code, &p.discount_code) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
@@ -99,13 +96,12 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         (None, None) => None,
     };
     retry_on_conflict(|| async {
-        let obj = resource::find(state, &call, KIND, "checkout.session", id).await?;
-        check_secret(&call, p.client_secret.as_deref(), &obj.doc)?;
+        let (mut doc, version) = find(state, &call, id).await?;
+        check_secret(&call, p.client_secret.as_deref(), &doc)?;
         let now = state.now();
-        require_changeable(&obj.doc, now)?;
-        let mut doc = obj.doc.clone();
+        require_changeable(&doc, now)?;
         if let Some(given) = &p.custom_fields {
-            doc["custom_fields"] = crate::domain::custom_fields::draft(&doc["custom_fields"], given)?;
+            doc.custom_fields = crate::domain::custom_fields::draft(&doc.custom_fields, given)?;
         }
         // The amount first: a code's minimum is checked against it.
         if let Some(a) = p.amount {
@@ -136,9 +132,8 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         let changed =
             [("amount", amount), ("line_items", lines_sent), (code_param, code.is_some()), ("shipping_rate", rate)];
         crate::api::checkout_sessions::amounts::check_changed(&doc, &changed)?;
-        let body = view(state, &call, &doc, lines, breakdown, &rest).await?;
-        let change =
-            Change::Update { id: id.to_owned(), expected_version: obj.version, tags: session::tags(&doc), doc };
+        let body = view(state, &call, &doc, &inc).await?;
+        let change = Change::update(&doc, version)?;
         answer::commit(state, &call, answer::Writes { changes: vec![change], events: Vec::new() }, StatusCode::OK, body)
             .await
     })
@@ -146,14 +141,14 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
 }
 
 /// Takes off a code the buyer entered. A merchant's discount stays.
-async fn remove_code(state: &AppState, call: &Call, doc: &mut Value, now: i64) -> ApiResult<()> {
-    if doc["allow_promotion_codes"] != true {
+async fn remove_code(state: &AppState, call: &Call, doc: &mut CheckoutSession, now: i64) -> ApiResult<()> {
+    if doc.allow_promotion_codes != Some(true) {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "promotion_code",
             "This checkout's discount was set by the merchant; it cannot be removed.",
         ));
     }
-    doc["discounts"] = json!([]);
+    doc.discounts = Vec::new();
     Ok(custom::recompute(state, &call.scope(), doc, now).await?)
 }

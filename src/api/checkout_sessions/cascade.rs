@@ -2,11 +2,13 @@
 //! the tiers are checked at create, tier 0 becomes the session's offer, and
 //! a card decline moves the session to the next tier.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::checkout_sessions::discounts;
 use crate::api::plumbing::extract::Call;
 use crate::domain::cascade::{self, TierParam};
+use crate::domain::checkout_session::{CascadeTier, Discount};
+use crate::domain::session::CheckoutSession;
 use crate::error::ApiResult;
 use crate::AppState;
 
@@ -17,7 +19,7 @@ pub async fn prepare(
     tiers: &[TierParam],
     currency: &str,
     now: i64,
-) -> ApiResult<(Vec<Value>, Option<Value>)> {
+) -> ApiResult<(Vec<CascadeTier>, Option<Value>)> {
     let mut out = Vec::with_capacity(tiers.len());
     let mut first_coupon = None;
     for (i, t) in tiers.iter().enumerate() {
@@ -42,11 +44,13 @@ pub async fn prepare(
 }
 
 /// Puts the tiers on a new session, on tier 0.
-pub fn attach(doc: &mut Value, tiers: Vec<Value>) {
-    doc["processor_route"] = tiers[0]["processor_route"].clone();
-    if let Some(c) = tiers[0]["coupon"].as_str() {
-        doc["discounts"] = json!([{"coupon": c, "promotion_code": null}]);
+pub fn attach(s: &mut CheckoutSession, tiers: Vec<CascadeTier>) {
+    if let Some(first) = tiers.first() {
+        s.processor_route = Some(first.processor_route.clone());
+        if let Some(c) = &first.coupon {
+            s.discounts = vec![Discount { coupon: Some(c.clone()), promotion_code: None }];
+        }
     }
-    doc["cascade_tiers"] = json!(tiers);
-    doc["cascade_status"] = cascade::start();
+    s.cascade_tiers = Some(tiers);
+    s.cascade_status = Some(cascade::start());
 }

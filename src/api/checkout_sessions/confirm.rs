@@ -10,20 +10,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::checkout_sessions::payment_method_input;
-use crate::api::checkout_sessions::{includes, not_open};
+use crate::api::checkout_sessions::{find, includes, not_open, Includes};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{Call, ClientCall};
 use crate::api::plumbing::payment_error::respond;
-use crate::api::plumbing::resource;
 use crate::domain::contract::Confirmation;
 use crate::domain::customer::Address;
 use crate::domain::keys::KeyKind;
-use crate::domain::session::{self, KIND};
+use crate::domain::session::{self, CheckoutSession};
 use crate::domain::session_rules::check_url;
 use crate::engine::payment::confirm::{self as engine, ConfirmRequest};
 use crate::engine::payment::{Answered, Caller, IdempotencyKey, PaymentResult, Terms, View};
 use crate::error::{ApiError, ApiResult, ErrorType};
-use crate::store::StoredObject;
 use crate::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -69,7 +67,7 @@ struct ConfirmParams {
     shipping_details: Option<collect::ShippingDetails>,
 }
 
-fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmation> {
+fn check(p: &ConfirmParams, call: &Call, session: &CheckoutSession) -> ApiResult<Confirmation> {
     crate::api::checkout_sessions::buyer::check_secret(call, p.client_secret.as_deref(), session)?;
     let confirmation = match p.confirmation.unwrap_or(ConfirmationParam::ChargeImmediately) {
         ConfirmationParam::ChargeImmediately => Confirmation::ChargeImmediately,
@@ -129,7 +127,7 @@ fn check(p: &ConfirmParams, call: &Call, session: &Value) -> ApiResult<Confirmat
     request_body(content((ConfirmParams = "application/x-www-form-urlencoded"), (ConfirmParams = "application/json"))),
     tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, description = "The confirmed session"), (status = 302, description = "With redirect=true"),
+    responses((status = 200, body = CheckoutSession, description = "The confirmed session"), (status = 302, description = "With redirect=true"),
               (status = 402, description = "The card was declined"), (status = 409, description = "A confirm is already in progress")))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -154,24 +152,24 @@ pub async fn confirm(
 async fn confirm_call(state: AppState, id: String, call: &mut Call) -> ApiResult<Response> {
     let p: ConfirmParams = call.parse()?;
     let call = &*call;
-    let (lines, breakdown, rest) = includes(call, "");
-    expand::validate(&rest)?;
+    let inc = includes(call, "");
+    expand::validate(&inc.rest)?;
     let now = state.now();
-    let obj = resource::find(&state, call, KIND, "checkout.session", &id).await?;
-    let confirmation = check(&p, call, &obj.doc)?;
-    session::require_open(&obj.doc, now, "confirmed").map_err(not_open)?;
-    crate::domain::session_refusals::payable(&obj.doc)?;
+    let (s, version) = find(&state, call, &id).await?;
+    let confirmation = check(&p, call, &s)?;
+    session::require_open(&s, now, "confirmed").map_err(not_open)?;
+    crate::domain::session_refusals::payable(&s)?;
     // Refused before anything is written.
-    engine::precheck(&state, &call.scope(), &obj.doc, confirmation, now).await?;
-    let obj = apply_changes(&state, call, &p, obj, now).await?;
+    engine::precheck(&state, &call.scope(), &s, confirmation, now).await?;
+    let s = apply_changes(&state, call, &p, s, now).await?;
     let given = payment_method_input::Given {
         payment_method: p.payment_method.as_deref(),
         data: p.payment_method_data.as_ref(),
-        customer: obj.doc["customer"].as_str(),
+        customer: s.customer.as_deref(),
     };
     let chosen = payment_method_input::choose(&state, call, given, now).await?;
-    let req = ConfirmRequest { session: obj, confirmation, chosen, terms: terms(&p) };
-    let view = ApiView { call, lines, breakdown, rest: &rest };
+    let req = ConfirmRequest { session: (s, version), confirmation, chosen, terms: terms(&p) };
+    let view = ApiView { call, inc: &inc };
     match engine::confirm(&state, &caller(call), &view, req, now).await? {
         Answered::Recorded(answer) => Ok(respond(answer)),
         // Another node answered this very request first.
@@ -186,9 +184,9 @@ async fn apply_changes(
     state: &AppState,
     call: &Call,
     p: &ConfirmParams,
-    mut obj: StoredObject,
+    mut s: CheckoutSession,
     now: i64,
-) -> ApiResult<StoredObject> {
+) -> ApiResult<CheckoutSession> {
     let billing_address = p.customer_details.as_ref().is_some_and(|d| d.address.is_some())
         || p.payment_method_data
             .as_ref()
@@ -200,27 +198,27 @@ async fn apply_changes(
         phone,
         saved_method: p.payment_method.is_some(),
     };
-    collect::apply(&mut obj.doc, given)?;
+    collect::apply(&mut s, given)?;
     // Required custom fields are checked now, not at create.
-    obj.doc["custom_fields"] =
-        crate::domain::custom_fields::fill(&obj.doc["custom_fields"], &p.custom_fields.clone().unwrap_or_default())?;
+    s.custom_fields =
+        crate::domain::custom_fields::fill(&s.custom_fields, &p.custom_fields.clone().unwrap_or_default())?;
     if let Some(a) = p.amount {
-        crate::api::checkout_sessions::custom::set(state, call, &mut obj.doc, a, now).await?;
+        crate::api::checkout_sessions::custom::set(state, call, &mut s, a, now).await?;
     }
     if let Some(code) = &p.promotion_code {
-        crate::api::checkout_sessions::discounts::enter_code(state, call, &mut obj.doc, code, now).await?;
+        crate::api::checkout_sessions::discounts::enter_code(state, call, &mut s, code, now).await?;
     }
     if let Some(rate) = &p.shipping_rate {
-        crate::api::checkout_sessions::shipping::chosen_at_confirm(state, call, &mut obj.doc, rate).await?;
+        crate::api::checkout_sessions::shipping::chosen_at_confirm(state, call, &mut s, rate).await?;
     }
     // Whatever changed the amounts since the code was entered, it must
     // still qualify when the money moves.
-    crate::api::checkout_sessions::discounts::recheck_minimum(state, &call.scope(), &obj.doc).await?;
+    crate::api::checkout_sessions::discounts::recheck_minimum(state, &call.scope(), &s).await?;
     // Stripe's charge limits, blaming the last change sent (else the items).
     let (amount, code, rate) = (p.amount.is_some(), p.promotion_code.is_some(), p.shipping_rate.is_some());
     let changed = [("line_items", true), ("amount", amount), ("promotion_code", code), ("shipping_rate", rate)];
-    crate::api::checkout_sessions::amounts::check_changed(&obj.doc, &changed)?;
-    Ok(obj)
+    crate::api::checkout_sessions::amounts::check_changed(&s, &changed)?;
+    Ok(s)
 }
 
 /// What the buyer asked for, kept for a payment finished later.
@@ -257,22 +255,18 @@ fn caller(call: &Call) -> Caller {
 /// version, `include`s and expansions.
 struct ApiView<'a> {
     call: &'a Call,
-    lines: bool,
-    breakdown: bool,
-    rest: &'a [String],
+    inc: &'a Includes,
 }
 
 #[async_trait::async_trait]
 impl View for ApiView<'_> {
-    async fn session(&self, state: &AppState, s: &Value, pending: &[Value]) -> PaymentResult<Value> {
-        crate::api::checkout_sessions::view_with(state, self.call, s, self.lines, self.breakdown, self.rest, pending)
-            .await
-            .map_err(|e| {
-                // The expansions were validated before anything was written:
-                // what fails here is the store.
-                tracing::error!(error = %e.message, "confirm answer not rendered");
-                crate::engine::payment::PaymentError::Internal
-            })
+    async fn session(&self, state: &AppState, s: &CheckoutSession, pending: &[Value]) -> PaymentResult<Value> {
+        crate::api::checkout_sessions::view_with(state, self.call, s, self.inc, pending).await.map_err(|e| {
+            // The expansions were validated before anything was written:
+            // what fails here is the store.
+            tracing::error!(error = %e.message, "confirm answer not rendered");
+            crate::engine::payment::PaymentError::Internal
+        })
     }
 }
 

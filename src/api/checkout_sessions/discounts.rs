@@ -5,9 +5,10 @@ use serde_json::Value;
 
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::resource;
+use crate::domain::checkout_session::Discount;
 use crate::domain::coupon::Coupon;
 use crate::domain::promotion_code::PromotionCode;
-use crate::domain::session::KIND;
+use crate::domain::session::{CheckoutSession, KIND};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -48,15 +49,14 @@ pub async fn usable_promotion(
     customer: Option<&str>,
     now: i64,
 ) -> ApiResult<Value> {
-    usable_promotion_as(state, call, id, customer, now, "discounts[0][promotion_code]").await
+    usable_promotion_as(state, call, (id, customer), now, "discounts[0][promotion_code]").await
 }
 
-/// As `usable_promotion`, blaming `param`.
+/// As `usable_promotion` (for the code `id` and the session's customer), blaming `param`.
 pub async fn usable_promotion_as(
     state: &AppState,
     call: &Call,
-    id: &str,
-    customer: Option<&str>,
+    (id, customer): (&str, Option<&str>),
     now: i64,
     param: &str,
 ) -> ApiResult<Value> {
@@ -124,18 +124,18 @@ pub fn check_minimum_as(promo: &Value, subtotal: i64, currency: &str, param: &st
 
 /// The session's promotion code still reaches its minimum amount: checked
 /// again whenever the buyer's amounts change, and before any charge.
-pub async fn recheck_minimum(state: &AppState, scope: &crate::store::Scope, doc: &Value) -> ApiResult<()> {
-    let Some(id) = doc["discounts"][0]["promotion_code"].as_str() else { return Ok(()) };
+pub async fn recheck_minimum(state: &AppState, scope: &crate::store::Scope, s: &CheckoutSession) -> ApiResult<()> {
+    let Some(id) = s.promotion_code() else { return Ok(()) };
     let Some(promo) = state.store.get_object(scope, id).await? else { return Ok(()) };
-    let currency = doc["currency"].as_str().unwrap_or_default();
-    check_minimum_as(&promo.doc, doc["amount_subtotal"].as_i64().unwrap_or(0), currency, "promotion_code")
+    let currency = s.currency.as_deref().unwrap_or_default();
+    check_minimum_as(&promo.doc, s.amount_subtotal.unwrap_or(0), currency, "promotion_code")
 }
 
 /// A code the buyer enters at confirm (`allow_promotion_codes=true`): it
 /// becomes the session's discount, and the amounts are recomputed.
-pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &str, now: i64) -> ApiResult<()> {
+pub async fn enter_code(state: &AppState, call: &Call, s: &mut CheckoutSession, code: &str, now: i64) -> ApiResult<()> {
     let param = "promotion_code";
-    if doc["allow_promotion_codes"] != true {
+    if s.allow_promotion_codes != Some(true) {
         return Err(ApiError::invalid("parameter_invalid", param, "This checkout does not take promotion codes."));
     }
     // Unknown, inactive and other accounts' codes read the same.
@@ -143,12 +143,15 @@ pub async fn enter_code(state: &AppState, call: &Call, doc: &mut Value, code: &s
     let Some(promo) = found else {
         return Err(ApiError::invalid("promotion_code_invalid", param, "This promotion code is not valid."));
     };
-    let promo = usable_promotion_as(state, call, &promo.id, doc["customer"].as_str(), now, param).await?;
+    let promo = usable_promotion_as(state, call, (&promo.id, s.customer.as_deref()), now, param).await?;
     let coupon_id = promo["promotion"]["coupon"].as_str().unwrap_or_default().to_owned();
     let coupon = usable_coupon(state, call, &coupon_id, param, now).await?;
-    let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
+    let currency = s.currency.clone().unwrap_or_default();
     check_coupon_fits(&coupon, &currency).map_err(|e| e.with_param(param))?;
-    check_minimum_as(&promo, doc["amount_subtotal"].as_i64().unwrap_or(0), &currency, param)?;
-    doc["discounts"] = serde_json::json!([{"coupon": coupon["id"], "promotion_code": promo["id"]}]);
-    Ok(crate::api::checkout_sessions::custom::recompute(state, &call.scope(), doc, now).await?)
+    check_minimum_as(&promo, s.amount_subtotal.unwrap_or(0), &currency, param)?;
+    s.discounts = vec![Discount {
+        coupon: coupon["id"].as_str().map(str::to_owned),
+        promotion_code: promo["id"].as_str().map(str::to_owned),
+    }];
+    Ok(crate::api::checkout_sessions::custom::recompute(state, &call.scope(), s, now).await?)
 }

@@ -2,10 +2,10 @@
 //! `description`, `metadata`, `setup_future_usage` and statement
 //! descriptors; `mode=payment` with `ui_mode=elements`, as Stripe's rule).
 
-use serde_json::Value;
-
 use crate::api::plumbing::extract::Call;
 use crate::domain::intent_data::{self, PaymentIntentDataUpdate};
+use crate::domain::session::CheckoutSession;
+use crate::domain::session_params::{Mode, UiMode};
 use crate::engine::intent;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Change, StoreError};
@@ -16,20 +16,20 @@ use crate::AppState;
 pub async fn update(
     state: &AppState,
     call: &Call,
-    doc: &mut Value,
+    s: &mut CheckoutSession,
     u: &PaymentIntentDataUpdate,
 ) -> ApiResult<Vec<Change>> {
-    if doc["mode"] != "payment" || doc["ui_mode"] != "elements" {
+    if s.mode != Mode::Payment || s.ui_mode != UiMode::Elements {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "payment_intent_data",
             "`payment_intent_data` can only be updated on sessions with `mode=payment` and `ui_mode=elements`.",
         ));
     }
-    doc["payment_intent_data"] = intent_data::update_payment_intent_data(&doc["payment_intent_data"], u)?;
-    let Some(pi_id) = doc["payment_intent"].as_str() else { return Ok(Vec::new()) };
+    s.payment_intent_data = Some(intent_data::update_payment_intent_data(s.payment_intent_data.as_ref(), u)?);
+    let Some(pi_id) = s.payment_intent.as_deref() else { return Ok(Vec::new()) };
     let Some(read) = intent::load(state, &call.scope(), pi_id).await? else { return Ok(Vec::new()) };
     let mut next = read.pi.clone();
-    next.apply_session_update(doc).map_err(|e| StoreError::Backend(format!("payment_intent_data: {e}")))?;
+    next.apply_session_update(s).map_err(|e| StoreError::Backend(format!("payment_intent_data: {e}")))?;
     Ok(vec![read.update(&next)?])
 }

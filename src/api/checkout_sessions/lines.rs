@@ -2,7 +2,9 @@
 //! with their amounts: prices looked up or made from `price_data`, and the
 //! session-wide rules on currency and recurring prices.
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::resource;
@@ -10,6 +12,7 @@ use crate::api::prices::{self, resolve_product};
 use crate::api::products;
 use crate::domain::currency::Currency;
 use crate::domain::document::Document;
+use crate::domain::line_item::{AdjustableQuantity, ItemObject, LineItem};
 use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::price::{self, Price, PriceParams, PriceType, Stamp};
 use crate::domain::pricing::{self, AmountError, LineAmounts};
@@ -27,13 +30,13 @@ fn invalid(param: String, msg: impl Into<String>) -> ApiError {
 
 /// The price a new line uses, and the param to blame for it.
 async fn line_price(
-    state: &AppState,
-    call: &Call,
+    at: &At<'_>,
     li: &LineItemParam,
     p: &str,
     now: i64,
     out: &mut Lines,
 ) -> ApiResult<(Price, String, String)> {
+    let (state, call) = (at.state, at.call);
     match (&li.price, &li.price_data) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "parameters_exclusive",
@@ -113,14 +116,6 @@ async fn inline_price(
     Ok((made, name, param))
 }
 
-/// The price a kept line embeds (stored whole when the line was made).
-fn embedded_price(line: &Value) -> ApiResult<Price> {
-    price::decode(&line["price"]).map_err(|e| {
-        tracing::error!(error = %e, line = %line["id"], "a line item's price does not decode");
-        ApiError::internal()
-    })
-}
-
 fn check_quantity(p: &str, q: Option<i64>, metered: bool) -> ApiResult<Option<i64>> {
     match q {
         None if metered => Ok(None),
@@ -135,8 +130,8 @@ fn check_quantity(p: &str, q: Option<i64>, metered: bool) -> ApiResult<Option<i6
     }
 }
 
-fn adjustable(p: &str, li: &LineItemParam, quantity: Option<i64>) -> ApiResult<Value> {
-    let Some(a) = &li.adjustable_quantity else { return Ok(Value::Null) };
+fn adjustable(p: &str, li: &LineItemParam, quantity: Option<i64>) -> ApiResult<Option<AdjustableQuantity>> {
+    let Some(a) = &li.adjustable_quantity else { return Ok(None) };
     let (min, max) = (a.minimum.unwrap_or(0), a.maximum.unwrap_or(99));
     if min < 0 || max > 999_999 || min > max {
         return Err(invalid(
@@ -150,7 +145,7 @@ fn adjustable(p: &str, li: &LineItemParam, quantity: Option<i64>) -> ApiResult<V
             "The quantity must lie between the adjustable minimum and maximum.",
         ));
     }
-    Ok(json!({"enabled": a.enabled, "maximum": max, "minimum": min}))
+    Ok(Some(AdjustableQuantity { enabled: a.enabled, maximum: max, minimum: min }))
 }
 
 /// The line's subtotal from its price; a custom-amount price charges its preset.
@@ -177,19 +172,29 @@ struct Item<'a> {
     price: &'a Price,
     name: &'a str,
     quantity: Option<i64>,
-    adjustable: Value,
-    metadata: Value,
+    adjustable: Option<AdjustableQuantity>,
+    metadata: BTreeMap<String, String>,
     amount: i64,
 }
 
 impl Item<'_> {
-    fn json(self) -> Value {
-        json!({
-            "id": self.id, "object": "item", "adjustable_quantity": self.adjustable, "amount_discount": 0,
-            "amount_subtotal": self.amount, "amount_tax": 0, "amount_total": self.amount,
-            "currency": self.price.currency, "description": self.name, "discounts": [], "metadata": self.metadata,
-            "price": self.price.wire(), "quantity": self.quantity, "taxes": [],
-        })
+    fn line(self) -> LineItem {
+        LineItem {
+            id: self.id.to_owned(),
+            object: ItemObject,
+            adjustable_quantity: self.adjustable,
+            amount_discount: 0,
+            amount_subtotal: self.amount,
+            amount_tax: 0,
+            amount_total: self.amount,
+            currency: self.price.currency.clone(),
+            description: self.name.to_owned(),
+            discounts: Vec::new(),
+            metadata: self.metadata,
+            price: self.price.clone(),
+            quantity: self.quantity,
+            taxes: Vec::new(),
+        }
     }
 }
 
@@ -198,7 +203,7 @@ impl Item<'_> {
 /// session's mode and `currency` param.
 pub struct LineInput<'a> {
     pub params: &'a [LineItemParam],
-    pub existing: &'a [Value],
+    pub existing: &'a [LineItem],
     pub mode: Mode,
     pub currency: Option<&'a str>,
     pub now: i64,
@@ -217,13 +222,13 @@ struct Base {
     name: String,
     blame: String,
     id: String,
-    metadata: Value,
+    metadata: BTreeMap<String, String>,
 }
 
 async fn base(at: &At<'_>, input: &LineInput<'_>, li: &LineItemParam, p: &str, out: &mut Lines) -> ApiResult<Base> {
     let Some(id) = &li.id else {
-        let (price, name, blame) = line_price(at.state, at.call, li, p, input.now, out).await?;
-        return Ok(Base { price, name, blame, id: new_id("li"), metadata: json!({}) });
+        let (price, name, blame) = line_price(at, li, p, input.now, out).await?;
+        return Ok(Base { price, name, blame, id: new_id("li"), metadata: BTreeMap::new() });
     };
     let cur = existing_item(input.existing, id)
         .ok_or_else(|| invalid(format!("{p}[id]"), format!("No such line item: '{id}'")))?;
@@ -231,30 +236,27 @@ async fn base(at: &At<'_>, input: &LineInput<'_>, li: &LineItemParam, p: &str, o
         return Err(invalid(format!("{p}[price]"), "An existing line item keeps its price; add a new item instead."));
     }
     Ok(Base {
-        price: embedded_price(cur)?,
-        name: cur["description"].as_str().unwrap_or_default().to_owned(),
+        price: cur.price.clone(),
+        name: cur.description.clone(),
         blame: format!("{p}[id]"),
         id: id.clone(),
-        metadata: cur["metadata"].clone(),
+        metadata: cur.metadata.clone(),
     })
 }
 
-fn existing_item<'v>(existing: &'v [Value], id: &str) -> Option<&'v Value> {
-    existing.iter().find(|x| x["id"] == id)
+fn existing_item<'v>(existing: &'v [LineItem], id: &str) -> Option<&'v LineItem> {
+    existing.iter().find(|x| x.id == id)
 }
 
 /// The line's tax rates: the params', or a kept line's own; each must exist
 /// in the caller's scope and be active.
-async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&Value>, p: &str) -> ApiResult<Vec<Value>> {
+async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&LineItem>, p: &str) -> ApiResult<Vec<Value>> {
     if let Some(first) = li.dynamic_tax_rates.as_ref().and_then(|l| l.first()) {
         return Err(ApiError::no_such("tax_rate", first, Some(&format!("{p}[dynamic_tax_rates][0]"))).with_status_400());
     }
     let given: Vec<String> = match (&li.tax_rates, kept) {
         (Some(list), _) => list.clone(),
-        (None, Some(item)) => item["taxes"]
-            .as_array()
-            .map(|t| t.iter().filter_map(|t| t["rate"]["id"].as_str().map(str::to_owned)).collect())
-            .unwrap_or_default(),
+        (None, Some(item)) => item.taxes.iter().filter_map(|t| t.rate["id"].as_str().map(str::to_owned)).collect(),
         (None, None) => Vec::new(),
     };
     if given.len() > 5 {
@@ -279,12 +281,10 @@ async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&Value>, p: &s
     Ok(rates)
 }
 
-fn line_metadata(li: &LineItemParam, base: Value, p: &str) -> ApiResult<Value> {
+fn line_metadata(li: &LineItemParam, base: BTreeMap<String, String>, p: &str) -> ApiResult<BTreeMap<String, String>> {
     let Some(m) = &li.metadata else { return Ok(base) };
-    let current = serde_json::from_value(base).unwrap_or_default();
-    let next = metadata::apply(&current, &MetadataUpdate::Merge(m.clone()))
-        .map_err(|e| invalid(format!("{p}[{}]", e.param()), e.to_string()))?;
-    Ok(json!(next))
+    metadata::apply(&base, &MetadataUpdate::Merge(m.clone()))
+        .map_err(|e| invalid(format!("{p}[{}]", e.param()), e.to_string()))
 }
 
 /// Counts of recurring and one-time lines, for the mode's limits.
@@ -343,7 +343,7 @@ pub async fn build(state: &AppState, call: &Call, input: LineInput<'_>) -> ApiRe
         let base = base(&at, &input, li, &p, &mut out).await?;
         let kept = li.id.as_ref().and_then(|id| existing_item(input.existing, id));
         let quantity = match (kept, li.quantity) {
-            (Some(item), None) => item["quantity"].as_i64(),
+            (Some(item), None) => item.quantity,
             _ => check_quantity(&p, li.quantity, base.price.is_metered())?,
         };
         let adjustable = adjustable(&p, li, quantity)?;
@@ -359,7 +359,7 @@ pub async fn build(state: &AppState, call: &Call, input: LineInput<'_>) -> ApiRe
         let amount = subtotal(&p, &base.price, quantity.unwrap_or(1))?;
         out.amounts.push(LineAmounts::new(amount));
         let parts = Item { id: &base.id, price: &base.price, name: &base.name, quantity, adjustable, metadata, amount };
-        out.items.push(parts.json());
+        out.items.push(parts.line());
     }
     kinds.check(input.mode)?;
     Ok(out)

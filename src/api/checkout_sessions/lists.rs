@@ -5,15 +5,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::api::checkout_sessions::includes;
+use crate::api::checkout_sessions::{decode, includes};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list::{self, CursorParam};
 use crate::api::plumbing::resource;
-use crate::domain::session::{self, KIND};
+use crate::domain::line_item::LineItemList;
+use crate::domain::session::{self, CheckoutSession, KIND};
 use crate::error::{ApiError, ApiResult, ErrorType};
+use crate::store::StoreError;
 use crate::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -51,7 +53,7 @@ enum StatusFilter {
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
-    let (lines, breakdown, rest) = includes(&call, "data.");
+    let inc = includes(&call, "data.");
     let mut filters = Vec::new();
     if let Some(s) = f.status {
         // Lapsed sessions are expired in the store first, so the status tag
@@ -80,13 +82,15 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     }
     let now = state.now();
     let version = call.version.clone();
-    call.expand = rest;
+    call.expand = inc.rest;
     let body = list::run(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |doc| {
-        let mut out = session::render(&doc, now, &version, lines);
-        if breakdown && out["total_details"].is_object() {
+        let s = serde_json::from_value::<CheckoutSession>(doc)
+            .map_err(|e| StoreError::Backend(format!("a stored checkout.session does not decode: {e}")))?;
+        let mut out = session::render(&s, now, &version, inc.lines);
+        if inc.breakdown && s.total_details.is_some() {
             out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
         }
-        out
+        Ok(out)
     })
     .await?;
     Ok(Json(body).into_response())
@@ -95,7 +99,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
 /// List a Checkout Session's line items, in the order given.
 #[utoipa::path(get, path = "/v1/checkout/sessions/{id}/line_items", operation_id = "GetCheckoutSessionsSessionLineItems", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, body = crate::api::plumbing::schemas::List, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
+    responses((status = 200, body = LineItemList, description = "A list of line items"), (status = 404, description = "No such checkout.session")))]
 pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
@@ -103,9 +107,9 @@ pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, m
         return Err(ApiError::unknown_param("created"));
     }
     let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
-    let items = obj.doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let items = decode(&obj)?.line_items.data;
     let pos = |cid: &str, param: &str| {
-        items.iter().position(|i| i["id"] == cid).ok_or_else(|| {
+        items.iter().position(|i| i.id == cid).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 ErrorType::InvalidRequest,
@@ -130,7 +134,7 @@ pub async fn line_items(State(state): State<AppState>, Path(id): Path<String>, m
         Some(CursorParam::EndingBefore(_)) => start > 0,
         _ => end < items.len(),
     };
-    let mut data = items[start..end].to_vec();
+    let mut data: Vec<Value> = items[start..end].iter().map(|i| json!(i)).collect();
     expand::validate(&call.expand)?;
     expand::apply_to_list(&state, &call.scope(), &mut data, &call.expand).await?;
     Ok(Json(list::envelope(&call.path, data, has_more)).into_response())

@@ -23,72 +23,82 @@ use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
 use crate::api::plumbing::resource;
+use crate::domain::checkout_session::{CollectedInformation, Discount};
 use crate::domain::keys::KeyKind;
+use crate::domain::line_item::LineItemList;
 use crate::domain::metadata::{self, MetadataUpdate};
-use crate::domain::session::{self, KIND};
+use crate::domain::session::{self, CheckoutSession};
 use crate::domain::session_params::LineItemParam;
-use crate::domain::session_params::{CreateParams, Mode};
+use crate::domain::session_params::{CreateParams, Mode, UiMode};
 use crate::domain::session_rules;
-use crate::domain::session_update::CollectedInformation;
+use crate::domain::session_update::CollectedInformation as CollectedParam;
 use crate::domain::session_update::UpdateParams;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::ids::random_base62;
 use crate::store::Change;
 use crate::AppState;
 
+/// What a response includes beyond the session: its line items, the
+/// `total_details.breakdown`, and the paths left to expand.
+pub(super) struct Includes {
+    pub lines: bool,
+    pub breakdown: bool,
+    pub rest: Vec<String>,
+}
+
 /// Includable fields are not ids to fetch: take them out of `expand[]`.
-pub(super) fn includes(call: &Call, prefix: &str) -> (bool, bool, Vec<String>) {
-    let mut lines = false;
-    let mut breakdown = false;
-    let mut rest = Vec::new();
+pub(super) fn includes(call: &Call, prefix: &str) -> Includes {
+    let mut inc = Includes { lines: false, breakdown: false, rest: Vec::new() };
     for p in &call.expand {
         match p.strip_prefix(prefix) {
-            Some("line_items") => lines = true,
-            Some("total_details.breakdown") => breakdown = true,
+            Some("line_items") => inc.lines = true,
+            Some("total_details.breakdown") => inc.breakdown = true,
             // Expanding inside the line items includes them too.
             Some(inner) if inner.starts_with("line_items.") => {
-                lines = true;
-                rest.push(p.clone());
+                inc.lines = true;
+                inc.rest.push(p.clone());
             }
-            _ => rest.push(p.clone()),
+            _ => inc.rest.push(p.clone()),
         }
     }
-    (lines, breakdown, rest)
+    inc
 }
 
 /// The session as this caller sees it now, with its expansions.
-pub(super) async fn view(
-    state: &AppState,
-    call: &Call,
-    doc: &Value,
-    lines: bool,
-    breakdown: bool,
-    rest: &[String],
-) -> ApiResult<Value> {
-    view_with(state, call, doc, lines, breakdown, rest, &[]).await
+pub(super) async fn view(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Value> {
+    view_with(state, call, s, inc, &[]).await
 }
 
 /// As `view`, with objects about to be committed alongside (see `expand::apply_with`).
 pub(super) async fn view_with(
     state: &AppState,
     call: &Call,
-    doc: &Value,
-    lines: bool,
-    breakdown: bool,
-    rest: &[String],
+    s: &CheckoutSession,
+    inc: &Includes,
     pending: &[Value],
 ) -> ApiResult<Value> {
-    let mut out = session::render(doc, state.now(), &call.version, lines);
-    if breakdown && out["total_details"].is_object() {
-        let mut b = doc.get("total_details_breakdown").filter(|b| b.is_object()).cloned();
+    let mut out = session::render(s, state.now(), &call.version, inc.lines);
+    if inc.breakdown && s.total_details.is_some() {
+        let mut b = s.total_details_breakdown.clone().unwrap_or_default();
         // Priced from the coupon; the code that brought it is the session's.
-        for d in b.as_mut().and_then(|b| b["discounts"].as_array_mut()).into_iter().flatten() {
-            d["discount"]["promotion_code"] = doc["discounts"][0]["promotion_code"].clone();
+        for d in &mut b.discounts {
+            d.discount.promotion_code = s.promotion_code().map(str::to_owned);
         }
-        out["total_details"]["breakdown"] = b.unwrap_or_else(|| json!({"discounts": [], "taxes": []}));
+        out["total_details"]["breakdown"] = json!(b);
     }
-    expand::apply_with(state, &call.scope(), &mut out, rest, pending).await?;
+    expand::apply_with(state, &call.scope(), &mut out, &inc.rest, pending).await?;
     Ok(out)
+}
+
+/// A stored session that does not decode is kassa's fault, not the caller's.
+pub(super) fn decode(obj: &crate::store::StoredObject) -> ApiResult<CheckoutSession> {
+    obj.decode::<CheckoutSession>()?.ok_or_else(|| ApiError::no_such("checkout.session", &obj.id, None))
+}
+
+/// The caller's session `id` and its version.
+pub(super) async fn find(state: &AppState, call: &Call, id: &str) -> ApiResult<(CheckoutSession, i64)> {
+    let obj = resource::find(state, call, session::KIND, "checkout.session", id).await?;
+    Ok((decode(&obj)?, obj.version))
 }
 
 pub(super) fn not_open(e: session::NotOpen) -> ApiError {
@@ -97,9 +107,9 @@ pub(super) fn not_open(e: session::NotOpen) -> ApiError {
 
 /// A session the merchant or the buyer may still change: open, and no
 /// payment under way.
-pub(super) fn require_changeable(doc: &Value, now: i64) -> ApiResult<()> {
-    session::require_open(doc, now, "updated").map_err(not_open)?;
-    if session::confirming(doc, now) {
+pub(super) fn require_changeable(s: &CheckoutSession, now: i64) -> ApiResult<()> {
+    session::require_open(s, now, "updated").map_err(not_open)?;
+    if session::confirming(s, now) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorType::InvalidRequest,
@@ -117,11 +127,11 @@ fn session_id(livemode: bool) -> String {
 /// Create a Checkout Session.
 #[utoipa::path(post, path = "/v1/checkout/sessions", operation_id = "PostCheckoutSessions", request_body(content((CreateParams = "application/x-www-form-urlencoded"), (CreateParams = "application/json"))),
     tag = "checkout.sessions",
-    responses((status = 200, description = "The new Checkout Session")))]
+    responses((status = 200, body = CheckoutSession, description = "The new Checkout Session")))]
 pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let p: CreateParams = call.parse()?;
-    let (lines_included, breakdown, rest) = includes(&call, "");
-    expand::validate(&rest)?;
+    let inc = includes(&call, "");
+    expand::validate(&inc.rest)?;
     let now = state.now();
     let (mode, ui) = session_rules::check(&p, now)?;
     if let Some(c) = &p.customer {
@@ -132,19 +142,14 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         crate::api::processor_routes::check_usable(&state, &call, r, "processor_route").await?;
     }
     let (coupon, promotion) = requested_discount(&state, &call, &p, now).await?;
-    let lines = lines::build(
-        &state,
-        &call,
-        lines::LineInput {
-            params: p.line_items.as_deref().unwrap_or_default(),
-            existing: &[],
-            mode,
-            currency: p.currency.as_deref(),
-            now,
-        },
-    )
-    .await?;
-    let mut lines = lines;
+    let input = lines::LineInput {
+        params: p.line_items.as_deref().unwrap_or_default(),
+        existing: &[],
+        mode,
+        currency: p.currency.as_deref(),
+        now,
+    };
+    let mut lines = lines::build(&state, &call, input).await?;
     let cascade = match &p.cascade_tiers {
         Some(t) => {
             let currency = lines.currency.clone().unwrap_or_default();
@@ -155,73 +160,76 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     // Tier 0's coupon prices the session as a `discounts` coupon would.
     let coupon = coupon.or_else(|| cascade.as_ref().and_then(|c| c.1.clone()));
     let id = session_id(call.auth.livemode);
-    let (totals, breakdown_doc) = if mode == Mode::Setup {
-        (None, Value::Null)
-    } else {
-        if let Some(c) = &coupon {
-            discounts::check_coupon_fits(c, lines.currency.as_deref().unwrap_or_default())?;
-        }
-        let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
-        if let Some(promo) = &promotion {
-            discounts::check_minimum(promo, &priced.totals, lines.currency.as_deref().unwrap_or_default())?;
-        }
-        (Some(priced.totals), priced.breakdown)
+    let offer = amounts::Offer { coupon: coupon.as_ref(), promotion: promotion.as_ref() };
+    let (totals, breakdown) = amounts::price_new(&mut lines, mode, offer, &id, now)?;
+    let mut s = new_session(&state, &call, &p, (&id, mode, ui, now), (lines.currency.clone(), totals, lines.items))?;
+    s.total_details_breakdown = breakdown;
+    let mut changes = lines.changes;
+    if let Some(opts) = p.shipping_options.as_deref().filter(|o| !o.is_empty()) {
+        let currency = s.currency.clone().unwrap_or_default();
+        let (rates, made) = shipping::options(&state, &call, opts, &currency, now).await?;
+        shipping::offer(&mut s, &rates)?;
+        changes.extend(made);
+    }
+    if let Some((tiers, _)) = cascade {
+        cascade::attach(&mut s, tiers);
+    }
+    if let (Some(promo), Some(c)) = (&promotion, &coupon) {
+        s.discounts = vec![Discount {
+            coupon: c["id"].as_str().map(str::to_owned),
+            promotion_code: promo["id"].as_str().map(str::to_owned),
+        }];
+    }
+    amounts::keep_coupon(&mut s, coupon.as_ref());
+    amounts::check_total(&s, "line_items")?;
+    let body = view(&state, &call, &s, &inc).await?;
+    changes.push(Change::insert(&s)?);
+    answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
+}
+
+type Priced = (Option<String>, Option<crate::domain::pricing::Totals>, Vec<crate::domain::line_item::LineItem>);
+
+/// The session `build` makes of the params and what create decided.
+fn new_session(
+    state: &AppState,
+    call: &Call,
+    p: &CreateParams,
+    (id, mode, ui, now): (&str, Mode, UiMode, i64),
+    (currency, totals, line_items): Priced,
+) -> ApiResult<CheckoutSession> {
+    let metadata = match &p.metadata {
+        None => Default::default(),
+        Some(m) => metadata::apply(&Default::default(), &MetadataUpdate::Merge(m.clone()))
+            .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?,
     };
-    let meta = match &p.metadata {
-        None => json!({}),
-        Some(m) => json!(metadata::apply(&Default::default(), &MetadataUpdate::Merge(m.clone()))
-            .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?),
-    };
-    // Every session has one (the hosted page confirms with it); hosted
-    // sessions do not show it, as Stripe's do not.
-    let client_secret = Some(format!("{id}_secret_{}", random_base62(24)));
     let built = session::Built {
-        id: &id,
+        id,
         livemode: call.auth.livemode,
         now,
         mode,
         ui,
         public_url: &state.cfg.public_url,
-        client_secret,
-        currency: lines.currency.clone(),
+        // Every session has one (the hosted page confirms with it); hosted
+        // sessions do not show it, as Stripe's do not.
+        client_secret: Some(format!("{id}_secret_{}", random_base62(24))),
+        currency,
         totals,
-        line_items: lines.items,
-        metadata: meta,
+        line_items,
+        metadata,
     };
-    let mut doc = session::build(&p, built)?;
-    doc["total_details_breakdown"] = breakdown_doc;
-    let mut shipping_changes = Vec::new();
-    if let Some(opts) = p.shipping_options.as_deref().filter(|o| !o.is_empty()) {
-        let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
-        let (rates, changes) = shipping::options(&state, &call, opts, &currency, now).await?;
-        shipping::offer(&mut doc, &rates)?;
-        shipping_changes = changes;
-    }
-    if let Some((tiers, _)) = cascade {
-        cascade::attach(&mut doc, tiers);
-    }
-    if let (Some(promo), Some(c)) = (&promotion, &coupon) {
-        doc["discounts"] = json!([{"coupon": c["id"], "promotion_code": promo["id"]}]);
-    }
-    amounts::keep_coupon(&mut doc, coupon.as_ref());
-    amounts::check_total(&doc, "line_items")?;
-    let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
-    let mut changes = lines.changes;
-    changes.extend(shipping_changes);
-    changes.push(Change::Insert { id, kind: KIND.into(), created: now, tags: session::tags(&doc), doc });
-    answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
+    Ok(session::build(p, built)?)
 }
 
 /// Retrieve a Checkout Session.
 #[utoipa::path(get, path = "/v1/checkout/sessions/{id}", operation_id = "GetCheckoutSessionsSession", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, description = "The Checkout Session"), (status = 404, description = "No such checkout.session")))]
+    responses((status = 200, body = CheckoutSession, description = "The Checkout Session"), (status = 404, description = "No such checkout.session")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    let (lines, breakdown, rest) = includes(&call, "");
-    expand::validate(&rest)?;
-    let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
-    Ok(Json(view(&state, &call, &obj.doc, lines, breakdown, &rest).await?))
+    let inc = includes(&call, "");
+    expand::validate(&inc.rest)?;
+    let (s, _) = find(&state, &call, &id).await?;
+    Ok(Json(view(&state, &call, &s, &inc).await?))
 }
 
 /// Update an open Checkout Session: metadata, line items (the whole array is
@@ -232,7 +240,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 #[utoipa::path(post, path = "/v1/checkout/sessions/{id}", operation_id = "PostCheckoutSessionsSession", request_body(content((UpdateParams = "application/x-www-form-urlencoded"), (UpdateParams = "application/json"))),
     tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
-    responses((status = 200, description = "The updated Checkout Session"), (status = 404, description = "No such checkout.session")))]
+    responses((status = 200, body = CheckoutSession, description = "The updated Checkout Session"), (status = 404, description = "No such checkout.session")))]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -242,41 +250,38 @@ pub async fn update(
         return crate::api::checkout_sessions::buyer::update(&state, &id, call).await;
     }
     let p: UpdateParams = call.parse()?;
-    let (lines_included, breakdown, rest) = includes(&call, "");
-    expand::validate(&rest)?;
+    let inc = includes(&call, "");
+    expand::validate(&inc.rest)?;
     retry_on_conflict(|| async {
-        let obj = resource::find(&state, &call, KIND, "checkout.session", &id).await?;
+        let (mut s, version) = find(&state, &call, &id).await?;
         let now = state.now();
-        require_changeable(&obj.doc, now)?;
-        let mut doc = obj.doc.clone();
+        require_changeable(&s, now)?;
         let mut extra = Vec::new();
         if let Some(items) = &p.line_items {
-            extra = replace_lines(&state, &call, &mut doc, items, now).await?;
+            extra = replace_lines(&state, &call, &mut s, items, now).await?;
         }
         if let Some(opts) = &p.shipping_options {
-            extra.extend(shipping::replace(&state, &call, &mut doc, opts.as_deref(), now).await?);
+            extra.extend(shipping::replace(&state, &call, &mut s, opts.as_deref(), now).await?);
         }
         if let Some(ci) = &p.collected_information {
-            collect_information(&mut doc, ci)?;
+            collect_information(&mut s, ci)?;
         }
         let changed = [("line_items", p.line_items.is_some()), ("shipping_options", p.shipping_options.is_some())];
-        amounts::check_changed(&doc, &changed)?;
+        amounts::check_changed(&s, &changed)?;
         if let Some(u) = &p.payment_intent_data {
-            extra.extend(crate::api::checkout_sessions::intent_data::update(&state, &call, &mut doc, u).await?);
+            extra.extend(crate::api::checkout_sessions::intent_data::update(&state, &call, &mut s, u).await?);
         }
         if let Some(m) = &p.metadata {
             let update = match m {
                 None => MetadataUpdate::Clear,
                 Some(m) => MetadataUpdate::Merge(m.clone()),
             };
-            let current = serde_json::from_value(doc["metadata"].clone()).unwrap_or_default();
-            let next = metadata::apply(&current, &update)
+            s.metadata = metadata::apply(&s.metadata, &update)
                 .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?;
-            doc["metadata"] = json!(next);
         }
-        let body = view(&state, &call, &doc, lines_included, breakdown, &rest).await?;
+        let body = view(&state, &call, &s, &inc).await?;
         let mut changes = extra;
-        changes.push(Change::Update { id: id.clone(), expected_version: obj.version, tags: session::tags(&doc), doc });
+        changes.push(Change::update(&s, version)?);
         answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
     })
     .await
@@ -288,49 +293,41 @@ pub async fn update(
 async fn replace_lines(
     state: &AppState,
     call: &Call,
-    doc: &mut Value,
+    s: &mut CheckoutSession,
     items: &[LineItemParam],
     now: i64,
 ) -> ApiResult<Vec<Change>> {
-    let id = doc["id"].as_str().unwrap_or_default().to_owned();
     // The chosen shipping is still charged.
-    let shipping = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
-    let mode = match doc["mode"].as_str() {
-        Some("subscription") => Mode::Subscription,
-        Some("setup") => {
+    let shipping = s.amount_shipping();
+    let mode = match s.mode {
+        Mode::Setup => {
             return Err(ApiError::invalid(
                 "parameter_invalid",
                 "line_items",
                 "`line_items` cannot be used in `setup` mode.",
             ))
         }
-        _ => Mode::Payment,
+        m => m,
     };
     if items.is_empty() {
         return Err(ApiError::missing_param("line_items"));
     }
-    let existing = doc["line_items"]["data"].as_array().cloned().unwrap_or_default();
-    let mut lines =
-        lines::build(state, call, lines::LineInput { params: items, existing: &existing, mode, currency: None, now })
-            .await?;
-    let coupon = amounts::applied_coupon(state, &call.scope(), doc).await?;
-    let priced = amounts::price(&mut lines, coupon.as_ref(), &id, now)?;
-    amounts::keep_coupon(doc, coupon.as_ref());
-    let totals = priced.totals;
-    doc["total_details_breakdown"] = priced.breakdown;
-    let (sub, total, details) = session::totals_json(&totals);
-    doc["amount_subtotal"] = sub;
-    doc["amount_total"] = total;
-    doc["total_details"] = details;
-    shipping::set_amount(doc, shipping)?;
-    doc["currency"] = json!(lines.currency);
-    doc["line_items"] = session::lines_list(&id, lines.items);
+    let input = lines::LineInput { params: items, existing: &s.line_items.data, mode, currency: None, now };
+    let mut lines = lines::build(state, call, input).await?;
+    let coupon = amounts::applied_coupon(state, &call.scope(), s).await?;
+    let priced = amounts::price(&mut lines, coupon.as_ref(), &s.id, now)?;
+    amounts::keep_coupon(s, coupon.as_ref());
+    s.total_details_breakdown = Some(priced.breakdown);
+    s.set_totals(&priced.totals);
+    shipping::set_amount(s, shipping)?;
+    s.currency = lines.currency;
+    s.line_items = LineItemList::of(&s.id, lines.items);
     Ok(lines.changes)
 }
 
 /// An update's `collected_information`, for embedded and custom sessions.
-fn collect_information(doc: &mut Value, ci: &CollectedInformation) -> ApiResult<()> {
-    if doc["ui_mode"] == "hosted_page" {
+fn collect_information(s: &mut CheckoutSession, ci: &CollectedParam) -> ApiResult<()> {
+    if s.ui_mode == UiMode::HostedPage {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "collected_information",
@@ -344,7 +341,7 @@ fn collect_information(doc: &mut Value, ci: &CollectedInformation) -> ApiResult<
                 "collected_information[shipping_details][address][{missing}]"
             )));
         }
-        doc["collected_information"] = session::collected_shipping(&Some(sd.name.clone()), &sd.address);
+        s.collected_information = Some(CollectedInformation::shipping(Some(sd.name.clone()), sd.address.clone()));
     }
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! A session's shipping options: fixed-amount rates, the first chosen by
 //! default, another chosen by the buyer at confirm (`shipping_rate=shr_…`).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::resource;
+use crate::domain::checkout_session::{ShippingCost, ShippingOption as Offered};
 use crate::domain::document::Document;
+use crate::domain::session::CheckoutSession;
+use crate::domain::session_params::Mode;
 use crate::domain::session_params::ShippingOption;
 use crate::domain::shipping_rate::{self, ShippingRate, KIND};
 use crate::error::{ApiError, ApiResult};
@@ -66,35 +69,43 @@ pub async fn options(
 }
 
 /// Lists the options on the session and chooses `rate` (totals follow).
-pub fn offer(doc: &mut Value, rates: &[Value]) -> ApiResult<()> {
-    doc["shipping_options"] = json!(rates
+pub fn offer(s: &mut CheckoutSession, rates: &[Value]) -> ApiResult<()> {
+    s.shipping_options = rates
         .iter()
-        .map(|r| json!({"shipping_amount": r["fixed_amount"]["amount"], "shipping_rate": r["id"]}))
-        .collect::<Vec<_>>());
+        .map(|r| Offered {
+            shipping_amount: r["fixed_amount"]["amount"].as_i64().unwrap_or(0),
+            shipping_rate: r["id"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect();
     match rates.first() {
-        Some(r) => choose(doc, r),
+        Some(r) => choose(s, r),
         None => Ok(()),
     }
 }
 
 /// Makes `rate` the session's shipping: `shipping_cost`, `amount_shipping`, total.
-pub fn choose(doc: &mut Value, rate: &Value) -> ApiResult<()> {
+pub fn choose(s: &mut CheckoutSession, rate: &Value) -> ApiResult<()> {
     let amount = rate["fixed_amount"]["amount"].as_i64().unwrap_or(0);
-    set_amount(doc, amount)?;
-    doc["shipping_cost"] =
-        json!({"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": rate["id"]});
+    set_amount(s, amount)?;
+    s.shipping_cost = Some(ShippingCost {
+        amount_subtotal: amount,
+        amount_tax: 0,
+        amount_total: amount,
+        shipping_rate: rate["id"].as_str().unwrap_or_default().to_owned(),
+    });
     Ok(())
 }
 
 /// Puts `amount` in place of the shipping the total holds now.
-pub fn set_amount(doc: &mut Value, amount: i64) -> ApiResult<()> {
-    let old = doc["total_details"]["amount_shipping"].as_i64().unwrap_or(0);
+pub fn set_amount(s: &mut CheckoutSession, amount: i64) -> ApiResult<()> {
+    let old = s.amount_shipping();
     let total =
-        doc["amount_total"].as_i64().unwrap_or(0).checked_sub(old).and_then(|t| t.checked_add(amount)).ok_or_else(
-            || ApiError::invalid("amount_too_large", "shipping_rate", "The session's total is too large."),
-        )?;
-    doc["amount_total"] = json!(total);
-    doc["total_details"]["amount_shipping"] = json!(amount);
+        s.amount_total.unwrap_or(0).checked_sub(old).and_then(|t| t.checked_add(amount)).ok_or_else(|| {
+            ApiError::invalid("amount_too_large", "shipping_rate", "The session's total is too large.")
+        })?;
+    s.amount_total = Some(total);
+    let details = s.total_details.get_or_insert(Default::default());
+    details.amount_shipping = amount;
     Ok(())
 }
 
@@ -103,11 +114,11 @@ pub fn set_amount(doc: &mut Value, amount: i64) -> ApiResult<()> {
 pub async fn replace(
     state: &AppState,
     call: &Call,
-    doc: &mut Value,
+    s: &mut CheckoutSession,
     opts: Option<&[ShippingOption]>,
     now: i64,
 ) -> ApiResult<Vec<Change>> {
-    if doc["mode"] == "setup" {
+    if s.mode == Mode::Setup {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "shipping_options",
@@ -116,23 +127,23 @@ pub async fn replace(
     }
     match opts.filter(|o| !o.is_empty()) {
         None => {
-            set_amount(doc, 0)?;
-            doc["shipping_options"] = json!([]);
-            doc["shipping_cost"] = Value::Null;
+            set_amount(s, 0)?;
+            s.shipping_options = Vec::new();
+            s.shipping_cost = None;
             Ok(Vec::new())
         }
         Some(opts) => {
-            let currency = doc["currency"].as_str().unwrap_or_default().to_owned();
+            let currency = s.currency.clone().unwrap_or_default();
             let (rates, changes) = options(state, call, opts, &currency, now).await?;
-            offer(doc, &rates)?;
+            offer(s, &rates)?;
             Ok(changes)
         }
     }
 }
 
 /// The buyer's choice at confirm: one of the session's own options.
-pub async fn chosen_at_confirm(state: &AppState, call: &Call, doc: &mut Value, rate_id: &str) -> ApiResult<()> {
-    let offered = doc["shipping_options"].as_array().is_some_and(|o| o.iter().any(|x| x["shipping_rate"] == rate_id));
+pub async fn chosen_at_confirm(state: &AppState, call: &Call, s: &mut CheckoutSession, rate_id: &str) -> ApiResult<()> {
+    let offered = s.shipping_options.iter().any(|x| x.shipping_rate == rate_id);
     if !offered {
         return Err(ApiError::invalid(
             "parameter_invalid",
@@ -148,5 +159,5 @@ pub async fn chosen_at_confirm(state: &AppState, call: &Call, doc: &mut Value, r
         resource::IdParam { id: rate_id, param: "shipping_rate" },
     )
     .await?;
-    choose(doc, &rate.doc)
+    choose(s, &rate.doc)
 }

@@ -142,9 +142,10 @@ fn expand_path<'a>(
                         _ => doc.clone(),
                     };
                 } else if let Some(obj) = state.store.get_object(scope, id).await? {
-                    *field = if obj.kind == crate::domain::session::KIND {
+                    let session = obj.decode::<crate::domain::session::CheckoutSession>()?;
+                    *field = if let Some(s) = session {
                         crate::domain::session::render(
-                            &obj.doc,
+                            &s,
                             state.now(),
                             &crate::domain::version::ApiVersion::latest(),
                             false,

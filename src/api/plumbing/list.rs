@@ -136,13 +136,14 @@ impl<'a> Listing<'a> {
 }
 
 /// Runs `listing` for `call` and renders the envelope.
-/// `render` turns a stored document into its wire form.
+/// `render` turns a stored document into its wire form; a document that
+/// does not fit its type fails the request rather than vanish from it.
 pub async fn run(
     state: &AppState,
     call: &Call,
     lp: ListParams,
     listing: Listing<'_>,
-    render: impl Fn(Value) -> Value,
+    render: impl Fn(Value) -> ApiResult<Value>,
 ) -> ApiResult<Value> {
     expand::validate(&call.expand)?;
     let scope = call.scope();
@@ -169,7 +170,7 @@ pub async fn run(
     let query =
         ListQuery { kind: kind.to_owned(), filters: all, created: lp.created, cursor, limit: lp.limit, any_of: any };
     let page = state.store.list_objects(&scope, &query).await?;
-    let mut data: Vec<Value> = page.items.into_iter().map(|o| render(o.doc)).collect();
+    let mut data = page.items.into_iter().map(|o| render(o.doc)).collect::<ApiResult<Vec<Value>>>()?;
     expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;
     Ok(envelope(&call.path, data, page.has_more))
 }

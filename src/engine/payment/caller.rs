@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::error::{PaymentError, PaymentResult};
 use super::terms::Terms;
 use crate::domain::event::EventContext;
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::domain::version::{self, ApiVersion};
 use crate::store::{Change, ChangeSet, IdempotencyRecord, Scope, StoreError};
 use crate::AppState;
@@ -60,7 +60,7 @@ impl Caller {
 #[async_trait::async_trait]
 pub trait View: Send + Sync {
     /// `pending`: the objects this same commit writes, for expansions.
-    async fn session(&self, state: &AppState, session: &Value, pending: &[Value]) -> PaymentResult<Value>;
+    async fn session(&self, state: &AppState, session: &CheckoutSession, pending: &[Value]) -> PaymentResult<Value>;
 }
 
 /// The session as stored, in the caller's API version.
@@ -71,7 +71,7 @@ pub struct Plain {
 
 #[async_trait::async_trait]
 impl View for Plain {
-    async fn session(&self, _: &AppState, s: &Value, _: &[Value]) -> PaymentResult<Value> {
+    async fn session(&self, _: &AppState, s: &CheckoutSession, _: &[Value]) -> PaymentResult<Value> {
         Ok(session::render(s, self.now, &self.version, false))
     }
 }
@@ -128,4 +128,10 @@ pub async fn commit(
         }
         Err(e) => Err(PaymentError::from(e)),
     }
+}
+
+/// The stored session `id` and its version, if there is one.
+pub async fn load_session(state: &AppState, scope: &Scope, id: &str) -> PaymentResult<Option<(CheckoutSession, i64)>> {
+    let Some(obj) = state.store.get_object(scope, id).await? else { return Ok(None) };
+    Ok(obj.decode::<CheckoutSession>()?.map(|s| (s, obj.version)))
 }

@@ -9,8 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
-
 use super::caller::{Answered, Run};
 use super::error::{PaymentError, PaymentResult};
 use super::method::Chosen;
@@ -20,7 +18,7 @@ use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent::{self, ConfirmRequest, NewIntent, PaymentIntent, PaymentIntentStatus as Status};
 use crate::domain::payment_intent::{PendingAttempt, ThreeDsStatus};
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession, SessionStatus};
 use crate::engine::intent::{self, Intent as Read};
 use crate::ids::{new_id, random_base62};
 use crate::processor::Authorize;
@@ -34,10 +32,10 @@ type Intent = (PaymentIntent, Option<i64>);
 
 /// Claims the session, runs the route, and settles with the outcome.
 /// `authenticated`: 3-D Secure already passed for this payment.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), authenticated))]
+#[tracing::instrument(skip_all, fields(session = %session.id, authenticated))]
 pub async fn charge(
     run: &Run<'_>,
-    session: &Value,
+    session: &CheckoutSession,
     version: i64,
     mut chosen: Chosen,
     authenticated: bool,
@@ -46,10 +44,10 @@ pub async fn charge(
     // that allows this charge: a stale read (a second answer on a 3-D
     // Secure page, two workers) must not charge again.
     let now = run.now;
-    if session["status"] != "open" || (session::lapsed(session, now) && !session::confirming(session, now)) {
+    if session.status != SessionStatus::Open || (session::lapsed(session, now) && !session::confirming(session, now)) {
         return Err(PaymentError::NotOpen(session::NotOpen {
             action: "confirmed",
-            status: session::status_at(session, now).to_owned(),
+            status: session::status_at(session, now).as_str().to_owned(),
         }));
     }
     let (intent, intent_version) = intent_for(run, session, authenticated).await?;
@@ -84,16 +82,16 @@ pub async fn charge(
         .filter(|_| run.caller.waiting)
         .map(|k| ConfirmRequest { idempotency_key: k.key.clone(), fingerprint: k.fingerprint.clone() });
     let mut claimed = session.clone();
-    claimed["confirming_until"] = json!(lookup_at.saturating_add(CLAIM_SECS));
-    claimed["payment_intent"] = json!(pi_id);
-    claimed["payment_intent_status"] = json!("processing");
+    claimed.confirming_until = Some(lookup_at.saturating_add(CLAIM_SECS));
+    claimed.payment_intent = Some(pi_id.clone());
+    claimed.payment_intent_status = Some("processing".into());
     payment_intent::mirror_next_action(&mut claimed, &processing);
     let changes = std::mem::take(&mut chosen.changes);
     claim(run, (session, version, &claimed), (&intent, intent_version, &processing), changes).await?;
     let req = Authorize {
         idempotency_key: format!("{pi_id}-{tries}"),
-        amount: session["amount_total"].as_i64().unwrap_or(0),
-        currency: session["currency"].as_str().unwrap_or("usd").to_owned(),
+        amount: session.amount_total.unwrap_or(0),
+        currency: session.currency.clone().unwrap_or_else(|| "usd".into()),
         card: chosen.card.clone(),
         capture: !processing.manual_capture(),
     };
@@ -106,10 +104,10 @@ pub async fn charge(
 
 /// The intent this charge settles: the session's, when its state allows
 /// this try (charging what the session costs now), or a new one.
-async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> PaymentResult<Intent> {
-    let amount = session["amount_total"].as_i64().unwrap_or(0);
-    let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
-    let existing = match session["payment_intent"].as_str() {
+async fn intent_for(run: &Run<'_>, session: &CheckoutSession, authenticated: bool) -> PaymentResult<Intent> {
+    let amount = session.amount_total.unwrap_or(0);
+    let currency = session.currency.clone().unwrap_or_else(|| "usd".into());
+    let existing = match session.payment_intent.as_deref() {
         Some(pi) => intent::load(run.state, &run.caller.scope, pi).await?,
         None => None,
     };
@@ -137,9 +135,9 @@ async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> Paym
         now: run.now,
         amount,
         currency: &currency,
-        customer: session["customer"].as_str(),
+        customer: session.customer.as_deref(),
         description: run.terms.description.as_deref(),
-        session: session["id"].as_str().unwrap_or_default(),
+        session: &session.id,
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
         metadata: BTreeMap::new(),
     });
@@ -152,20 +150,14 @@ async fn intent_for(run: &Run<'_>, session: &Value, authenticated: bool) -> Paym
 /// terms, the discount's redemption.
 async fn claim(
     run: &Run<'_>,
-    (session, version, claimed): (&Value, i64, &Value),
+    (session, version, claimed): (&CheckoutSession, i64, &CheckoutSession),
     (intent, intent_version, processing): (&PaymentIntent, Option<i64>, &PaymentIntent),
     method_changes: Vec<Change>,
 ) -> PaymentResult<()> {
     let (st, scope, now) = (run.state, &run.caller.scope, run.now);
     let pi_id = intent.id.as_str();
-    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
     let mut changes = method_changes;
-    changes.push(Change::Update {
-        id: session_id,
-        expected_version: version,
-        tags: session::tags(claimed),
-        doc: claimed.clone(),
-    });
+    changes.push(Change::update(claimed, version)?);
     changes.push(intent::change_tagged(processing, intent_version, processing.tags())?);
     changes.push(terms::change(st, scope, pi_id, run.terms, now).await?);
     changes.extend(redeem::redeem(st, scope, session).await?);

@@ -3,8 +3,6 @@
 //! parsed and checked the request and applied the buyer's changes to the
 //! session; this decides what happens to the money.
 
-use serde_json::Value;
-
 use super::caller::{Answered, Caller, Run, View};
 use super::charge::charge;
 use super::error::{PaymentError, PaymentResult};
@@ -14,14 +12,15 @@ use super::settle::{finish, Finish};
 use super::terms::Terms;
 use crate::domain::contract::Confirmation;
 use crate::domain::payment_method;
-use crate::domain::session;
-use crate::store::{ListQuery, Scope, StoredObject};
+use crate::domain::session::{self, CheckoutSession};
+use crate::domain::session_params::Mode;
+use crate::store::{ListQuery, Scope};
 use crate::AppState;
 
 /// What a confirm asks for.
 pub struct ConfirmRequest {
     /// The session as the buyer's changes left it, and the version read.
-    pub session: StoredObject,
+    pub session: (CheckoutSession, i64),
     pub confirmation: Confirmation,
     /// The payment method the request named, if any.
     pub chosen: Option<Chosen>,
@@ -35,11 +34,11 @@ pub struct ConfirmRequest {
 pub async fn precheck(
     state: &AppState,
     scope: &Scope,
-    session: &Value,
+    session: &CheckoutSession,
     confirmation: Confirmation,
     now: i64,
 ) -> PaymentResult<()> {
-    if session["mode"] != "setup" && !matches!(confirmation, Confirmation::NoPayment) {
+    if session.mode != Mode::Setup && !matches!(confirmation, Confirmation::NoPayment) {
         route_for(state, scope, session).await?;
     }
     if session::confirming(session, now) {
@@ -61,7 +60,7 @@ fn needs_saved() -> PaymentError {
 
 /// Runs the confirm: charges now, completes the session with a payment
 /// due later, or completes it with nothing to pay.
-#[tracing::instrument(skip_all, fields(session = %req.session.id))]
+#[tracing::instrument(skip_all, fields(session = %req.session.0.id))]
 pub async fn confirm(
     state: &AppState,
     caller: &Caller,
@@ -71,15 +70,15 @@ pub async fn confirm(
 ) -> PaymentResult<Answered> {
     let ConfirmRequest { session, confirmation, chosen, terms } = req;
     let run = Run { state, caller, terms: &terms, view, now };
-    let (doc, version) = (&session.doc, session.version);
-    if doc["mode"] == "setup" {
+    let (doc, version) = (&session.0, session.1);
+    if doc.mode == Mode::Setup {
         let chosen = chosen.ok_or_else(|| PaymentError::missing("payment_method"))?;
         return finish(&run, doc, version, Finish::Setup(chosen)).await;
     }
     match confirmation {
         Confirmation::NoPayment => finish(&run, doc, version, Finish::NoPayment(chosen)).await,
         Confirmation::ChargeWhenDue => {
-            let Some(cus) = doc["customer"].as_str() else {
+            let Some(cus) = doc.customer.as_deref() else {
                 return Err(PaymentError::invalid(
                     "parameter_invalid",
                     "confirmation",

@@ -6,20 +6,19 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
-
 use super::caller::{Caller, Plain, Run};
 use super::error::{PaymentError, PaymentResult};
 use super::method::{self, Chosen};
-use super::route::{self, route_for};
+use super::route;
 use super::settle::Writes;
 use super::terms::Terms;
+use crate::domain::checkout_session::PaymentStatus;
 use crate::domain::contract::{Contract, EntryStatus};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent::{self, CaptureMethod, NewIntent, PaymentIntent};
 use crate::domain::payment_method::PaymentMethod;
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::domain::version::ApiVersion;
 use crate::engine::charges;
 use crate::engine::intent;
@@ -47,7 +46,7 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         Err(StoreError::Conflict) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    let session = state.store.get_object(scope, &claimed.checkout_session).await?;
+    let session = super::caller::load_session(state, scope, &claimed.checkout_session).await?;
     let pm_id = claimed.payment_method.clone().unwrap_or_default();
     // An unreadable vault record fails this charge, like a missing one:
     // the contract is claimed, and a charge that stops here stays stuck.
@@ -80,7 +79,12 @@ fn with_entry(ctr: &Contract, status: EntryStatus, intent: Option<&str>) -> Cont
 }
 
 /// The due charge's PaymentIntent: always captured at once.
-fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now: i64) -> PaymentResult<PaymentIntent> {
+fn due_intent(
+    scope: &Scope,
+    ctr: &Contract,
+    session: Option<&(CheckoutSession, i64)>,
+    now: i64,
+) -> PaymentResult<PaymentIntent> {
     let pi_id = new_id(PaymentIntent::PREFIX);
     let mut intent = payment_intent::build(NewIntent {
         id: &pi_id,
@@ -94,8 +98,8 @@ fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now
         client_secret: format!("{pi_id}_secret_{}", random_base62(24)),
         metadata: BTreeMap::from([("contract".to_owned(), ctr.id.clone())]),
     });
-    if let Some(s) = session {
-        intent.apply_session_data(&s.doc).map_err(|e| StoreError::Backend(format!("session data: {e}")))?;
+    if let Some((s, _)) = session {
+        intent.apply_session_data(s).map_err(|e| StoreError::Backend(format!("session data: {e}")))?;
         intent.capture_method = CaptureMethod::AutomaticAsync;
     }
     Ok(intent)
@@ -106,7 +110,7 @@ fn due_intent(scope: &Scope, ctr: &Contract, session: Option<&StoredObject>, now
 /// it fails the charge; nobody is there to authenticate an off-session one.
 async fn authorize(
     run: &Run<'_>,
-    session: Option<&StoredObject>,
+    session: Option<&(CheckoutSession, i64)>,
     intent: &PaymentIntent,
     chosen: Option<&Chosen>,
 ) -> PaymentResult<(Outcome, Vec<Attempt>)> {
@@ -126,8 +130,8 @@ async fn authorize(
         card: chosen.card.clone(),
         capture: true,
     };
-    let session_doc = session.map_or(&Value::Null, |s| &s.doc);
-    let (outcome, attempts) = match route_for(run.state, &run.caller.scope, session_doc).await {
+    let named = session.and_then(|(s, _)| s.processor_route.as_deref());
+    let (outcome, attempts) = match route::route_named(run.state, &run.caller.scope, named).await {
         Ok(r) => route::run(run, r, req, pi_id).await?,
         // Live mode with nothing that can really charge: it fails, it is
         // never charged through the test processor.
@@ -150,7 +154,7 @@ async fn authorize(
 async fn record(
     run: &Run<'_>,
     (ctr, version): (Contract, i64),
-    session: Option<StoredObject>,
+    session: Option<(CheckoutSession, i64)>,
     (mut settled, pm): (PaymentIntent, Option<&PaymentMethod>),
     outcome: &Outcome,
 ) -> PaymentResult<()> {
@@ -173,15 +177,14 @@ async fn record(
     // session again. An unknown answer here is left for an operator.
     let tags = settled.tags().into_iter().filter(|(k, _)| k != payment_intent::LOOKUP_TAG).collect();
     w.changes.extend([intent::change_tagged(&settled, None, tags)?, Change::update(&ctr, version)?]);
-    if let (Some(s), false) = (session, unknown) {
-        let mut doc = s.doc.clone();
+    if let (Some((mut doc, version)), false) = (session, unknown) {
         if paid {
-            doc["payment_status"] = json!("paid");
+            doc.payment_status = PaymentStatus::Paid;
         }
         let kind =
             if paid { "checkout.session.async_payment_succeeded" } else { "checkout.session.async_payment_failed" };
         w.events.push(event::build(&ev, kind, &session::render(&doc, now, &ApiVersion::latest(), false), None));
-        w.changes.push(Change::Update { id: s.id, expected_version: s.version, tags: session::tags(&doc), doc });
+        w.changes.push(Change::update(&doc, version)?);
     }
     let set = ChangeSet { scope: run.caller.scope.clone(), changes: w.changes, events: w.events, idempotency: None };
     crate::engine::commit::commit(run.state, set).await?;

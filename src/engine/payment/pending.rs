@@ -4,18 +4,18 @@
 
 use std::sync::Arc;
 
-use super::caller::{Caller, IdempotencyKey, Plain, Run};
+use super::caller::{load_session, Caller, IdempotencyKey, Plain, Run};
 use super::error::{PaymentError, PaymentResult};
 use super::route::route_for;
 use super::settle::{finish, outcome_finish};
 use super::{method, terms};
 use crate::domain::outcome::AttemptOutcome;
 use crate::domain::payment_intent::{PaymentIntent, PaymentIntentStatus};
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::engine::intent::{self, Intent};
 use crate::processor::route::Attempt;
 use crate::processor::{Lookup, Outcome, Processor};
-use crate::store::{Scope, StoredObject};
+use crate::store::Scope;
 use crate::AppState;
 
 /// After this long at a gateway's page, an unfinished authentication fails.
@@ -55,12 +55,12 @@ pub async fn resolve(state: &AppState, scope: &Scope, read: &Intent) -> PaymentR
         (None, None) => return Ok(false),
     };
     let claimed = pi.pending_attempt.is_some();
-    let session = state.store.get_object(scope, &pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
+    let session = load_session(state, scope, &pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
     // Only the payment the session is waiting for.
-    if session.doc["payment_intent"] != pi.id.as_str() || !session::confirming(&session.doc, now) {
+    if session.0.payment_intent.as_deref() != Some(pi.id.as_str()) || !session::confirming(&session.0, now) {
         return back_off(state, scope, read, now).await;
     }
-    let route = route_for(state, scope, &session.doc).await?;
+    let route = route_for(state, scope, &session.0).await?;
     let (found, name, key) = if claimed {
         ask_route(&route, &key).await
     } else {
@@ -136,12 +136,12 @@ async fn ask_route(route: &[Arc<dyn Processor>], first_key: &str) -> (Lookup, St
 /// the buyer's terms, the request's idempotency key), and the request's
 /// idempotency record is written with it, so a retry with the same key
 /// replays this answer.
-#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id, session = %session.id))]
+#[tracing::instrument(skip_all, fields(payment_intent = %read.pi.id, session = %session.0.id))]
 pub async fn finish_known(
     state: &AppState,
     scope: &Scope,
     read: &Intent,
-    session: &StoredObject,
+    session: &(CheckoutSession, i64),
     (outcome, attempts): (&Outcome, &[Attempt]),
 ) -> PaymentResult<()> {
     let now = state.now();
@@ -152,7 +152,7 @@ pub async fn finish_known(
     let caller = Caller { idempotency: claimed_request(pi), ..Caller::background(scope.clone()) };
     let view = Plain { version: caller.version(), now };
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
-    finish(&run, &session.doc, session.version, outcome_finish(outcome, chosen, (settled, read.version))).await?;
+    finish(&run, &session.0, session.1, outcome_finish(outcome, chosen, (settled, read.version))).await?;
     Ok(())
 }
 
@@ -168,8 +168,10 @@ fn claimed_request(pi: &PaymentIntent) -> Option<IdempotencyKey> {
 pub async fn finish_dropped(state: AppState, scope: Scope, pi_id: String, outcome: Outcome, attempts: Vec<Attempt>) {
     let result = async {
         let read = intent::load(&state, &scope, &pi_id).await?.ok_or(PaymentError::Internal)?;
-        let session = state.store.get_object(&scope, &read.pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
-        if read.pi.status != PaymentIntentStatus::Processing || session.doc["payment_intent"] != pi_id.as_str() {
+        let session = load_session(&state, &scope, &read.pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
+        if read.pi.status != PaymentIntentStatus::Processing
+            || session.0.payment_intent.as_deref() != Some(pi_id.as_str())
+        {
             return Ok(());
         }
         finish_known(&state, &scope, &read, &session, (&outcome, &attempts)).await

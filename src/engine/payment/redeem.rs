@@ -3,7 +3,7 @@
 //! the completing commit when nothing is charged; given back if the charge
 //! fails.
 
-use serde_json::Value;
+use crate::domain::session::CheckoutSession;
 
 use super::error::{PaymentError, PaymentResult};
 use crate::domain::coupon::Coupon;
@@ -17,10 +17,12 @@ use crate::AppState;
 async fn named<R: Redeemable>(
     state: &AppState,
     scope: &Scope,
-    session: &Value,
+    session: &CheckoutSession,
     field: &str,
 ) -> PaymentResult<Option<(R, StoredObject)>> {
-    let Some(id) = session["discounts"][0][field].as_str() else { return Ok(None) };
+    let first = session.discounts.first();
+    let id = first.and_then(|d| if field == "coupon" { d.coupon.as_deref() } else { d.promotion_code.as_deref() });
+    let Some(id) = id else { return Ok(None) };
     let Some(obj) = state.store.get_object(scope, id).await?.filter(|o| !o.deleted) else { return Ok(None) };
     Ok(obj.decode::<R>()?.map(|r| (r, obj)))
 }
@@ -30,7 +32,7 @@ async fn named<R: Redeemable>(
 async fn redeem_one<R: Redeemable>(
     state: &AppState,
     scope: &Scope,
-    session: &Value,
+    session: &CheckoutSession,
     field: &str,
 ) -> PaymentResult<Option<Change>> {
     let Some((current, obj)) = named::<R>(state, scope, session, field).await? else { return Ok(None) };
@@ -46,8 +48,8 @@ async fn redeem_one<R: Redeemable>(
 
 /// The redemption changes for the session's discount, or a 400 if it has
 /// been used up meanwhile.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
-pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<Vec<Change>> {
+#[tracing::instrument(skip_all, fields(session = %session.id))]
+pub async fn redeem(state: &AppState, scope: &Scope, session: &CheckoutSession) -> PaymentResult<Vec<Change>> {
     let mut changes = Vec::new();
     changes.extend(redeem_one::<Coupon>(state, scope, session, "coupon").await?);
     changes.extend(redeem_one::<PromotionCode>(state, scope, session, "promotion_code").await?);
@@ -58,7 +60,7 @@ pub async fn redeem(state: &AppState, scope: &Scope, session: &Value) -> Payment
 async fn release_one<R: Redeemable>(
     state: &AppState,
     scope: &Scope,
-    session: &Value,
+    session: &CheckoutSession,
     field: &str,
 ) -> PaymentResult<()> {
     for _ in 0..10 {
@@ -79,8 +81,8 @@ async fn release_one<R: Redeemable>(
 }
 
 /// Gives the session's redemptions back, re-reading on every try.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
-pub async fn release(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<()> {
+#[tracing::instrument(skip_all, fields(session = %session.id))]
+pub async fn release(state: &AppState, scope: &Scope, session: &CheckoutSession) -> PaymentResult<()> {
     release_one::<Coupon>(state, scope, session, "coupon").await?;
     release_one::<PromotionCode>(state, scope, session, "promotion_code").await
 }

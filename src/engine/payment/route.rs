@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use tracing::Instrument;
 
 use super::caller::Run;
 use super::error::{PaymentError, PaymentResult};
+use crate::domain::session::CheckoutSession;
 use crate::processor::route::{execute, Attempt};
 use crate::processor::{select, Authorize, Outcome, Processor};
 use crate::store::Scope;
@@ -22,8 +22,21 @@ const LOOKUP_MARGIN: i64 = 30;
 
 /// The processors a session's route runs, in order: its `processor_route`,
 /// or (test mode only) the built-in `test` route.
-pub async fn route_for(state: &AppState, scope: &Scope, session: &Value) -> PaymentResult<Vec<Arc<dyn Processor>>> {
-    Ok(select::processors_for(state, scope, session["processor_route"].as_str()).await??)
+pub async fn route_for(
+    state: &AppState,
+    scope: &Scope,
+    session: &CheckoutSession,
+) -> PaymentResult<Vec<Arc<dyn Processor>>> {
+    route_named(state, scope, session.processor_route.as_deref()).await
+}
+
+/// As `route_for`, for a route named by id (`None`: the default).
+pub async fn route_named(
+    state: &AppState,
+    scope: &Scope,
+    route: Option<&str>,
+) -> PaymentResult<Vec<Arc<dyn Processor>>> {
+    Ok(select::processors_for(state, scope, route).await??)
 }
 
 /// When no try of this route can still be running: the resolver may ask

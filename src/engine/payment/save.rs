@@ -3,37 +3,37 @@
 //! its `allow_redisplay`, what the buyer entered onto the customer
 //! (`customer_update`), and setup mode's SetupIntent.
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::caller::Run;
 use super::error::PaymentResult;
 use super::settle::Writes;
 use crate::domain::charge::{self, Charge};
+use crate::domain::checkout_session::AutoOrNever;
 use crate::domain::customer::{Address, Customer, CustomerParams, Shipping};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent::PaymentIntent;
 use crate::domain::payment_method::{AllowRedisplay, PaymentMethod};
+use crate::domain::session::CheckoutSession;
 use crate::domain::setup_intent::{self, NewSetupIntent, SetupIntent};
 use crate::ids::{new_id, random_base62};
 use crate::store::{Change, StoreError};
 
 /// An address the buyer gave (at least one part of it), as the customer takes it.
-fn given_address(v: &Value) -> Option<Address> {
-    let a: Address = serde_json::from_value(v.clone()).ok()?;
+fn given_address(a: &Address) -> Option<Address> {
     let any = [&a.line1, &a.line2, &a.city, &a.state, &a.postal_code, &a.country].iter().any(|x| x.is_some());
-    any.then_some(a)
+    any.then(|| a.clone())
 }
 
 /// A customer for a guest who needs one; returns its id.
-pub fn guest_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult<String> {
+pub fn guest_customer(run: &Run<'_>, s: &CheckoutSession, w: &mut Writes) -> PaymentResult<String> {
     let now = run.now;
-    let d = &s["customer_details"];
+    let d = s.customer_details.as_ref();
     let params = CustomerParams {
-        email: d["email"].as_str().map(|e| Some(e.to_owned())),
-        name: d["name"].as_str().map(|e| Some(e.to_owned())),
-        phone: d["phone"].as_str().map(|e| Some(e.to_owned())),
+        email: d.and_then(|d| d.email.clone()).map(Some),
+        name: d.and_then(|d| d.name.clone()).map(Some),
+        phone: d.and_then(|d| d.phone.clone()).map(Some),
         ..CustomerParams::default()
     };
     let cus_id = new_id(Customer::PREFIX);
@@ -101,9 +101,15 @@ fn decode<D: Document>(doc: &Value) -> PaymentResult<D> {
 /// made by this confirm is changed in place; one stored earlier (a 3-D
 /// Secure payment finished later, a saved card) is updated.
 #[tracing::instrument(skip_all, fields(payment_method = pm_id, save))]
-pub async fn keep_method(run: &Run<'_>, s: &Value, pm_id: &str, save: bool, w: &mut Writes) -> PaymentResult<()> {
-    let customer = s["customer"].as_str().filter(|_| save);
-    let redisplay = match s["payment_method_data"]["allow_redisplay"].as_str() {
+pub async fn keep_method(
+    run: &Run<'_>,
+    s: &CheckoutSession,
+    pm_id: &str,
+    save: bool,
+    w: &mut Writes,
+) -> PaymentResult<()> {
+    let customer = s.customer.as_deref().filter(|_| save);
+    let redisplay = match s.payment_method_data.as_ref().map(|d| d.allow_redisplay.as_str()) {
         Some(r) => Some(AllowRedisplay::parse(r).ok_or_else(|| StoreError::Backend(format!("allow_redisplay {r}")))?),
         None => None,
     };
@@ -159,22 +165,23 @@ pub async fn keep_method(run: &Run<'_>, s: &Value, pm_id: &str, save: bool, w: &
 
 /// `customer_update`: the address, name and shipping details the buyer
 /// entered, saved onto the session's customer where the session says `auto`.
-#[tracing::instrument(skip_all, fields(customer = s["customer"].as_str().unwrap_or_default()))]
-pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> PaymentResult<()> {
-    let cu = &s["customer_update"];
-    let Some(cus) = s["customer"].as_str().filter(|_| cu.is_object()) else { return Ok(()) };
-    let d = &s["customer_details"];
+#[tracing::instrument(skip_all, fields(customer = s.customer.as_deref().unwrap_or_default()))]
+pub async fn update_customer(run: &Run<'_>, s: &CheckoutSession, w: &mut Writes) -> PaymentResult<()> {
+    let (Some(cu), Some(cus)) = (&s.customer_update, s.customer.as_deref()) else { return Ok(()) };
+    let d = s.customer_details.as_ref();
     let mut p = CustomerParams::default();
-    if cu["address"] == "auto" {
-        p.address = given_address(&d["address"]).map(Some);
+    if cu.address == AutoOrNever::Auto {
+        p.address = d.and_then(|d| d.address.as_ref()).and_then(given_address).map(Some);
     }
-    if cu["name"] == "auto" {
-        p.name = d["name"].as_str().map(|n| Some(n.to_owned()));
+    if cu.name == AutoOrNever::Auto {
+        p.name = d.and_then(|d| d.name.clone()).map(Some);
     }
-    let sd = &s["collected_information"]["shipping_details"];
-    if let (true, Some(name), Some(address)) =
-        (cu["shipping"] == "auto", sd["name"].as_str(), given_address(&sd["address"]))
-    {
+    let sd = s.collected_information.as_ref().map(|c| &c.shipping_details);
+    if let (true, Some(name), Some(address)) = (
+        cu.shipping == AutoOrNever::Auto,
+        sd.and_then(|sd| sd.name.as_deref()),
+        sd.and_then(|sd| given_address(&sd.address)),
+    ) {
         p.shipping = Some(Some(Shipping { address, name: name.to_owned(), phone: None }));
     }
     let stored = run.state.store.get_object(&run.caller.scope, cus).await?;
@@ -192,10 +199,15 @@ pub async fn update_customer(run: &Run<'_>, s: &Value, w: &mut Writes) -> Paymen
 }
 
 /// Setup mode's SetupIntent, with the session's `setup_intent_data`; returns its id.
-pub fn setup_intent(run: &Run<'_>, s: &Value, pm_id: &str, customer: &str, w: &mut Writes) -> PaymentResult<String> {
+pub fn setup_intent(
+    run: &Run<'_>,
+    s: &CheckoutSession,
+    pm_id: &str,
+    customer: &str,
+    w: &mut Writes,
+) -> PaymentResult<String> {
     let now = run.now;
-    let data = &s["setup_intent_data"];
-    let bad = |e: serde_json::Error| StoreError::Backend(format!("setup_intent_data: {e}"));
+    let data = s.setup_intent_data.as_ref();
     let seti = new_id(SetupIntent::PREFIX);
     let si = setup_intent::succeeded(NewSetupIntent {
         id: &seti,
@@ -204,9 +216,9 @@ pub fn setup_intent(run: &Run<'_>, s: &Value, pm_id: &str, customer: &str, w: &m
         client_secret: format!("{seti}_secret_{}", random_base62(24)),
         customer,
         payment_method: pm_id,
-        session: s["id"].as_str().unwrap_or_default(),
-        description: Option::deserialize(&data["description"]).map_err(bad)?,
-        metadata: Option::deserialize(&data["metadata"]).map_err(bad)?.unwrap_or_default(),
+        session: &s.id,
+        description: data.and_then(|d| d.description.clone()),
+        metadata: data.map(|d| d.metadata.clone()).unwrap_or_default(),
     });
     w.events.push(event::build(&run.caller.event_ctx(now), "setup_intent.succeeded", &si.wire(), None));
     w.changes.push(Change::insert(&si)?);

@@ -11,12 +11,14 @@ use super::error::PaymentResult;
 use super::method::Chosen;
 use super::{cascade, redeem, terms};
 use crate::domain::cascade as tiers;
+use crate::domain::checkout_session::{PaymentStatus, SessionStatus};
 use crate::domain::contract::Confirmation;
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent::{self, NextAction, NextActionThreeDs, NextActionType, PaymentIntent};
 use crate::domain::payment_intent::{PaymentIntentStatus as Status, RedirectToUrl, ThreeDsFlow};
 use crate::domain::payment_method::PaymentMethod;
+use crate::domain::session::CheckoutSession;
 use crate::domain::{payment_method, session};
 use crate::processor::Outcome;
 use crate::store::Change;
@@ -76,13 +78,11 @@ pub fn outcome_finish(outcome: &Outcome, chosen: Chosen, intent: (PaymentIntent,
 
 /// One commit: the session's new state, the payment, the contract, a
 /// guest's new customer, and every event.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default()))]
-pub async fn finish(run: &Run<'_>, session: &Value, version: i64, f: Finish) -> PaymentResult<Answered> {
+#[tracing::instrument(skip_all, fields(session = %session.id))]
+pub async fn finish(run: &Run<'_>, session: &CheckoutSession, version: i64, f: Finish) -> PaymentResult<Answered> {
     let mut s = session.clone();
-    if let Some(m) = s.as_object_mut() {
-        m.remove("confirming_until");
-        m.remove("payment_intent_status");
-    }
+    s.confirming_until = None;
+    s.payment_intent_status = None;
     let mut w = Writes::default();
     let (st, scope) = (run.state, &run.caller.scope);
     let ending = match f {
@@ -90,7 +90,7 @@ pub async fn finish(run: &Run<'_>, session: &Value, version: i64, f: Finish) -> 
         Finish::Declined(tried, error) => declined(run, &mut s, tried, error, &mut w).await?,
         Finish::WhenDue(chosen) => {
             w.changes.extend(redeem::redeem(st, scope, &s).await?);
-            completes(Some(chosen.method), "unpaid", Confirmation::ChargeWhenDue)
+            completes(Some(chosen.method), PaymentStatus::Unpaid, Confirmation::ChargeWhenDue)
         }
         Finish::NoPayment(chosen) => {
             w.changes.extend(redeem::redeem(st, scope, &s).await?);
@@ -98,22 +98,22 @@ pub async fn finish(run: &Run<'_>, session: &Value, version: i64, f: Finish) -> 
                 w.changes.extend(c.changes);
                 c.method
             });
-            completes(doc, "no_payment_required", Confirmation::NoPayment)
+            completes(doc, PaymentStatus::NoPaymentRequired, Confirmation::NoPayment)
         }
         Finish::Setup(chosen) => {
             w.changes.extend(chosen.changes);
-            completes(Some(chosen.method), "no_payment_required", Confirmation::NoPayment)
+            completes(Some(chosen.method), PaymentStatus::NoPaymentRequired, Confirmation::NoPayment)
         }
     };
     answer(run, session, (s, version), w, ending).await
 }
 
-fn completes(pm: Option<PaymentMethod>, payment_status: &'static str, confirmation: Confirmation) -> Ending {
+fn completes(pm: Option<PaymentMethod>, payment_status: PaymentStatus, confirmation: Confirmation) -> Ending {
     Ending { completion: Some(Completion { payment_status, pm, confirmation, intent: None }), ..Ending::default() }
 }
 
 /// An approved or still pending charge.
-async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> PaymentResult<Ending> {
+async fn charged(run: &Run<'_>, s: &mut CheckoutSession, tried: Tried, w: &mut Writes) -> PaymentResult<Ending> {
     let Tried { chosen, intent: (mut pi, pi_version) } = tried;
     let ctx = run.caller.event_ctx(run.now);
     let action = pi.status == Status::RequiresAction;
@@ -143,13 +143,13 @@ async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> 
     if pending {
         // Held until the processor's answer is known; the resolver needs
         // the buyer's terms to finish it.
-        s["confirming_until"] = json!(i64::MAX);
-        s["payment_intent_status"] = json!("processing");
+        s.confirming_until = Some(i64::MAX);
+        s.payment_intent_status = Some("processing".into());
         w.changes.push(terms::change(run.state, &run.caller.scope, &id, run.terms, run.now).await?);
         return Ok(Ending { action_url, ..Ending::default() });
     }
     // An authorization completes the session, unpaid until captured.
-    let payment_status = if authorized_only { "unpaid" } else { "paid" };
+    let payment_status = if authorized_only { PaymentStatus::Unpaid } else { PaymentStatus::Paid };
     let completion = Completion {
         payment_status,
         pm: Some(chosen.method),
@@ -160,7 +160,13 @@ async fn charged(run: &Run<'_>, s: &mut Value, tried: Tried, w: &mut Writes) -> 
 }
 
 /// A declined charge, or one no processor could take.
-async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w: &mut Writes) -> PaymentResult<Ending> {
+async fn declined(
+    run: &Run<'_>,
+    s: &mut CheckoutSession,
+    tried: Tried,
+    error: Decline,
+    w: &mut Writes,
+) -> PaymentResult<Ending> {
     let Tried { chosen, intent: (mut pi, pi_version) } = tried;
     let (ctx, now) = (run.caller.event_ctx(run.now), run.now);
     // Declines count toward the card-testing limit; outages do not.
@@ -178,7 +184,7 @@ async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w:
     if e.card && tiers::configured(s) {
         tiers::count_attempt(s);
         cascade::after_decline(run.state, &run.caller.scope, s, now).await?;
-        e = e.with("cascade_status", s["cascade_status"].clone());
+        e = e.with("cascade_status", json!(s.cascade_status));
     }
     Ok(Ending { error: Some(e), ..Ending::default() })
 }
@@ -186,21 +192,15 @@ async fn declined(run: &Run<'_>, s: &mut Value, tried: Tried, error: Decline, w:
 /// Completes the session if the payment did, commits, and answers.
 async fn answer(
     run: &Run<'_>,
-    claimed: &Value,
-    (mut s, version): (Value, i64),
+    claimed: &CheckoutSession,
+    (mut s, version): (CheckoutSession, i64),
     mut w: Writes,
     ending: Ending,
 ) -> PaymentResult<Answered> {
     if let Some(c) = ending.completion {
         complete::complete(run, &mut s, c, &mut w).await?;
     }
-    let session_id = s["id"].as_str().unwrap_or_default().to_owned();
-    w.changes.push(Change::Update {
-        id: session_id.clone(),
-        expected_version: version,
-        tags: session::tags(&s),
-        doc: s.clone(),
-    });
+    w.changes.push(Change::update(&s, version)?);
     if let Some(e) = ending.error {
         let answer = Answer { status: e.status, body: e.body(), location: None };
         let res = caller::commit(run, w.changes, w.events, answer).await?;
@@ -212,10 +212,9 @@ async fn answer(
     if let (true, Some(url)) = (run.terms.redirect, ending.action_url) {
         return caller::commit(run, w.changes, w.events, redirect(url)).await;
     }
-    if run.terms.redirect && s["status"] == "complete" {
-        let base =
-            s["success_url"].as_str().or(s["return_url"].as_str()).or(run.terms.return_url.as_deref()).unwrap_or("/");
-        let url = base.replace("{CHECKOUT_SESSION_ID}", &session_id);
+    if run.terms.redirect && s.status == SessionStatus::Complete {
+        let base = s.success_url.as_deref().or(s.return_url.as_deref()).or(run.terms.return_url.as_deref());
+        let url = base.unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", &s.id);
         return caller::commit(run, w.changes, w.events, redirect(url)).await;
     }
     let pending: Vec<Value> = w
@@ -245,9 +244,9 @@ fn answered(run: &Run<'_>, pi: &mut PaymentIntent) {
 }
 
 /// A gateway's own authentication page, as `next_action.three_d_secure`.
-fn gateway_action(run: &Run<'_>, pi: &mut PaymentIntent, session: &Value) {
+fn gateway_action(run: &Run<'_>, pi: &mut PaymentIntent, session: &CheckoutSession) {
     let Some(url) = pi.next_action.as_ref().map(|a| a.redirect_to_url.url.clone()) else { return };
-    let return_url = run.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
+    let return_url = run.terms.return_url.clone().or_else(|| session.return_url.clone());
     let key = pi.attempts.last().map(|a| a.idempotency_key.clone()).unwrap_or_default();
     let status_url = format!("{}/3ds/{}/status?client_secret={}", run.state.cfg.public_url, pi.id, pi.client_secret);
     pi.next_action = Some(NextAction {

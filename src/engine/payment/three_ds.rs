@@ -4,8 +4,6 @@
 //! as `frictionless`: no UI, the intent is `processing` and a worker finishes
 //! it. The pages' URLs carry a random key that only this payment knows.
 
-use serde_json::{json, Value};
-
 use super::caller::{self, Answer, Answered, Caller, Plain, Run};
 use super::charge::charge;
 use super::error::{PaymentError, PaymentResult};
@@ -18,11 +16,11 @@ use crate::domain::fields::time_tag;
 use crate::domain::payment_intent::{self, ErrorMethod, ErrorType, LastPaymentError, NextAction, NextActionThreeDs};
 use crate::domain::payment_intent::{NextActionType, PaymentIntent, PaymentIntentStatus as Status, RedirectToUrl};
 use crate::domain::payment_intent::{ThreeDSecure, ThreeDsFlow, ThreeDsStatus};
-use crate::domain::session;
+use crate::domain::session::{self, CheckoutSession};
 use crate::engine::intent::{self, Intent};
 use crate::ids::random_base62;
 use crate::processor::test::three_d_secure_flow;
-use crate::store::{Change, ChangeSet, Scope, StoreResult, StoredObject};
+use crate::store::{Change, ChangeSet, Scope, StoreResult};
 use crate::AppState;
 
 /// Tag on an intent whose authentication finishes without the buyer.
@@ -30,7 +28,11 @@ pub const DUE_TAG: &str = "3ds_due";
 
 /// The 3-D Secure flow this card needs on this route, if any. Only the test
 /// processor decides this itself; `http` gateways answer for themselves.
-pub async fn flow_for(run: &Run<'_>, session: &Value, chosen: &Chosen) -> PaymentResult<Option<&'static str>> {
+pub async fn flow_for(
+    run: &Run<'_>,
+    session: &CheckoutSession,
+    chosen: &Chosen,
+) -> PaymentResult<Option<&'static str>> {
     let route = route::route_for(run.state, &run.caller.scope, session).await?;
     if route.first().map(|p| p.name()) != Some("test") {
         return Ok(None);
@@ -59,14 +61,14 @@ pub fn intent_change(pi: &PaymentIntent, version: Option<i64>) -> StoreResult<Ch
 fn awaiting(
     run: &Run<'_>,
     pi: &mut PaymentIntent,
-    session: &Value,
+    session: &CheckoutSession,
     chosen: &Chosen,
     flow: ThreeDsFlow,
 ) -> Option<String> {
     let key = random_base62(32);
     let base = format!("{}/3ds/{}", run.state.cfg.public_url, pi.id);
     let status_url = format!("{base}/status?client_secret={}", pi.client_secret);
-    let return_url = run.terms.return_url.clone().or_else(|| session["return_url"].as_str().map(str::to_owned));
+    let return_url = run.terms.return_url.clone().or_else(|| session.return_url.clone());
     let page = match flow {
         ThreeDsFlow::Challenge => Some(format!("{base}/challenge?key={key}")),
         ThreeDsFlow::Method => Some(format!("{base}/method?key={key}")),
@@ -105,10 +107,10 @@ fn awaiting(
 }
 
 /// Stops before any charge and asks for authentication.
-#[tracing::instrument(skip_all, fields(session = session["id"].as_str().unwrap_or_default(), flow = flow))]
+#[tracing::instrument(skip_all, fields(session = %session.id, flow = flow))]
 pub async fn require_authentication(
     run: &Run<'_>,
-    session: &Value,
+    session: &CheckoutSession,
     version: i64,
     chosen: Chosen,
     ((mut pi, pi_version), flow): ((PaymentIntent, Option<i64>), &'static str),
@@ -118,18 +120,17 @@ pub async fn require_authentication(
     let page = awaiting(run, &mut pi, session, &chosen, flow);
     let pi_id = pi.id.clone();
     let mut s = session.clone();
-    s["payment_intent"] = json!(pi_id);
+    s.payment_intent = Some(pi_id.clone());
     payment_intent::mirror_next_action(&mut s, &pi);
     if page.is_none() {
         // Frictionless: held until the worker finishes it.
-        s["confirming_until"] = json!(i64::MAX);
-        s["payment_intent_status"] = json!("processing");
+        s.confirming_until = Some(i64::MAX);
+        s.payment_intent_status = Some("processing".into());
     }
     let mut changes = chosen.changes;
     changes.push(intent_change(&pi, pi_version)?);
     changes.push(terms::change(run.state, &run.caller.scope, &pi_id, run.terms, now).await?);
-    let session_id = s["id"].as_str().unwrap_or_default().to_owned();
-    changes.push(Change::Update { id: session_id, expected_version: version, tags: session::tags(&s), doc: s.clone() });
+    changes.push(Change::update(&s, version)?);
     let ctx = run.caller.event_ctx(now);
     let mut events = Vec::new();
     let shown = pi.wire();
@@ -152,12 +153,13 @@ pub async fn require_authentication(
 pub async fn finish(state: &AppState, scope: &Scope, read: &Intent, authenticated: bool) -> PaymentResult<()> {
     let now = state.now();
     let pi = &read.pi;
-    let session = state.store.get_object(scope, &pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
+    let session =
+        super::caller::load_session(state, scope, &pi.checkout_session).await?.ok_or(PaymentError::Internal)?;
     let caller = Caller::background(scope.clone());
     // The buyer authenticated one amount; if the session's total changed
     // meanwhile (a quantity, a code), that authentication does not cover it.
-    let changed = session.doc["amount_total"].as_i64() != Some(pi.amount)
-        || session.doc["currency"].as_str() != Some(pi.currency.as_str());
+    let changed =
+        session.0.amount_total != Some(pi.amount) || session.0.currency.as_deref() != Some(pi.currency.as_str());
     if !authenticated || changed {
         return fail(state, &caller, read, &session, authenticated).await;
     }
@@ -166,7 +168,7 @@ pub async fn finish(state: &AppState, scope: &Scope, read: &Intent, authenticate
     let terms = terms::saved(state, scope, &pi.id).await?;
     let view = Plain { version: caller.version(), now };
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
-    charge(&run, &session.doc, session.version, chosen, true).await.map(|_| ())
+    charge(&run, &session.0, session.1, chosen, true).await.map(|_| ())
 }
 
 /// Authentication failed (or no longer covers the amount): the intent goes
@@ -175,7 +177,7 @@ async fn fail(
     state: &AppState,
     caller: &Caller,
     read: &Intent,
-    session: &StoredObject,
+    (session, version): &(CheckoutSession, i64),
     authenticated: bool,
 ) -> PaymentResult<()> {
     let message = if authenticated {
@@ -199,21 +201,16 @@ async fn fail(
         param: None,
         detail: None,
     });
-    let mut s = session.doc.clone();
-    if let Some(m) = s.as_object_mut() {
-        m.remove("confirming_until");
-        m.remove("payment_intent_status");
-    }
+    let mut s = session.clone();
+    s.confirming_until = None;
+    s.payment_intent_status = None;
     payment_intent::mirror_next_action(&mut s, &doc);
     // A failed authentication counts toward the card-testing limit; an
     // amount the buyer changed meanwhile does not.
     if !authenticated {
         session::record_failure(&mut s, state.now());
     }
-    let changes = vec![
-        intent_change(&doc, Some(read.version))?,
-        Change::Update { id: session.id.clone(), expected_version: session.version, tags: session::tags(&s), doc: s },
-    ];
+    let changes = vec![intent_change(&doc, Some(read.version))?, Change::update(&s, *version)?];
     let events = vec![event::build(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc.wire(), None)];
     crate::engine::commit::commit(state, ChangeSet { scope: caller.scope.clone(), changes, events, idempotency: None })
         .await?;

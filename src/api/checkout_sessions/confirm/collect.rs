@@ -2,11 +2,11 @@
 //! phone, a shipping address.
 
 use serde::Deserialize;
-use serde_json::Value;
 
+use crate::domain::checkout_session::{BillingAddressCollection, CollectedInformation};
 use crate::domain::customer::Address;
 use crate::domain::fields::max_len;
-use crate::domain::session;
+use crate::domain::session::CheckoutSession;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -28,19 +28,18 @@ pub struct Given<'a> {
 
 /// Refuses a confirm that lacks what the session collects, and records the
 /// shipping details on the session.
-pub fn apply(doc: &mut Value, g: Given<'_>) -> ApiResult<()> {
-    if doc["billing_address_collection"] == "required" && !g.billing_address && !g.saved_method {
+pub fn apply(doc: &mut CheckoutSession, g: Given<'_>) -> ApiResult<()> {
+    let required = doc.billing_address_collection == BillingAddressCollection::Required;
+    if required && !g.billing_address && !g.saved_method {
         return Err(ApiError::missing_param("customer_details[address]"));
     }
-    if doc["phone_number_collection"]["enabled"] == true && !g.phone {
+    if doc.phone_number_collection.enabled && !g.phone {
         return Err(ApiError::missing_param("customer_details[phone]"));
     }
-    let allowed: Vec<&str> = doc["shipping_address_collection"]["allowed_countries"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let allowed: Vec<String> =
+        doc.shipping_address_collection.as_ref().map(|s| s.allowed_countries.clone()).unwrap_or_default();
     let Some(sd) = g.shipping else {
-        if !allowed.is_empty() && doc["collected_information"]["shipping_details"].is_null() {
+        if !allowed.is_empty() && doc.collected_information.is_none() {
             return Err(ApiError::missing_param("shipping_details[address][line1]"));
         }
         return Ok(());
@@ -67,13 +66,13 @@ pub fn apply(doc: &mut Value, g: Given<'_>) -> ApiResult<()> {
             max_len(&format!("shipping_details[{f}]"), v, max)?;
         }
     }
-    if !a.country.as_deref().is_some_and(|c| allowed.contains(&c)) {
+    if !a.country.as_ref().is_some_and(|c| allowed.contains(c)) {
         return Err(ApiError::invalid(
             "parameter_invalid",
             "shipping_details[address][country]",
             "This Checkout Session does not ship to that country.",
         ));
     }
-    doc["collected_information"] = session::collected_shipping(&sd.name, &a);
+    doc.collected_information = Some(CollectedInformation::shipping(sd.name.clone(), a));
     Ok(())
 }
