@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::checkout_session::CheckoutSession;
 use super::document::{Document, Tag};
+use super::line_item::LineItem;
 
 pub const KIND: &str = "contract";
 /// Pending charges are found by the due-charge worker through this tag.
@@ -93,9 +94,8 @@ pub struct Contract {
     pub currency: String,
     pub customer: Option<String>,
     pub description: Option<String>,
-    // The session's line items as they were; `Value` until the session's line item is typed.
-    #[schema(value_type = Vec<Object>)]
-    pub line_items: Vec<Value>,
+    /// The session's line items as they were when it was confirmed.
+    pub line_items: Vec<LineItem>,
     pub livemode: bool,
     pub metadata: BTreeMap<String, String>,
     pub notes: Option<String>,
@@ -132,7 +132,7 @@ pub struct NewContract<'a> {
     pub id: &'a str,
     pub livemode: bool,
     pub now: i64,
-    pub session: &'a Value,
+    pub session: &'a CheckoutSession,
     pub customer: Option<&'a str>,
     pub confirmation: Confirmation,
     pub days_until_due: i64,
@@ -142,10 +142,19 @@ pub struct NewContract<'a> {
     pub notes: Option<&'a str>,
 }
 
-/// `paid` now, `pending` until `due_at`, or `not_required`.
-pub fn build(n: NewContract<'_>) -> Result<Contract, serde_json::Error> {
+/// What a session without a total cannot commit a buyer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoTotal;
+
+/// `paid` now, `pending` until `due_at`, or `not_required`. The session
+/// must have its amounts and currency (every payment-mode session has).
+pub fn build(n: NewContract<'_>) -> Result<Contract, NoTotal> {
     let s = n.session;
-    let amount_total = i64::deserialize(&s["amount_total"])?;
+    let (Some(amount_subtotal), Some(amount_total), Some(currency)) =
+        (s.amount_subtotal, s.amount_total, s.currency.clone())
+    else {
+        return Err(NoTotal);
+    };
     let (due_at, entry_status, days_until_due) = match n.confirmation {
         Confirmation::ChargeImmediately => (n.now, EntryStatus::Paid, None),
         Confirmation::ChargeWhenDue => (
@@ -159,14 +168,14 @@ pub fn build(n: NewContract<'_>) -> Result<Contract, serde_json::Error> {
     Ok(Contract {
         id: n.id.to_owned(),
         object: ContractObject,
-        amount_subtotal: i64::deserialize(&s["amount_subtotal"])?,
+        amount_subtotal,
         amount_total,
-        checkout_session: String::deserialize(&s["id"])?,
+        checkout_session: s.id.clone(),
         created: n.now,
-        currency: String::deserialize(&s["currency"])?,
+        currency,
         customer: owned(n.customer),
         description: owned(n.description),
-        line_items: Vec::deserialize(&s["line_items"]["data"])?,
+        line_items: s.line_items.data.clone(),
         livemode: n.livemode,
         metadata: BTreeMap::new(),
         notes: owned(n.notes),
@@ -185,11 +194,22 @@ pub fn build(n: NewContract<'_>) -> Result<Contract, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
-    fn session() -> Value {
-        json!({"id": "cs_1", "currency": "eur", "amount_subtotal": 900, "amount_total": 1000,
-               "line_items": {"object": "list", "data": [{"id": "li_1", "amount_total": 1000}]}})
+    /// A stored session (the session tests' fixture with its eleventh
+    /// session's line item) as `cs_1`, 900 + 100 in eur.
+    fn stored_session() -> Value {
+        let all: Vec<Value> =
+            serde_json::from_str(include_str!("testdata/checkout_sessions.json")).expect("the fixture parses");
+        let mut doc = all[11].clone();
+        doc["id"] = json!("cs_1");
+        doc["amount_subtotal"] = json!(900);
+        doc["amount_total"] = json!(1000);
+        doc
+    }
+
+    fn session() -> CheckoutSession {
+        serde_json::from_value(stored_session()).expect("a session")
     }
 
     fn contract(confirmation: Confirmation) -> Contract {
@@ -216,7 +236,7 @@ mod tests {
             "id": "ctr_1", "object": "contract", "checkout_session": "cs_1", "created": 100,
             "currency": "eur", "customer": "cus_1", "livemode": false,
             "amount_subtotal": 900, "amount_total": 1000,
-            "line_items": [{"id": "li_1", "amount_total": 1000}], "description": null, "notes": "n",
+            "line_items": stored_session()["line_items"]["data"], "description": null, "notes": "n",
             "payment_terms": {"confirmation": confirmation, "days_until_due": days},
             "payment_method": "pm_1",
             "schedule": [{"amount": 1000, "due_at": due_at, "status": status, "payment_intent": null}],

@@ -206,7 +206,6 @@ pub fn build(n: NewIntent<'_>) -> PaymentIntent {
     }
 }
 
-/// A field of the session's JSON (the session is not typed here).
 /// A closed set named by a stored string (a session keeps the
 /// `payment_intent_data` it was given as text).
 fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, serde_json::Error> {

@@ -106,13 +106,11 @@ fn contract(
     w: &mut Writes,
 ) -> PaymentResult<String> {
     let ctr_id = new_id(Contract::PREFIX);
-    // The contract reads the session as stored.
-    let stored = serde_json::to_value(s).map_err(|e| StoreError::Backend(format!("session {}: {e}", s.id)))?;
     let made = contract::build(contract::NewContract {
         id: &ctr_id,
         livemode: run.caller.scope.livemode,
         now: run.now,
-        session: &stored,
+        session: s,
         customer: s.customer.as_deref(),
         confirmation: c.confirmation,
         days_until_due: run.terms.days_until_due.unwrap_or(30),
@@ -121,7 +119,7 @@ fn contract(
         description: run.terms.description.as_deref(),
         notes: run.terms.notes.as_deref(),
     })
-    .map_err(|e| StoreError::Backend(format!("a contract of session {}: {e}", s.id)))?;
+    .map_err(|contract::NoTotal| StoreError::Backend(format!("session {} has no total to contract", s.id)))?;
     w.events.push(event::build(&run.caller.event_ctx(run.now), "contract.created", &made.wire(), None));
     w.changes.push(Change::insert(&made)?);
     Ok(ctr_id)
