@@ -201,13 +201,7 @@ impl TaxRate {
     }
 }
 
-/// The rate for the amount rules, from a stored document held by a
-/// session's lines (still JSON until the session is typed).
-pub fn rate(doc: &serde_json::Value) -> Option<Rate> {
-    serde_json::from_value::<TaxRate>(doc.clone()).ok().map(|t| t.rate())
-}
-
-/// A stored document as the API shows it (see `rate`).
+/// A stored document as the API shows it (the list renders stored documents).
 pub fn render(doc: &serde_json::Value, _now: i64) -> serde_json::Value {
     let mut out = doc.clone();
     if let Some(m) = out.as_object_mut() {

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::domain::adjust::{self, Line};
-use crate::domain::coupon;
+use crate::domain::coupon::Coupon;
+use crate::domain::document::Document;
 use crate::domain::fields::FieldError;
 use crate::domain::line_item::{
     Breakdown, CouponSource, DiscountAmount, DiscountApplied, DiscountObject, DiscountSource, LineItem, TaxAmount,
@@ -18,7 +19,7 @@ use crate::domain::line_item::{
 };
 use crate::domain::pricing::{self, LineAmounts, Totals};
 use crate::domain::session::CheckoutSession;
-use crate::domain::tax_rate;
+use crate::domain::tax_rate::TaxRate;
 use crate::engine::payment::{PaymentError, PaymentResult};
 use crate::store::{Change, Scope, StoreResult};
 use crate::AppState;
@@ -32,7 +33,7 @@ pub struct Lines {
     /// New prices and products made from `price_data`, to commit alongside.
     pub changes: Vec<Change>,
     /// Each line's tax rates (TaxRate objects), in the line's order.
-    pub rates: Vec<Vec<Value>>,
+    pub rates: Vec<Vec<TaxRate>>,
 }
 
 impl Lines {
@@ -55,8 +56,8 @@ fn too_large() -> FieldError {
 }
 
 /// The discount object a session shows for its coupon.
-pub fn discount_object(coupon: &Value, session_id: &str, now: i64) -> DiscountApplied {
-    let c = coupon::render(coupon, now);
+pub fn discount_object(coupon: &Coupon, session_id: &str, now: i64) -> DiscountApplied {
+    let c = coupon.at(now).wire();
     DiscountApplied {
         id: format!("di_{}", session_id.trim_start_matches("cs_")),
         object: DiscountObject,
@@ -78,10 +79,9 @@ fn tax_amount(amount: i64, rate: Value, taxable_amount: i64) -> TaxAmount {
 }
 
 /// Applies `coupon` and the lines' rates; rewrites `lines.items` and amounts.
-pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i64) -> Result<Priced, FieldError> {
+pub fn price(lines: &mut Lines, coupon: Option<&Coupon>, session_id: &str, now: i64) -> Result<Priced, FieldError> {
     let currency = lines.currency.clone().unwrap_or_default();
-    let typed = coupon.and_then(coupon::decode);
-    let discount = typed.as_ref().and_then(|c| c.discount(&currency));
+    let discount = coupon.and_then(|c| c.discount(&currency));
     let inputs: Vec<Line> = lines
         .items
         .iter()
@@ -90,8 +90,8 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
             subtotal: item.amount_subtotal,
             // Custom (buyer-chosen) amounts are not discounted (seed 002).
             discountable: item.price.custom_unit_amount.is_none()
-                && typed.as_ref().is_some_and(|c| c.applies_to(&item.price.product)),
-            rates: rates.iter().filter_map(tax_rate::rate).collect(),
+                && coupon.is_some_and(|c| c.applies_to(&item.price.product)),
+            rates: rates.iter().map(TaxRate::rate).collect(),
         })
         .collect();
     let adjusted = adjust::apply(&inputs, discount).map_err(|_| too_large())?;
@@ -111,7 +111,7 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
         };
         let mut line_taxes = Vec::new();
         for (t, rate) in a.taxes.iter().zip(rates) {
-            let shown = tax_rate::render(rate, now);
+            let shown = rate.wire();
             line_taxes.push(tax_amount(t.amount, shown.clone(), t.taxable_amount));
             let e = taxes.entry(t.rate.clone()).or_insert((0, 0, shown));
             e.0 = e.0.checked_add(t.amount).ok_or_else(too_large)?;
@@ -134,19 +134,18 @@ pub fn price(lines: &mut Lines, coupon: Option<&Value>, session_id: &str, now: i
 /// The coupon the session's discount uses: the stored coupon while it
 /// exists, else the terms the session kept when it was applied. Deleting a
 /// coupon does not touch discounts already applied (Stripe's rule).
-pub async fn applied_coupon(state: &AppState, scope: &Scope, s: &CheckoutSession) -> StoreResult<Option<Value>> {
+pub async fn applied_coupon(state: &AppState, scope: &Scope, s: &CheckoutSession) -> StoreResult<Option<Coupon>> {
     let Some(id) = s.coupon() else { return Ok(None) };
-    let stored = state.store.get_object(scope, id).await?.filter(|o| o.kind == coupon::KIND && !o.deleted);
-    if let Some(c) = stored {
-        return Ok(Some(c.doc));
+    let stored = state.store.get_object(scope, id).await?.filter(|o| !o.deleted);
+    if let Some(c) = stored.map(|o| o.decode::<Coupon>()).transpose()?.flatten() {
+        return Ok(Some(c));
     }
-    let kept = s.applied_coupon.as_ref().filter(|c| c.id == id);
-    Ok(kept.and_then(|c| serde_json::to_value(c).ok()))
+    Ok(s.applied_coupon.clone().filter(|c| c.id == id))
 }
 
 /// Keeps the terms of the coupon now applied on the session (none: forgets them).
-pub fn keep_coupon(s: &mut CheckoutSession, coupon: Option<&Value>) {
-    s.applied_coupon = coupon.and_then(coupon::decode);
+pub fn keep_coupon(s: &mut CheckoutSession, coupon: Option<&Coupon>) {
+    s.applied_coupon = coupon.cloned();
 }
 
 /// Recomputes a stored session's amounts from its line subtotals, its
@@ -159,7 +158,7 @@ pub async fn recompute(state: &AppState, scope: &Scope, s: &mut CheckoutSession,
         for t in &item.taxes {
             if let Some(id) = t.rate["id"].as_str() {
                 if let Some(r) = state.store.get_object(scope, id).await? {
-                    line.push(r.doc);
+                    line.extend(r.decode::<TaxRate>()?);
                 }
             }
         }

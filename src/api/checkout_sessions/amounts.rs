@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::api::checkout_sessions::discounts;
+use crate::domain::coupon::Coupon;
 use crate::domain::currency::{Currency, Limit};
 use crate::domain::line_item::Breakdown;
 use crate::domain::pricing::Totals;
@@ -51,7 +52,7 @@ pub fn check_changed(s: &CheckoutSession, given: &[(&str, bool)]) -> ApiResult<(
 /// The discount a new session starts with.
 #[derive(Clone, Copy)]
 pub struct Offer<'a> {
-    pub coupon: Option<&'a Value>,
+    pub coupon: Option<&'a Coupon>,
     pub promotion: Option<&'a Value>,
 }
 

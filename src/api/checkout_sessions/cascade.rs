@@ -2,12 +2,11 @@
 //! the tiers are checked at create, tier 0 becomes the session's offer, and
 //! a card decline moves the session to the next tier.
 
-use serde_json::Value;
-
 use crate::api::checkout_sessions::discounts;
 use crate::api::plumbing::extract::Call;
 use crate::domain::cascade::{self, TierParam};
 use crate::domain::checkout_session::{CascadeTier, Discount};
+use crate::domain::coupon::Coupon;
 use crate::domain::session::CheckoutSession;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -19,7 +18,7 @@ pub async fn prepare(
     tiers: &[TierParam],
     currency: &str,
     now: i64,
-) -> ApiResult<(Vec<CascadeTier>, Option<Value>)> {
+) -> ApiResult<(Vec<CascadeTier>, Option<Coupon>)> {
     let mut out = Vec::with_capacity(tiers.len());
     let mut first_coupon = None;
     for (i, t) in tiers.iter().enumerate() {

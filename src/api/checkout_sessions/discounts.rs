@@ -13,23 +13,24 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// A coupon a new session may use: it exists, and is still valid.
-pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Value> {
-    let c = resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", resource::IdParam { id, param })
-        .await?;
-    if !c.decode::<Coupon>()?.is_some_and(|c| c.is_valid(now)) {
+pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Coupon> {
+    let found =
+        resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", resource::IdParam { id, param })
+            .await?;
+    let c = found.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", id, Some(param)).with_status_400())?;
+    if !c.is_valid(now) {
         return Err(ApiError::invalid(
             "coupon_expired",
             param,
             format!("This coupon ('{id}') is no longer valid: it has expired or reached its redemption limit."),
         ));
     }
-    Ok(c.doc)
+    Ok(c)
 }
 
 /// An `amount_off` coupon works only in its own currency.
-pub fn check_coupon_fits(coupon: &Value, currency: &str) -> ApiResult<()> {
-    let fits = crate::domain::coupon::decode(coupon)
-        .is_some_and(|c| c.amount_off.is_none() || c.currency.as_deref() == Some(currency));
+pub fn check_coupon_fits(coupon: &Coupon, currency: &str) -> ApiResult<()> {
+    let fits = coupon.amount_off.is_none() || coupon.currency.as_deref() == Some(currency);
     if !fits {
         return Err(ApiError::invalid(
             "parameter_invalid",
@@ -149,9 +150,7 @@ pub async fn enter_code(state: &AppState, call: &Call, s: &mut CheckoutSession, 
     let currency = s.currency.clone().unwrap_or_default();
     check_coupon_fits(&coupon, &currency).map_err(|e| e.with_param(param))?;
     check_minimum_as(&promo, s.amount_subtotal.unwrap_or(0), &currency, param)?;
-    s.discounts = vec![Discount {
-        coupon: coupon["id"].as_str().map(str::to_owned),
-        promotion_code: promo["id"].as_str().map(str::to_owned),
-    }];
+    s.discounts =
+        vec![Discount { coupon: Some(coupon.id.clone()), promotion_code: promo["id"].as_str().map(str::to_owned) }];
     Ok(crate::api::checkout_sessions::custom::recompute(state, &call.scope(), s, now).await?)
 }

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::resource;
 use crate::api::prices::{self, resolve_product};
@@ -17,6 +15,7 @@ use crate::domain::metadata::{self, MetadataUpdate};
 use crate::domain::price::{self, Price, PriceParams, PriceType, Stamp};
 use crate::domain::pricing::{self, AmountError, LineAmounts};
 use crate::domain::session_params::{LineItemParam, Mode, MAX_QUANTITY};
+use crate::domain::tax_rate::TaxRate;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
@@ -250,7 +249,7 @@ fn existing_item<'v>(existing: &'v [LineItem], id: &str) -> Option<&'v LineItem>
 
 /// The line's tax rates: the params', or a kept line's own; each must exist
 /// in the caller's scope and be active.
-async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&LineItem>, p: &str) -> ApiResult<Vec<Value>> {
+async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&LineItem>, p: &str) -> ApiResult<Vec<TaxRate>> {
     if let Some(first) = li.dynamic_tax_rates.as_ref().and_then(|l| l.first()) {
         return Err(ApiError::no_such("tax_rate", first, Some(&format!("{p}[dynamic_tax_rates][0]"))).with_status_400());
     }
@@ -265,18 +264,14 @@ async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&LineItem>, p:
     let mut rates = Vec::with_capacity(given.len());
     for (j, r) in given.iter().enumerate() {
         let param = format!("{p}[tax_rates][{j}]");
-        let rate = resource::find_param(
-            at.state,
-            at.call,
-            crate::domain::tax_rate::KIND,
-            "tax_rate",
-            resource::IdParam { id: r, param: &param },
-        )
-        .await?;
-        if rate.doc["active"] != true {
+        let id = resource::IdParam { id: r, param: &param };
+        let found = resource::find_param(at.state, at.call, crate::domain::tax_rate::KIND, "tax_rate", id).await?;
+        let rate =
+            found.decode::<TaxRate>()?.ok_or_else(|| invalid(param.clone(), format!("No such tax_rate: '{r}'")))?;
+        if !rate.active {
             return Err(invalid(param, format!("The tax rate `{r}` is not active.")));
         }
-        rates.push(rate.doc);
+        rates.push(rate);
     }
     Ok(rates)
 }

@@ -24,6 +24,7 @@ use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
 use crate::api::plumbing::resource;
 use crate::domain::checkout_session::{CollectedInformation, Discount};
+use crate::domain::coupon::Coupon;
 use crate::domain::keys::KeyKind;
 use crate::domain::line_item::LineItemList;
 use crate::domain::metadata::{self, MetadataUpdate};
@@ -175,10 +176,8 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         cascade::attach(&mut s, tiers);
     }
     if let (Some(promo), Some(c)) = (&promotion, &coupon) {
-        s.discounts = vec![Discount {
-            coupon: c["id"].as_str().map(str::to_owned),
-            promotion_code: promo["id"].as_str().map(str::to_owned),
-        }];
+        s.discounts =
+            vec![Discount { coupon: Some(c.id.clone()), promotion_code: promo["id"].as_str().map(str::to_owned) }];
     }
     amounts::keep_coupon(&mut s, coupon.as_ref());
     amounts::check_total(&s, "line_items")?;
@@ -352,7 +351,7 @@ async fn requested_discount(
     call: &Call,
     p: &CreateParams,
     now: i64,
-) -> ApiResult<(Option<Value>, Option<Value>)> {
+) -> ApiResult<(Option<Coupon>, Option<Value>)> {
     let mut promotion: Option<Value> = None;
     let coupon = match p.discounts.as_ref().and_then(|d| d.first()) {
         None => None,

@@ -4,6 +4,7 @@
 use super::error::PaymentResult;
 use crate::domain::cascade;
 use crate::domain::checkout_session::Discount;
+use crate::domain::coupon::Coupon;
 use crate::domain::session::CheckoutSession;
 use crate::engine::pricing::recompute;
 use crate::store::Scope;
@@ -16,7 +17,10 @@ pub async fn after_decline(state: &AppState, scope: &Scope, doc: &mut CheckoutSe
     let Some(tier) = cascade::next_tier(doc) else { return Ok(()) };
     doc.processor_route = Some(tier.processor_route.clone());
     let coupon = match tier.coupon.as_deref() {
-        Some(c) => state.store.get_object(scope, c).await?.filter(|o| crate::domain::coupon::valid(&o.doc, now)),
+        Some(c) => match state.store.get_object(scope, c).await? {
+            Some(o) if !o.deleted => o.decode::<Coupon>()?.filter(|c| c.is_valid(now)),
+            _ => None,
+        },
         None => None,
     };
     doc.discounts = match coupon {
