@@ -44,6 +44,8 @@ pub struct CheckoutSession {
     pub billing_address_collection: BillingAddressCollection,
     pub branding_settings: Option<BrandingShown>,
     pub cancel_url: Option<String>,
+    /// Sessions stored before vault tokenization existed decode as `direct`.
+    #[serde(default)]
     pub card_tokenization_mode: CardTokenizationMode,
     /// Absent from sessions stored before cascades existed.
     #[serde(default)]

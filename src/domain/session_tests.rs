@@ -121,6 +121,21 @@ fn derived_flags_follow_the_amounts_and_the_mode() {
     setup.amount_total = None;
     let f = flag(&setup);
     assert!(f["is_payment_setup_required"] && f["is_payment_form_required"] && !f["is_free"]);
+    // A buyer-chosen amount is never discounted.
+    let mut custom = paid.clone();
+    custom.amount_subtotal = Some(900);
+    custom.amount_total = Some(900);
+    custom.line_items.data[0].amount_subtotal = 900;
+    custom.line_items.data[0].price.custom_unit_amount =
+        Some(crate::domain::price::PriceCustomUnitAmount { maximum: None, minimum: Some(50), preset: None });
+    assert!(!flag(&custom)["is_discount_applicable"]);
+}
+
+#[test]
+fn a_session_stored_before_vault_tokenization_decodes_as_direct() {
+    let mut doc = stored()[0].clone();
+    doc.as_object_mut().expect("an object").remove("card_tokenization_mode");
+    assert_eq!(decode(&doc).card_tokenization_mode, crate::domain::checkout_session::CardTokenizationMode::Direct);
 }
 
 #[test]

@@ -137,11 +137,26 @@ fn unavailable(lang: Lang) -> Response {
     res
 }
 
-/// The session a page URL names, if it has a page.
-async fn find(state: &AppState, id: &str) -> Option<(Scope, CheckoutSession)> {
-    let (scope, obj) = state.store.locate(KIND, id).await.ok().flatten()?;
-    let s = obj.decode::<CheckoutSession>().ok().flatten()?;
-    matches!(s.ui_mode, UiMode::HostedPage | UiMode::EmbeddedPage).then_some((scope, s))
+/// The session a page URL names, if it has a page. A store that cannot be
+/// reached answers 503, and a stored session that does not decode 500 (it
+/// is logged), rather than passing either off as a missing session.
+async fn find(state: &AppState, id: &str, lang: Lang) -> Result<Option<(Scope, CheckoutSession)>, Response> {
+    let found = state.store.locate(KIND, id).await.map_err(|e| {
+        tracing::warn!(error = %e, "the session page could not read the store");
+        unavailable(lang)
+    })?;
+    let Some((scope, obj)) = found else { return Ok(None) };
+    let s = obj.decode::<CheckoutSession>().map_err(|e| {
+        tracing::error!(checkout_session = %obj.id, error = %e, "the stored session does not decode");
+        let page = Message::new(
+            lang,
+            "unavailable",
+            "Something went wrong",
+            "This page cannot be shown. Nothing was charged.",
+        );
+        respond(StatusCode::INTERNAL_SERVER_ERROR, page.render(), Framing::Deny)
+    })?;
+    Ok(s.filter(|s| matches!(s.ui_mode, UiMode::HostedPage | UiMode::EmbeddedPage)).map(|s| (scope, s)))
 }
 
 fn framing(s: &CheckoutSession) -> Framing<'_> {
@@ -187,8 +202,11 @@ pub async fn page(
     Query(q): Query<PayQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some((scope, doc)) = find(&state, &id).await else {
-        return not_found(locale::resolve(None, accept_language(&headers)));
+    let fallback = locale::resolve(None, accept_language(&headers));
+    let (scope, doc) = match find(&state, &id, fallback).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(fallback),
+        Err(page) => return page,
     };
     let lang = locale::resolve(doc.locale.as_deref(), accept_language(&headers));
     // The session's `branding_settings[display_name]` names the business here.
@@ -260,8 +278,11 @@ async fn last_error(state: &AppState, scope: &Scope, doc: &CheckoutSession) -> O
 /// `GET /pay/{id}/summary`: the order summary alone, re-rendered after the
 /// buyer changes a code, a quantity or a shipping rate.
 pub async fn summary(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let Some((scope, doc)) = find(&state, &id).await else {
-        return not_found(locale::resolve(None, accept_language(&headers)));
+    let fallback = locale::resolve(None, accept_language(&headers));
+    let (scope, doc) = match find(&state, &id, fallback).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(fallback),
+        Err(page) => return page,
     };
     let lang = locale::resolve(doc.locale.as_deref(), accept_language(&headers));
     let s = view::summary(&state, &scope, &doc, lang).await;

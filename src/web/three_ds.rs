@@ -14,7 +14,7 @@ use crate::engine::intent::Intent;
 use crate::engine::payment::caller::load_session;
 use crate::engine::payment::three_ds::{finish, intent_change};
 use crate::error::ApiError;
-use crate::store::{Change, ChangeSet, Scope};
+use crate::store::{Change, ChangeSet, Scope, StoreError};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -31,6 +31,13 @@ pub struct Answer {
 
 fn csrf_context(pi: &str, key: &str) -> String {
     format!("3ds-challenge|{pi}|{key}")
+}
+
+/// A store that failed or a stored intent that does not decode: logged, and
+/// never passed off as a missing payment.
+fn broken(e: StoreError) -> Response {
+    tracing::error!(error = %e, "a 3-D Secure page could not read its payment");
+    page(StatusCode::INTERNAL_SERVER_ERROR, "3-D Secure", "<p>Something went wrong. Please try again later.</p>")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -53,8 +60,10 @@ async fn pending(
     key: Option<&str>,
     flow: ThreeDsFlow,
 ) -> Result<(Scope, Intent), Response> {
-    let Ok(Some((scope, obj))) = state.store.locate(payment_intent::KIND, pi).await else { return Err(not_found()) };
-    let Ok(read) = Intent::of(&obj) else { return Err(not_found()) };
+    let Some((scope, obj)) = state.store.locate(payment_intent::KIND, pi).await.map_err(broken)? else {
+        return Err(not_found());
+    };
+    let read = Intent::of(&obj).map_err(broken)?;
     let ok = read.pi.three_d_secure.as_ref().is_some_and(|tds| {
         key.is_some_and(|k| tds.key == k) && tds.flow == flow && tds.status == ThreeDsStatus::Pending
     }) && read.pi.status == PaymentIntentStatus::RequiresAction;
@@ -157,9 +166,12 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
     payment_intent::mirror_next_action(&mut sdoc, &doc);
     sdoc.confirming_until = Some(i64::MAX);
     sdoc.payment_intent_status = Some("processing".into());
-    let Ok(intent) = intent_change(&doc, Some(read.version)) else { return not_found() };
-    let Ok(session_change) = Change::update(&sdoc, version) else { return not_found() };
-    let set = ChangeSet { scope, changes: vec![intent, session_change], events: vec![], idempotency: None };
+    let changes = intent_change(&doc, Some(read.version)).and_then(|i| Ok(vec![i, Change::update(&sdoc, version)?]));
+    let changes = match changes {
+        Ok(c) => c,
+        Err(e) => return broken(e),
+    };
+    let set = ChangeSet { scope, changes, events: vec![], idempotency: None };
     match crate::engine::commit::commit(&state, set).await {
         Ok(()) => page(StatusCode::OK, "3-D Secure", "<p>Device check complete.</p>"),
         Err(_) => page(StatusCode::CONFLICT, "3-D Secure", "<p>This payment changed meanwhile.</p>"),
@@ -169,8 +181,15 @@ pub async fn method(State(state): State<AppState>, Path(pi): Path<String>, Query
 /// The intent's status, for whoever holds its client secret.
 pub async fn status(State(state): State<AppState>, Path(pi): Path<String>, Query(q): Query<KeyQuery>) -> Response {
     let missing = || ApiError::no_such("payment_intent", &pi, None).into_response();
-    let Ok(Some((_, obj))) = state.store.locate(payment_intent::KIND, &pi).await else { return missing() };
-    let Ok(Intent { pi: d, .. }) = Intent::of(&obj) else { return missing() };
+    let found = match state.store.locate(payment_intent::KIND, &pi).await {
+        Ok(f) => f,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some((_, obj)) = found else { return missing() };
+    let d = match Intent::of(&obj) {
+        Ok(read) => read.pi,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     if q.client_secret.as_deref().is_none_or(|c| !crate::domain::ids::secret_eq(Some(d.client_secret.as_str()), c)) {
         return missing();
     }

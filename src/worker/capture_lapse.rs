@@ -26,7 +26,8 @@ pub async fn sweep(state: &AppState) -> StoreResult<usize> {
         let read = match Intent::of(&pi) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(payment_intent = %pi.id, error = %e, "lapse skipped: the intent does not decode");
+                tracing::error!(payment_intent = %pi.id, error = %e, "lapse skipped: the intent does not decode");
+                state.metrics.worker_error("capture_lapse");
                 continue;
             }
         };

@@ -23,7 +23,17 @@ pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResul
     let mut done = 0;
     let latest = ApiVersion::latest();
     for (scope, obj) in due {
-        let Some(current) = obj.decode::<CheckoutSession>()? else { continue };
+        // A session that does not decode is reported and passed over, so
+        // it cannot hold up the sessions due after it.
+        let current = match obj.decode::<CheckoutSession>() {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(checkout_session = %obj.id, error = %e, "expiry skipped: the session does not decode");
+                state.metrics.worker_error("session_expiry");
+                continue;
+            }
+        };
         let Ok(doc) = session::expire(&current, now) else { continue };
         let ctx = crate::ids::system_events(scope.livemode, now);
         let evt = event::build(&ctx, "checkout.session.expired", &session::render(&doc, now, &latest, false), None);

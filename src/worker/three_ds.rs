@@ -22,7 +22,8 @@ pub async fn finish_due(state: &AppState) -> StoreResult<usize> {
         let read = match Intent::of(&pi) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(payment_intent = %pi.id, error = %e, "3-D Secure finish skipped: the intent does not decode");
+                tracing::error!(payment_intent = %pi.id, error = %e, "3-D Secure finish skipped: the intent does not decode");
+                state.metrics.worker_error("three_ds");
                 continue;
             }
         };

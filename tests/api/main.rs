@@ -57,6 +57,7 @@ mod startup;
 mod store_contract;
 mod stranded;
 mod three_ds;
+mod undecodable;
 mod webhook_fairness;
 mod webhook_headers;
 mod webhook_receiver;

@@ -1,8 +1,6 @@
 //! A session's shipping options: fixed-amount rates, the first chosen by
 //! default, another chosen by the buyer at confirm (`shipping_rate=shr_…`).
 
-use serde_json::Value;
-
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::resource;
 use crate::domain::checkout_session::{ShippingCost, ShippingOption as Offered};
@@ -24,7 +22,7 @@ pub async fn options(
     opts: &[ShippingOption],
     currency: &str,
     now: i64,
-) -> ApiResult<(Vec<Value>, Vec<Change>)> {
+) -> ApiResult<(Vec<ShippingRate>, Vec<Change>)> {
     let mut rates = Vec::new();
     let mut changes = Vec::new();
     for (i, o) in opts.iter().enumerate() {
@@ -40,23 +38,24 @@ pub async fn options(
             (None, None) => return Err(ApiError::missing_param(&format!("{p}[shipping_rate]"))),
             (Some(id), None) => {
                 let param = format!("{p}[shipping_rate]");
-                let r =
+                let found =
                     resource::find_param(state, call, KIND, "shipping_rate", resource::IdParam { id, param: &param })
                         .await?;
-                if r.doc["active"] != true {
+                let r = typed_rate(found.decode::<ShippingRate>()?, id, &param)?;
+                if !r.active {
                     return Err(ApiError::invalid("parameter_invalid", param, "This shipping rate is not active."));
                 }
-                r.doc
+                r
             }
             (None, Some(data)) => {
                 let id = new_id(ShippingRate::PREFIX);
                 let rate =
                     shipping_rate::build(&id, call.auth.livemode, now, data, &format!("{p}[shipping_rate_data]"))?;
                 changes.push(Change::insert(&rate)?);
-                rate.wire()
+                rate
             }
         };
-        if rate["fixed_amount"]["currency"] != currency {
+        if rate.fixed_amount.currency != currency {
             return Err(ApiError::invalid(
                 "parameter_invalid",
                 format!("{p}[shipping_rate]"),
@@ -69,14 +68,9 @@ pub async fn options(
 }
 
 /// Lists the options on the session and chooses `rate` (totals follow).
-pub fn offer(s: &mut CheckoutSession, rates: &[Value]) -> ApiResult<()> {
-    s.shipping_options = rates
-        .iter()
-        .map(|r| Offered {
-            shipping_amount: r["fixed_amount"]["amount"].as_i64().unwrap_or(0),
-            shipping_rate: r["id"].as_str().unwrap_or_default().to_owned(),
-        })
-        .collect();
+pub fn offer(s: &mut CheckoutSession, rates: &[ShippingRate]) -> ApiResult<()> {
+    s.shipping_options =
+        rates.iter().map(|r| Offered { shipping_amount: r.fixed_amount.amount, shipping_rate: r.id.clone() }).collect();
     match rates.first() {
         Some(r) => choose(s, r),
         None => Ok(()),
@@ -84,14 +78,14 @@ pub fn offer(s: &mut CheckoutSession, rates: &[Value]) -> ApiResult<()> {
 }
 
 /// Makes `rate` the session's shipping: `shipping_cost`, `amount_shipping`, total.
-pub fn choose(s: &mut CheckoutSession, rate: &Value) -> ApiResult<()> {
-    let amount = rate["fixed_amount"]["amount"].as_i64().unwrap_or(0);
+pub fn choose(s: &mut CheckoutSession, rate: &ShippingRate) -> ApiResult<()> {
+    let amount = rate.fixed_amount.amount;
     set_amount(s, amount)?;
     s.shipping_cost = Some(ShippingCost {
         amount_subtotal: amount,
         amount_tax: 0,
         amount_total: amount,
-        shipping_rate: rate["id"].as_str().unwrap_or_default().to_owned(),
+        shipping_rate: rate.id.clone(),
     });
     Ok(())
 }
@@ -151,13 +145,12 @@ pub async fn chosen_at_confirm(state: &AppState, call: &Call, s: &mut CheckoutSe
             "This shipping rate is not one of the session's shipping options.",
         ));
     }
-    let rate = resource::find_param(
-        state,
-        call,
-        KIND,
-        "shipping_rate",
-        resource::IdParam { id: rate_id, param: "shipping_rate" },
-    )
-    .await?;
-    choose(s, &rate.doc)
+    let id = resource::IdParam { id: rate_id, param: "shipping_rate" };
+    let found = resource::find_param(state, call, KIND, "shipping_rate", id).await?;
+    choose(s, &typed_rate(found.decode::<ShippingRate>()?, rate_id, "shipping_rate")?)
+}
+
+/// A rate `find_param` found (so of the rate kind) as its struct.
+fn typed_rate(rate: Option<ShippingRate>, id: &str, param: &str) -> ApiResult<ShippingRate> {
+    rate.ok_or_else(|| ApiError::no_such("shipping_rate", id, Some(param)).with_status_400())
 }

@@ -33,6 +33,10 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
     let Some(current) = ctr.decode::<Contract>()? else {
         return Ok(false);
     };
+    // What can fail on stored data is read before the claim, so a contract
+    // is never left claimed and uncharged by a session that does not decode.
+    let session = super::caller::load_session(state, scope, &current.checkout_session).await?;
+    let intent = due_intent(scope, &current, session.as_ref(), now)?;
     // Claim: the schedule entry leaves `pending` (and the due tag) first.
     let claimed = with_entry(&current, EntryStatus::Processing, None);
     let claim = ChangeSet {
@@ -46,7 +50,6 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         Err(StoreError::Conflict) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    let session = super::caller::load_session(state, scope, &claimed.checkout_session).await?;
     let pm_id = claimed.payment_method.clone().unwrap_or_default();
     // An unreadable vault record fails this charge, like a missing one:
     // the contract is claimed, and a charge that stops here stays stuck.
@@ -54,7 +57,6 @@ pub async fn charge_one(state: &AppState, scope: &Scope, ctr: StoredObject, now:
         Err(PaymentError::Internal) => None,
         other => other?,
     };
-    let intent = due_intent(scope, &claimed, session.as_ref(), now)?;
     let caller = Caller::background(scope.clone());
     let (terms, view) = (Terms::default(), Plain { version: caller.version(), now });
     let run = Run { state, caller: &caller, terms: &terms, view: &view, now };
