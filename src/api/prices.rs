@@ -25,8 +25,7 @@ pub const KIND: &str = price::KIND;
 
 /// The caller's price named in a parameter, or a 400 naming `param`.
 pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Price> {
-    let found = resource::find_param(state, call, KIND, "price", resource::IdParam { id, param }).await?;
-    found.decode::<Price>()?.ok_or_else(|| ApiError::no_such("price", id, Some(param)).with_status_400())
+    resource::find_param_typed::<Price>(state, call, "price", resource::IdParam { id, param }).await
 }
 
 /// A product made from `product_data`, with its `product.created` event,

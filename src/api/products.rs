@@ -152,6 +152,5 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
 
 /// The caller's product named in a parameter, or a 400 naming `param`.
 pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Product> {
-    let found = resource::find_param(state, call, KIND, "product", resource::IdParam { id, param }).await?;
-    found.decode::<Product>()?.ok_or_else(|| ApiError::no_such("product", id, Some(param)).with_status_400())
+    resource::find_param_typed::<Product>(state, call, "product", resource::IdParam { id, param }).await
 }

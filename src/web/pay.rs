@@ -137,15 +137,16 @@ fn unavailable(lang: Lang) -> Response {
     res
 }
 
-/// The session a page URL names, if it has a page. A store that cannot be
-/// reached answers 503, and a stored session that does not decode 500 (it
-/// is logged), rather than passing either off as a missing session.
-async fn find(state: &AppState, id: &str, lang: Lang) -> Result<Option<(Scope, CheckoutSession)>, Response> {
+/// The session a page URL names, or the page to answer instead: 404 when
+/// there is no such session with a page, 503 when the store cannot be
+/// reached, and 500 (logged) when the stored session does not decode, so
+/// neither failure is passed off as a missing session.
+async fn find(state: &AppState, id: &str, lang: Lang) -> Result<(Scope, CheckoutSession), Response> {
     let found = state.store.locate(KIND, id).await.map_err(|e| {
         tracing::warn!(error = %e, "the session page could not read the store");
         unavailable(lang)
     })?;
-    let Some((scope, obj)) = found else { return Ok(None) };
+    let Some((scope, obj)) = found else { return Err(not_found(lang)) };
     let s = obj.decode::<CheckoutSession>().map_err(|e| {
         tracing::error!(checkout_session = %obj.id, error = %e, "the stored session does not decode");
         let page = Message::new(
@@ -156,7 +157,10 @@ async fn find(state: &AppState, id: &str, lang: Lang) -> Result<Option<(Scope, C
         );
         respond(StatusCode::INTERNAL_SERVER_ERROR, page.render(), Framing::Deny)
     })?;
-    Ok(s.filter(|s| matches!(s.ui_mode, UiMode::HostedPage | UiMode::EmbeddedPage)).map(|s| (scope, s)))
+    match s.filter(|s| matches!(s.ui_mode, UiMode::HostedPage | UiMode::EmbeddedPage)) {
+        Some(s) => Ok((scope, s)),
+        None => Err(not_found(lang)),
+    }
 }
 
 fn framing(s: &CheckoutSession) -> Framing<'_> {
@@ -202,10 +206,8 @@ pub async fn page(
     Query(q): Query<PayQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let fallback = locale::resolve(None, accept_language(&headers));
-    let (scope, doc) = match find(&state, &id, fallback).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(fallback),
+    let (scope, doc) = match find(&state, &id, locale::resolve(None, accept_language(&headers))).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
     let lang = locale::resolve(doc.locale.as_deref(), accept_language(&headers));
@@ -278,10 +280,8 @@ async fn last_error(state: &AppState, scope: &Scope, doc: &CheckoutSession) -> O
 /// `GET /pay/{id}/summary`: the order summary alone, re-rendered after the
 /// buyer changes a code, a quantity or a shipping rate.
 pub async fn summary(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let fallback = locale::resolve(None, accept_language(&headers));
-    let (scope, doc) = match find(&state, &id, fallback).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(fallback),
+    let (scope, doc) = match find(&state, &id, locale::resolve(None, accept_language(&headers))).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
     let lang = locale::resolve(doc.locale.as_deref(), accept_language(&headers));

@@ -55,3 +55,28 @@ backend_test!(an_undecodable_session_is_reported_and_holds_up_nothing, |app| {
     let body = page.text().await.unwrap();
     assert!(!body.contains("surprise"), "the page shows no internals");
 });
+
+backend_test!(an_undecodable_payment_intent_is_a_500_everywhere_it_is_read, |app| {
+    let scope = Scope { account_id: app.keys.account_id.clone(), livemode: false };
+    let doc = json!({"id": "pi_undecodable", "object": "payment_intent", "surprise": 1});
+    let change = Change::Insert {
+        id: "pi_undecodable".into(),
+        kind: "payment_intent".into(),
+        created: START,
+        doc,
+        tags: vec![],
+    };
+    let set = ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
+    app.store.commit(set).await.unwrap();
+    for path in ["/v1/payment_intents/pi_undecodable", "/v1/payment_intents"] {
+        let r = app.get(path).await;
+        assert_eq!((r.status, r.body["error"]["type"].as_str()), (500, Some("api_error")), "{path}: {}", r.body);
+    }
+    let status = app.http.get(format!("{}/3ds/pi_undecodable/status?client_secret=x", app.base)).send().await.unwrap();
+    assert_eq!(status.status(), 500, "not passed off as a missing payment");
+    let body: serde_json::Value = status.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "api_error");
+    let page = app.http.get(format!("{}/3ds/pi_undecodable/challenge?key=k", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 500);
+    assert!(!page.text().await.unwrap().contains("surprise"), "the page shows no internals");
+});

@@ -14,10 +14,7 @@ use crate::AppState;
 
 /// A coupon a new session may use: it exists, and is still valid.
 pub async fn usable_coupon(state: &AppState, call: &Call, id: &str, param: &str, now: i64) -> ApiResult<Coupon> {
-    let found =
-        resource::find_param(state, call, crate::domain::coupon::KIND, "coupon", resource::IdParam { id, param })
-            .await?;
-    let c = found.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", id, Some(param)).with_status_400())?;
+    let c = resource::find_param_typed::<Coupon>(state, call, "coupon", resource::IdParam { id, param }).await?;
     if !c.is_valid(now) {
         return Err(ApiError::invalid(
             "coupon_expired",

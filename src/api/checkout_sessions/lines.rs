@@ -265,9 +265,7 @@ async fn line_rates(at: &At<'_>, li: &LineItemParam, kept: Option<&LineItem>, p:
     for (j, r) in given.iter().enumerate() {
         let param = format!("{p}[tax_rates][{j}]");
         let id = resource::IdParam { id: r, param: &param };
-        let found = resource::find_param(at.state, at.call, crate::domain::tax_rate::KIND, "tax_rate", id).await?;
-        let rate =
-            found.decode::<TaxRate>()?.ok_or_else(|| invalid(param.clone(), format!("No such tax_rate: '{r}'")))?;
+        let rate = resource::find_param_typed::<TaxRate>(at.state, at.call, "tax_rate", id).await?;
         if !rate.active {
             return Err(invalid(param, format!("The tax rate `{r}` is not active.")));
         }

@@ -8,7 +8,7 @@ use crate::domain::document::Document;
 use crate::domain::session::CheckoutSession;
 use crate::domain::session_params::Mode;
 use crate::domain::session_params::ShippingOption;
-use crate::domain::shipping_rate::{self, ShippingRate, KIND};
+use crate::domain::shipping_rate::{self, ShippingRate};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::store::Change;
@@ -38,10 +38,8 @@ pub async fn options(
             (None, None) => return Err(ApiError::missing_param(&format!("{p}[shipping_rate]"))),
             (Some(id), None) => {
                 let param = format!("{p}[shipping_rate]");
-                let found =
-                    resource::find_param(state, call, KIND, "shipping_rate", resource::IdParam { id, param: &param })
-                        .await?;
-                let r = typed_rate(found.decode::<ShippingRate>()?, id, &param)?;
+                let at = resource::IdParam { id, param: &param };
+                let r = resource::find_param_typed::<ShippingRate>(state, call, "shipping_rate", at).await?;
                 if !r.active {
                     return Err(ApiError::invalid("parameter_invalid", param, "This shipping rate is not active."));
                 }
@@ -146,11 +144,5 @@ pub async fn chosen_at_confirm(state: &AppState, call: &Call, s: &mut CheckoutSe
         ));
     }
     let id = resource::IdParam { id: rate_id, param: "shipping_rate" };
-    let found = resource::find_param(state, call, KIND, "shipping_rate", id).await?;
-    choose(s, &typed_rate(found.decode::<ShippingRate>()?, rate_id, "shipping_rate")?)
-}
-
-/// A rate `find_param` found (so of the rate kind) as its struct.
-fn typed_rate(rate: Option<ShippingRate>, id: &str, param: &str) -> ApiResult<ShippingRate> {
-    rate.ok_or_else(|| ApiError::no_such("shipping_rate", id, Some(param)).with_status_400())
+    choose(s, &resource::find_param_typed::<ShippingRate>(state, call, "shipping_rate", id).await?)
 }

@@ -58,6 +58,13 @@ pub async fn find_param(
         .ok_or_else(|| ApiError::no_such(what, id, Some(param)).with_status_400())
 }
 
+/// `find_param` for a typed object: the caller's `D` named in a
+/// parameter, or a 400 naming that parameter.
+pub async fn find_param_typed<D: Document>(state: &AppState, call: &Call, what: &str, at: IdParam<'_>) -> ApiResult<D> {
+    let found = find_param(state, call, D::KIND, what, at).await?;
+    found.decode::<D>()?.ok_or_else(|| ApiError::no_such(what, at.id, Some(at.param)).with_status_400())
+}
+
 /// `GET /v1/{things}/{id}`: the caller's object of type `D`, shown with the
 /// request's expansions.
 pub async fn retrieve<D: Document>(

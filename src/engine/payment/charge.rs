@@ -158,7 +158,10 @@ async fn claim(
     let pi_id = intent.id.as_str();
     let mut changes = method_changes;
     changes.push(Change::update(claimed, version)?);
-    changes.push(intent::change_tagged(processing, intent_version, processing.tags())?);
+    changes.push(match intent_version {
+        Some(v) => Change::update(processing, v)?,
+        None => Change::insert(processing)?,
+    });
     changes.push(terms::change(st, scope, pi_id, run.terms, now).await?);
     changes.extend(redeem::redeem(st, scope, session).await?);
     let events = match intent_version {
