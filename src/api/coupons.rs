@@ -56,7 +56,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     call.no_params()?;
     let obj = resource::find(&state, &call, KIND, "coupon", &id).await?;
     if obj.deleted {
-        return Ok(Json(obj.doc));
+        return Ok(Json(obj.doc()));
     }
     let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
     Ok(Json(c.at(state.now()).wire()))
@@ -118,7 +118,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
         let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
         let evt = event::build(&call.event_ctx(now), "coupon.deleted", &c.at(now).wire(), None);
         let stub = json!({"id": id, "object": "coupon", "deleted": true});
-        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.clone() };
+        let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.to_string() };
         answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![evt] }, StatusCode::OK, stub)
             .await
     })

@@ -146,7 +146,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
         let (_, version) = resource::find_typed::<WebhookEndpoint>(&state, &call, WHAT, &id).await?;
         // The deleted object keeps only this stub (its sealed secrets go).
         let stub = json!({"id": id, "object": KIND, "deleted": true});
-        let change = Change::Delete { id: id.clone(), expected_version: version, doc: stub.clone() };
+        let change = Change::Delete { id: id.clone(), expected_version: version, doc: stub.to_string() };
         answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![] }, StatusCode::OK, stub)
             .await
     })

@@ -61,7 +61,7 @@ pub async fn current(state: &AppState, scope: &Scope, ch: Charge) -> StoreResult
 pub async fn current_doc(state: &AppState, scope: &Scope, obj: &crate::store::StoredObject) -> StoreResult<Value> {
     match obj.decode::<Charge>()? {
         Some(ch) => Ok(current(state, scope, ch).await?.wire()),
-        None => Ok(obj.doc.clone()),
+        None => Ok(obj.doc().clone()),
     }
 }
 
@@ -89,11 +89,11 @@ mod tests {
 
     use super::*;
     use crate::domain::refund::{self, Request};
-    use crate::store::StoredObject;
+    use crate::store::{ObjectHead, StoredObject};
 
     fn stored(change: Change) -> StoredObject {
         let Change::Insert { id, kind, created, doc, .. } = change else { panic!("not an insert") };
-        StoredObject { seq: 1, id, kind, created, version: 1, deleted: false, doc }
+        StoredObject::from_text(ObjectHead { seq: 1, id, kind, created, version: 1, deleted: false }, doc).unwrap()
     }
 
     #[test]
@@ -115,8 +115,11 @@ mod tests {
         let re = refund::pending("re_1", &pi, Request { amount: 5, reason: None, metadata: Default::default() }, 8);
         let obj = stored(Change::insert(&re).unwrap());
         assert_eq!(obj.decode::<Refund>().unwrap(), Some(re));
-        let mut bad = obj.clone();
-        bad.doc["extra"] = json!(true);
+        let mut doc = obj.doc();
+        doc["extra"] = json!(true);
+        let bad =
+            ObjectHead { seq: 1, id: obj.id.clone(), kind: obj.kind.clone(), created: 8, version: 1, deleted: false };
+        let bad = StoredObject::from_text(bad, doc.to_string()).unwrap();
         assert!(bad.decode::<Refund>().is_err());
     }
 }

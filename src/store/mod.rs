@@ -9,6 +9,7 @@
 //! committed in one transaction.
 
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::domain::document::Document;
@@ -76,7 +77,7 @@ pub struct ApiKeyRecord {
     pub livemode: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StoredObject {
     /// Internal, monotonic: orders objects created in the same second.
     pub seq: i64,
@@ -85,12 +86,38 @@ pub struct StoredObject {
     pub created: i64,
     pub version: i64,
     pub deleted: bool,
-    pub doc: Value,
+    /// The stored text, checked to be JSON when read. Kept as text: a
+    /// typed read decodes it straight into its struct, with no JSON tree
+    /// built in between.
+    pub raw: Box<RawValue>,
+}
+
+impl PartialEq for StoredObject {
+    fn eq(&self, o: &Self) -> bool {
+        let same = (self.seq, &self.id, &self.kind, self.created, self.version, self.deleted)
+            == (o.seq, &o.id, &o.kind, o.created, o.version, o.deleted);
+        same && self.raw.get() == o.raw.get()
+    }
 }
 
 pub use crate::domain::document::Tag;
 
 impl StoredObject {
+    /// The row's stored text as an object, checked to be JSON (a row that
+    /// is not is a backend error, as for any unreadable row).
+    pub fn from_text(head: ObjectHead, text: String) -> StoreResult<Self> {
+        let raw = RawValue::from_string(text)
+            .map_err(|e| StoreError::Backend(format!("stored object {} is not JSON: {e}", head.id)))?;
+        let ObjectHead { seq, id, kind, created, version, deleted } = head;
+        Ok(StoredObject { seq, id, kind, created, version, deleted, raw })
+    }
+
+    /// The document as a JSON tree, for the callers that still read it as
+    /// one. The text was checked to be JSON when it was read.
+    pub fn doc(&self) -> Value {
+        serde_json::from_str(self.raw.get()).unwrap_or(Value::Null)
+    }
+
     /// The document as its typed object; `None` when it is another kind.
     /// A stored document of the right kind that does not fit the type is a
     /// backend error, never a default: nothing may be dropped on a rewrite.
@@ -98,37 +125,51 @@ impl StoredObject {
         if self.kind != D::KIND {
             return Ok(None);
         }
-        serde_json::from_value(self.doc.clone())
+        serde_json::from_str(self.raw.get())
             .map(Some)
             .map_err(|e| StoreError::Backend(format!("stored {} {} does not decode: {e}", D::KIND, self.id)))
     }
 }
 
-fn encode<D: Document>(obj: &D) -> StoreResult<Value> {
-    serde_json::to_value(obj).map_err(|e| StoreError::Backend(format!("{} does not encode: {e}", D::KIND)))
+/// A stored row's columns besides its document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    pub seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub created: i64,
+    pub version: i64,
+    pub deleted: bool,
 }
 
+/// The document's stored text, serialized straight from the struct.
+fn encode<D: Document>(obj: &D) -> StoreResult<String> {
+    serde_json::to_string(obj).map_err(|e| StoreError::Backend(format!("{} does not encode: {e}", D::KIND)))
+}
+
+/// A write of one object. `doc` is the document's JSON text, serialized
+/// once by the caller and stored as it is.
 #[derive(Debug, Clone)]
 pub enum Change {
     Insert {
         id: String,
         kind: String,
         created: i64,
-        doc: Value,
+        doc: String,
         tags: Vec<Tag>,
     },
     /// Fails with `Conflict` unless the object is at `expected_version`.
     Update {
         id: String,
         expected_version: i64,
-        doc: Value,
+        doc: String,
         tags: Vec<Tag>,
     },
     /// Marks the object deleted; it leaves lists but can still be retrieved.
     Delete {
         id: String,
         expected_version: i64,
-        doc: Value,
+        doc: String,
     },
 }
 
@@ -312,6 +353,6 @@ pub trait Store: Send + Sync + 'static {
 pub const EVENT_KIND: &str = Event::KIND;
 
 /// An event's row: id, created, tags and stored document.
-pub(crate) fn event_parts(event: &Event) -> StoreResult<(String, i64, Vec<Tag>, Value)> {
+pub(crate) fn event_parts(event: &Event) -> StoreResult<(String, i64, Vec<Tag>, String)> {
     Ok((event.id.clone(), event.created, event.tags(), encode(event)?))
 }

@@ -165,21 +165,13 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     use super::*;
-    use crate::store::{Scope, StoredObject};
+    use crate::store::{ObjectHead, Scope, StoredObject};
 
     fn item(group: &str, due: i64, id: &str) -> DueItem {
-        let object = StoredObject {
-            seq: 0,
-            id: id.into(),
-            kind: KIND.into(),
-            created: 0,
-            version: 1,
-            deleted: false,
-            doc: json!({}),
-        };
+        let head = ObjectHead { seq: 0, id: id.into(), kind: KIND.into(), created: 0, version: 1, deleted: false };
+        let object = StoredObject::from_text(head, "{}".into()).unwrap();
         DueItem {
             scope: Scope { account_id: "acct_1".into(), livemode: false },
             group: group.into(),

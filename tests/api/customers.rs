@@ -207,7 +207,7 @@ backend_test!(expand_replaces_ids_and_refuses_bad_paths, |app| {
             id: "pm_expandme".into(),
             kind: "payment_method".into(),
             created: START,
-            doc: pm.clone(),
+            doc: pm.clone().to_string(),
             tags: vec![],
         }],
         events: vec![],

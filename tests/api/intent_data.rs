@@ -300,7 +300,7 @@ backend_test!(subscriptions_are_refused_and_never_charged_once, |app| {
     let id = paying(&app, &[]).await;
     let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false };
     let obj = app.store.get_object(&scope, &id).await.unwrap().unwrap();
-    let mut doc = obj.doc.clone();
+    let mut doc = obj.doc();
     doc["mode"] = json!("subscription");
     let change = kassa::store::Change::Update {
         id: id.clone(),
@@ -308,7 +308,7 @@ backend_test!(subscriptions_are_refused_and_never_charged_once, |app| {
         tags: kassa::domain::document::Document::tags(
             &serde_json::from_value::<kassa::domain::session::CheckoutSession>(doc.clone()).unwrap(),
         ),
-        doc,
+        doc: doc.to_string(),
     };
     let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
     app.store.commit(set).await.unwrap();

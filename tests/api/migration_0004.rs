@@ -66,7 +66,7 @@ async fn keeps_data_and_scopes_ids(backend: Backend) {
     let store = kassa::store::open(&db.url).await.unwrap();
     let a = Scope { account_id: "acct_a".into(), livemode: false };
     let coupon = store.get_object(&a, "SUMMER").await.unwrap().unwrap();
-    assert_eq!((coupon.kind.as_str(), coupon.version, coupon.doc["percent_off"].as_str()), ("coupon", 1, Some("10")));
+    assert_eq!((coupon.kind.as_str(), coupon.version, coupon.doc()["percent_off"].as_str()), ("coupon", 1, Some("10")));
     let customer = ListQuery {
         kind: "customer".into(),
         filters: vec![("email".into(), "a@example.com".into())],
@@ -82,7 +82,7 @@ async fn keeps_data_and_scopes_ids(backend: Backend) {
         id: "SUMMER".into(),
         kind: "coupon".into(),
         created: 8,
-        doc: json!({"id": "SUMMER", "percent_off": percent}),
+        doc: json!({"id": "SUMMER", "percent_off": percent}).to_string(),
         tags: vec![],
     };
     for scope in [Scope { account_id: "acct_b".into(), livemode: false }, Scope { livemode: true, ..a.clone() }] {

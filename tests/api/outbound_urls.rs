@@ -67,7 +67,7 @@ impl TestApp {
     async fn rewrite(&self, livemode: bool, id: &str, edit: impl FnOnce(&mut Value)) {
         let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode };
         let stored = self.store.get_object(&scope, id).await.unwrap().unwrap();
-        let mut doc = stored.doc.clone();
+        let mut doc = stored.doc();
         edit(&mut doc);
         let tags = if stored.kind == "webhook_endpoint" {
             use kassa::domain::document::Document;
@@ -75,7 +75,12 @@ impl TestApp {
         } else {
             vec![]
         };
-        let change = kassa::store::Change::Update { id: id.to_owned(), expected_version: stored.version, tags, doc };
+        let change = kassa::store::Change::Update {
+            id: id.to_owned(),
+            expected_version: stored.version,
+            tags,
+            doc: doc.to_string(),
+        };
         let set = kassa::store::ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
         self.store.commit(set).await.unwrap();
     }

@@ -267,10 +267,22 @@ async fn measure(
     rx: &Receiver,
 ) -> Counts {
     let store = state.store.as_ref();
-    let sessions: HashMap<String, Value> =
-        all(store, scope, "checkout.session", &[]).await.into_iter().map(|o| (o.id, o.doc)).collect();
-    let intents: HashMap<String, Value> =
-        all(store, scope, "payment_intent", &[]).await.into_iter().map(|o| (o.id, o.doc)).collect();
+    let sessions: HashMap<String, Value> = all(store, scope, "checkout.session", &[])
+        .await
+        .into_iter()
+        .map(|o| {
+            let d = o.doc();
+            (o.id, d)
+        })
+        .collect();
+    let intents: HashMap<String, Value> = all(store, scope, "payment_intent", &[])
+        .await
+        .into_iter()
+        .map(|o| {
+            let d = o.doc();
+            (o.id, d)
+        })
+        .collect();
     let paid = |s: &Value| s["status"] == "complete" && s["payment_status"] == "paid";
     let mut c = Counts::default();
     let acked_sessions = acked.sessions.lock().unwrap().clone();

@@ -19,7 +19,7 @@ fn set(scope: &Scope, changes: Vec<Change>) -> ChangeSet {
 }
 
 fn insert(id: &str, created: i64, tags: Vec<(String, String)>) -> Change {
-    Change::Insert { id: id.into(), kind: "thing".into(), created, doc: json!({"id": id}), tags }
+    Change::Insert { id: id.into(), kind: "thing".into(), created, doc: json!({"id": id}).to_string(), tags }
 }
 
 /// An event `id` of `kind` about an empty object, created at `created`.
@@ -67,13 +67,13 @@ backend_test!(store_updates_are_conditional_on_version, |app| {
     let up = |v: i64, color: &str| Change::Update {
         id: "t_1".into(),
         expected_version: v,
-        doc: json!({"id": "t_1", "c": color}),
+        doc: json!({"id": "t_1", "c": color}).to_string(),
         tags: vec![("color".into(), color.into())],
     };
     store.commit(set(&s, vec![up(1, "blue")])).await.unwrap();
     assert!(matches!(store.commit(set(&s, vec![up(1, "green")])).await, Err(StoreError::Conflict)));
     let got = store.get_object(&s, "t_1").await.unwrap().unwrap();
-    assert_eq!((got.version, got.doc["c"].as_str()), (2, Some("blue")));
+    assert_eq!((got.version, got.doc()["c"].as_str()), (2, Some("blue")));
     let mut q = query(10);
     q.filters = vec![("color".into(), "blue".into())];
     assert_eq!(store.list_objects(&s, &q).await.unwrap().items.len(), 1);
@@ -86,13 +86,16 @@ backend_test!(store_deletes_leave_lists_but_stay_retrievable, |app| {
     let store = &app.store;
     store.commit(set(&s, vec![insert("t_1", 5, vec![("k".into(), "v".into())])])).await.unwrap();
     store
-        .commit(set(&s, vec![Change::Delete { id: "t_1".into(), expected_version: 1, doc: json!({"deleted": true}) }]))
+        .commit(set(
+            &s,
+            vec![Change::Delete { id: "t_1".into(), expected_version: 1, doc: json!({"deleted": true}).to_string() }],
+        ))
         .await
         .unwrap();
     let got = store.get_object(&s, "t_1").await.unwrap().unwrap();
     assert!(got.deleted);
     assert!(store.list_objects(&s, &query(10)).await.unwrap().items.is_empty());
-    let again = Change::Delete { id: "t_1".into(), expected_version: 2, doc: json!({}) };
+    let again = Change::Delete { id: "t_1".into(), expected_version: 2, doc: json!({}).to_string() };
     assert!(matches!(store.commit(set(&s, vec![again])).await, Err(StoreError::Conflict)));
 });
 
@@ -217,7 +220,7 @@ backend_test!(store_reads_accounts_and_adds_keys_once, |app| {
 });
 
 fn tagged(id: &str, kind: &str, tags: Vec<(String, String)>) -> Change {
-    Change::Insert { id: id.into(), kind: kind.into(), created: 5, doc: json!({"id": id}), tags }
+    Change::Insert { id: id.into(), kind: kind.into(), created: 5, doc: json!({"id": id}).to_string(), tags }
 }
 
 backend_test!(store_ids_are_unique_per_account_and_mode, |app| {
@@ -227,23 +230,34 @@ backend_test!(store_ids_are_unique_per_account_and_mode, |app| {
     let other = Scope { account_id: "acct_other".into(), livemode: false };
     for (sc, who) in [(&s, "test"), (&live, "live"), (&other, "other")] {
         let doc = json!({"id": "SUMMER", "who": who});
-        let change = Change::Insert { id: "SUMMER".into(), kind: "coupon".into(), created: 5, doc, tags: vec![] };
+        let change = Change::Insert {
+            id: "SUMMER".into(),
+            kind: "coupon".into(),
+            created: 5,
+            doc: doc.to_string(),
+            tags: vec![],
+        };
         store.commit(set(sc, vec![change])).await.unwrap();
     }
     for (sc, who) in [(&s, "test"), (&live, "live"), (&other, "other")] {
-        assert_eq!(store.get_object(sc, "SUMMER").await.unwrap().unwrap().doc["who"], who);
+        assert_eq!(store.get_object(sc, "SUMMER").await.unwrap().unwrap().doc()["who"], who);
     }
     // Only the same scope refuses the id.
     assert!(matches!(store.commit(set(&live, vec![insert("SUMMER", 5, vec![])])).await, Err(StoreError::Conflict)));
     // Updates and deletes reach their own scope's object only.
-    let up = Change::Update { id: "SUMMER".into(), expected_version: 1, doc: json!({"who": "changed"}), tags: vec![] };
+    let up = Change::Update {
+        id: "SUMMER".into(),
+        expected_version: 1,
+        doc: json!({"who": "changed"}).to_string(),
+        tags: vec![],
+    };
     store.commit(set(&other, vec![up])).await.unwrap();
-    let gone = Change::Delete { id: "SUMMER".into(), expected_version: 1, doc: json!({"deleted": true}) };
+    let gone = Change::Delete { id: "SUMMER".into(), expected_version: 1, doc: json!({"deleted": true}).to_string() };
     store.commit(set(&live, vec![gone])).await.unwrap();
     let test = store.get_object(&s, "SUMMER").await.unwrap().unwrap();
-    assert_eq!((test.version, test.deleted, test.doc["who"].as_str()), (1, false, Some("test")));
+    assert_eq!((test.version, test.deleted, test.doc()["who"].as_str()), (1, false, Some("test")));
     assert!(store.get_object(&live, "SUMMER").await.unwrap().unwrap().deleted);
-    assert_eq!(store.get_object(&other, "SUMMER").await.unwrap().unwrap().doc["who"], "changed");
+    assert_eq!(store.get_object(&other, "SUMMER").await.unwrap().unwrap().doc()["who"], "changed");
     // Events are objects too: the same event id in two scopes.
     let evt = event_of("evt_same", "thing.created", 6);
     for sc in [&s, &other] {
@@ -309,7 +323,8 @@ backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
     let ids: Vec<&str> = skipped.iter().map(|i| i.object.id.as_str()).collect();
     assert_eq!(ids, ["b_1"], "a group at its cap is left out");
     // A claimed item moves past up_to and leaves its group's queue.
-    let claim = Change::Update { id: "b_1".into(), expected_version: 1, doc: json!({}), tags: due("b", 10_000) };
+    let claim =
+        Change::Update { id: "b_1".into(), expected_version: 1, doc: json!({}).to_string(), tags: due("b", 10_000) };
     store.commit(set(&other, vec![claim])).await.unwrap();
     let ids: Vec<String> =
         store.due_grouped(&query(vec!["a"], 5)).await.unwrap().into_iter().map(|i| i.object.id).collect();
@@ -354,13 +369,13 @@ backend_test!(store_commits_an_events_deliveries_in_its_transaction, |app| {
         .items
         .iter()
         .map(|d| {
-            assert_eq!((d.doc["status"].as_str(), d.doc["next_retry_at"].as_i64()), (Some("pending"), Some(at)));
-            d.doc["webhook_endpoint"].as_str().unwrap().to_owned()
+            assert_eq!((d.doc()["status"].as_str(), d.doc()["next_retry_at"].as_i64()), (Some("pending"), Some(at)));
+            d.doc()["webhook_endpoint"].as_str().unwrap().to_owned()
         })
         .collect();
     to.sort();
     assert_eq!(to, ["we_all", "we_pi"]);
-    assert_eq!(store.get_object(&s, "evt_1").await.unwrap().unwrap().doc["pending_webhooks"], 2);
+    assert_eq!(store.get_object(&s, "evt_1").await.unwrap().unwrap().doc()["pending_webhooks"], 2);
     // A commit that fails writes no event and no delivery.
     let losing = ChangeSet { events: vec![event("evt_2")], ..set(&s, vec![insert("t_1", 5, vec![])]) };
     assert!(matches!(store.commit_counted(losing).await, Err(StoreError::Conflict)));

@@ -51,7 +51,7 @@ fn new_method(state: &AppState, call: &Call, c: CheckedCard, given: &Given<'_>, 
             kind: VAULT_KIND.into(),
             created: now,
             tags: vec![],
-            doc: json!({"id": vault_id, "sealed": sealed}),
+            doc: json!({"id": vault_id, "sealed": sealed}).to_string(),
         },
     ];
     let card = CardDetails { number: c.number, exp_month: c.exp_month, exp_year: c.exp_year, cvc: c.cvc };

@@ -170,7 +170,7 @@ pub async fn run(
     let query =
         ListQuery { kind: kind.to_owned(), filters: all, created: lp.created, cursor, limit: lp.limit, any_of: any };
     let page = state.store.list_objects(&scope, &query).await?;
-    let mut data = page.items.into_iter().map(|o| render(o.doc)).collect::<ApiResult<Vec<Value>>>()?;
+    let mut data = page.items.into_iter().map(|o| render(o.doc())).collect::<ApiResult<Vec<Value>>>()?;
     expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;
     Ok(envelope(&call.path, data, page.has_more))
 }

@@ -52,9 +52,9 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
     let ours = |doc: &Value| doc["id"] == intent || (doc["object"] == "charge" && doc["payment_intent"] == intent);
     for c in w.changes.iter_mut() {
         let next = match c {
-            Change::Insert { kind, doc, .. } if kind == charge::KIND && doc["payment_intent"] == intent => {
+            Change::Insert { kind, doc, .. } if kind == charge::KIND => {
                 let mut ch: Charge = decode(doc)?;
-                if ch.customer.is_some() {
+                if ch.payment_intent != intent || ch.customer.is_some() {
                     continue;
                 }
                 ch.customer = Some(customer.to_owned());
@@ -90,8 +90,8 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
 }
 
 /// An object this commit writes.
-fn decode<D: Document>(doc: &Value) -> PaymentResult<D> {
-    let obj = serde_json::from_value(doc.clone())
+fn decode<D: Document>(doc: &str) -> PaymentResult<D> {
+    let obj = serde_json::from_str(doc)
         .map_err(|e| StoreError::Backend(format!("a new {} does not decode: {e}", D::KIND)))?;
     Ok(obj)
 }

@@ -217,14 +217,16 @@ async fn answer(
         let url = base.unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", &s.id);
         return caller::commit(run, w.changes, w.events, redirect(url)).await;
     }
+    // Text serialized moments ago by serde_json, so it parses.
     let pending: Vec<Value> = w
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::Insert { doc, kind, .. } if kind != payment_method::VAULT_KIND => Some(doc.clone()),
-            Change::Update { doc, .. } => Some(doc.clone()),
+            Change::Insert { doc, kind, .. } if kind != payment_method::VAULT_KIND => Some(doc),
+            Change::Update { doc, .. } => Some(doc),
             _ => None,
         })
+        .filter_map(|doc| serde_json::from_str(doc).ok())
         .collect();
     let body = run.view.session(run.state, &s, &pending).await?;
     caller::commit(run, w.changes, w.events, Answer { status: 200, body, location: None }).await

@@ -29,15 +29,15 @@ pub async fn change(state: &AppState, scope: &Scope, pi_id: &str, terms: &Terms,
     let id = terms_id(pi_id);
     let doc = json!({"id": id, "terms": serde_json::to_value(terms).unwrap_or_default()});
     Ok(match state.store.get_object(scope, &id).await? {
-        Some(t) => Change::Update { id, expected_version: t.version, tags: vec![], doc },
-        None => Change::Insert { id, kind: TERMS_KIND.into(), created: now, tags: vec![], doc },
+        Some(t) => Change::Update { id, expected_version: t.version, tags: vec![], doc: doc.to_string() },
+        None => Change::Insert { id, kind: TERMS_KIND.into(), created: now, tags: vec![], doc: doc.to_string() },
     })
 }
 
 /// The terms kept for a payment, or the defaults.
 pub async fn saved(state: &AppState, scope: &Scope, pi_id: &str) -> PaymentResult<Terms> {
     Ok(match state.store.get_object(scope, &terms_id(pi_id)).await? {
-        Some(t) => serde_json::from_value(t.doc["terms"].clone()).unwrap_or_default(),
+        Some(t) => serde_json::from_value(t.doc()["terms"].clone()).unwrap_or_default(),
         None => Terms::default(),
     })
 }

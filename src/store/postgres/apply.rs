@@ -10,7 +10,7 @@ async fn insert_object(
     tx: &mut Transaction<'_, Postgres>,
     scope: &Scope,
     obj: (&str, &str, i64),
-    doc: &Value,
+    doc: &str,
     tags: &[Tag],
 ) -> StoreResult<()> {
     let (id, kind, created) = obj;
@@ -22,7 +22,7 @@ async fn insert_object(
     .bind(scope.livemode)
     .bind(kind)
     .bind(created)
-    .bind(doc.to_string())
+    .bind(doc)
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
@@ -95,7 +95,7 @@ async fn apply_change(tx: &mut Transaction<'_, Postgres>, scope: &Scope, change:
             let row = sqlx::query(
                     "UPDATE objects SET doc = $1, version = version + 1 WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq, kind",
                 )
-                .bind(doc.to_string())
+                .bind(doc)
                 .bind(id)
                 .bind(&scope.account_id)
                 .bind(scope.livemode)
@@ -117,7 +117,7 @@ async fn apply_change(tx: &mut Transaction<'_, Postgres>, scope: &Scope, change:
             let seq: i64 = sqlx::query_scalar(
                     "UPDATE objects SET doc = $1, version = version + 1, deleted = TRUE WHERE id = $2 AND account_id = $3 AND livemode = $4 AND version = $5 AND NOT deleted RETURNING seq",
                 )
-                .bind(doc.to_string())
+                .bind(doc)
                 .bind(id)
                 .bind(&scope.account_id)
                 .bind(scope.livemode)

@@ -6,27 +6,6 @@ use super::*;
 use super::{backend, exec, is_unique_violation, row, row_to_object, to_object};
 use crate::store::{fanout, sql};
 
-/// A change set with its documents already serialized, so the single writer
-/// thread spends its time on SQL only. Events are serialized on the writer:
-/// their `pending_webhooks` is known only once it has read the endpoints.
-pub(super) struct Prepared {
-    set: ChangeSet,
-    docs: Vec<String>,
-}
-
-impl Prepared {
-    pub(super) fn new(set: ChangeSet) -> Self {
-        let docs = set
-            .changes
-            .iter()
-            .map(|c| match c {
-                Change::Insert { doc, .. } | Change::Update { doc, .. } | Change::Delete { doc, .. } => doc.to_string(),
-            })
-            .collect();
-        Self { set, docs }
-    }
-}
-
 fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, tags: &[Tag]) -> StoreResult<()> {
     let (id, kind, created) = obj;
     let seq: i64 =
@@ -39,11 +18,13 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, t
 
 /// Applies the set and the deliveries its events call for (from the
 /// endpoints read here, in the writer's transaction); returns what it added.
-pub(super) fn apply(conn: &Connection, prepared: Prepared) -> StoreResult<Committed> {
-    let Prepared { mut set, docs } = prepared;
+/// Documents arrive serialized (`Change`), so the single writer thread
+/// spends its time on SQL. Events are serialized here: their
+/// `pending_webhooks` is known only once the endpoints are read.
+pub(super) fn apply(conn: &Connection, mut set: ChangeSet) -> StoreResult<Committed> {
     let scope = &set.scope;
-    for (change, doc) in set.changes.iter().zip(&docs) {
-        apply_change(conn, scope, change, doc)?;
+    for change in &set.changes {
+        apply_change(conn, scope, change)?;
     }
     let deliveries = if set.events.is_empty() {
         Vec::new()
@@ -53,11 +34,11 @@ pub(super) fn apply(conn: &Connection, prepared: Prepared) -> StoreResult<Commit
     };
     for event in &set.events {
         let (id, created, tags, doc) = event_parts(event)?;
-        insert(conn, scope, (&id, EVENT_KIND, created), &doc.to_string(), &tags)?;
+        insert(conn, scope, (&id, EVENT_KIND, created), &doc, &tags)?;
     }
     for d in &deliveries {
         if let Change::Insert { id, kind, created, doc, tags } = d {
-            insert(conn, scope, (id, kind, *created), &doc.to_string(), tags)?;
+            insert(conn, scope, (id, kind, *created), doc, tags)?;
         }
     }
     if let Some(rec) = &set.idempotency {
@@ -70,10 +51,10 @@ pub(super) fn apply(conn: &Connection, prepared: Prepared) -> StoreResult<Commit
     Ok(Committed { deliveries: deliveries.len() })
 }
 
-fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &str) -> StoreResult<()> {
+fn apply_change(conn: &Connection, scope: &Scope, change: &Change) -> StoreResult<()> {
     match change {
-        Change::Insert { id, kind, created, tags, .. } => insert(conn, scope, (id, kind, *created), doc, tags),
-        Change::Update { id, expected_version, tags, .. } => {
+        Change::Insert { id, kind, created, tags, doc } => insert(conn, scope, (id, kind, *created), doc, tags),
+        Change::Update { id, expected_version, tags, doc } => {
             let found: Option<(i64, String)> = row(
                 conn,
                 "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
@@ -86,7 +67,7 @@ fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &str) ->
             exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
             write_tags(conn, scope, &kind, seq, tags)
         }
-        Change::Delete { id, expected_version, .. } => {
+        Change::Delete { id, expected_version, doc } => {
             let seq: Option<i64> = row(
                 conn,
                 "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",

@@ -16,7 +16,7 @@ mod writer;
 
 use super::*;
 use crate::domain::keys::KeyKind;
-use apply::{apply, Prepared};
+use apply::apply;
 use writer::{writer_loop, Completion, WriteJob};
 
 const READERS: usize = 4;
@@ -68,6 +68,10 @@ fn connect(path: &Path) -> StoreResult<Connection> {
          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192;",
     )
     .map_err(backend)?;
+    // rusqlite caches 16 statements by default; kassa has more distinct
+    // ones than that (each list filter shape is its own text), and a
+    // statement pushed out is parsed again on its next use.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 
@@ -183,8 +187,7 @@ pub(super) fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Str
 
 pub(super) fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
     let (seq, id, kind, created, version, deleted, doc) = t;
-    let doc = serde_json::from_str(&doc).map_err(backend)?;
-    Ok(StoredObject { seq, id, kind, created, version, deleted, doc })
+    StoredObject::from_text(ObjectHead { seq, id, kind, created, version, deleted }, doc)
 }
 
 pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -303,8 +306,7 @@ impl Store for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(backend = "sqlite", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
-        let prepared = Prepared::new(set);
-        self.write(move |c| apply(c, prepared)).await
+        self.write(move |c| apply(c, set)).await
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
