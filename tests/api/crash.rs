@@ -158,7 +158,14 @@ backend_test!(a_server_killed_under_load_loses_no_acknowledged_session, |app| {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed after a count of acknowledged writes, not after a time: a
+    // loaded machine takes longer to reach it (the deadline only bounds a
+    // server that never answers).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acked.lock().unwrap().len() < 20 {
+        assert!(std::time::Instant::now() < deadline, "the load never reached 20 acknowledged sessions");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     child.kill().unwrap(); // SIGKILL: no shutdown, no flush
     child.wait().unwrap();
     stop.store(true, Ordering::Relaxed);
