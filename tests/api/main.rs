@@ -18,6 +18,7 @@ mod charges;
 mod cli;
 mod connections;
 mod crash;
+mod crash_confirm;
 mod custom_amounts;
 mod custom_fields;
 mod customers;
