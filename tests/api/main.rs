@@ -54,6 +54,7 @@ mod sessions;
 mod shipping;
 mod soak;
 mod startup;
+mod store_commit;
 mod store_contract;
 mod stranded;
 mod three_ds;
