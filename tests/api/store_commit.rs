@@ -293,3 +293,27 @@ async fn the_commit_migration_applies_on_a_version_4_database(backend: Backend) 
     let again = kassa::store::open(&db.url).await.unwrap();
     assert_eq!(listed(&*again, "thing", ("color", "red")).await.len(), 1);
 }
+
+/// The pool no longer pings a connection on every acquire, only one that
+/// sat idle; so a connection the server dropped meanwhile (a restart, an
+/// idle timeout) is replaced, not handed to the next query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_dropped_while_idle_are_replaced() {
+    let Some((db, store)) = open(Backend::Postgres).await else { return };
+    store.commit(set(vec![thing("x", "blue")])).await.unwrap();
+    // Longer than the idle time after which the pool checks a connection.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        // FILTER: the WHERE must spare this connection before anything ends.
+        "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    admin.close().await;
+    assert!(ended >= 1);
+    assert_eq!(store.get_object(&scope(), "x").await.unwrap().unwrap().version, 1);
+    store.commit(set(vec![update("x", 1, "green")])).await.unwrap();
+}
