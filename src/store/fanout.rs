@@ -1,9 +1,10 @@
 //! What a commit adds for its events: one webhook delivery per (event,
-//! enabled endpoint of the scope that takes its type). Each backend reads
-//! the endpoints inside its write transaction (`enabled_endpoints`) and
-//! inserts what `deliveries` returns in that same transaction, so an event
-//! is never recorded without its deliveries, and they match the endpoints
-//! as that very transaction saw them.
+//! enabled endpoint of the scope that takes its type). SQLite reads the
+//! endpoints inside its write transaction (`enabled_endpoints`); PostgreSQL
+//! reads them in the statement just before its one-statement commit, which
+//! at READ COMMITTED sees the same (`postgres/endpoints.rs`). Either inserts
+//! what `deliveries` returns in the commit itself, so an event is never
+//! recorded without its deliveries.
 
 use super::{Change, CreatedRange, ListQuery, StoreResult, StoredObject};
 use crate::domain::event::Event;

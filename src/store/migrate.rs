@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_scoped_ids.sql"),
         postgres: include_str!("../../migrations/postgres/0004_scoped_ids.sql"),
     },
+    Migration {
+        version: 5,
+        name: "commit_function",
+        sqlite: include_str!("../../migrations/sqlite/0005_commit_function.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_commit_function.sql"),
+    },
 ];
 
 #[cfg(test)]

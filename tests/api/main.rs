@@ -55,6 +55,7 @@ mod sessions;
 mod shipping;
 mod soak;
 mod startup;
+mod store_commit;
 mod store_contract;
 mod stranded;
 mod three_ds;

@@ -23,7 +23,7 @@ fn insert(id: &str, created: i64, tags: Vec<(String, String)>) -> Change {
 }
 
 /// An event `id` of `kind` about an empty object, created at `created`.
-fn event_of(id: &str, kind: &str, created: i64) -> Event {
+pub(crate) fn event_of(id: &str, kind: &str, created: i64) -> Event {
     let ctx = EventContext {
         api_version: kassa::domain::version::LATEST,
         livemode: false,
@@ -331,7 +331,7 @@ backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
     assert_eq!(ids, ["b_2", "c_1"]);
 });
 
-fn endpoint(id: &str, status: &str, events: &[&str]) -> Change {
+pub(crate) fn endpoint(id: &str, status: &str, events: &[&str]) -> Change {
     let ep: kassa::domain::webhook_endpoint::WebhookEndpoint = serde_json::from_value(json!({
         "id": id, "object": "webhook_endpoint", "api_version": null, "application": null, "created": START,
         "description": null, "enabled_events": events, "livemode": false, "metadata": {}, "status": status,

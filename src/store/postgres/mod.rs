@@ -1,14 +1,17 @@
 //! PostgreSQL backend through sqlx. Any number of `kassa serve` nodes may
 //! share one database: every write is one transaction with conditional
-//! updates, so nodes never need to talk to each other.
+//! updates, so nodes never need to talk to each other. A write is one
+//! statement (see `commit`), because round trips, not the server's work,
+//! bound how many requests a node answers.
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};
 
 mod accounts;
-mod apply;
+mod commit;
 mod due;
+mod endpoints;
 
 use super::sql;
 use super::*;
@@ -23,9 +26,8 @@ pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
-}
+/// How long a pooled connection may sit unused before it is pinged again.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(1);
 
 // An arbitrary constant: the advisory lock that serializes migrations.
 const MIGRATION_LOCK: i64 = 0x006b_6173_7361;
@@ -35,6 +37,20 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(10))
+            // sqlx pings every connection it hands out by default: one more
+            // round trip per request. A busy connection needs no ping (its
+            // last use just succeeded); one idle for a while may have been
+            // cut (a server restart, a firewall), so it still gets one, and
+            // a failed ping makes sqlx open a new connection instead.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await
             .map_err(backend)?;
@@ -210,13 +226,7 @@ impl Store for PgStore {
     #[tracing::instrument(skip_all, fields(backend = "postgres", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
         let start = std::time::Instant::now();
-        let result = async {
-            let mut tx = self.pool.begin().await.map_err(backend)?;
-            let committed = apply::apply(&mut tx, set).await?;
-            tx.commit().await.map_err(backend)?;
-            Ok(committed)
-        }
-        .await;
+        let result = commit::commit(&self.pool, set).await;
         crate::meters::meters().store_commit("postgres", start.elapsed().as_secs_f64());
         result
     }

@@ -1,0 +1,4 @@
+-- Nothing to do on SQLite: this version installs PostgreSQL's one-statement
+-- commit function (kassa_commit). SQLite commits in process, where a
+-- statement costs no round trip; the version exists on both backends so
+-- that they keep one numbering.
