@@ -54,7 +54,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     // Each charge reads as it is now before anything in it is expanded.
     expand::validate(&call.expand)?;
     let paths = std::mem::take(&mut call.expand);
-    let mut body = list::run(&state, &call, lp, list::Listing::new(KIND, "charge", filters), Ok).await?;
+    let mut body = list::run(&state, &call, lp, list::Listing::new(KIND, "charge", filters), list::stored).await?;
     let scope = call.scope();
     if let Some(items) = body["data"].as_array_mut() {
         for item in items.iter_mut() {

@@ -132,8 +132,10 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     call.no_params()?;
     let now = state.now();
     Ok(Json(
-        list::run(&state, &call, lp, list::Listing::new(KIND, "coupon", Vec::new()), |d| Ok(coupon::render(&d, now)))
-            .await?,
+        list::run(&state, &call, lp, list::Listing::new(KIND, "coupon", Vec::new()), |o| {
+            Ok(coupon::render(&o.doc(), now))
+        })
+        .await?,
     )
     .into_response())
 }

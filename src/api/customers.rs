@@ -131,6 +131,6 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
     let filters = f.email.map(|e| vec![("email".to_owned(), e)]).unwrap_or_default();
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "customer", filters), Ok).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "customer", filters), list::stored).await?;
     Ok(Json(body).into_response())
 }

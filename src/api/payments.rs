@@ -44,7 +44,7 @@ async fn list_body(state: &AppState, mut call: Call, kind: &str, what: &str, all
             filters.push((name.to_owned(), v));
         }
     }
-    list::run(state, &call, lp, list::Listing::new(kind, what, filters), Ok).await
+    list::run(state, &call, lp, list::Listing::new(kind, what, filters), list::stored).await
 }
 
 /// `list_kind` for a typed object: each item decodes and shows its wire

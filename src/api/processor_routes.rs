@@ -79,6 +79,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "processor route", Vec::new()), Ok).await?;
+    let body =
+        list::run(&state, &call, lp, list::Listing::new(KIND, "processor route", Vec::new()), list::stored).await?;
     Ok(Json(body).into_response())
 }

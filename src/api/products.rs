@@ -146,7 +146,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         data.truncate(lp.limit);
         return Ok(Json(list::envelope(&call.path, data, false)).into_response());
     }
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "product", filters), Ok).await?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "product", filters), list::stored).await?;
     Ok(Json(body).into_response())
 }
 

@@ -153,8 +153,8 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         filters.push(("active".to_owned(), a.to_string()));
     }
     let version = call.version.clone();
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "promotion_code", filters), |d| {
-        Ok(promotion_code::render(d, &version))
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "promotion_code", filters), |o| {
+        Ok(promotion_code::render(o.doc(), &version))
     })
     .await?;
     Ok(Json(body).into_response())

@@ -226,5 +226,6 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
     let filters = f.payment_intent.map(|p| vec![("payment_intent".to_owned(), p)]).unwrap_or_default();
-    Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, "refund", filters), Ok).await?).into_response())
+    Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, "refund", filters), list::stored).await?)
+        .into_response())
 }

@@ -71,6 +71,6 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
     let filters = f.active.map(|a| vec![("active".to_owned(), a.to_string())]).unwrap_or_default();
-    Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, "shipping_rate", filters), Ok).await?)
+    Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, "shipping_rate", filters), list::stored).await?)
         .into_response())
 }

@@ -73,8 +73,10 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     }
     let now = state.now();
     Ok(Json(
-        list::run(&state, &call, lp, list::Listing::new(KIND, "tax_rate", filters), |d| Ok(tax_rate::render(&d, now)))
-            .await?,
+        list::run(&state, &call, lp, list::Listing::new(KIND, "tax_rate", filters), |o| {
+            Ok(tax_rate::render(&o.doc(), now))
+        })
+        .await?,
     )
     .into_response())
 }

@@ -13,9 +13,8 @@ use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list::{self, CursorParam};
 use crate::api::plumbing::resource;
 use crate::domain::line_item::LineItemList;
-use crate::domain::session::{self, CheckoutSession, KIND};
+use crate::domain::session::{self, KIND};
 use crate::error::{ApiError, ApiResult, ErrorType};
-use crate::store::StoreError;
 use crate::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -83,9 +82,8 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let now = state.now();
     let version = call.version.clone();
     call.expand = inc.rest;
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |doc| {
-        let s = serde_json::from_value::<CheckoutSession>(doc)
-            .map_err(|e| StoreError::Backend(format!("a stored checkout.session does not decode: {e}")))?;
+    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |o| {
+        let s = super::decode(o)?;
         let mut out = session::render(&s, now, &version, inc.lines);
         if inc.breakdown && s.total_details.is_some() {
             out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{CreatedRange, Cursor, ListQuery, Tag};
+use crate::store::{CreatedRange, Cursor, ListQuery, StoredObject, Tag};
 use crate::AppState;
 
 pub const DEFAULT_LIMIT: usize = 10;
@@ -143,7 +143,7 @@ pub async fn run(
     call: &Call,
     lp: ListParams,
     listing: Listing<'_>,
-    render: impl Fn(Value) -> ApiResult<Value>,
+    render: impl Fn(&StoredObject) -> ApiResult<Value>,
 ) -> ApiResult<Value> {
     expand::validate(&call.expand)?;
     let scope = call.scope();
@@ -170,9 +170,14 @@ pub async fn run(
     let query =
         ListQuery { kind: kind.to_owned(), filters: all, created: lp.created, cursor, limit: lp.limit, any_of: any };
     let page = state.store.list_objects(&scope, &query).await?;
-    let mut data = page.items.into_iter().map(|o| render(o.doc())).collect::<ApiResult<Vec<Value>>>()?;
+    let mut data = page.items.iter().map(render).collect::<ApiResult<Vec<Value>>>()?;
     expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;
     Ok(envelope(&call.path, data, page.has_more))
+}
+
+/// The render of a kind whose stored document is its wire form.
+pub fn stored(obj: &StoredObject) -> ApiResult<Value> {
+    Ok(obj.doc())
 }
 
 pub fn envelope(url: &str, data: Vec<Value>, has_more: bool) -> Value {
