@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_commit_function.sql"),
         postgres: include_str!("../../migrations/postgres/0005_commit_function.sql"),
     },
+    Migration {
+        version: 6,
+        name: "lean_tags",
+        sqlite: include_str!("../../migrations/sqlite/0006_lean_tags.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_lean_tags.sql"),
+    },
 ];
 
 #[cfg(test)]

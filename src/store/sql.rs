@@ -52,7 +52,7 @@ impl Builder {
 }
 
 pub const INSERT_OBJECT_SQLITE: &str =
-    "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc) VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING seq";
+    "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc, tags) VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING seq";
 
 /// Newest first by (created, seq); with `ending_before` the scan runs the
 /// other way and `finish_page` puts it back in order. One extra row is read

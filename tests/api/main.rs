@@ -32,6 +32,7 @@ mod intent_data;
 mod lists;
 mod live_mode;
 mod migration_0004;
+mod migration_0006;
 mod money_limits;
 mod money_model;
 mod observability;

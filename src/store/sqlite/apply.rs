@@ -1,19 +1,23 @@
 //! Applying a `ChangeSet` inside the SQLite writer's transaction.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use super::*;
-use super::{backend, exec, is_unique_violation, row, row_to_object, to_object};
+use super::{backend, exec, is_unique_violation, row, row_to_object, tags, to_object};
 use crate::store::{fanout, sql};
 
 fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, tags: &[Tag]) -> StoreResult<()> {
     let (id, kind, created) = obj;
-    let seq: i64 =
-        row(conn, sql::INSERT_OBJECT_SQLITE, params![id, scope.account_id, scope.livemode, kind, created, doc], |r| {
-            r.get(0)
-        })
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { backend(e) })?;
-    write_tags(conn, scope, kind, seq, tags)
+    let column = tags::column(tags)?;
+    let values = params![id, scope.account_id, scope.livemode, kind, created, doc, column];
+    let seq: i64 = row(conn, sql::INSERT_OBJECT_SQLITE, values, |r| r.get(0)).map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict
+        } else {
+            backend(e)
+        }
+    })?;
+    tags::insert(conn, scope, kind, seq, tags)
 }
 
 /// Applies the set and the deliveries its events call for (from the
@@ -55,30 +59,26 @@ fn apply_change(conn: &Connection, scope: &Scope, change: &Change) -> StoreResul
     match change {
         Change::Insert { id, kind, created, tags, doc } => insert(conn, scope, (id, kind, *created), doc, tags),
         Change::Update { id, expected_version, tags, doc } => {
-            let found: Option<(i64, String)> = row(
+            // The writer is the only one writing, so nothing changes the row
+            // between this read and the update below.
+            let old = tags::current(conn, scope, id, *expected_version)?;
+            exec(
                 conn,
-                "UPDATE objects SET doc = ?, version = version + 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq, kind",
-                params![doc, id, scope.account_id, scope.livemode, expected_version],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                "UPDATE objects SET doc = ?, tags = ?, version = version + 1 WHERE seq = ?",
+                params![doc, tags::column(tags)?, old.seq],
             )
-            .optional()
             .map_err(backend)?;
-            let (seq, kind) = found.ok_or(StoreError::Conflict)?;
-            exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
-            write_tags(conn, scope, &kind, seq, tags)
+            tags::replace(conn, scope, &old, tags)
         }
         Change::Delete { id, expected_version, doc } => {
-            let seq: Option<i64> = row(
+            let old = tags::current(conn, scope, id, *expected_version)?;
+            exec(
                 conn,
-                "UPDATE objects SET doc = ?, version = version + 1, deleted = 1 WHERE id = ? AND account_id = ? AND livemode = ? AND version = ? AND deleted = 0 RETURNING seq",
-                params![doc, id, scope.account_id, scope.livemode, expected_version],
-                |r| r.get(0),
+                "UPDATE objects SET doc = ?, tags = NULL, version = version + 1, deleted = 1 WHERE seq = ?",
+                params![doc, old.seq],
             )
-            .optional()
             .map_err(backend)?;
-            let seq = seq.ok_or(StoreError::Conflict)?;
-            exec(conn, "DELETE FROM object_tags WHERE seq = ?", [seq]).map_err(backend)?;
-            Ok(())
+            tags::replace(conn, scope, &old, &[])
         }
     }
 }
@@ -95,15 +95,4 @@ pub(super) fn list_on(conn: &Connection, scope: &Scope, query: &ListQuery) -> St
         items.push(to_object(r.map_err(backend)?)?);
     }
     Ok(items)
-}
-
-fn write_tags(conn: &Connection, scope: &Scope, kind: &str, seq: i64, tags: &[Tag]) -> StoreResult<()> {
-    for (name, value) in tags {
-        exec(conn,
-            "INSERT OR IGNORE INTO object_tags (account_id, livemode, kind, name, value, seq) VALUES (?, ?, ?, ?, ?, ?)",
-            params![scope.account_id, scope.livemode, kind, name, value, seq],
-        )
-        .map_err(backend)?;
-    }
-    Ok(())
 }

@@ -12,6 +12,7 @@ use super::sql;
 mod apply;
 mod due;
 mod migrate;
+mod tags;
 mod writer;
 
 use super::*;
