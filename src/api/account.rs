@@ -48,7 +48,8 @@ pub async fn retrieve(State(state): State<AppState>, call: Call) -> ApiResult<Js
     call.no_params()?;
     expand::validate(&call.expand)?;
     let acct = find_account(&state, &call.auth.account_id).await?;
-    let profile = find_profile(&state, &acct.id).await?.map(|o| o.doc()).unwrap_or_else(account::empty_profile);
+    let profile =
+        find_profile(&state, &acct.id).await?.map(|o| o.doc()).transpose()?.unwrap_or_else(account::empty_profile);
     let obj = account::render(&acct.id, acct.created, &profile);
     Ok(Json(respond(&state, &call, obj).await?))
 }
@@ -67,7 +68,7 @@ pub async fn update(State(state): State<AppState>, mut call: Call) -> ApiResult<
     retry_on_conflict(|| async {
         let acct = find_account(&state, &call.auth.account_id).await?;
         let stored = find_profile(&state, &acct.id).await?;
-        let current = stored.as_ref().map(|o| o.doc().clone()).unwrap_or_else(account::empty_profile);
+        let current = stored.as_ref().map(|o| o.doc()).transpose()?.unwrap_or_else(account::empty_profile);
         let doc = account::update(&current, &p)?;
         let now = state.now();
         let before = account::render(&acct.id, acct.created, &current);

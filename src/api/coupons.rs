@@ -56,7 +56,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     call.no_params()?;
     let obj = resource::find(&state, &call, KIND, "coupon", &id).await?;
     if obj.deleted {
-        return Ok(Json(obj.doc()));
+        return Ok(Json(obj.doc()?));
     }
     let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
     Ok(Json(c.at(state.now()).wire()))
@@ -133,7 +133,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let now = state.now();
     Ok(Json(
         list::run(&state, &call, lp, list::Listing::new(KIND, "coupon", Vec::new()), |o| {
-            Ok(coupon::render(&o.doc(), now))
+            Ok(coupon::render(&o.doc()?, now))
         })
         .await?,
     )

@@ -77,9 +77,9 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     expand::validate(&call.expand)?;
     let obj = find(&state, &call, &id).await?;
     if obj.deleted {
-        return Ok(Json(obj.doc()));
+        return Ok(Json(obj.doc()?));
     }
-    Ok(Json(respond(&state, &call, obj.doc()).await?))
+    Ok(Json(respond(&state, &call, obj.doc()?).await?))
 }
 
 /// Update a customer; parameters not sent are left unchanged.
@@ -107,7 +107,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
             return Err(ApiError::no_such("customer", &id, None));
         }
         let now = state.now();
-        let evt = event::build(&call.event_ctx(now), "customer.deleted", &obj.doc(), None);
+        let evt = event::build(&call.event_ctx(now), "customer.deleted", &obj.doc()?, None);
         let stub = customer::deleted(&id);
         let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.to_string() };
         answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![evt] }, StatusCode::OK, stub)

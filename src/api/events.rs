@@ -130,7 +130,7 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>, mut c
             Some(we) => {
                 let at = resource::IdParam { id: we, param: "webhook_endpoint" };
                 let ep = resource::find_param(&state, &call, webhook_endpoint::KIND, "webhook endpoint", at).await?;
-                if ep.deleted || ep.doc()["status"] != "enabled" {
+                if ep.deleted || ep.doc()?["status"] != "enabled" {
                     return Err(ApiError::invalid(
                         "parameter_invalid",
                         "webhook_endpoint",

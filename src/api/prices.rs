@@ -252,7 +252,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
                 found.extend(state.store.list_objects(&call.scope(), &query).await?.items);
             }
             found.sort_by_key(|o| std::cmp::Reverse((o.created, o.seq)));
-            let data = found.into_iter().map(|o| o.doc()).collect();
+            let data = found.into_iter().map(|o| o.doc()).collect::<Result<_, _>>()?;
             return Ok(Json(list::envelope(&call.path, data, false)).into_response());
         }
     }

@@ -154,7 +154,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     }
     let version = call.version.clone();
     let body = list::run(&state, &call, lp, list::Listing::new(KIND, "promotion_code", filters), |o| {
-        Ok(promotion_code::render(o.doc(), &version))
+        Ok(promotion_code::render(o.doc()?, &version))
     })
     .await?;
     Ok(Json(body).into_response())

@@ -74,7 +74,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let now = state.now();
     Ok(Json(
         list::run(&state, &call, lp, list::Listing::new(KIND, "tax_rate", filters), |o| {
-            Ok(tax_rate::render(&o.doc(), now))
+            Ok(tax_rate::render(&o.doc()?, now))
         })
         .await?,
     )

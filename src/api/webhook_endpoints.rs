@@ -158,7 +158,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
 pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
     let lp = list::take(&mut call.params)?;
     call.no_params()?;
-    let render = |o: &StoredObject| Ok(without_private::<WebhookEndpoint>(o.doc()));
+    let render = |o: &StoredObject| Ok(without_private::<WebhookEndpoint>(o.doc()?));
     Ok(Json(list::run(&state, &call, lp, list::Listing::new(KIND, WHAT, Vec::new()), render).await?).into_response())
 }
 
@@ -237,7 +237,7 @@ pub async fn deliveries(State(state): State<AppState>, Path(id): Path<String>, m
     if let Some(e) = event {
         filters.push(("event".to_owned(), e));
     }
-    let render = |o: &StoredObject| Ok(excerpts(without_private::<WebhookDelivery>(o.doc())));
+    let render = |o: &StoredObject| Ok(excerpts(without_private::<WebhookDelivery>(o.doc()?)));
     let kind = WebhookDelivery::KIND;
     let body = list::run(&state, &call, lp, list::Listing::new(kind, "webhook delivery", filters), render).await?;
     // A receiver's text is data: never sniffed as a page.

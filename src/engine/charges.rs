@@ -61,7 +61,7 @@ pub async fn current(state: &AppState, scope: &Scope, ch: Charge) -> StoreResult
 pub async fn current_doc(state: &AppState, scope: &Scope, obj: &crate::store::StoredObject) -> StoreResult<Value> {
     match obj.decode::<Charge>()? {
         Some(ch) => Ok(current(state, scope, ch).await?.wire()),
-        None => Ok(obj.doc().clone()),
+        None => obj.doc(),
     }
 }
 
@@ -115,7 +115,7 @@ mod tests {
         let re = refund::pending("re_1", &pi, Request { amount: 5, reason: None, metadata: Default::default() }, 8);
         let obj = stored(Change::insert(&re).unwrap());
         assert_eq!(obj.decode::<Refund>().unwrap(), Some(re));
-        let mut doc = obj.doc();
+        let mut doc = obj.doc().unwrap();
         doc["extra"] = json!(true);
         let bad =
             ObjectHead { seq: 1, id: obj.id.clone(), kind: obj.kind.clone(), created: 8, version: 1, deleted: false };

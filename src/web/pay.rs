@@ -272,8 +272,9 @@ pub async fn page(
 async fn last_error(state: &AppState, scope: &Scope, doc: &CheckoutSession) -> Option<String> {
     let pi = doc.payment_intent.as_deref()?;
     let obj = state.store.get_object(scope, pi).await.ok().flatten()?;
-    (obj.doc()["status"] == "requires_payment_method")
-        .then(|| obj.doc()["last_payment_error"]["message"].as_str().map(str::to_owned))
+    let doc = obj.doc().ok()?;
+    (doc["status"] == "requires_payment_method")
+        .then(|| doc["last_payment_error"]["message"].as_str().map(str::to_owned))
         .flatten()
 }
 

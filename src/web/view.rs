@@ -78,7 +78,7 @@ pub async fn summary(state: &AppState, scope: &Scope, session: &CheckoutSession,
     let mut lines = Vec::new();
     for (index, li) in session.line_items.data.iter().enumerate() {
         let prod = product(state, scope, &li.price.product).await;
-        let pd = prod.as_ref().map(|p| p.doc());
+        let pd = prod.as_ref().and_then(|p| p.doc().ok());
         let pd = pd.as_ref();
         let quantity = li.quantity.unwrap_or(1);
         let unit = li.price.unit_amount.unwrap_or(li.amount_subtotal / quantity.max(1));
@@ -105,7 +105,7 @@ pub async fn summary(state: &AppState, scope: &Scope, session: &CheckoutSession,
             .await
             .ok()
             .flatten()
-            .and_then(|p| p.doc()["code"].as_str().map(str::to_owned)),
+            .and_then(|p| p.doc().ok()?["code"].as_str().map(str::to_owned)),
         None => None,
     };
     let total = money(session.amount_total, &currency, lang);
@@ -179,7 +179,7 @@ pub async fn shipping(state: &AppState, scope: &Scope, session: &CheckoutSession
             .await
             .ok()
             .flatten()
-            .and_then(|r| r.doc()["display_name"].as_str().map(str::to_owned));
+            .and_then(|r| r.doc().ok()?["display_name"].as_str().map(str::to_owned));
         out.push(ShipView {
             id: id.to_owned(),
             label: name.unwrap_or_else(|| id.to_owned()),

@@ -392,6 +392,6 @@ impl TestApp {
             limit: 100,
             any_of: Vec::new(),
         };
-        self.store.list_objects(&scope, &q).await.unwrap().items.into_iter().map(|o| o.doc()).collect()
+        self.store.list_objects(&scope, &q).await.unwrap().items.into_iter().map(|o| o.doc().unwrap()).collect()
     }
 }

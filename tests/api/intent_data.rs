@@ -300,7 +300,7 @@ backend_test!(subscriptions_are_refused_and_never_charged_once, |app| {
     let id = paying(&app, &[]).await;
     let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false };
     let obj = app.store.get_object(&scope, &id).await.unwrap().unwrap();
-    let mut doc = obj.doc();
+    let mut doc = obj.doc().unwrap();
     doc["mode"] = json!("subscription");
     let change = kassa::store::Change::Update {
         id: id.clone(),

@@ -29,7 +29,7 @@ impl TestApp {
     async fn patch_live(&self, id: &str, edit: impl FnOnce(&mut Value)) {
         let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: true };
         let stored = self.store.get_object(&scope, id).await.unwrap().unwrap();
-        let mut doc = stored.doc();
+        let mut doc = stored.doc().unwrap();
         edit(&mut doc);
         let tags = if stored.kind == "checkout.session" {
             kassa::domain::document::Document::tags(

@@ -66,7 +66,10 @@ async fn keeps_data_and_scopes_ids(backend: Backend) {
     let store = kassa::store::open(&db.url).await.unwrap();
     let a = Scope { account_id: "acct_a".into(), livemode: false };
     let coupon = store.get_object(&a, "SUMMER").await.unwrap().unwrap();
-    assert_eq!((coupon.kind.as_str(), coupon.version, coupon.doc()["percent_off"].as_str()), ("coupon", 1, Some("10")));
+    assert_eq!(
+        (coupon.kind.as_str(), coupon.version, coupon.doc().unwrap()["percent_off"].as_str()),
+        ("coupon", 1, Some("10"))
+    );
     let customer = ListQuery {
         kind: "customer".into(),
         filters: vec![("email".into(), "a@example.com".into())],

@@ -67,7 +67,7 @@ impl TestApp {
     async fn rewrite(&self, livemode: bool, id: &str, edit: impl FnOnce(&mut Value)) {
         let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode };
         let stored = self.store.get_object(&scope, id).await.unwrap().unwrap();
-        let mut doc = stored.doc();
+        let mut doc = stored.doc().unwrap();
         edit(&mut doc);
         let tags = if stored.kind == "webhook_endpoint" {
             use kassa::domain::document::Document;

@@ -142,14 +142,15 @@ backend_test!(a_publishable_key_confirms_only_with_the_sessions_client_secret, |
         .await
         .unwrap()
         .unwrap();
-    let secret = stored.doc()["client_secret"].as_str().unwrap().to_owned();
+    let secret = stored.doc().unwrap()["client_secret"].as_str().unwrap().to_owned();
     let other_secret = app
         .store
         .get_object(&kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false }, &other)
         .await
         .unwrap()
         .unwrap()
-        .doc()["client_secret"]
+        .doc()
+        .unwrap()["client_secret"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -421,7 +422,8 @@ backend_test!(buyers_cannot_defer_payment_or_borrow_loose_payment_methods, |app|
         .await
         .unwrap()
         .unwrap()
-        .doc()["client_secret"]
+        .doc()
+        .unwrap()["client_secret"]
         .as_str()
         .unwrap()
         .to_owned();

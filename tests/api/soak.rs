@@ -271,7 +271,7 @@ async fn measure(
         .await
         .into_iter()
         .map(|o| {
-            let d = o.doc();
+            let d = o.doc().unwrap();
             (o.id, d)
         })
         .collect();
@@ -279,7 +279,7 @@ async fn measure(
         .await
         .into_iter()
         .map(|o| {
-            let d = o.doc();
+            let d = o.doc().unwrap();
             (o.id, d)
         })
         .collect();

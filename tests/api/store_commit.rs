@@ -109,7 +109,7 @@ async fn delivered_to(store: &dyn Store, evt: &str) -> Vec<String> {
     let mut to: Vec<String> = listed(store, "webhook_delivery", ("event", evt))
         .await
         .iter()
-        .map(|d| d.doc()["webhook_endpoint"].as_str().unwrap().to_owned())
+        .map(|d| d.doc().unwrap()["webhook_endpoint"].as_str().unwrap().to_owned())
         .collect();
     to.sort();
     to
@@ -128,7 +128,7 @@ async fn assert_unwritten(store: &dyn Store, ids: &[&str]) {
     assert!(listed(store, "thing", ("color", "red")).await.is_empty());
     assert!(delivered_to(store, "evt_1").await.is_empty());
     let x = store.get_object(&scope(), "x").await.unwrap().unwrap();
-    assert_eq!((x.version, x.doc()["color"].as_str()), (1, Some("blue")));
+    assert_eq!((x.version, x.doc().unwrap()["color"].as_str()), (1, Some("blue")));
     assert_eq!(listed(store, "thing", ("color", "blue")).await.len(), 1);
 }
 
@@ -168,7 +168,7 @@ async fn changes_apply_in_their_order(backend: Backend) {
     let cs = set(vec![thing("t", "red"), update("t", 1, "green"), update("t", 2, "blue"), delete("t", 3)]);
     store.commit(cs).await.unwrap();
     let t = store.get_object(&scope(), "t").await.unwrap().unwrap();
-    assert_eq!((t.version, t.deleted, t.doc()["deleted"].as_bool()), (4, true, Some(true)));
+    assert_eq!((t.version, t.deleted, t.doc().unwrap()["deleted"].as_bool()), (4, true, Some(true)));
     for color in ["red", "green", "blue"] {
         assert!(listed(&*store, "thing", ("color", color)).await.is_empty(), "{color}");
     }
@@ -191,20 +191,20 @@ async fn the_sets_own_endpoint_writes_decide_its_deliveries(backend: Backend) {
         async move { store.get_object(&scope(), id).await.unwrap().unwrap() }
     };
     // Disabled in the same set as its event: as if read after the update.
-    let mut a = stored("we_a").await.doc();
+    let mut a = stored("we_a").await.doc().unwrap();
     a["status"] = json!("disabled");
     let ep: kassa::domain::webhook_endpoint::WebhookEndpoint = serde_json::from_value(a).unwrap();
     let mut cs = set(vec![Change::update(&ep, 1).unwrap()]);
     cs.events = vec![event("evt_1")];
     assert_eq!(store.commit_counted(cs).await.unwrap().deliveries, 1);
     assert_eq!(delivered_to(&*store, "evt_1").await, ["we_b"]);
-    assert_eq!(stored("evt_1").await.doc()["pending_webhooks"], 1);
+    assert_eq!(stored("evt_1").await.doc().unwrap()["pending_webhooks"], 1);
     // Created with the event: it gets it. Deleted with it: it does not.
     let mut cs = set(vec![endpoint("we_c", "enabled", &["*"]), delete("we_b", 1)]);
     cs.events = vec![event("evt_2")];
     assert_eq!(store.commit_counted(cs).await.unwrap().deliveries, 1);
     assert_eq!(delivered_to(&*store, "evt_2").await, ["we_c"]);
-    assert_eq!(stored("evt_2").await.doc()["pending_webhooks"], 1);
+    assert_eq!(stored("evt_2").await.doc().unwrap()["pending_webhooks"], 1);
 }
 
 /// The stored text of `id`, read past the store.

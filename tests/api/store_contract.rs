@@ -73,7 +73,7 @@ backend_test!(store_updates_are_conditional_on_version, |app| {
     store.commit(set(&s, vec![up(1, "blue")])).await.unwrap();
     assert!(matches!(store.commit(set(&s, vec![up(1, "green")])).await, Err(StoreError::Conflict)));
     let got = store.get_object(&s, "t_1").await.unwrap().unwrap();
-    assert_eq!((got.version, got.doc()["c"].as_str()), (2, Some("blue")));
+    assert_eq!((got.version, got.doc().unwrap()["c"].as_str()), (2, Some("blue")));
     let mut q = query(10);
     q.filters = vec![("color".into(), "blue".into())];
     assert_eq!(store.list_objects(&s, &q).await.unwrap().items.len(), 1);
@@ -240,7 +240,7 @@ backend_test!(store_ids_are_unique_per_account_and_mode, |app| {
         store.commit(set(sc, vec![change])).await.unwrap();
     }
     for (sc, who) in [(&s, "test"), (&live, "live"), (&other, "other")] {
-        assert_eq!(store.get_object(sc, "SUMMER").await.unwrap().unwrap().doc()["who"], who);
+        assert_eq!(store.get_object(sc, "SUMMER").await.unwrap().unwrap().doc().unwrap()["who"], who);
     }
     // Only the same scope refuses the id.
     assert!(matches!(store.commit(set(&live, vec![insert("SUMMER", 5, vec![])])).await, Err(StoreError::Conflict)));
@@ -255,9 +255,9 @@ backend_test!(store_ids_are_unique_per_account_and_mode, |app| {
     let gone = Change::Delete { id: "SUMMER".into(), expected_version: 1, doc: json!({"deleted": true}).to_string() };
     store.commit(set(&live, vec![gone])).await.unwrap();
     let test = store.get_object(&s, "SUMMER").await.unwrap().unwrap();
-    assert_eq!((test.version, test.deleted, test.doc()["who"].as_str()), (1, false, Some("test")));
+    assert_eq!((test.version, test.deleted, test.doc().unwrap()["who"].as_str()), (1, false, Some("test")));
     assert!(store.get_object(&live, "SUMMER").await.unwrap().unwrap().deleted);
-    assert_eq!(store.get_object(&other, "SUMMER").await.unwrap().unwrap().doc()["who"], "changed");
+    assert_eq!(store.get_object(&other, "SUMMER").await.unwrap().unwrap().doc().unwrap()["who"], "changed");
     // Events are objects too: the same event id in two scopes.
     let evt = event_of("evt_same", "thing.created", 6);
     for sc in [&s, &other] {
@@ -369,13 +369,16 @@ backend_test!(store_commits_an_events_deliveries_in_its_transaction, |app| {
         .items
         .iter()
         .map(|d| {
-            assert_eq!((d.doc()["status"].as_str(), d.doc()["next_retry_at"].as_i64()), (Some("pending"), Some(at)));
-            d.doc()["webhook_endpoint"].as_str().unwrap().to_owned()
+            assert_eq!(
+                (d.doc().unwrap()["status"].as_str(), d.doc().unwrap()["next_retry_at"].as_i64()),
+                (Some("pending"), Some(at))
+            );
+            d.doc().unwrap()["webhook_endpoint"].as_str().unwrap().to_owned()
         })
         .collect();
     to.sort();
     assert_eq!(to, ["we_all", "we_pi"]);
-    assert_eq!(store.get_object(&s, "evt_1").await.unwrap().unwrap().doc()["pending_webhooks"], 2);
+    assert_eq!(store.get_object(&s, "evt_1").await.unwrap().unwrap().doc().unwrap()["pending_webhooks"], 2);
     // A commit that fails writes no event and no delivery.
     let losing = ChangeSet { events: vec![event("evt_2")], ..set(&s, vec![insert("t_1", 5, vec![])]) };
     assert!(matches!(store.commit_counted(losing).await, Err(StoreError::Conflict)));

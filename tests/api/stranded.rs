@@ -16,7 +16,7 @@ impl TestApp {
     /// A test-mode object as stored, with kassa's private fields.
     async fn stored(&self, id: &str) -> Value {
         let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: false };
-        self.store.get_object(&scope, id).await.unwrap().unwrap().doc()
+        self.store.get_object(&scope, id).await.unwrap().unwrap().doc().unwrap()
     }
 }
 
@@ -129,7 +129,7 @@ backend_test!(a_resolver_failure_backs_off_is_counted_and_never_holds_the_others
     // claims made it durable): finishing it fails.
     let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false };
     let pi = app.store.get_object(&scope, &broken).await.unwrap().unwrap();
-    let vault = kassa::domain::payment_method::vault_id(pi.doc()["payment_method"].as_str().unwrap());
+    let vault = kassa::domain::payment_method::vault_id(pi.doc().unwrap()["payment_method"].as_str().unwrap());
     let set = kassa::store::ChangeSet {
         scope: scope.clone(),
         changes: vec![kassa::store::Change::Update {

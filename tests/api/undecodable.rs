@@ -27,7 +27,7 @@ async fn short_session(app: &TestApp) -> String {
 async fn corrupt(app: &TestApp, id: &str) {
     let scope = Scope { account_id: app.keys.account_id.clone(), livemode: false };
     let obj = app.store.get_object(&scope, id).await.unwrap().expect("stored");
-    let mut doc = obj.doc();
+    let mut doc = obj.doc().unwrap();
     doc["surprise"] = json!(1);
     let tags = vec![
         ("status".to_owned(), "open".to_owned()),

@@ -100,7 +100,7 @@ pub async fn usable_promotion_as(
             }
         }
     }
-    Ok(found.doc())
+    Ok(found.doc()?)
 }
 
 /// A code's minimum order, in its currency.
@@ -126,7 +126,7 @@ pub async fn recheck_minimum(state: &AppState, scope: &crate::store::Scope, s: &
     let Some(id) = s.promotion_code() else { return Ok(()) };
     let Some(promo) = state.store.get_object(scope, id).await? else { return Ok(()) };
     let currency = s.currency.as_deref().unwrap_or_default();
-    check_minimum_as(&promo.doc(), s.amount_subtotal.unwrap_or(0), currency, "promotion_code")
+    check_minimum_as(&promo.doc()?, s.amount_subtotal.unwrap_or(0), currency, "promotion_code")
 }
 
 /// A code the buyer enters at confirm (`allow_promotion_codes=true`): it

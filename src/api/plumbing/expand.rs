@@ -151,11 +151,11 @@ fn expand_path<'a>(
                             false,
                         )
                     } else if obj.kind == crate::domain::payment_intent::KIND {
-                        intent_wire(&obj.doc())?
+                        intent_wire(&obj.doc()?)?
                     } else if obj.kind == crate::domain::charge::KIND {
                         crate::engine::charges::current_doc(state, scope, &obj).await?
                     } else {
-                        obj.doc()
+                        obj.doc()?
                     };
                 }
             }

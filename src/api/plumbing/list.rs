@@ -177,7 +177,7 @@ pub async fn run(
 
 /// The render of a kind whose stored document is its wire form.
 pub fn stored(obj: &StoredObject) -> ApiResult<Value> {
-    Ok(obj.doc())
+    Ok(obj.doc()?)
 }
 
 pub fn envelope(url: &str, data: Vec<Value>, has_more: bool) -> Value {

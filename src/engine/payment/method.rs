@@ -30,7 +30,7 @@ pub async fn open_saved(state: &AppState, scope: &Scope, pm_id: &str) -> Payment
     let Some(vault) = state.store.get_object(scope, &payment_method::vault_id(pm_id)).await? else {
         return Ok(None);
     };
-    let number = state.vault.open(vault.doc()["sealed"].as_str().unwrap_or_default(), pm_id).map_err(|e| {
+    let number = state.vault.open(vault.doc()?["sealed"].as_str().unwrap_or_default(), pm_id).map_err(|e| {
         tracing::error!(error = %e, payment_method = %pm_id, "vault record unreadable");
         PaymentError::Internal
     })?;

@@ -37,7 +37,7 @@ pub async fn change(state: &AppState, scope: &Scope, pi_id: &str, terms: &Terms,
 /// The terms kept for a payment, or the defaults.
 pub async fn saved(state: &AppState, scope: &Scope, pi_id: &str) -> PaymentResult<Terms> {
     Ok(match state.store.get_object(scope, &terms_id(pi_id)).await? {
-        Some(t) => serde_json::from_value(t.doc()["terms"].clone()).unwrap_or_default(),
+        Some(t) => serde_json::from_value(t.doc()?["terms"].clone()).unwrap_or_default(),
         None => Terms::default(),
     })
 }
