@@ -41,6 +41,9 @@ bench --target postgres --postgres-url "$PG_URL" --scenarios "$all" --json "$OUT
 
 if [[ -n "${LOCALSTRIPE:-}" ]]; then
   # localstripe has no /healthz (its health row fails by design) and no Checkout Sessions.
+  # It pickles its store to /tmp/localstripe.pickle and will not start from one cut short
+  # by the kill that ended an earlier run: start it empty.
+  rm -f /tmp/localstripe.pickle
   taskset -c 0 "$LOCALSTRIPE" --port 8420 >"$OUT/localstripe.log" 2>&1 &
   PEER_PID=$!
   wait_port 8420
