@@ -105,7 +105,8 @@ pub async fn display_name(state: &AppState, account_id: &str) -> StoreResult<Opt
     let profile = state.store.get_object(&profile_scope(account_id), account_id).await?;
     let profile = profile.filter(|o| o.kind == crate::domain::account::PROFILE_KIND && !o.deleted);
     // The account row is read only when the profile names nobody.
-    if let Some(name) = profile.as_ref().and_then(|o| crate::domain::account::profile_name(&o.doc().ok()?)) {
+    let doc = profile.as_ref().map(|o| o.doc()).transpose()?;
+    if let Some(name) = doc.as_ref().and_then(crate::domain::account::profile_name) {
         return Ok(Some(name));
     }
     Ok(state.store.get_account(account_id).await?.map(|a| a.name))

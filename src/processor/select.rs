@@ -89,11 +89,12 @@ pub async fn processors_for(
     let Some(route) = state.store.get_object(scope, id).await?.filter(|o| o.kind == KIND) else {
         return Ok(Err(NoRoute::Missing(id.to_owned())));
     };
-    if let Err(e) = check_route_doc(&route.doc()?, id, scope.livemode) {
+    let doc = route.doc()?;
+    if let Err(e) = check_route_doc(&doc, id, scope.livemode) {
         return Ok(Err(e));
     }
     let (client, urls) = state.processor_client(scope.livemode);
-    Ok(Ok(super::route::processors(&route.doc()?, client, scope.livemode, urls)))
+    Ok(Ok(super::route::processors(&doc, client, scope.livemode, urls)))
 }
 
 #[cfg(test)]

@@ -47,9 +47,31 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// Refuses a database that a newer kassa has migrated: this binary would
+/// write it as its own older schema expects (after 0006, an object's tags
+/// must also be kept in its row), and the newer one would then misread it.
+pub fn check_not_newer(highest_applied: Option<i64>) -> crate::store::StoreResult<()> {
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    match highest_applied {
+        Some(v) if v > known => Err(crate::store::StoreError::Backend(format!(
+            "the database's schema is at version {v}, newer than this kassa knows ({known}): run the newer kassa"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_from_a_newer_kassa_is_refused() {
+        let known = MIGRATIONS.last().unwrap().version;
+        assert!(check_not_newer(None).is_ok());
+        assert!(check_not_newer(Some(known)).is_ok());
+        let err = check_not_newer(Some(known + 1)).unwrap_err().to_string();
+        assert!(err.contains("newer than this kassa"), "{err}");
+    }
 
     #[test]
     fn versions_are_unique_and_increasing() {

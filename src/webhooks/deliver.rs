@@ -54,7 +54,8 @@ async fn live_endpoint(state: &AppState, scope: &Scope, id: &str) -> StoreResult
 async fn send(state: &AppState, scope: &Scope, ep: &WebhookEndpoint, evt: &Event, t: i64) -> Attempt {
     let secrets: Vec<String> =
         ep.signing_secrets(t).into_iter().filter_map(|sealed| state.secrets.open(sealed, &ep.id).ok()).collect();
-    // Through the JSON tree, so the body's keys are sorted as the stored document's are.
+    // Through the JSON tree, so the body's keys are sorted (a stored
+    // document follows its struct's field order instead).
     let body = evt.wire().to_string();
     let sent = if secrets.is_empty() {
         crate::webhooks::send::Sent {

@@ -212,6 +212,8 @@ backend_test!(a_server_killed_during_a_confirm_storm_charges_no_intent_twice_and
     ready(&k.base).await;
     let pending = k.list_all("/v1/payment_intents", &[]).await;
     let pending = pending.iter().filter(|p| p["status"] == "processing").count();
+    // The case this test exists for: charges the kill left for the resolvers.
+    assert!(pending > 0, "the kill left no payment in flight for the resolvers");
     // At once, while claims of the killed server may still be unresolved.
     let first = retry(&k, &seen.interrupted).await;
     let pis = settled(&k).await;

@@ -91,3 +91,39 @@ async fn found_and_removed() {
     let rows: i64 = conn.query_row("SELECT count(*) FROM object_tags", [], |r| r.get(0)).unwrap();
     assert_eq!(rows, 2, "cus_1's new email and cus_2's email");
 }
+
+/// A kassa older than the database's schema refuses to open it, rather
+/// than write it as its own schema expects (after 0006 an object's tags are
+/// also kept in its row, which an older kassa would not maintain).
+async fn newer_schema_is_refused(backend: Backend) {
+    let Some(db) = test_db(backend).await else { return };
+    drop(kassa::store::open(&db.url).await.unwrap());
+    let later = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)";
+    match backend {
+        Backend::Sqlite => {
+            let conn = rusqlite::Connection::open(db.url.strip_prefix("sqlite:").unwrap()).unwrap();
+            conn.execute_batch(later).unwrap();
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::raw_sql(later).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+    let err = kassa::store::open(&db.url).await.err().expect("a newer schema must be refused").to_string();
+    assert!(err.contains("version 999") && err.contains("newer than this kassa"), "{err}");
+}
+
+mod a_database_migrated_by_a_newer_kassa_is_refused {
+    use crate::helpers::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::newer_schema_is_refused(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::newer_schema_is_refused(Backend::Postgres).await;
+    }
+}

@@ -205,6 +205,28 @@ async fn the_sets_own_endpoint_writes_decide_its_deliveries(backend: Backend) {
     assert_eq!(store.commit_counted(cs).await.unwrap().deliveries, 1);
     assert_eq!(delivered_to(&*store, "evt_2").await, ["we_c"]);
     assert_eq!(stored("evt_2").await.doc().unwrap()["pending_webhooks"], 1);
+    // Enabled again with an event: it gets it (on PostgreSQL it was not
+    // among the enabled endpoints read, so the set's change brings it in).
+    let mut a = stored("we_a").await.doc().unwrap();
+    a["status"] = json!("enabled");
+    let ep: kassa::domain::webhook_endpoint::WebhookEndpoint = serde_json::from_value(a).unwrap();
+    let mut cs = set(vec![Change::update(&ep, 2).unwrap()]);
+    cs.events = vec![event("evt_3")];
+    assert_eq!(store.commit_counted(cs).await.unwrap().deliveries, 2);
+    assert_eq!(delivered_to(&*store, "evt_3").await, ["we_a", "we_c"]);
+    // A disabled endpoint no event can reach is never decoded, so one
+    // whose document does not decode stops no commit.
+    let junk = Change::Insert {
+        id: "we_z".into(),
+        kind: "webhook_endpoint".into(),
+        created: 5,
+        doc: json!({"status": "disabled"}).to_string(),
+        tags: vec![("status".into(), "disabled".into())],
+    };
+    store.commit(set(vec![junk])).await.unwrap();
+    let mut cs = set(vec![]);
+    cs.events = vec![event("evt_4")];
+    assert_eq!(store.commit_counted(cs).await.unwrap().deliveries, 2);
 }
 
 /// The stored text of `id`, read past the store.

@@ -19,12 +19,37 @@ use crate::domain::webhook_endpoint::{self, EndpointStatus, WebhookEndpoint};
 use crate::store::{fanout, sql};
 
 /// The scope's enabled endpoints as they are once `set.changes` apply.
+/// Read are the enabled ones and those the set changes (it may enable
+/// one), never the other disabled ones: as on SQLite, an endpoint that no
+/// event can reach is not decoded, so one that does not decode cannot
+/// stop every commit with events.
 pub(super) async fn enabled_endpoints(pool: &PgPool, set: &ChangeSet) -> StoreResult<Vec<WebhookEndpoint>> {
-    // Every live endpoint, not only enabled ones: the set may enable one.
-    let every = ListQuery { filters: Vec::new(), ..fanout::enabled_endpoints() };
-    let built = sql::list(&set.scope, &every, sql::Dialect::Postgres);
+    let built = sql::list(&set.scope, &fanout::enabled_endpoints(), sql::Dialect::Postgres);
     let rows = bound(&built).fetch_all(pool).await.map_err(backend)?;
-    let found = rows.iter().map(to_object).collect::<StoreResult<Vec<_>>>()?;
+    let mut found = rows.iter().map(to_object).collect::<StoreResult<Vec<_>>>()?;
+    let prefix = format!("{}_", WebhookEndpoint::PREFIX);
+    for change in &set.changes {
+        let id = match change {
+            Change::Update { id, .. } | Change::Delete { id, .. } if id.starts_with(&prefix) => id,
+            _ => continue,
+        };
+        if found.iter().any(|o| o.id == *id) {
+            continue;
+        }
+        let row = sqlx::query(
+            "SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE id = $1 AND account_id = $2 AND livemode = $3 AND kind = $4 AND NOT deleted",
+        )
+        .bind(id)
+        .bind(&set.scope.account_id)
+        .bind(set.scope.livemode)
+        .bind(webhook_endpoint::KIND)
+        .fetch_optional(pool)
+        .await
+        .map_err(backend)?;
+        if let Some(r) = row {
+            found.push(to_object(&r)?);
+        }
+    }
     overlay(fanout::decode(&found)?, &set.changes)
 }
 

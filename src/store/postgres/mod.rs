@@ -72,6 +72,11 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        let highest: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        migrate::check_not_newer(highest)?;
         for m in migrate::MIGRATIONS {
             let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(m.version)

@@ -12,6 +12,9 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
     )
     .map_err(backend)?;
+    let highest: Option<i64> =
+        conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0)).map_err(backend)?;
+    migrate::check_not_newer(highest)?;
     for m in migrate::MIGRATIONS {
         // IMMEDIATE takes the write lock first, so two processes migrating
         // at once serialize and the second sees the first one's row.
