@@ -76,7 +76,7 @@ pub struct ApiKeyRecord {
     pub livemode: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredObject {
     /// Internal, monotonic: orders objects created in the same second.
     pub seq: i64,
@@ -91,25 +91,9 @@ pub struct StoredObject {
     pub raw: String,
 }
 
-impl PartialEq for StoredObject {
-    fn eq(&self, o: &Self) -> bool {
-        let same = (self.seq, &self.id, &self.kind, self.created, self.version, self.deleted)
-            == (o.seq, &o.id, &o.kind, o.created, o.version, o.deleted);
-        same && self.raw == o.raw
-    }
-}
-
 pub use crate::domain::document::Tag;
 
 impl StoredObject {
-    /// The row's stored text as an object. The text is not parsed here:
-    /// a retrieve decodes it once, into its struct (a profile showed the
-    /// extra validating pass at 9 % of a retrieve).
-    pub fn from_text(head: ObjectHead, raw: String) -> StoreResult<Self> {
-        let ObjectHead { seq, id, kind, created, version, deleted } = head;
-        Ok(StoredObject { seq, id, kind, created, version, deleted, raw })
-    }
-
     /// The document as a JSON tree, for the callers that still read it as
     /// one. Stored text that is not JSON is a backend error, and logged.
     pub fn doc(&self) -> StoreResult<Value> {
@@ -130,17 +114,6 @@ impl StoredObject {
             .map(Some)
             .map_err(|e| StoreError::Backend(format!("stored {} {} does not decode: {e}", D::KIND, self.id)))
     }
-}
-
-/// A stored row's columns besides its document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectHead {
-    pub seq: i64,
-    pub id: String,
-    pub kind: String,
-    pub created: i64,
-    pub version: i64,
-    pub deleted: bool,
 }
 
 /// The document's stored text, serialized straight from the struct.

@@ -167,11 +167,18 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 mod tests {
 
     use super::*;
-    use crate::store::{ObjectHead, Scope, StoredObject};
+    use crate::store::{Scope, StoredObject};
 
     fn item(group: &str, due: i64, id: &str) -> DueItem {
-        let head = ObjectHead { seq: 0, id: id.into(), kind: KIND.into(), created: 0, version: 1, deleted: false };
-        let object = StoredObject::from_text(head, "{}".into()).unwrap();
+        let object = StoredObject {
+            seq: 0,
+            id: id.into(),
+            kind: KIND.into(),
+            created: 0,
+            version: 1,
+            deleted: false,
+            raw: "{}".into(),
+        };
         DueItem {
             scope: Scope { account_id: "acct_1".into(), livemode: false },
             group: group.into(),

@@ -267,22 +267,11 @@ async fn measure(
     rx: &Receiver,
 ) -> Counts {
     let store = state.store.as_ref();
-    let sessions: HashMap<String, Value> = all(store, scope, "checkout.session", &[])
-        .await
-        .into_iter()
-        .map(|o| {
-            let d = o.doc().unwrap();
-            (o.id, d)
-        })
-        .collect();
-    let intents: HashMap<String, Value> = all(store, scope, "payment_intent", &[])
-        .await
-        .into_iter()
-        .map(|o| {
-            let d = o.doc().unwrap();
-            (o.id, d)
-        })
-        .collect();
+    let by_id = |objects: Vec<kassa::store::StoredObject>| -> HashMap<String, Value> {
+        objects.into_iter().map(|o| (o.doc().unwrap(), o.id)).map(|(doc, id)| (id, doc)).collect()
+    };
+    let sessions = by_id(all(store, scope, "checkout.session", &[]).await);
+    let intents = by_id(all(store, scope, "payment_intent", &[]).await);
     let paid = |s: &Value| s["status"] == "complete" && s["payment_status"] == "paid";
     let mut c = Counts::default();
     let acked_sessions = acked.sessions.lock().unwrap().clone();

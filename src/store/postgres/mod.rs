@@ -117,15 +117,15 @@ pub(super) fn bound(built: &sql::Built) -> sqlx::query::Query<'_, Postgres, sqlx
 }
 
 pub(super) fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
-    let head = ObjectHead {
+    Ok(StoredObject {
         seq: r.try_get("seq").map_err(backend)?,
         id: r.try_get("id").map_err(backend)?,
         kind: r.try_get("kind").map_err(backend)?,
         created: r.try_get("created").map_err(backend)?,
         version: r.try_get("version").map_err(backend)?,
         deleted: r.try_get("deleted").map_err(backend)?,
-    };
-    StoredObject::from_text(head, r.try_get("doc").map_err(backend)?)
+        raw: r.try_get("doc").map_err(backend)?,
+    })
 }
 
 #[async_trait]

@@ -194,7 +194,7 @@ pub(super) fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Str
 
 pub(super) fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
     let (seq, id, kind, created, version, deleted, doc) = t;
-    StoredObject::from_text(ObjectHead { seq, id, kind, created, version, deleted }, doc)
+    Ok(StoredObject { seq, id, kind, created, version, deleted, raw: doc })
 }
 
 pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
