@@ -3,11 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::plumbing::answer;
+use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::api::plumbing::list;
@@ -72,14 +71,15 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
 #[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "GetCustomersCustomer", tag = "customers",
     params(("id" = String, Path, description = "The customer id")),
     responses((status = 200, description = "The customer object"), (status = 404, description = "No such customer")))]
-pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Body> {
     call.no_params()?;
     expand::validate(&call.expand)?;
     let obj = find(&state, &call, &id).await?;
-    if obj.deleted {
-        return Ok(Json(obj.doc()?));
+    // The stored document is the wire form: sent as stored, unless expanded.
+    if obj.deleted || call.expand.is_empty() {
+        return Ok(Body::Text(obj.raw));
     }
-    Ok(Json(respond(&state, &call, obj.doc()?).await?))
+    Ok(Body::Tree(respond(&state, &call, obj.doc()?).await?))
 }
 
 /// Update a customer; parameters not sent are left unchanged.
@@ -131,6 +131,7 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let lp = list::take(&mut call.params)?;
     let f: ListFilters = call.parse()?;
     let filters = f.email.map(|e| vec![("email".to_owned(), e)]).unwrap_or_default();
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "customer", filters), list::stored).await?;
-    Ok(Json(body).into_response())
+    let body =
+        list::run_body(&state, &call, lp, list::Listing::new(KIND, "customer", filters), list::stored_text).await?;
+    Ok(body.into_response())
 }

@@ -103,10 +103,15 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         filters.push(("delivery_success".into(), ok.to_string()));
     }
     call.no_params()?;
-    let body =
-        list::run(&state, &call, lp, list::Listing::new(Event::KIND, "event", filters).any_of(any), list::stored)
-            .await?;
-    Ok(Json(body).into_response())
+    let body = list::run_body(
+        &state,
+        &call,
+        lp,
+        list::Listing::new(Event::KIND, "event", filters).any_of(any),
+        list::stored_text,
+    )
+    .await?;
+    Ok(body.into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

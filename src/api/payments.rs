@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::plumbing::answer::Body;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource;
@@ -77,7 +78,7 @@ pub async fn retrieve_payment_intent(
     State(state): State<AppState>,
     Path(id): Path<String>,
     call: Call,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Body> {
     resource::retrieve::<PaymentIntent>(&state, &call, "payment_intent", &id).await
 }
 
@@ -95,7 +96,7 @@ pub async fn retrieve_payment_method(
     State(state): State<AppState>,
     Path(id): Path<String>,
     call: Call,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Body> {
     resource::retrieve::<PaymentMethod>(&state, &call, "PaymentMethod", &id).await
 }
 
@@ -113,7 +114,7 @@ pub async fn retrieve_setup_intent(
     State(state): State<AppState>,
     Path(id): Path<String>,
     call: Call,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Body> {
     resource::retrieve::<SetupIntent>(&state, &call, "setupintent", &id).await
 }
 
@@ -127,11 +128,7 @@ pub async fn list_setup_intents(State(state): State<AppState>, call: Call) -> Ap
 /// Retrieve a Contract.
 #[utoipa::path(get, path = "/v1/contracts/{id}", operation_id = "GetContractsContract", tag = "payments", params(("id" = String, Path, description = "ctr_…")),
     responses((status = 200, body = Contract, description = "The Contract"), (status = 404, description = "No such contract")))]
-pub async fn retrieve_contract(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    call: Call,
-) -> ApiResult<Json<Value>> {
+pub async fn retrieve_contract(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Body> {
     resource::retrieve::<Contract>(&state, &call, "contract", &id).await
 }
 

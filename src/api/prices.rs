@@ -256,6 +256,6 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
             return Ok(Json(list::envelope(&call.path, data, false)).into_response());
         }
     }
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "price", filters), list::stored).await?;
-    Ok(Json(body).into_response())
+    let body = list::run_body(&state, &call, lp, list::Listing::new(KIND, "price", filters), list::stored_text).await?;
+    Ok(body.into_response())
 }

@@ -146,8 +146,9 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
         data.truncate(lp.limit);
         return Ok(Json(list::envelope(&call.path, data, false)).into_response());
     }
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "product", filters), list::stored).await?;
-    Ok(Json(body).into_response())
+    let body =
+        list::run_body(&state, &call, lp, list::Listing::new(KIND, "product", filters), list::stored_text).await?;
+    Ok(body.into_response())
 }
 
 /// The caller's product named in a parameter, or a 400 naming `param`.

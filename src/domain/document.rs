@@ -28,12 +28,14 @@ pub trait Document: Serialize + DeserializeOwned {
     /// and older API versions are applied.
     fn wire(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
-        if let Some(m) = v.as_object_mut() {
-            for k in Self::PRIVATE {
-                m.remove(*k);
-            }
-        }
+        super::wire::edit_tree(&mut v, &super::wire::Edits::skipping(Self::PRIVATE));
         v
+    }
+
+    /// `wire` as JSON text, written straight from the struct: the form a
+    /// response without expansions sends, at a fraction of the tree's cost.
+    fn wire_text(&self) -> Result<String, serde_json::Error> {
+        super::wire::to_string(self, &super::wire::Edits::skipping(Self::PRIVATE))
     }
 }
 

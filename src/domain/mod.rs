@@ -60,3 +60,4 @@ pub mod version;
 pub mod webhook;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
+pub mod wire;

@@ -6,7 +6,7 @@
 //! write; `render` removes them unless the caller expanded `line_items`.
 
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 pub use super::checkout_session::{CheckoutSession, SessionStatus, OPEN_UNTIL};
 use super::checkout_session::{
@@ -20,6 +20,7 @@ use super::line_item::{LineItem, LineItemList};
 use super::pricing::Totals;
 use super::session_params::{CreateParams, Enabled, Mode, UiMode};
 use super::version::{ApiVersion, DAHLIA};
+use super::wire::{self, Edits};
 
 pub const KIND: &str = CheckoutSession::KIND;
 
@@ -206,41 +207,62 @@ pub fn status_at(s: &CheckoutSession, now: i64) -> SessionStatus {
 }
 
 /// The session as a client sees it at `now`, in `version`'s spelling (the
-/// wire edge: older versions differ in their JSON).
+/// wire edge: older versions differ in their JSON), as a tree for
+/// expansions to work on.
 pub fn render(s: &CheckoutSession, now: i64, version: &ApiVersion, include_lines: bool) -> Value {
-    let mut wire = s.wire();
-    let Some(out) = wire.as_object_mut() else { return wire };
-    if include_lines {
-        out.insert("line_items".into(), json!(s.line_items));
-    }
-    for (k, v) in flags(s) {
-        out.insert(k.into(), json!(v));
-    }
-    if s.ui_mode == UiMode::HostedPage {
-        out.insert("client_secret".into(), Value::Null);
-    }
-    if lapsed(s, now) {
-        out.insert("status".into(), json!("expired"));
-        out.insert("url".into(), Value::Null);
-    }
-    if status_at(s, now) != SessionStatus::Open {
-        out.insert("next_action".into(), Value::Null);
-    }
-    if !version.at_least(DAHLIA) {
-        old_ui_mode(out, s.ui_mode);
-    }
+    let skip = shown_skip(include_lines);
+    let mut wire = serde_json::to_value(s).unwrap_or_default();
+    wire::edit_tree(&mut wire, &edits(s, now, version, &skip));
     wire
 }
 
+/// `render` as JSON text, written straight from the session.
+pub fn render_text(
+    s: &CheckoutSession,
+    now: i64,
+    version: &ApiVersion,
+    include_lines: bool,
+) -> Result<String, serde_json::Error> {
+    let skip = shown_skip(include_lines);
+    wire::to_string(s, &edits(s, now, version, &skip))
+}
+
+/// The private fields, less `line_items` when they are included.
+fn shown_skip(include_lines: bool) -> Vec<&'static str> {
+    CheckoutSession::PRIVATE.iter().copied().filter(|k| !include_lines || *k != "line_items").collect()
+}
+
+/// What the wire shows beyond the stored session: the derived flags, and
+/// the fields that depend on the time and the API version.
+fn edits<'a>(s: &CheckoutSession, now: i64, version: &ApiVersion, skip: &'a [&'a str]) -> Edits<'a> {
+    let mut e = Edits::skipping(skip);
+    for (k, v) in flags(s) {
+        e.set(k, Value::Bool(v));
+    }
+    if s.ui_mode == UiMode::HostedPage {
+        e.set("client_secret", Value::Null);
+    }
+    if lapsed(s, now) {
+        e.set("status", json!("expired"));
+        e.set("url", Value::Null);
+    }
+    if status_at(s, now) != SessionStatus::Open {
+        e.set("next_action", Value::Null);
+    }
+    if let Some(old) = old_ui_mode(s.ui_mode).filter(|_| !version.at_least(DAHLIA)) {
+        e.set("ui_mode", json!(old));
+    }
+    e
+}
+
 /// `ui_mode` under the names of API versions before dahlia.
-fn old_ui_mode(out: &mut Map<String, Value>, ui: UiMode) {
-    let old = match ui {
-        UiMode::HostedPage => "hosted",
-        UiMode::EmbeddedPage => "embedded",
-        UiMode::Elements => "custom",
-        UiMode::Form => return,
-    };
-    out.insert("ui_mode".into(), json!(old));
+fn old_ui_mode(ui: UiMode) -> Option<&'static str> {
+    match ui {
+        UiMode::HostedPage => Some("hosted"),
+        UiMode::EmbeddedPage => Some("embedded"),
+        UiMode::Elements => Some("custom"),
+        UiMode::Form => None,
+    }
 }
 
 /// Seed 002's derived flags: what the buyer's form must ask for.

@@ -62,6 +62,26 @@ fn every_stored_state_decodes_and_reads_as_before() {
     }
 }
 
+/// The text written straight from the session says what the tree says, in
+/// every stored state, before and after expiry, in old and new API versions,
+/// with and without its line items.
+#[test]
+fn the_text_rendering_is_the_tree_rendering() {
+    let old = ApiVersion::parse("2025-03-31.basil").expect("a known version");
+    for doc in &stored() {
+        let s = decode(doc);
+        for at in [s.created, s.expires_at] {
+            for version in [&ApiVersion::latest(), &old] {
+                for lines in [false, true] {
+                    let text = render_text(&s, at, version, lines).expect("renders");
+                    let parsed: Value = serde_json::from_str(&text).expect("parses");
+                    assert_eq!(parsed, render(&s, at, version, lines), "{} at {at}", s.id);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_stored_states_cover_the_closed_sets() {
     let docs: Vec<CheckoutSession> = stored().iter().map(decode).collect();

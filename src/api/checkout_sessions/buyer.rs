@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::api::checkout_sessions::custom;
 use crate::api::checkout_sessions::discounts;
 use crate::api::checkout_sessions::shipping;
-use crate::api::checkout_sessions::{find, includes, require_changeable, view};
+use crate::api::checkout_sessions::{find, includes, require_changeable};
 use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
@@ -132,7 +132,7 @@ pub async fn update(state: &AppState, id: &str, mut call: Call) -> ApiResult<Res
         let changed =
             [("amount", amount), ("line_items", lines_sent), (code_param, code.is_some()), ("shipping_rate", rate)];
         crate::api::checkout_sessions::amounts::check_changed(&doc, &changed)?;
-        let body = view(state, &call, &doc, &inc).await?;
+        let body = super::body(state, &call, &doc, &inc).await?;
         let change = Change::update(&doc, version)?;
         answer::commit(state, &call, answer::Writes { changes: vec![change], events: Vec::new() }, StatusCode::OK, body)
             .await

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::checkout_sessions::{find, includes, not_open, view};
+use crate::api::checkout_sessions::{find, includes, not_open};
 use crate::api::plumbing::answer;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
@@ -50,7 +50,7 @@ async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static
             End::Complete { .. } => crate::engine::payment::redeem::redeem(state, &call.scope(), &doc).await?,
             End::Expire => Vec::new(),
         };
-        let body = view(state, call, &doc, &inc).await?;
+        let body = super::body(state, call, &doc, &inc).await?;
         changes.push(Change::update(&doc, stored)?);
         answer::commit(state, call, answer::Writes { changes, events: vec![evt] }, StatusCode::OK, body).await
     })

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::checkout_sessions::{decode, includes};
+use crate::api::plumbing::answer::Body;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::api::plumbing::list::{self, CursorParam};
@@ -82,16 +83,20 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let now = state.now();
     let version = call.version.clone();
     call.expand = inc.rest;
-    let body = list::run(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |o| {
+    let body = list::run_body(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |o| {
         let s = super::decode(o)?;
+        let breakdown = inc.breakdown && s.total_details.is_some();
+        if !breakdown && call.expand.is_empty() {
+            return Body::rendered(session::render_text(&s, now, &version, inc.lines));
+        }
         let mut out = session::render(&s, now, &version, inc.lines);
-        if inc.breakdown && s.total_details.is_some() {
+        if breakdown {
             out["total_details"]["breakdown"] = json!({"discounts": [], "taxes": []});
         }
-        Ok(out)
+        Ok(Body::Tree(out))
     })
     .await?;
-    Ok(Json(body).into_response())
+    Ok(body.into_response())
 }
 
 /// List a Checkout Session's line items, in the order given.

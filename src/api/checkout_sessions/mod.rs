@@ -16,10 +16,9 @@ pub(crate) mod shipping;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Json;
 use serde_json::{json, Value};
 
-use crate::api::plumbing::answer;
+use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
 use crate::api::plumbing::resource;
@@ -68,6 +67,15 @@ pub(super) fn includes(call: &Call, prefix: &str) -> Includes {
 /// The session as this caller sees it now, with its expansions.
 pub(super) async fn view(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Value> {
     view_with(state, call, s, inc, &[]).await
+}
+
+/// `view` as a response body: written straight from the session when the
+/// request expands nothing, the tree `view` builds otherwise.
+pub(super) async fn body(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Body> {
+    if inc.rest.is_empty() && !(inc.breakdown && s.total_details.is_some()) {
+        return Body::rendered(session::render_text(s, state.now(), &call.version, inc.lines));
+    }
+    Ok(Body::Tree(view(state, call, s, inc).await?))
 }
 
 /// As `view`, with objects about to be committed alongside (see `expand::apply_with`).
@@ -181,7 +189,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     }
     amounts::keep_coupon(&mut s, coupon.as_ref());
     amounts::check_total(&s, "line_items")?;
-    let body = view(&state, &call, &s, &inc).await?;
+    let body = body(&state, &call, &s, &inc).await?;
     changes.push(Change::insert(&s)?);
     answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
 }
@@ -223,12 +231,12 @@ fn new_session(
 #[utoipa::path(get, path = "/v1/checkout/sessions/{id}", operation_id = "GetCheckoutSessionsSession", tag = "checkout.sessions",
     params(("id" = String, Path, description = "The session id")),
     responses((status = 200, body = CheckoutSession, description = "The Checkout Session"), (status = 404, description = "No such checkout.session")))]
-pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
+pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Body> {
     call.no_params()?;
     let inc = includes(&call, "");
     expand::validate(&inc.rest)?;
     let (s, _) = find(&state, &call, &id).await?;
-    Ok(Json(view(&state, &call, &s, &inc).await?))
+    body(&state, &call, &s, &inc).await
 }
 
 /// Update an open Checkout Session: metadata, line items (the whole array is
@@ -278,7 +286,7 @@ pub async fn update(
             s.metadata = metadata::apply(&s.metadata, &update)
                 .map_err(|e| ApiError::invalid("parameter_invalid", e.param(), e.to_string()))?;
         }
-        let body = view(&state, &call, &s, &inc).await?;
+        let body = body(&state, &call, &s, &inc).await?;
         let mut changes = extra;
         changes.push(Change::update(&s, version)?);
         answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await

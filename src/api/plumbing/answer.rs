@@ -20,15 +20,63 @@ pub struct Writes {
     pub events: Vec<Event>,
 }
 
+/// A response body: a tree that expansions worked on, or JSON text written
+/// straight from the object (`domain::wire`) when there was nothing to expand.
+#[derive(Debug)]
+pub enum Body {
+    Tree(Value),
+    Text(String),
+}
+
+impl From<Value> for Body {
+    fn from(v: Value) -> Self {
+        Body::Tree(v)
+    }
+}
+
+impl Body {
+    /// Text rendered straight from an object; failing to render is kassa's fault.
+    pub fn rendered(text: Result<String, serde_json::Error>) -> ApiResult<Self> {
+        text.map(Body::Text).map_err(|e| {
+            tracing::error!(error = %e, "an object did not render");
+            ApiError::internal()
+        })
+    }
+
+    /// The tree, parsed from the text if need be (for expansions).
+    pub fn into_tree(self) -> ApiResult<Value> {
+        match self {
+            Body::Tree(v) => Ok(v),
+            Body::Text(t) => serde_json::from_str(&t).map_err(|e| {
+                tracing::error!(error = %e, "a rendered object did not parse");
+                ApiError::internal()
+            }),
+        }
+    }
+
+    pub fn into_text(self) -> String {
+        match self {
+            Body::Tree(v) => v.to_string(),
+            Body::Text(t) => t,
+        }
+    }
+}
+
+impl IntoResponse for Body {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "application/json")], self.into_text()).into_response()
+    }
+}
+
 /// Commits `writes` with `call`'s idempotency record, and answers with `body`.
 pub async fn commit(
     state: &AppState,
     call: &Call,
     writes: Writes,
     status: StatusCode,
-    body: Value,
+    body: impl Into<Body>,
 ) -> ApiResult<Response> {
-    let text = body.to_string();
+    let text = body.into().into_text();
     let idempotency = call.idem.as_ref().map(|g| IdempotencyRecord {
         key: g.key.clone(),
         fingerprint: g.fingerprint.clone(),

@@ -3,10 +3,11 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::api::plumbing::answer::Body;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::Call;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{CreatedRange, Cursor, ListQuery, StoredObject, Tag};
+use crate::store::{CreatedRange, Cursor, ListQuery, Page, StoredObject, Tag};
 use crate::AppState;
 
 pub const DEFAULT_LIMIT: usize = 10;
@@ -145,6 +146,35 @@ pub async fn run(
     listing: Listing<'_>,
     render: impl Fn(&StoredObject) -> ApiResult<Value>,
 ) -> ApiResult<Value> {
+    let page = page(state, call, lp, listing).await?;
+    let mut data = page.items.iter().map(render).collect::<ApiResult<Vec<Value>>>()?;
+    expand::apply_to_list(state, &call.scope(), &mut data, &call.expand).await?;
+    Ok(envelope(&call.path, data, page.has_more))
+}
+
+/// As `run`, where `render` may answer with text written straight from the
+/// object: without expansions the envelope is written around the texts,
+/// and only a request that expands something parses them into trees.
+pub async fn run_body(
+    state: &AppState,
+    call: &Call,
+    lp: ListParams,
+    listing: Listing<'_>,
+    render: impl Fn(&StoredObject) -> ApiResult<Body>,
+) -> ApiResult<Body> {
+    let page = page(state, call, lp, listing).await?;
+    let bodies = page.items.iter().map(render).collect::<ApiResult<Vec<Body>>>()?;
+    if call.expand.is_empty() {
+        let texts: Vec<String> = bodies.into_iter().map(Body::into_text).collect();
+        return Ok(Body::Text(envelope_text(&call.path, &texts, page.has_more)));
+    }
+    let mut data = bodies.into_iter().map(Body::into_tree).collect::<ApiResult<Vec<Value>>>()?;
+    expand::apply_to_list(state, &call.scope(), &mut data, &call.expand).await?;
+    Ok(Body::Tree(envelope(&call.path, data, page.has_more)))
+}
+
+/// The page `listing` names for `call`: its cursor found, its filters run.
+async fn page(state: &AppState, call: &Call, lp: ListParams, listing: Listing<'_>) -> ApiResult<Page> {
     expand::validate(&call.expand)?;
     let scope = call.scope();
     let Listing { kind, what, all, any } = listing;
@@ -169,15 +199,33 @@ pub async fn run(
     };
     let query =
         ListQuery { kind: kind.to_owned(), filters: all, created: lp.created, cursor, limit: lp.limit, any_of: any };
-    let page = state.store.list_objects(&scope, &query).await?;
-    let mut data = page.items.iter().map(render).collect::<ApiResult<Vec<Value>>>()?;
-    expand::apply_to_list(state, &scope, &mut data, &call.expand).await?;
-    Ok(envelope(&call.path, data, page.has_more))
+    Ok(state.store.list_objects(&scope, &query).await?)
 }
 
 /// The render of a kind whose stored document is its wire form.
 pub fn stored(obj: &StoredObject) -> ApiResult<Value> {
     Ok(obj.doc()?)
+}
+
+/// `stored` for `run_body`: the stored text itself.
+pub fn stored_text(obj: &StoredObject) -> ApiResult<Body> {
+    Ok(Body::Text(obj.raw.clone()))
+}
+
+/// `envelope` as text, around objects already written as JSON text.
+pub fn envelope_text(url: &str, data: &[String], has_more: bool) -> String {
+    let mut out = String::with_capacity(data.iter().map(|d| d.len() + 1).sum::<usize>() + url.len() + 64);
+    out.push_str(r#"{"object":"list","data":["#);
+    for (i, d) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(d);
+    }
+    out.push_str(if has_more { r#"],"has_more":true,"url":"# } else { r#"],"has_more":false,"url":"# });
+    out.push_str(&Value::String(url.to_owned()).to_string());
+    out.push('}');
+    out
 }
 
 pub fn envelope(url: &str, data: Vec<Value>, has_more: bool) -> Value {
@@ -192,6 +240,18 @@ pub fn envelope(url: &str, data: Vec<Value>, has_more: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_envelope_is_the_tree_envelope() {
+        let items = [json!({"id": "a", "n": 1}), json!({"id": "b\"", "s": "x"})];
+        let texts: Vec<String> = items.iter().map(Value::to_string).collect();
+        for (data, more) in [(&items[..], true), (&items[..1], false), (&items[..0], false)] {
+            let url = "/v1/things?x=\"y\"";
+            let text = envelope_text(url, &texts[..data.len()], more);
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(parsed, envelope(url, data.to_vec(), more));
+        }
+    }
 
     #[test]
     fn list_params_are_taken_and_validated() {

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::api::plumbing::answer;
+use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
 use crate::domain::document::Document;
@@ -67,16 +67,14 @@ pub async fn find_param_typed<D: Document>(state: &AppState, call: &Call, what: 
 
 /// `GET /v1/{things}/{id}`: the caller's object of type `D`, shown with the
 /// request's expansions.
-pub async fn retrieve<D: Document>(
-    state: &AppState,
-    call: &Call,
-    what: &str,
-    id: &str,
-) -> ApiResult<axum::Json<Value>> {
+pub async fn retrieve<D: Document>(state: &AppState, call: &Call, what: &str, id: &str) -> ApiResult<Body> {
     call.no_params()?;
     expand::validate(&call.expand)?;
     let (obj, _) = find_typed::<D>(state, call, what, id).await?;
-    Ok(axum::Json(respond(state, call, obj.wire()).await?))
+    if call.expand.is_empty() {
+        return Body::rendered(obj.wire_text());
+    }
+    Ok(Body::Tree(respond(state, call, obj.wire()).await?))
 }
 
 /// The object with the request's `expand[]` applied.
