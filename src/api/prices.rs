@@ -28,13 +28,6 @@ pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) ->
     resource::find_param_typed::<Price>(state, call, "price", resource::IdParam { id, param }).await
 }
 
-/// A product made from `product_data`, with its `product.created` event,
-/// to commit with the price that names it.
-pub struct NewProduct {
-    pub product: Product,
-    pub event: event::Event,
-}
-
 /// The product a new price belongs to: an existing active one, or one made
 /// from `product_data`.
 pub async fn resolve_product(
@@ -43,7 +36,7 @@ pub async fn resolve_product(
     (product_id, data): (Option<&str>, Option<&ProductData>),
     prefix: &str,
     now: i64,
-) -> ApiResult<(String, Option<NewProduct>)> {
+) -> ApiResult<(String, Option<Product>)> {
     match (product_id, data) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "parameters_exclusive",
@@ -61,7 +54,7 @@ pub async fn resolve_product(
         }
         (None, Some(d)) => {
             let made = product_from_data(state, call, d, prefix, now).await?;
-            Ok((made.product.id.clone(), Some(made)))
+            Ok((made.id.clone(), Some(made)))
         }
     }
 }
@@ -72,7 +65,7 @@ async fn product_from_data(
     d: &ProductData,
     prefix: &str,
     now: i64,
-) -> ApiResult<NewProduct> {
+) -> ApiResult<Product> {
     let id = match &d.id {
         Some(id) => {
             let param = price::at(prefix, "product_data[id]");
@@ -97,8 +90,7 @@ async fn product_from_data(
         e.param = price::at(prefix, &format!("product_data[{}]", e.param));
         e
     })?;
-    let event = event::build(&call.event_ctx(now), "product.created", &made.wire(), None);
-    Ok(NewProduct { product: made, event })
+    Ok(made)
 }
 
 /// Create a price.
@@ -115,8 +107,10 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let mut changes = Vec::new();
     let mut events = Vec::new();
     if let Some(n) = new_product {
-        changes.push(Change::insert(&n.product)?);
-        events.push(n.event);
+        // A product made with a price is announced; one made inline for a
+        // Checkout Session's line is not (nor is the inline price).
+        events.push(event::build(&call.event_ctx(now), "product.created", &n.wire(), None));
+        changes.push(Change::insert(&n)?);
     }
     if let Some(key) = &p.lookup_key {
         for (holder, version) in prices_with_lookup_key(&state, &call, key).await? {

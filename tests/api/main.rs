@@ -65,3 +65,4 @@ mod webhook_fairness;
 mod webhook_headers;
 mod webhook_receiver;
 mod webhooks;
+mod wire_text;

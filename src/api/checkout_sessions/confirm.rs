@@ -7,10 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::api::checkout_sessions::payment_method_input;
 use crate::api::checkout_sessions::{find, includes, not_open, Includes};
+use crate::api::plumbing::answer::Body;
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{Call, ClientCall};
 use crate::api::plumbing::payment_error::respond;
@@ -20,7 +21,7 @@ use crate::domain::keys::KeyKind;
 use crate::domain::session::{self, CheckoutSession};
 use crate::domain::session_rules::check_url;
 use crate::engine::payment::confirm::{self as engine, ConfirmRequest};
-use crate::engine::payment::{Answered, Caller, IdempotencyKey, PaymentResult, Terms, View};
+use crate::engine::payment::{Answered, Caller, IdempotencyKey, PaymentResult, Pending, Terms, View};
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::AppState;
 
@@ -260,8 +261,9 @@ struct ApiView<'a> {
 
 #[async_trait::async_trait]
 impl View for ApiView<'_> {
-    async fn session(&self, state: &AppState, s: &CheckoutSession, pending: &[Value]) -> PaymentResult<Value> {
-        crate::api::checkout_sessions::view_with(state, self.call, s, self.inc, pending).await.map_err(|e| {
+    async fn session(&self, state: &AppState, s: &CheckoutSession, pending: &Pending<'_>) -> PaymentResult<String> {
+        let body = crate::api::checkout_sessions::body_with(state, self.call, s, self.inc, pending).await;
+        body.map(Body::into_text).map_err(|e| {
             // The expansions were validated before anything was written:
             // what fails here is the store.
             tracing::error!(error = %e.message, "confirm answer not rendered");

@@ -94,7 +94,7 @@ async fn inline_price(
     let given = (data.product.as_deref(), data.product_data.as_ref());
     let (product_id, new_product) = resolve_product(state, call, given, prefix, now).await?;
     let name = match &new_product {
-        Some(n) => n.product.name.clone(),
+        Some(n) => n.name.clone(),
         None => products::find_param(state, call, &product_id, &format!("{prefix}[product]")).await?.name,
     };
     let stamp = Stamp { livemode: call.auth.livemode, now };
@@ -108,7 +108,7 @@ async fn inline_price(
             let message = format!("Product already exists: {product_id}");
             return Err(ApiError::invalid("resource_already_exists", param, message));
         }
-        out.changes.push(Change::insert(&n.product)?);
+        out.changes.push(Change::insert(&n)?);
     }
     out.changes.push(Change::insert(&made)?);
     let param = if data.recurring.is_some() { format!("{prefix}[recurring]") } else { format!("{prefix}[currency]") };

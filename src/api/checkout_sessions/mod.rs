@@ -33,6 +33,7 @@ use crate::domain::session_params::{CreateParams, Mode, UiMode};
 use crate::domain::session_rules;
 use crate::domain::session_update::CollectedInformation as CollectedParam;
 use crate::domain::session_update::UpdateParams;
+use crate::engine::payment::Pending;
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::ids::random_base62;
 use crate::store::Change;
@@ -64,21 +65,30 @@ pub(super) fn includes(call: &Call, prefix: &str) -> Includes {
     inc
 }
 
-/// The session as this caller sees it now, with its expansions.
-pub(super) async fn view(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Value> {
-    view_with(state, call, s, inc, &[]).await
+/// The session as this caller sees it now, as a response body: written
+/// straight from the session when the request expands nothing, the tree
+/// `view_with` builds otherwise.
+pub(super) async fn body(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Body> {
+    body_with(state, call, s, inc, &Vec::new).await
 }
 
-/// `view` as a response body: written straight from the session when the
-/// request expands nothing, the tree `view` builds otherwise.
-pub(super) async fn body(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Body> {
+/// `body` with objects about to be committed alongside (see `view_with`),
+/// which are asked for only when something is expanded.
+pub(super) async fn body_with(
+    state: &AppState,
+    call: &Call,
+    s: &CheckoutSession,
+    inc: &Includes,
+    pending: &Pending<'_>,
+) -> ApiResult<Body> {
     if inc.rest.is_empty() && !(inc.breakdown && s.total_details.is_some()) {
         return Body::rendered(session::render_text(s, state.now(), &call.version, inc.lines));
     }
-    Ok(Body::Tree(view(state, call, s, inc).await?))
+    Ok(Body::Tree(view_with(state, call, s, inc, &pending()).await?))
 }
 
-/// As `view`, with objects about to be committed alongside (see `expand::apply_with`).
+/// The session as a tree with its expansions, where `pending` holds objects
+/// about to be committed alongside (see `expand::apply_with`).
 pub(super) async fn view_with(
     state: &AppState,
     call: &Call,

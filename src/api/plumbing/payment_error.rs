@@ -52,7 +52,7 @@ impl From<PaymentError> for ApiError {
 /// The response an answer recorded for the request is.
 pub fn respond(a: Answer) -> Response {
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK);
-    let mut res = (status, [(header::CONTENT_TYPE, "application/json")], a.body.to_string()).into_response();
+    let mut res = (status, [(header::CONTENT_TYPE, "application/json")], a.body).into_response();
     if let Some(v) = a.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
         res.headers_mut().insert(header::LOCATION, v);
     }

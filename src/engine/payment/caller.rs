@@ -59,8 +59,31 @@ impl Caller {
 /// plain object).
 #[async_trait::async_trait]
 pub trait View: Send + Sync {
-    /// `pending`: the objects this same commit writes, for expansions.
-    async fn session(&self, state: &AppState, session: &CheckoutSession, pending: &[Value]) -> PaymentResult<Value>;
+    /// The answer's JSON text. `pending` gives the objects this same commit
+    /// writes, for expansions; a view that expands nothing never calls it.
+    async fn session(
+        &self,
+        state: &AppState,
+        session: &CheckoutSession,
+        pending: &Pending<'_>,
+    ) -> PaymentResult<String>;
+}
+
+/// The objects a commit writes, parsed only when an expansion asks.
+pub type Pending<'a> = dyn Fn() -> Vec<Value> + Send + Sync + 'a;
+
+/// The documents `changes` write, as trees (a vaulted card's is not shown).
+pub fn written(changes: &[Change]) -> Vec<Value> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Insert { doc, kind, .. } if kind != crate::domain::payment_method::VAULT_KIND => Some(doc),
+            Change::Update { doc, .. } => Some(doc),
+            _ => None,
+        })
+        // Text serialized moments ago by serde_json, so it parses.
+        .filter_map(|doc| serde_json::from_str(doc).ok())
+        .collect()
 }
 
 /// The session as stored, in the caller's API version.
@@ -71,8 +94,11 @@ pub struct Plain {
 
 #[async_trait::async_trait]
 impl View for Plain {
-    async fn session(&self, _: &AppState, s: &CheckoutSession, _: &[Value]) -> PaymentResult<Value> {
-        Ok(session::render(s, self.now, &self.version, false))
+    async fn session(&self, _: &AppState, s: &CheckoutSession, _: &Pending<'_>) -> PaymentResult<String> {
+        session::render_text(s, self.now, &self.version, false).map_err(|e| {
+            tracing::error!(error = %e, "a session did not render");
+            PaymentError::Internal
+        })
     }
 }
 
@@ -89,7 +115,8 @@ pub struct Run<'a> {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
-    pub body: Value,
+    /// JSON text.
+    pub body: String,
     pub location: Option<String>,
 }
 
@@ -113,16 +140,20 @@ pub async fn commit(
         key: k.key.clone(),
         fingerprint: k.fingerprint.clone(),
         status: answer.status,
-        body: answer.body.to_string(),
+        body: answer.body.clone(),
         created: run.state.now(),
     });
     let set = ChangeSet { scope: caller.scope.clone(), changes, events, idempotency };
-    match crate::engine::commit::commit(run.state, set.clone()).await {
+    // Only kassa finishing a request commits the set again (below); a
+    // waiting request's set is not copied.
+    let again = (!caller.waiting).then(|| set.clone());
+    match crate::engine::commit::commit(run.state, set).await {
         Ok(()) => Ok(Answered::Recorded(answer)),
         Err(StoreError::DuplicateIdempotencyKey) if caller.waiting => Ok(Answered::Elsewhere),
         // Kassa finishing a request: the key was answered meanwhile, and
         // the outcome still counts.
         Err(StoreError::DuplicateIdempotencyKey) => {
+            let set = again.ok_or(PaymentError::Internal)?;
             crate::engine::commit::commit(run.state, ChangeSet { idempotency: None, ..set }).await?;
             Ok(Answered::Recorded(answer))
         }

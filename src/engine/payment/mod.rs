@@ -28,7 +28,7 @@ pub mod settle;
 pub mod terms;
 pub mod three_ds;
 
-pub use caller::{Answer, Answered, Caller, IdempotencyKey, Plain, Run, View};
+pub use caller::{Answer, Answered, Caller, IdempotencyKey, Pending, Plain, Run, View};
 pub use decline::Decline;
 pub use error::{PaymentError, PaymentResult};
 pub use method::Chosen;

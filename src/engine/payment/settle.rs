@@ -2,7 +2,7 @@
 //! or SetupIntent of a completed session, every event, and the caller's
 //! idempotency record, all at once.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::caller::{self, Answer, Answered, Run};
 use super::complete::{self, Completion};
@@ -18,8 +18,8 @@ use crate::domain::event;
 use crate::domain::payment_intent::{self, NextAction, NextActionThreeDs, NextActionType, PaymentIntent};
 use crate::domain::payment_intent::{PaymentIntentStatus as Status, RedirectToUrl, ThreeDsFlow};
 use crate::domain::payment_method::PaymentMethod;
+use crate::domain::session;
 use crate::domain::session::CheckoutSession;
-use crate::domain::{payment_method, session};
 use crate::processor::Outcome;
 use crate::store::Change;
 
@@ -202,7 +202,7 @@ async fn answer(
     }
     w.changes.push(Change::update(&s, version)?);
     if let Some(e) = ending.error {
-        let answer = Answer { status: e.status, body: e.body(), location: None };
+        let answer = Answer { status: e.status, body: e.body().to_string(), location: None };
         let res = caller::commit(run, w.changes, w.events, answer).await?;
         // The charge failed: the claim's redemption goes back.
         // (The discount claimed, not a cascade's next tier's.)
@@ -217,24 +217,14 @@ async fn answer(
         let url = base.unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", &s.id);
         return caller::commit(run, w.changes, w.events, redirect(url)).await;
     }
-    // Text serialized moments ago by serde_json, so it parses.
-    let pending: Vec<Value> = w
-        .changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::Insert { doc, kind, .. } if kind != payment_method::VAULT_KIND => Some(doc),
-            Change::Update { doc, .. } => Some(doc),
-            _ => None,
-        })
-        .filter_map(|doc| serde_json::from_str(doc).ok())
-        .collect();
-    let body = run.view.session(run.state, &s, &pending).await?;
+    let changes = &w.changes;
+    let body = run.view.session(run.state, &s, &|| caller::written(changes)).await?;
     caller::commit(run, w.changes, w.events, Answer { status: 200, body, location: None }).await
 }
 
 /// `redirect=true`: the answer sends the buyer on.
 pub fn redirect(url: String) -> Answer {
-    Answer { status: 302, body: json!({"object": "redirect", "url": url}), location: Some(url) }
+    Answer { status: 302, body: json!({"object": "redirect", "url": url}).to_string(), location: Some(url) }
 }
 
 /// This commit records the claiming request's answer (its own, or

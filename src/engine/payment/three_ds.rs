@@ -142,7 +142,7 @@ pub async fn require_authentication(
         // redirect=true: straight to the next action's page.
         return caller::commit(run, changes, events, redirect(url)).await;
     }
-    let body = run.view.session(run.state, &s, &[shown]).await?;
+    let body = run.view.session(run.state, &s, &|| vec![shown.clone()]).await?;
     caller::commit(run, changes, events, Answer { status: 200, body, location: None }).await
 }
 
