@@ -23,9 +23,22 @@ use crate::AppState;
 
 pub const KIND: &str = price::KIND;
 
-/// The caller's price named in a parameter, or a 400 naming `param`.
+/// The caller's price named in a parameter, or a 400 naming `param`. An
+/// inline price is found too, so that reusing one is refused as inactive.
 pub async fn find_param(state: &AppState, call: &Call, id: &str, param: &str) -> ApiResult<Price> {
-    resource::find_param_typed::<Price>(state, call, "price", resource::IdParam { id, param }).await
+    let missing = || ApiError::no_such("price", id, Some(param)).with_status_400();
+    find_any(state, call, id).await?.map(|(p, _)| p).ok_or_else(missing)
+}
+
+/// The caller's price `id`, listed or inline, and whether it is inline.
+async fn find_any(state: &AppState, call: &Call, id: &str) -> ApiResult<Option<(Price, bool)>> {
+    let Some(obj) = state.store.get_object(&call.scope(), id).await?.filter(|o| !o.deleted) else {
+        return Ok(None);
+    };
+    if let Some(p) = obj.decode::<Price>()? {
+        return Ok(Some((p, false)));
+    }
+    Ok(obj.decode_as::<Price>(price::INLINE_KIND)?.map(|p| (p, true)))
 }
 
 /// The product a new price belongs to: an existing active one, or one made
@@ -161,7 +174,7 @@ async fn prices_with_lookup_key(state: &AppState, call: &Call, key: &str) -> Api
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
     expand::validate(&call.expand)?;
-    let (found, _) = resource::find_typed::<Price>(&state, &call, "price", &id).await?;
+    let (found, _) = find_any(&state, &call, &id).await?.ok_or_else(|| ApiError::no_such("price", &id, None))?;
     Ok(Json(resource::respond(&state, &call, found.wire()).await?))
 }
 
@@ -173,6 +186,14 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, mut call: Call) -> ApiResult<Response> {
     let p: PriceUpdateParams = call.parse()?;
     expand::validate(&call.expand)?;
+    if let Some((_, true)) = find_any(&state, &call, &id).await? {
+        return Err(ApiError::bad_request(
+            "price_inline",
+            format!(
+                "The price {id} was made inline (`price_data`) for one Checkout Session's line item; it cannot be updated or reused."
+            ),
+        ));
+    }
     if let Some(Some(key)) = &p.lookup_key {
         let others: Vec<_> =
             prices_with_lookup_key(&state, &call, key).await?.into_iter().filter(|(o, _)| o.id != id).collect();

@@ -17,6 +17,10 @@ use super::pricing::Scheme;
 use super::product::merge_metadata;
 
 pub const KIND: &str = "price";
+/// The stored kind of a price made inline (`price_data`) for a Checkout
+/// Session's line: found by id, never listed (Stripe's price list excludes
+/// inline prices), and without list tags.
+pub const INLINE_KIND: &str = "price.inline";
 
 crate::wire_name!(PriceObject, "price");
 

@@ -107,7 +107,12 @@ impl StoredObject {
     /// A stored document of the right kind that does not fit the type is a
     /// backend error, never a default: nothing may be dropped on a rewrite.
     pub fn decode<D: Document>(&self) -> StoreResult<Option<D>> {
-        if self.kind != D::KIND {
+        self.decode_as::<D>(D::KIND)
+    }
+
+    /// `decode` of an object stored as `D` under another kind (`Change::insert_unlisted`).
+    pub fn decode_as<D: Document>(&self, kind: &str) -> StoreResult<Option<D>> {
+        if self.kind != kind {
             return Ok(None);
         }
         serde_json::from_str(&self.raw)
@@ -156,6 +161,18 @@ impl Change {
             created: obj.created(),
             doc: encode(obj)?,
             tags: obj.tags(),
+        })
+    }
+
+    /// A new object stored under `kind` rather than its type's, with no
+    /// tags: found by id only, never listed (an inline price).
+    pub fn insert_unlisted<D: Document>(obj: &D, kind: &str) -> StoreResult<Self> {
+        Ok(Change::Insert {
+            id: obj.id().to_owned(),
+            kind: kind.to_owned(),
+            created: obj.created(),
+            doc: encode(obj)?,
+            tags: Vec::new(),
         })
     }
 

@@ -383,9 +383,14 @@ impl TestApp {
 
     /// Every event in the outbox of the test account, newest first.
     pub async fn events(&self) -> Vec<Value> {
+        self.stored_of("event").await
+    }
+
+    /// The test account's stored objects of `kind` (at most 100), newest first.
+    pub async fn stored_of(&self, kind: &str) -> Vec<Value> {
         let scope = kassa::store::Scope { account_id: self.keys.account_id.clone(), livemode: false };
         let q = kassa::store::ListQuery {
-            kind: "event".into(),
+            kind: kind.into(),
             filters: vec![],
             created: Default::default(),
             cursor: None,

@@ -28,6 +28,7 @@ mod errors;
 mod gateway;
 mod hardening;
 mod idempotency;
+mod inline_prices;
 mod intent_data;
 mod lists;
 mod live_mode;

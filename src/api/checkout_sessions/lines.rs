@@ -110,7 +110,7 @@ async fn inline_price(
         }
         out.changes.push(Change::insert(&n)?);
     }
-    out.changes.push(Change::insert(&made)?);
+    out.changes.push(Change::insert_unlisted(&made, price::INLINE_KIND)?);
     let param = if data.recurring.is_some() { format!("{prefix}[recurring]") } else { format!("{prefix}[currency]") };
     Ok((made, name, param))
 }
