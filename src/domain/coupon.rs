@@ -58,7 +58,7 @@ pub struct Coupon {
     pub max_redemptions: Option<i64>,
     pub metadata: BTreeMap<String, String>,
     pub name: Option<String>,
-    #[serde(with = "percent_number")]
+    #[serde(default, with = "percent_number")]
     #[schema(value_type = Option<f64>)]
     pub percent_off: Option<Decimal>,
     #[schema(ignore)]

@@ -15,6 +15,10 @@ pub trait Document: Serialize + DeserializeOwned {
     const PREFIX: &'static str;
     /// Stored fields that are kassa's own bookkeeping, never shown.
     const PRIVATE: &'static [&'static str] = &[];
+    /// Stored without the struct fields that are `None` (`domain::lean`):
+    /// only for a kind that every read decodes into its struct, never one
+    /// whose stored text is shown or expanded as it is.
+    const LEAN: bool = false;
 
     fn id(&self) -> &str;
     fn created(&self) -> i64;

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod intent_data;
 pub mod introspect;
 pub mod keys;
+pub mod lean;
 pub mod line_item;
 pub mod line_quantity;
 pub mod locale;

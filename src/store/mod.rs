@@ -121,9 +121,11 @@ impl StoredObject {
     }
 }
 
-/// The document's stored text, serialized straight from the struct.
+/// The document's stored text, serialized straight from the struct; for a
+/// `Document::LEAN` kind without the struct fields that are `None`.
 fn encode<D: Document>(obj: &D) -> StoreResult<String> {
-    serde_json::to_string(obj).map_err(|e| StoreError::Backend(format!("{} does not encode: {e}", D::KIND)))
+    let text = if D::LEAN { crate::domain::lean::to_string(obj) } else { serde_json::to_string(obj) };
+    text.map_err(|e| StoreError::Backend(format!("{} does not encode: {e}", D::KIND)))
 }
 
 /// A write of one object. `doc` is the document's JSON text, serialized

@@ -22,6 +22,10 @@ backend_test!(text_and_tree_answers_say_the_same, |app| {
     let id = app.open_session().await;
     let open = same_either_way(&app, &format!("/v1/checkout/sessions/{id}"), "customer").await;
     assert!(open["customer"].is_null() && open["is_payment_required"] == true, "{open}");
+    // Stored lean (no `null` fields), shown whole.
+    let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false };
+    let stored = app.store.get_object(&scope, &id).await.unwrap().expect("stored").raw;
+    assert!(!stored.contains(r#""customer":null"#) && open.as_object().unwrap().contains_key("customer"), "{stored}");
     assert!(open.get("line_items").is_none(), "{open}");
     let with_lines =
         same_either_way(&app, &format!("/v1/checkout/sessions/{id}?expand[]=line_items"), "customer").await;
