@@ -44,6 +44,7 @@ pub mod product;
 pub mod promotion_code;
 pub mod redemption;
 pub mod refund;
+pub(crate) mod refuse;
 pub mod session;
 pub mod session_kept;
 pub mod session_options;

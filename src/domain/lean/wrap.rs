@@ -110,48 +110,27 @@ impl<S: Serializer> Serializer for Lean<S> {
     }
 }
 
-impl<C: SerializeSeq> SerializeSeq for Lean<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-        self.0.serialize_element(&Inner(v))
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
-    }
+/// A compound whose every element passes through `Lean`.
+macro_rules! elements {
+    ($($tr:ident::$method:ident;)*) => {$(
+        impl<C: $tr> $tr for Lean<C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+                self.0.$method(&Inner(v))
+            }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.0.end()
+            }
+        }
+    )*};
 }
 
-impl<C: SerializeTuple> SerializeTuple for Lean<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-        self.0.serialize_element(&Inner(v))
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
-    }
-}
-
-impl<C: SerializeTupleStruct> SerializeTupleStruct for Lean<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-        self.0.serialize_field(&Inner(v))
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
-    }
-}
-
-impl<C: SerializeTupleVariant> SerializeTupleVariant for Lean<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-        self.0.serialize_field(&Inner(v))
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
-    }
+elements! {
+    SerializeSeq::serialize_element;
+    SerializeTuple::serialize_element;
+    SerializeTupleStruct::serialize_field;
+    SerializeTupleVariant::serialize_field;
 }
 
 impl<C: SerializeMap> SerializeMap for Lean<C> {
@@ -168,30 +147,26 @@ impl<C: SerializeMap> SerializeMap for Lean<C> {
     }
 }
 
-impl<C: SerializeStruct> SerializeStruct for Lean<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), C::Error> {
-        if is_none(v) {
-            return self.0.skip_field(key);
+/// A struct whose fields that are `None` are skipped.
+macro_rules! fields {
+    ($($tr:ident;)*) => {$(
+        impl<C: $tr> $tr for Lean<C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), C::Error> {
+                if is_none(v) {
+                    return self.0.skip_field(key);
+                }
+                self.0.serialize_field(key, &Inner(v))
+            }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.0.end()
+            }
         }
-        self.0.serialize_field(key, &Inner(v))
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
-    }
+    )*};
 }
 
-impl<C: SerializeStructVariant> SerializeStructVariant for Lean<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), C::Error> {
-        if is_none(v) {
-            return self.0.skip_field(key);
-        }
-        self.0.serialize_field(key, &Inner(v))
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
-    }
+fields! {
+    SerializeStruct;
+    SerializeStructVariant;
 }
