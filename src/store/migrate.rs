@@ -45,6 +45,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_lean_tags.sql"),
         postgres: include_str!("../../migrations/postgres/0006_lean_tags.sql"),
     },
+    Migration {
+        version: 7,
+        name: "lean_documents",
+        sqlite: include_str!("../../migrations/sqlite/0007_lean_documents.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_lean_documents.sql"),
+    },
 ];
 
 /// Refuses a database that a newer kassa has migrated: this binary would

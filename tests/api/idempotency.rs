@@ -18,6 +18,27 @@ backend_test!(a_replay_returns_the_stored_response, |app| {
     assert_eq!(app.events().await.len(), 1);
 });
 
+// A session's answer is several kilobytes: SQLite stores it compressed
+// (`store::sqlite::idem_body`), and the replay is the same answer.
+backend_test!(a_replay_of_a_long_answer_returns_it_whole, |app| {
+    let pairs = [
+        ("line_items[0][price_data][currency]", "usd"),
+        ("line_items[0][price_data][unit_amount]", "500"),
+        ("line_items[0][price_data][product_data][name]", "T"),
+        ("line_items[0][quantity]", "1"),
+        ("mode", "payment"),
+        ("success_url", "https://shop.example/ok"),
+        ("expand[]", "line_items"),
+    ];
+    let first = app.post_idem("/v1/checkout/sessions", "key-long", &pairs).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.to_string().len() > 2048);
+    let again = app.post_idem("/v1/checkout/sessions", "key-long", &pairs).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(app.session_count().await, 1);
+});
+
 backend_test!(a_key_reused_with_other_params_or_endpoint_is_an_idempotency_error, |app| {
     let first = app.post_idem("/v1/customers", "key-2", &[("email", "a@x.io")]).await;
     let id = first.body["id"].as_str().unwrap();

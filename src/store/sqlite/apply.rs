@@ -1,5 +1,6 @@
 //! Applying a `ChangeSet` inside the SQLite writer's transaction.
 
+use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
 use super::*;
@@ -22,10 +23,11 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, t
 
 /// Applies the set and the deliveries its events call for (from the
 /// endpoints read here, in the writer's transaction); returns what it added.
+/// `body` is the idempotency record's body as stored (`idem_body::to_sql`).
 /// Documents arrive serialized (`Change`), so the single writer thread
 /// spends its time on SQL. Events are serialized here: their
 /// `pending_webhooks` is known only once the endpoints are read.
-pub(super) fn apply(conn: &Connection, mut set: ChangeSet) -> StoreResult<Committed> {
+pub(super) fn apply(conn: &Connection, mut set: ChangeSet, body: Option<Value>) -> StoreResult<Committed> {
     let scope = &set.scope;
     for change in &set.changes {
         apply_change(conn, scope, change)?;
@@ -45,10 +47,10 @@ pub(super) fn apply(conn: &Connection, mut set: ChangeSet) -> StoreResult<Commit
             insert(conn, scope, (id, kind, *created), doc, tags)?;
         }
     }
-    if let Some(rec) = &set.idempotency {
+    if let (Some(rec), Some(body)) = (&set.idempotency, body) {
         exec(conn,
             "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, rec.body, rec.created],
+            params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, body, rec.created],
         )
         .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicateIdempotencyKey } else { backend(e) })?;
     }

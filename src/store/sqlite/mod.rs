@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use super::sql;
 mod apply;
 mod due;
+mod idem_body;
 mod migrate;
 mod tags;
 mod writer;
@@ -313,7 +314,9 @@ impl Store for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(backend = "sqlite", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
-        self.write(move |c| apply(c, set)).await
+        // Compressed here, so the one writer thread spends its time on SQL.
+        let body = set.idempotency.as_ref().map(|r| idem_body::to_sql(&r.body));
+        self.write(move |c| apply(c, set, body)).await
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
@@ -322,7 +325,7 @@ impl Store for SqliteStore {
             row(c,
                 "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
                 params![scope.account_id, scope.livemode, key],
-                |r| Ok(IdempotencyRecord { key: r.get(0)?, fingerprint: r.get(1)?, status: r.get(2)?, body: r.get(3)?, created: r.get(4)? }),
+                |r| Ok(IdempotencyRecord { key: r.get(0)?, fingerprint: r.get(1)?, status: r.get(2)?, body: idem_body::column(r, 3)?, created: r.get(4)? }),
             )
             .optional()
             .map_err(backend)
