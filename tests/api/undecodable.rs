@@ -80,3 +80,22 @@ backend_test!(an_undecodable_payment_intent_is_a_500_everywhere_it_is_read, |app
     assert_eq!(page.status(), 500);
     assert!(!page.text().await.unwrap().contains("surprise"), "the page shows no internals");
 });
+
+// A kind whose stored text is sent as it is (customers) is checked to be
+// JSON first: a corrupt row is a 500, never a 200 with a broken body.
+backend_test!(a_stored_customer_that_is_not_json_is_a_500, |app| {
+    let scope = Scope { account_id: app.keys.account_id.clone(), livemode: false };
+    let change = Change::Insert {
+        id: "cus_broken".into(),
+        kind: "customer".into(),
+        created: START,
+        doc: r#"{"id": "cus_broken", "object": "customer""#.into(),
+        tags: vec![],
+    };
+    let set = ChangeSet { scope, changes: vec![change], events: vec![], idempotency: None };
+    app.store.commit(set).await.unwrap();
+    for path in ["/v1/customers/cus_broken", "/v1/customers"] {
+        let r = app.get(path).await;
+        assert_eq!((r.status, r.body["error"]["type"].as_str()), (500, Some("api_error")), "{path}: {}", r.body);
+    }
+});

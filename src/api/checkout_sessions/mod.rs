@@ -84,7 +84,9 @@ pub(super) async fn body_with(
     if inc.rest.is_empty() && !(inc.breakdown && s.total_details.is_some()) {
         return Body::rendered(session::render_text(s, state.now(), &call.version, inc.lines));
     }
-    Ok(Body::Tree(view_with(state, call, s, inc, &pending()).await?))
+    // Only an expansion looks at the objects written alongside.
+    let written = if inc.rest.is_empty() { Vec::new() } else { pending() };
+    Ok(Body::Tree(view_with(state, call, s, inc, &written).await?))
 }
 
 /// The session as a tree with its expansions, where `pending` holds objects

@@ -144,9 +144,9 @@ pub async fn commit(
         created: run.state.now(),
     });
     let set = ChangeSet { scope: caller.scope.clone(), changes, events, idempotency };
-    // Only kassa finishing a request commits the set again (below); a
-    // waiting request's set is not copied.
-    let again = (!caller.waiting).then(|| set.clone());
+    // Only kassa finishing a request under its key commits the set again
+    // (below); no other set is copied.
+    let again = (!caller.waiting && caller.idempotency.is_some()).then(|| set.clone());
     match crate::engine::commit::commit(run.state, set).await {
         Ok(()) => Ok(Answered::Recorded(answer)),
         Err(StoreError::DuplicateIdempotencyKey) if caller.waiting => Ok(Answered::Elsewhere),

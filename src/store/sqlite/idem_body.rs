@@ -13,9 +13,9 @@ const COMPRESS_FROM: usize = 1024;
 /// allocation to make.
 const MAX_BODY: usize = 16 << 20;
 
-/// The column value for `body`.
+/// The column value for `body` (one too large to read back compressed stays text).
 pub(super) fn to_sql(body: &str) -> Value {
-    if body.len() >= COMPRESS_FROM {
+    if (COMPRESS_FROM..=MAX_BODY).contains(&body.len()) {
         Value::Blob(lz4_flex::compress_prepend_size(body.as_bytes()))
     } else {
         Value::Text(body.to_owned())
