@@ -157,25 +157,18 @@ pub enum Change {
 impl Change {
     /// A new object, under its own kind and tags.
     pub fn insert<D: Document>(obj: &D) -> StoreResult<Self> {
-        Ok(Change::Insert {
-            id: obj.id().to_owned(),
-            kind: D::KIND.to_owned(),
-            created: obj.created(),
-            doc: encode(obj)?,
-            tags: obj.tags(),
-        })
+        Self::insert_as(obj, D::KIND, obj.tags())
     }
 
     /// A new object stored under `kind` rather than its type's, with no
     /// tags: found by id only, never listed (an inline price).
     pub fn insert_unlisted<D: Document>(obj: &D, kind: &str) -> StoreResult<Self> {
-        Ok(Change::Insert {
-            id: obj.id().to_owned(),
-            kind: kind.to_owned(),
-            created: obj.created(),
-            doc: encode(obj)?,
-            tags: Vec::new(),
-        })
+        Self::insert_as(obj, kind, Vec::new())
+    }
+
+    fn insert_as<D: Document>(obj: &D, kind: &str, tags: Vec<Tag>) -> StoreResult<Self> {
+        let (id, created) = (obj.id().to_owned(), obj.created());
+        Ok(Change::Insert { id, kind: kind.to_owned(), created, doc: encode(obj)?, tags })
     }
 
     /// The object's new state, if it is still at `expected_version`.

@@ -211,18 +211,7 @@ pub fn stored(obj: &StoredObject) -> ApiResult<Value> {
 /// JSON (checked without building a tree), so a corrupt row fails its
 /// request as `doc()` would make it.
 pub fn stored_text(obj: &StoredObject) -> ApiResult<Body> {
-    checked_text(obj.raw.clone(), &obj.id)
-}
-
-/// `text` as a body if it is one JSON value; a logged 500 if it is not.
-pub fn checked_text(text: String, id: &str) -> ApiResult<Body> {
-    match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-        Ok(_) => Ok(Body::Text(text)),
-        Err(e) => {
-            tracing::error!(error = %e, id, "a stored document is not JSON");
-            Err(ApiError::internal())
-        }
-    }
+    Body::stored(obj.raw.clone(), &obj.id)
 }
 
 /// `envelope` as text, around objects already written as JSON text.
