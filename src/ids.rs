@@ -12,13 +12,78 @@ use crate::domain::keys::{self, KeyKind, Mode};
 
 /// Random base62 text of `len` characters from the OS-seeded thread RNG.
 pub fn random_base62(len: usize) -> String {
-    let mut rng = rand::thread_rng();
-    (0..len).map(|_| char::from(BASE62[rng.gen_range(0..BASE62.len())])).collect()
+    let mut text = String::with_capacity(len);
+    push_random(&mut text, len);
+    text
 }
 
 /// A new id such as `cus_…`, of Stripe's length for its prefix.
+///
+/// The body starts with the clock (milliseconds, in base62 so that byte
+/// order is time order) and ends with randomness. Ids are only ever
+/// compared for equality, but they are the key of the objects' index: with
+/// fully random ids every insert landed on a random index page, and a
+/// session create (five objects) wrote about five 4 KiB index pages to the
+/// WAL (and again at the checkpoint) for five 30-byte entries. Ids made in
+/// the same few milliseconds now share a page.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", random_base62(id_len(prefix)))
+    let len = id_len(prefix);
+    let mut id = String::with_capacity(prefix.len() + 1 + len);
+    id.push_str(prefix);
+    id.push('_');
+    push_ordered(&mut id, len);
+    id
+}
+
+/// `len` base62 characters that begin with the clock (see `new_id`).
+pub fn ordered_base62(len: usize) -> String {
+    let mut text = String::with_capacity(len);
+    push_ordered(&mut text, len);
+    text
+}
+
+fn push_ordered(text: &mut String, len: usize) {
+    let clock = clock_chars(len);
+    push_clock(text, now_millis(), clock);
+    push_random(text, len - clock);
+}
+
+/// How many characters of an id's body come from the clock. Long bodies
+/// (24 or more) keep at least 17 random characters (101 bits; a session id,
+/// which opens its payment page, keeps 49), with 7 of milliseconds that do
+/// not wrap for a century, so inserts append to the index. Bodies under 14
+/// characters stay random. Short bodies (14, 16) keep at least 10 random
+/// characters (59 bits); their 4 clock characters wrap every 4.1 hours,
+/// which keeps the clustering (nearby milliseconds, nearby keys) and spreads
+/// the ids over the whole space over time, so a collision is as unlikely as
+/// with random ids.
+fn clock_chars(len: usize) -> usize {
+    if len < 14 {
+        0
+    } else if len >= 24 {
+        7
+    } else {
+        4
+    }
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// `n` base62 digits of `millis` modulo 62ⁿ, most significant first.
+fn push_clock(id: &mut String, millis: u64, n: usize) {
+    let base = BASE62.len() as u64;
+    let digits: Vec<u8> = (0..n as u32).rev().map(|i| BASE62[(millis / base.pow(i) % base) as usize]).collect();
+    id.extend(digits.into_iter().map(char::from));
+}
+
+fn push_random(id: &mut String, n: usize) {
+    let mut rng = rand::thread_rng();
+    id.extend((0..n).map(|_| char::from(BASE62[rng.gen_range(0..BASE62.len())])));
 }
 
 /// The id source of a running server: random ids.
@@ -70,6 +135,30 @@ mod tests {
         assert_eq!(id.len(), 4 + 14);
         assert!(id[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(prefix_of(&id), Some("cus"));
+    }
+
+    #[test]
+    fn ids_made_later_sort_later() {
+        let (mut a, mut b) = (String::new(), String::new());
+        push_clock(&mut a, 1_765_000_000_000, 7);
+        push_clock(&mut b, 1_765_000_000_001, 7);
+        assert!(a < b, "{a} {b}");
+        let (mut c, mut d) = (String::new(), String::new());
+        push_clock(&mut c, 61, 2);
+        push_clock(&mut d, 62, 2);
+        assert_eq!((c.as_str(), d.as_str()), ("0z", "10"));
+        let first = new_id("cs");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(new_id("cs") > first);
+    }
+
+    #[test]
+    fn short_ids_keep_their_length_with_the_clock() {
+        for prefix in ["cus", "acct", "pi", "cs"] {
+            let id = new_id(prefix);
+            assert_eq!(id.len(), prefix.len() + 1 + id_len(prefix), "{id}");
+            assert!(id[prefix.len() + 1..].bytes().all(|b| b.is_ascii_alphanumeric()));
+        }
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub(super) fn require_changeable(s: &CheckoutSession, now: i64) -> ApiResult<()>
 }
 
 fn session_id(livemode: bool) -> String {
-    format!("cs_{}_a1{}", if livemode { "live" } else { "test" }, random_base62(56))
+    format!("cs_{}_a1{}", if livemode { "live" } else { "test" }, crate::ids::ordered_base62(56))
 }
 
 /// Create a Checkout Session.
