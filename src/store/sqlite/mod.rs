@@ -13,6 +13,7 @@ mod apply;
 mod due;
 mod idem_body;
 mod migrate;
+mod point;
 mod tags;
 mod writer;
 
@@ -28,6 +29,7 @@ type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 pub struct SqliteStore {
     writer: flume::Sender<WriteJob>,
     readers: flume::Sender<ReadJob>,
+    point: point::PointReads,
 }
 
 pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -98,8 +100,7 @@ impl SqliteStore {
 
         let (rtx, rrx) = flume::unbounded::<ReadJob>();
         for i in 0..READERS {
-            let conn = connect(path)?;
-            conn.execute_batch("PRAGMA query_only=ON;").map_err(backend)?;
+            let conn = point::open_reader(path)?;
             let rrx = rrx.clone();
             std::thread::Builder::new()
                 .name(format!("kassa-sqlite-reader-{i}"))
@@ -110,7 +111,7 @@ impl SqliteStore {
                 })
                 .map_err(backend)?;
         }
-        Ok(Self { writer: wtx, readers: rtx })
+        Ok(Self { writer: wtx, readers: rtx, point: point::PointReads::new(path) })
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -233,8 +234,7 @@ impl Store for SqliteStore {
     }
 
     async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let hash = hash.to_owned();
-        self.read(move |c| {
+        self.point.run(|c| {
             let found: Option<(String, String, String, bool)> = row(c,
                     "SELECT k.account_id, a.api_version, k.kind, k.livemode FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?",
                     [hash],
@@ -246,12 +246,10 @@ impl Store for SqliteStore {
                 Some(ApiKeyRecord { account_id, api_version, kind: KeyKind::parse(&kind)?, livemode })
             }))
         })
-        .await
     }
 
     async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
-        let id = id.to_owned();
-        self.read(move |c| find_account(c, &id)).await
+        self.point.run(|c| find_account(c, id))
     }
 
     async fn add_api_key(&self, account_id: &str, key: &NewApiKey, created: i64) -> StoreResult<()> {
@@ -272,8 +270,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_object(&self, scope: &Scope, id: &str) -> StoreResult<Option<StoredObject>> {
-        let (scope, id) = (scope.clone(), id.to_owned());
-        self.read(move |c| {
+        self.point.run(|c| {
             row(c,
                 "SELECT seq, id, kind, created, version, deleted, doc FROM objects WHERE id = ? AND account_id = ? AND livemode = ?",
                 params![id, scope.account_id, scope.livemode],
@@ -284,12 +281,10 @@ impl Store for SqliteStore {
             .map(to_object)
             .transpose()
         })
-        .await
     }
 
     async fn locate(&self, kind: &str, id: &str) -> StoreResult<Option<(Scope, StoredObject)>> {
-        let (kind, id) = (kind.to_owned(), id.to_owned());
-        self.read(move |c| {
+        self.point.run(|c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT seq, id, kind, created, version, deleted, doc, account_id, livemode FROM objects WHERE id = ? AND kind = ? LIMIT 2",
@@ -304,7 +299,6 @@ impl Store for SqliteStore {
                 Err(_) => Ok(None),
             }
         })
-        .await
     }
 
     async fn list_objects(&self, scope: &Scope, query: &ListQuery) -> StoreResult<Page> {
@@ -320,8 +314,7 @@ impl Store for SqliteStore {
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
-        let (scope, key) = (scope.clone(), key.to_owned());
-        self.read(move |c| {
+        self.point.run(|c| {
             row(c,
                 "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
                 params![scope.account_id, scope.livemode, key],
@@ -330,7 +323,6 @@ impl Store for SqliteStore {
             .optional()
             .map_err(backend)
         })
-        .await
     }
 
     async fn due(&self, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>> {
