@@ -27,7 +27,9 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, t
 /// Documents arrive serialized (`Change`), so the single writer thread
 /// spends its time on SQL. Events are serialized here: their
 /// `pending_webhooks` is known only once the endpoints are read.
-pub(super) fn apply(conn: &Connection, mut set: ChangeSet, body: Option<Value>) -> StoreResult<Committed> {
+/// It may run twice on the same set (see `writer`): the deliveries and
+/// each event's `pending_webhooks` are worked out afresh each time.
+pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, body: Option<&Value>) -> StoreResult<Committed> {
     let scope = &set.scope;
     for change in &set.changes {
         apply_change(conn, scope, change)?;

@@ -20,7 +20,7 @@ mod writer;
 use super::*;
 use crate::domain::keys::KeyKind;
 use apply::apply;
-use writer::{writer_loop, Completion, WriteJob};
+use writer::{writer_loop, WriteJob};
 
 const READERS: usize = 4;
 
@@ -130,23 +130,43 @@ impl SqliteStore {
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: WriteJob = Box::new(move |c| {
-            let result = f(c);
-            let ok = result.is_ok();
-            let done: Completion = Box::new(move |commit_error| {
-                let out = match commit_error {
-                    Some(e) if ok => Err(StoreError::Backend(e.to_owned())),
-                    _ => result,
-                };
-                let _ = tx.send(out);
-            });
-            (ok, done)
-        });
+        let job: WriteJob = Box::new(Write { f, result: None, tx });
         self.writer.send_async(job).await.map_err(|_| StoreError::Backend("writer closed".into()))?;
         rx.await.map_err(|_| StoreError::Backend("writer dropped the request".into()))?
+    }
+}
+
+/// A caller's write, as the writer thread runs it: the closure may run
+/// twice (see `writer`), and only the last run's result is answered.
+struct Write<F, T> {
+    f: F,
+    result: Option<StoreResult<T>>,
+    tx: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<F, T> writer::Job for Write<F, T>
+where
+    T: Send,
+    F: FnMut(&Connection) -> StoreResult<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let result = (self.f)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit_error: Option<&str>) {
+        let out = match (commit_error, self.result) {
+            (_, Some(Err(own))) => Err(own),
+            (Some(e), _) => Err(StoreError::Backend(e.to_owned())),
+            (None, Some(done)) => done,
+            (None, None) => Err(StoreError::Backend("the write never ran".into())),
+        };
+        let _ = self.tx.send(out);
     }
 }
 
@@ -310,7 +330,8 @@ impl Store for SqliteStore {
     async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
         // Compressed here, so the one writer thread spends its time on SQL.
         let body = set.idempotency.as_ref().map(|r| idem_body::to_sql(&r.body));
-        self.write(move |c| apply(c, set, body)).await
+        let mut set = set;
+        self.write(move |c| apply(c, &mut set, body.as_ref())).await
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {

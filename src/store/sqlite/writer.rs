@@ -1,16 +1,29 @@
 //! The SQLite writer thread and its group commit: every queued write (up to
-//! `MAX_BATCH`) goes into one transaction, each inside its own savepoint so a
-//! failing one rolls back alone, and each request is answered only after the
-//! shared COMMIT is durable (WAL with `synchronous=FULL`).
+//! `MAX_BATCH`) goes into one transaction, a failing one rolls back alone,
+//! and each request is answered only after the shared COMMIT is durable
+//! (WAL with `synchronous=FULL`).
+//!
+//! A batch first runs its jobs one after another with no savepoints. Only
+//! when one of them fails is the transaction rolled back and the batch run
+//! again, each job inside its own savepoint. Jobs rarely fail (a lost
+//! version race, a taken idempotency key), and a savepoint copies every
+//! page a job touches into a sub-journal before changing it: 15 % of the
+//! writer's time when every job had one.
 
 use rusqlite::Connection;
 
 pub const MAX_BATCH: usize = 128;
 
-/// A write runs inside a savepoint; it reports success, and a completion to
-/// call once the transaction's fate is known (`Some(error)` if it failed).
-pub type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
-pub type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+/// A write. `run` executes its statements and says whether they
+/// succeeded; it may be called a second time, after a rollback, and must
+/// then do the same again. `finish` answers its caller once the
+/// transaction's fate is known (`Some(error)` if it failed).
+pub trait Job: Send {
+    fn run(&mut self, conn: &Connection) -> bool;
+    fn finish(self: Box<Self>, commit_error: Option<&str>);
+}
+
+pub type WriteJob = Box<dyn Job>;
 
 pub fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
     while let Ok(first) = jobs.recv() {
@@ -56,54 +69,32 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
+/// How a pass over the batch ended.
+enum Pass {
+    /// Every job succeeded.
+    Clean,
+    /// A job failed (without savepoints, its partial writes are still in
+    /// the transaction).
+    JobFailed,
+    /// The transaction itself is lost; nothing of the batch may commit.
+    Broken(String),
+}
+
 /// One group commit. If anything goes wrong beyond a job's own failure (a
 /// savepoint that cannot be taken, SQLite rolling the whole transaction back
 /// on a full disk or I/O error, a panic), the whole batch is rolled back and
 /// every caller is told so: nothing is committed behind an error.
 #[tracing::instrument(skip_all, fields(writes = batch.len()))]
-pub fn run_batch(conn: &Connection, batch: Vec<WriteJob>) {
+pub fn run_batch(conn: &Connection, mut batch: Vec<WriteJob>) {
     let (start, writes) = (std::time::Instant::now(), batch.len());
-    if !conn.is_autocommit() {
-        // A transaction left open by an earlier failure.
+    let mut pass = begin(conn).map_or_else(Pass::Broken, |()| run_all(conn, &mut batch, false));
+    if matches!(pass, Pass::JobFailed) {
         let _ = conn.execute_batch("ROLLBACK");
+        pass = begin(conn).map_or_else(Pass::Broken, |()| run_all(conn, &mut batch, true));
     }
-    if let Err(e) = run(conn, "BEGIN IMMEDIATE") {
-        // Dropping an unexecuted job drops its reply channel: its caller
-        // gets a backend error (a retryable 500) and nothing was written.
-        tracing::error!(error = %e, "could not begin a write transaction");
-        return;
-    }
-    let mut completions = Vec::with_capacity(batch.len());
-    let mut broken: Option<String> = None;
-    for job in batch {
-        if broken.is_some() {
-            continue;
-        }
-        if let Err(e) = run(conn, "SAVEPOINT job") {
-            broken = Some(e.to_string());
-            continue;
-        }
-        let (ok, done) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::error!("a write job panicked; rolling back its batch");
-                broken = Some("a write failed unexpectedly".into());
-                continue;
-            }
-        };
-        completions.push(done);
-        if conn.is_autocommit() {
-            broken = Some("the transaction was rolled back by the database".into());
-            continue;
-        }
-        let end = if ok { Ok(()) } else { run(conn, "ROLLBACK TO job") };
-        if let Err(e) = end.and_then(|()| run(conn, "RELEASE job")) {
-            broken = Some(e.to_string());
-        }
-    }
-    let err = match broken {
-        Some(e) => Some(e),
-        None => run(conn, "COMMIT").err().map(|e| e.to_string()),
+    let err = match pass {
+        Pass::Broken(e) => Some(e),
+        Pass::Clean | Pass::JobFailed => run(conn, "COMMIT").err().map(|e| e.to_string()),
     };
     if let Some(e) = &err {
         tracing::error!(error = %e, "write batch rolled back");
@@ -114,9 +105,51 @@ pub fn run_batch(conn: &Connection, batch: Vec<WriteJob>) {
     let meters = crate::meters::meters();
     meters.store_batch(writes);
     meters.store_commit("sqlite", start.elapsed().as_secs_f64());
-    for done in completions {
-        done(err.as_deref());
+    for job in batch {
+        job.finish(err.as_deref());
     }
+}
+
+fn begin(conn: &Connection) -> Result<(), String> {
+    if !conn.is_autocommit() {
+        // A transaction left open by an earlier failure.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    run(conn, "BEGIN IMMEDIATE").map_err(|e| {
+        tracing::error!(error = %e, "could not begin a write transaction");
+        e.to_string()
+    })
+}
+
+/// Runs every job. Without savepoints, the first failure ends the pass;
+/// with them, a failing job is rolled back to its savepoint and the others
+/// go on.
+fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass {
+    for job in batch.iter_mut() {
+        if savepoints {
+            if let Err(e) = run(conn, "SAVEPOINT job") {
+                return Pass::Broken(e.to_string());
+            }
+        }
+        let Ok(ok) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn))) else {
+            tracing::error!("a write job panicked; rolling back its batch");
+            return Pass::Broken("a write failed unexpectedly".into());
+        };
+        if conn.is_autocommit() {
+            return Pass::Broken("the transaction was rolled back by the database".into());
+        }
+        if !savepoints {
+            if !ok {
+                return Pass::JobFailed;
+            }
+            continue;
+        }
+        let end = if ok { Ok(()) } else { run(conn, "ROLLBACK TO job") };
+        if let Err(e) = end.and_then(|()| run(conn, "RELEASE job")) {
+            return Pass::Broken(e.to_string());
+        }
+    }
+    Pass::Clean
 }
 
 #[cfg(test)]
@@ -124,20 +157,34 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
-    fn job(sql: &'static str, fail: bool, tx: mpsc::Sender<Result<(), String>>) -> WriteJob {
-        Box::new(move |c: &Connection| {
-            let ran = c.execute_batch(sql).map_err(|e| e.to_string());
-            let ok = ran.is_ok() && !fail;
-            let done: Completion = Box::new(move |err: Option<&str>| {
-                let out = match (err, ok) {
-                    (Some(e), true) => Err(e.to_owned()),
-                    (_, false) => Err("job failed".to_owned()),
-                    (None, true) => Ok(()),
-                };
-                let _ = tx.send(out);
-            });
-            (ok, done)
-        })
+    struct TestJob {
+        sql: &'static str,
+        fail: bool,
+        runs: usize,
+        ok: bool,
+        tx: mpsc::Sender<Result<usize, String>>,
+    }
+
+    impl Job for TestJob {
+        fn run(&mut self, c: &Connection) -> bool {
+            self.runs += 1;
+            self.ok = c.execute_batch(self.sql).is_ok() && !self.fail;
+            self.ok
+        }
+
+        fn finish(self: Box<Self>, err: Option<&str>) {
+            let out = match (err, self.ok) {
+                (Some(e), true) => Err(e.to_owned()),
+                (_, false) => Err("job failed".to_owned()),
+                (None, true) => Ok(self.runs),
+            };
+            let _ = self.tx.send(out);
+        }
+    }
+
+    /// A job whose answer is how many times it ran.
+    fn job(sql: &'static str, fail: bool, tx: mpsc::Sender<Result<usize, String>>) -> WriteJob {
+        Box::new(TestJob { sql, fail, runs: 0, ok: false, tx })
     }
 
     fn count(c: &Connection) -> i64 {
@@ -148,6 +195,19 @@ mod tests {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
         c
+    }
+
+    #[test]
+    fn a_batch_where_nothing_fails_runs_each_job_once() {
+        let c = conn();
+        let (tx, rx) = mpsc::channel();
+        run_batch(
+            &c,
+            vec![job("INSERT INTO t VALUES (1)", false, tx.clone()), job("INSERT INTO t VALUES (2)", false, tx)],
+        );
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results, vec![Ok(1), Ok(1)]);
+        assert_eq!(count(&c), 2);
     }
 
     #[test]
@@ -163,32 +223,49 @@ mod tests {
             ],
         );
         let results: Vec<_> = rx.iter().collect();
-        assert_eq!(results, vec![Ok(()), Err("job failed".into()), Ok(())]);
-        assert_eq!(count(&c), 2);
+        // The failure sent the batch round again, with savepoints.
+        assert_eq!(results, vec![Ok(2), Err("job failed".into()), Ok(1)]);
+        let kept: Vec<i64> = c
+            .prepare("SELECT v FROM t ORDER BY v")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kept, vec![1, 3], "the failing job's insert is gone, and nothing ran twice into the table");
+    }
+
+    struct Boom;
+
+    impl Job for Boom {
+        fn run(&mut self, c: &Connection) -> bool {
+            let _ = c.execute_batch("INSERT INTO t VALUES (9)");
+            panic!("boom")
+        }
+
+        fn finish(self: Box<Self>, err: Option<&str>) {
+            assert!(err.is_some(), "a batch with a panic does not commit");
+        }
     }
 
     #[test]
     fn a_panicking_job_rolls_back_the_whole_batch_and_the_writer_lives_on() {
         let c = conn();
         let (tx, rx) = mpsc::channel();
-        let boom: WriteJob = Box::new(|c: &Connection| {
-            let _ = c.execute_batch("INSERT INTO t VALUES (9)");
-            panic!("boom")
-        });
         run_batch(
             &c,
             vec![
                 job("INSERT INTO t VALUES (1)", false, tx.clone()),
-                boom,
+                Box::new(Boom),
                 job("INSERT INTO t VALUES (3)", false, tx.clone()),
             ],
         );
         let results: Vec<_> = rx.try_iter().collect();
-        assert_eq!(results.len(), 1, "the job after the panic never ran, so it never answered");
-        assert!(results[0].is_err(), "the job before it is told it failed");
+        assert_eq!(results.len(), 2, "every caller is answered, the one that never ran too");
+        assert!(results.iter().all(Result::is_err), "{results:?}");
         assert_eq!(count(&c), 0);
         run_batch(&c, vec![job("INSERT INTO t VALUES (4)", false, tx)]);
-        assert_eq!(rx.recv().unwrap(), Ok(()));
+        assert_eq!(rx.recv().unwrap(), Ok(1));
         assert_eq!(count(&c), 1);
     }
 
