@@ -43,20 +43,24 @@ pub fn ordered_base62(len: usize) -> String {
 }
 
 fn push_ordered(text: &mut String, len: usize) {
+    push_ordered_at(text, len, now_millis());
+}
+
+fn push_ordered_at(text: &mut String, len: usize, millis: u64) {
     let clock = clock_chars(len);
-    push_clock(text, now_millis(), clock);
+    push_clock(text, millis, clock);
     push_random(text, len - clock);
 }
 
 /// How many characters of an id's body come from the clock. Long bodies
 /// (24 or more) keep at least 17 random characters (101 bits; a session id,
-/// which opens its payment page, keeps 49), with 7 of milliseconds that do
-/// not wrap for a century, so inserts append to the index. Bodies under 14
-/// characters stay random. Short bodies (14, 16) keep at least 10 random
-/// characters (59 bits); their 4 clock characters wrap every 4.1 hours,
-/// which keeps the clustering (nearby milliseconds, nearby keys) and spreads
-/// the ids over the whole space over time, so a collision is as unlikely as
-/// with random ids.
+/// which opens its payment page, keeps 49), with 7 of milliseconds that
+/// wrap in 2081, so inserts append to the index. Bodies under 14 characters
+/// stay random. Short bodies (14, 16) keep at least 10 random characters
+/// (59 bits, shared only by ids of the same millisecond; a clash fails on
+/// the unique index rather than overwriting); their 4 clock characters wrap
+/// every 4.1 hours, which keeps the clustering (nearby milliseconds, nearby
+/// keys) and spreads the ids over the whole space as time goes on.
 fn clock_chars(len: usize) -> usize {
     if len < 14 {
         0
@@ -147,9 +151,15 @@ mod tests {
         push_clock(&mut c, 61, 2);
         push_clock(&mut d, 62, 2);
         assert_eq!((c.as_str(), d.as_str()), ("0z", "10"));
-        let first = new_id("cs");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        assert!(new_id("cs") > first);
+        // A session id's body (56) and a long id's (24): a later millisecond
+        // sorts later whatever the random tail.
+        for len in [56, 24] {
+            let (mut early, mut late) = (String::new(), String::new());
+            push_ordered_at(&mut early, len, 1_765_000_000_000);
+            push_ordered_at(&mut late, len, 1_765_000_000_001);
+            assert!(early < late && early.len() == len && late.len() == len, "{early} {late}");
+        }
+        assert_eq!(ordered_base62(56).len(), 56);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! SQLite backend: one writer thread doing group commit (`writer`),
-//! plus reader threads. No connection is touched on the async runtime's
-//! threads.
+//! reader threads for scans, and point reads (one row by its key) on the
+//! calling thread (`point`). No write touches the async runtime's threads.
 
 use std::path::Path;
 
@@ -59,9 +59,11 @@ fn create_private(path: &Path) -> StoreResult<()> {
 fn connect(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(backend)?;
     // FULL: an acknowledged write survives power loss, not just a crash.
-    // temp_store=MEMORY: each group-commit job runs in a savepoint, whose
-    // sub-journal would otherwise be a temporary file written page by page
-    // (a profile showed 14% of the server's CPU there). It holds only undo
+    // temp_store=MEMORY: a group commit that runs its jobs in savepoints
+    // (after one failed; see `writer`), and a statement journal, would
+    // otherwise write their sub-journal to a temporary file page by page
+    // (a profile showed 14% of the server's CPU there when every job had a
+    // savepoint). It holds only undo
     // data for the open transaction, so durability is unchanged.
     // wal_autocheckpoint=8192 pages (32 MiB of WAL between checkpoints, not
     // 4): pages written again and again (indexes, the table's tail) are
@@ -157,6 +159,10 @@ where
         let ok = result.is_ok();
         self.result = Some(result);
         ok
+    }
+
+    fn reset(&mut self) {
+        self.result = None;
     }
 
     fn finish(self: Box<Self>, commit_error: Option<&str>) {

@@ -20,12 +20,21 @@ pub const MAX_BATCH: usize = 128;
 /// transaction's fate is known (`Some(error)` if it failed).
 pub trait Job: Send {
     fn run(&mut self, conn: &Connection) -> bool;
+    /// Forgets what an earlier run found, before the batch runs again (a
+    /// job the second run never reaches must not answer with the first's).
+    fn reset(&mut self);
     fn finish(self: Box<Self>, commit_error: Option<&str>);
 }
 
 pub type WriteJob = Box<dyn Job>;
 
+/// After a batch in which a job failed, this many batches run with
+/// savepoints from the start: when jobs fail in a row (a hot object, a
+/// client retrying with one key), each batch would otherwise run twice.
+const CAREFUL_BATCHES: u32 = 16;
+
 pub fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
+    let mut careful = 0u32;
     while let Ok(first) = jobs.recv() {
         gather(&jobs);
         let mut batch = vec![first];
@@ -35,7 +44,8 @@ pub fn writer_loop(conn: Connection, jobs: flume::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, batch);
+        let failed = run_batch(&conn, batch, careful > 0);
+        careful = if failed { CAREFUL_BATCHES } else { careful.saturating_sub(1) };
     }
 }
 
@@ -71,8 +81,9 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// How a pass over the batch ended.
 enum Pass {
-    /// Every job succeeded.
-    Clean,
+    /// The batch may commit; this many jobs failed and were rolled back to
+    /// their savepoints.
+    Clean(usize),
     /// A job failed (without savepoints, its partial writes are still in
     /// the transaction).
     JobFailed,
@@ -84,17 +95,21 @@ enum Pass {
 /// savepoint that cannot be taken, SQLite rolling the whole transaction back
 /// on a full disk or I/O error, a panic), the whole batch is rolled back and
 /// every caller is told so: nothing is committed behind an error.
+/// `careful` runs the jobs in savepoints from the start. Returns whether a
+/// job failed.
 #[tracing::instrument(skip_all, fields(writes = batch.len()))]
-pub fn run_batch(conn: &Connection, mut batch: Vec<WriteJob>) {
+pub fn run_batch(conn: &Connection, mut batch: Vec<WriteJob>, careful: bool) -> bool {
     let (start, writes) = (std::time::Instant::now(), batch.len());
-    let mut pass = begin(conn).map_or_else(Pass::Broken, |()| run_all(conn, &mut batch, false));
+    let mut pass = begin(conn).map_or_else(Pass::Broken, |()| run_all(conn, &mut batch, careful));
+    let failed = !matches!(pass, Pass::Clean(0));
     if matches!(pass, Pass::JobFailed) {
         let _ = conn.execute_batch("ROLLBACK");
+        batch.iter_mut().for_each(|job| job.reset());
         pass = begin(conn).map_or_else(Pass::Broken, |()| run_all(conn, &mut batch, true));
     }
     let err = match pass {
         Pass::Broken(e) => Some(e),
-        Pass::Clean | Pass::JobFailed => run(conn, "COMMIT").err().map(|e| e.to_string()),
+        Pass::Clean(_) | Pass::JobFailed => run(conn, "COMMIT").err().map(|e| e.to_string()),
     };
     if let Some(e) = &err {
         tracing::error!(error = %e, "write batch rolled back");
@@ -108,6 +123,7 @@ pub fn run_batch(conn: &Connection, mut batch: Vec<WriteJob>) {
     for job in batch {
         job.finish(err.as_deref());
     }
+    failed
 }
 
 fn begin(conn: &Connection) -> Result<(), String> {
@@ -125,6 +141,7 @@ fn begin(conn: &Connection) -> Result<(), String> {
 /// with them, a failing job is rolled back to its savepoint and the others
 /// go on.
 fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass {
+    let mut failures = 0;
     for job in batch.iter_mut() {
         if savepoints {
             if let Err(e) = run(conn, "SAVEPOINT job") {
@@ -144,12 +161,13 @@ fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass 
             }
             continue;
         }
+        failures += usize::from(!ok);
         let end = if ok { Ok(()) } else { run(conn, "ROLLBACK TO job") };
         if let Err(e) = end.and_then(|()| run(conn, "RELEASE job")) {
             return Pass::Broken(e.to_string());
         }
     }
-    Pass::Clean
+    Pass::Clean(failures)
 }
 
 #[cfg(test)]
@@ -170,6 +188,10 @@ mod tests {
             self.runs += 1;
             self.ok = c.execute_batch(self.sql).is_ok() && !self.fail;
             self.ok
+        }
+
+        fn reset(&mut self) {
+            self.ok = false;
         }
 
         fn finish(self: Box<Self>, err: Option<&str>) {
@@ -204,10 +226,51 @@ mod tests {
         run_batch(
             &c,
             vec![job("INSERT INTO t VALUES (1)", false, tx.clone()), job("INSERT INTO t VALUES (2)", false, tx)],
+            false,
         );
         let results: Vec<_> = rx.iter().collect();
         assert_eq!(results, vec![Ok(1), Ok(1)]);
         assert_eq!(count(&c), 2);
+    }
+
+    #[test]
+    fn a_careful_batch_runs_each_job_once_in_its_savepoint_and_says_one_failed() {
+        let c = conn();
+        let (tx, rx) = mpsc::channel();
+        let failed = run_batch(
+            &c,
+            vec![
+                job("INSERT INTO t VALUES (1)", false, tx.clone()),
+                job("INSERT INTO t VALUES (2)", true, tx.clone()),
+                job("INSERT INTO t VALUES (3)", false, tx),
+            ],
+            true,
+        );
+        assert!(failed);
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results, vec![Ok(1), Err("job failed".into()), Ok(1)]);
+        assert_eq!(count(&c), 2);
+    }
+
+    #[test]
+    fn a_second_run_that_breaks_commits_nothing_and_answers_everyone() {
+        let c = conn();
+        let (tx, rx) = mpsc::channel();
+        let failed = run_batch(
+            &c,
+            vec![
+                job("INSERT INTO t VALUES (1)", false, tx.clone()),
+                job("INSERT INTO t VALUES (2)", true, tx.clone()),
+                job("ROLLBACK", false, tx),
+            ],
+            false,
+        );
+        assert!(failed);
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results.len(), 3);
+        assert!(results.iter().all(Result::is_err), "{results:?}");
+        assert_eq!(count(&c), 0);
+        assert!(c.is_autocommit());
     }
 
     #[test]
@@ -221,6 +284,7 @@ mod tests {
                 job("INSERT INTO t VALUES (2)", true, tx.clone()),
                 job("INSERT INTO t VALUES (3)", false, tx),
             ],
+            false,
         );
         let results: Vec<_> = rx.iter().collect();
         // The failure sent the batch round again, with savepoints.
@@ -243,6 +307,8 @@ mod tests {
             panic!("boom")
         }
 
+        fn reset(&mut self) {}
+
         fn finish(self: Box<Self>, err: Option<&str>) {
             assert!(err.is_some(), "a batch with a panic does not commit");
         }
@@ -259,12 +325,13 @@ mod tests {
                 Box::new(Boom),
                 job("INSERT INTO t VALUES (3)", false, tx.clone()),
             ],
+            false,
         );
         let results: Vec<_> = rx.try_iter().collect();
         assert_eq!(results.len(), 2, "every caller is answered, the one that never ran too");
         assert!(results.iter().all(Result::is_err), "{results:?}");
         assert_eq!(count(&c), 0);
-        run_batch(&c, vec![job("INSERT INTO t VALUES (4)", false, tx)]);
+        run_batch(&c, vec![job("INSERT INTO t VALUES (4)", false, tx)], false);
         assert_eq!(rx.recv().unwrap(), Ok(1));
         assert_eq!(count(&c), 1);
     }
@@ -273,7 +340,7 @@ mod tests {
     fn a_job_that_ends_the_transaction_fails_the_batch() {
         let c = conn();
         let (tx, rx) = mpsc::channel();
-        run_batch(&c, vec![job("INSERT INTO t VALUES (1)", false, tx.clone()), job("ROLLBACK", false, tx)]);
+        run_batch(&c, vec![job("INSERT INTO t VALUES (1)", false, tx.clone()), job("ROLLBACK", false, tx)], false);
         let results: Vec<_> = rx.iter().collect();
         assert!(results.iter().all(Result::is_err), "{results:?}");
         assert_eq!(count(&c), 0);
