@@ -81,8 +81,7 @@ fn now_millis() -> u64 {
 /// `n` base62 digits of `millis` modulo 62ⁿ, most significant first.
 fn push_clock(id: &mut String, millis: u64, n: usize) {
     let base = BASE62.len() as u64;
-    let digits: Vec<u8> = (0..n as u32).rev().map(|i| BASE62[(millis / base.pow(i) % base) as usize]).collect();
-    id.extend(digits.into_iter().map(char::from));
+    id.extend((0..n as u32).rev().map(|i| char::from(BASE62[(millis / base.pow(i) % base) as usize])));
 }
 
 fn push_random(id: &mut String, n: usize) {

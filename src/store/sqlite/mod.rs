@@ -63,8 +63,8 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     // (after one failed; see `writer`), and a statement journal, would
     // otherwise write their sub-journal to a temporary file page by page
     // (a profile showed 14% of the server's CPU there when every job had a
-    // savepoint). It holds only undo
-    // data for the open transaction, so durability is unchanged.
+    // savepoint). It holds only undo data for the open transaction, so
+    // durability is unchanged.
     // wal_autocheckpoint=8192 pages (32 MiB of WAL between checkpoints, not
     // 4): pages written again and again (indexes, the table's tail) are
     // copied back once per checkpoint; the bench measured pay +70 %,

@@ -209,6 +209,15 @@ mod tests {
         Box::new(TestJob { sql, fail, runs: 0, ok: false, tx })
     }
 
+    /// Inserts 1, fails after inserting 2, then runs `last`.
+    fn middle_fails(last: &'static str, tx: mpsc::Sender<Result<usize, String>>) -> Vec<WriteJob> {
+        vec![
+            job("INSERT INTO t VALUES (1)", false, tx.clone()),
+            job("INSERT INTO t VALUES (2)", true, tx.clone()),
+            job(last, false, tx),
+        ]
+    }
+
     fn count(c: &Connection) -> i64 {
         c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap()
     }
@@ -237,15 +246,7 @@ mod tests {
     fn a_careful_batch_runs_each_job_once_in_its_savepoint_and_says_one_failed() {
         let c = conn();
         let (tx, rx) = mpsc::channel();
-        let failed = run_batch(
-            &c,
-            vec![
-                job("INSERT INTO t VALUES (1)", false, tx.clone()),
-                job("INSERT INTO t VALUES (2)", true, tx.clone()),
-                job("INSERT INTO t VALUES (3)", false, tx),
-            ],
-            true,
-        );
+        let failed = run_batch(&c, middle_fails("INSERT INTO t VALUES (3)", tx), true);
         assert!(failed);
         let results: Vec<_> = rx.iter().collect();
         assert_eq!(results, vec![Ok(1), Err("job failed".into()), Ok(1)]);
@@ -256,15 +257,7 @@ mod tests {
     fn a_second_run_that_breaks_commits_nothing_and_answers_everyone() {
         let c = conn();
         let (tx, rx) = mpsc::channel();
-        let failed = run_batch(
-            &c,
-            vec![
-                job("INSERT INTO t VALUES (1)", false, tx.clone()),
-                job("INSERT INTO t VALUES (2)", true, tx.clone()),
-                job("ROLLBACK", false, tx),
-            ],
-            false,
-        );
+        let failed = run_batch(&c, middle_fails("ROLLBACK", tx), false);
         assert!(failed);
         let results: Vec<_> = rx.iter().collect();
         assert_eq!(results.len(), 3);
@@ -277,15 +270,7 @@ mod tests {
     fn a_failing_job_rolls_back_alone() {
         let c = conn();
         let (tx, rx) = mpsc::channel();
-        run_batch(
-            &c,
-            vec![
-                job("INSERT INTO t VALUES (1)", false, tx.clone()),
-                job("INSERT INTO t VALUES (2)", true, tx.clone()),
-                job("INSERT INTO t VALUES (3)", false, tx),
-            ],
-            false,
-        );
+        run_batch(&c, middle_fails("INSERT INTO t VALUES (3)", tx), false);
         let results: Vec<_> = rx.iter().collect();
         // The failure sent the batch round again, with savepoints.
         assert_eq!(results, vec![Ok(2), Err("job failed".into()), Ok(1)]);
