@@ -54,11 +54,9 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     responses((status = 200, body = Coupon, description = "The coupon"), (status = 404, description = "No such coupon")))]
 pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, call: Call) -> ApiResult<Json<Value>> {
     call.no_params()?;
-    let obj = resource::find(&state, &call, KIND, "coupon", &id).await?;
-    if obj.deleted {
-        return Ok(Json(obj.doc()?));
-    }
-    let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
+    // A deleted coupon is gone, as a deleted product or price is (Stripe
+    // answers `resource_missing`); only customers answer with a stub.
+    let (c, _) = resource::find_typed::<Coupon>(&state, &call, "coupon", &id).await?;
     Ok(Json(c.at(state.now()).wire()))
 }
 

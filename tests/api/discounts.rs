@@ -50,6 +50,10 @@ backend_test!(coupons_are_created_updated_listed_and_deleted, |app| {
     assert_eq!(app.get("/v1/coupons").await.body["data"].as_array().unwrap().len(), 2);
     let del = app.delete("/v1/coupons/SUMMER").await;
     assert_eq!(del.body["deleted"], true);
+    let gone = app.get("/v1/coupons/SUMMER").await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(gone.body["error"]["type"], "invalid_request_error");
+    assert_eq!(gone.body["error"]["code"], "resource_missing");
     assert_eq!(app.get("/v1/coupons").await.body["data"].as_array().unwrap().len(), 1);
     let soon = (START + 60).to_string();
     let ends = coupon(&app, &[("percent_off", "5"), ("redeem_by", &soon)]).await;
