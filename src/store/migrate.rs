@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_lean_documents.sql"),
         postgres: include_str!("../../migrations/postgres/0007_lean_documents.sql"),
     },
+    Migration {
+        version: 8,
+        name: "dictionary_documents",
+        sqlite: include_str!("../../migrations/sqlite/0008_dictionary_documents.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_dictionary_documents.sql"),
+    },
 ];
 
 /// Refuses a database that a newer kassa has migrated: this binary would

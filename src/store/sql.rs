@@ -51,8 +51,10 @@ impl Builder {
     }
 }
 
+/// Its seq is the connection's last rowid: `RETURNING` would build a
+/// temporary table for each row.
 pub const INSERT_OBJECT_SQLITE: &str =
-    "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc, tags) VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING seq";
+    "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc, tags) VALUES (?, ?, ?, ?, ?, 1, ?, ?)";
 
 /// Newest first by (created, seq); with `ending_before` the scan runs the
 /// other way and `finish_page` puts it back in order. One extra row is read

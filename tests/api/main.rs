@@ -34,6 +34,7 @@ mod lists;
 mod live_mode;
 mod migration_0004;
 mod migration_0006;
+mod migration_0008;
 mod money_limits;
 mod money_model;
 mod observability;

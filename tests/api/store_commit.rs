@@ -229,12 +229,14 @@ async fn the_sets_own_endpoint_writes_decide_its_deliveries(backend: Backend) {
     assert_eq!(store.commit_counted(cs).await.unwrap().deliveries, 2);
 }
 
-/// The stored text of `id`, read past the store.
+/// The stored text of `id`, read past the store (SQLite's decompressed).
 async fn raw_doc(db: &TestDb, id: &str) -> String {
     match db.url.strip_prefix("sqlite:") {
         Some(path) => rusqlite::Connection::open(path)
             .unwrap()
-            .query_row("SELECT doc FROM objects WHERE id = ?", [id], |r| r.get(0))
+            .query_row("SELECT doc FROM objects WHERE id = ?", [id], |r| {
+                Ok(kassa::store::sqlite::stored_text::from_sql(r.get_ref(0)?).unwrap())
+            })
             .unwrap(),
         None => {
             let pool = sqlx::PgPool::connect(&db.url).await.unwrap();

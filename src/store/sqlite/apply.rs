@@ -4,14 +4,35 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
 use super::*;
-use super::{backend, exec, is_unique_violation, row, row_to_object, tags, to_object};
+use super::{backend, exec, is_unique_violation, row_to_object, tags, to_object};
 use crate::store::{fanout, sql};
 
-fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, tags: &[Tag]) -> StoreResult<()> {
+/// A change set's texts as SQLite stores them (`stored_text`), worked out
+/// before the set reaches the writer: each change's document, in order, and
+/// the idempotency record's body.
+pub(super) struct Stored {
+    docs: Vec<Value>,
+    body: Option<Value>,
+}
+
+impl Stored {
+    pub(super) fn of(set: &ChangeSet) -> Stored {
+        let docs = set.changes.iter().map(|c| stored_text::to_sql(change_doc(c))).collect();
+        Stored { docs, body: set.idempotency.as_ref().map(|r| stored_text::to_sql(&r.body)) }
+    }
+}
+
+fn change_doc(c: &Change) -> &str {
+    match c {
+        Change::Insert { doc, .. } | Change::Update { doc, .. } | Change::Delete { doc, .. } => doc,
+    }
+}
+
+fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value, tags: &[Tag]) -> StoreResult<()> {
     let (id, kind, created) = obj;
     let column = tags::column(tags)?;
     let values = params![id, scope.account_id, scope.livemode, kind, created, doc, column];
-    let seq: i64 = row(conn, sql::INSERT_OBJECT_SQLITE, values, |r| r.get(0)).map_err(|e| {
+    let seq = conn.prepare_cached(sql::INSERT_OBJECT_SQLITE).and_then(|mut s| s.insert(values)).map_err(|e| {
         if is_unique_violation(&e) {
             StoreError::Conflict
         } else {
@@ -23,16 +44,16 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &str, t
 
 /// Applies the set and the deliveries its events call for (from the
 /// endpoints read here, in the writer's transaction); returns what it added.
-/// `body` is the idempotency record's body as stored (`idem_body::to_sql`).
+/// `stored` holds the set's documents and body as stored (`Stored::of(set)`).
 /// Documents arrive serialized (`Change`), so the single writer thread
 /// spends its time on SQL. Events are serialized here: their
 /// `pending_webhooks` is known only once the endpoints are read.
 /// It may run twice on the same set (see `writer`): the deliveries and
 /// each event's `pending_webhooks` are worked out afresh each time.
-pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, body: Option<&Value>) -> StoreResult<Committed> {
+pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, stored: &Stored) -> StoreResult<Committed> {
     let scope = &set.scope;
-    for change in &set.changes {
-        apply_change(conn, scope, change)?;
+    for (change, doc) in set.changes.iter().zip(&stored.docs) {
+        apply_change(conn, scope, change, doc)?;
     }
     let deliveries = if set.events.is_empty() {
         Vec::new()
@@ -42,14 +63,14 @@ pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, body: Option<&Value>
     };
     for event in &set.events {
         let (id, created, tags, doc) = event_parts(event)?;
-        insert(conn, scope, (&id, EVENT_KIND, created), &doc, &tags)?;
+        insert(conn, scope, (&id, EVENT_KIND, created), &stored_text::to_sql(&doc), &tags)?;
     }
     for d in &deliveries {
         if let Change::Insert { id, kind, created, doc, tags } = d {
-            insert(conn, scope, (id, kind, *created), doc, tags)?;
+            insert(conn, scope, (id, kind, *created), &stored_text::to_sql(doc), tags)?;
         }
     }
-    if let (Some(rec), Some(body)) = (&set.idempotency, body) {
+    if let (Some(rec), Some(body)) = (&set.idempotency, &stored.body) {
         exec(conn,
             "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
             params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, body, rec.created],
@@ -59,10 +80,10 @@ pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, body: Option<&Value>
     Ok(Committed { deliveries: deliveries.len() })
 }
 
-fn apply_change(conn: &Connection, scope: &Scope, change: &Change) -> StoreResult<()> {
+fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &Value) -> StoreResult<()> {
     match change {
-        Change::Insert { id, kind, created, tags, doc } => insert(conn, scope, (id, kind, *created), doc, tags),
-        Change::Update { id, expected_version, tags, doc } => {
+        Change::Insert { id, kind, created, tags, .. } => insert(conn, scope, (id, kind, *created), doc, tags),
+        Change::Update { id, expected_version, tags, .. } => {
             // The writer is the only one writing, so nothing changes the row
             // between this read and the update below.
             let old = tags::current(conn, scope, id, *expected_version)?;
@@ -74,7 +95,7 @@ fn apply_change(conn: &Connection, scope: &Scope, change: &Change) -> StoreResul
             .map_err(backend)?;
             tags::replace(conn, scope, &old, tags)
         }
-        Change::Delete { id, expected_version, doc } => {
+        Change::Delete { id, expected_version, .. } => {
             let old = tags::current(conn, scope, id, *expected_version)?;
             exec(
                 conn,

@@ -11,9 +11,9 @@ use tokio::sync::oneshot;
 use super::sql;
 mod apply;
 mod due;
-mod idem_body;
 mod migrate;
 mod point;
+pub mod stored_text;
 mod tags;
 mod writer;
 
@@ -217,7 +217,7 @@ fn find_account(c: &Connection, id: &str) -> StoreResult<Option<Account>> {
 }
 
 pub(super) fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, stored_text::column(r, 6)?))
 }
 
 pub(super) fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
@@ -334,10 +334,12 @@ impl Store for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(backend = "sqlite", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
-        // Compressed here, so the one writer thread spends its time on SQL.
-        let body = set.idempotency.as_ref().map(|r| idem_body::to_sql(&r.body));
+        // Compressed here, so the one writer thread spends its time on SQL
+        // (events are compressed there: they are complete only once the
+        // endpoints are read).
+        let stored = apply::Stored::of(&set);
         let mut set = set;
-        self.write(move |c| apply(c, &mut set, body.as_ref())).await
+        self.write(move |c| apply(c, &mut set, &stored)).await
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
@@ -345,7 +347,7 @@ impl Store for SqliteStore {
             row(c,
                 "SELECT key, fingerprint, status, body, created FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
                 params![scope.account_id, scope.livemode, key],
-                |r| Ok(IdempotencyRecord { key: r.get(0)?, fingerprint: r.get(1)?, status: r.get(2)?, body: idem_body::column(r, 3)?, created: r.get(4)? }),
+                |r| Ok(IdempotencyRecord { key: r.get(0)?, fingerprint: r.get(1)?, status: r.get(2)?, body: stored_text::column(r, 3)?, created: r.get(4)? }),
             )
             .optional()
             .map_err(backend)
