@@ -133,6 +133,10 @@ pub fn list(scope: &Scope, q: &ListQuery, dialect: Dialect) -> Built {
 }
 
 fn cursor_clause(b: &mut Builder, op: &str, created: i64, seq: i64) {
+    // The first bound repeats what the OR implies, in a form the list index
+    // can seek to; without it a deep page scans every newer row first.
+    b.push(&format!(" AND o.created {op}= "));
+    b.arg(Arg::Int(created));
     b.push(&format!(" AND (o.created {op} "));
     b.arg(Arg::Int(created));
     b.push(" OR (o.created = ");

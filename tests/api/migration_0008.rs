@@ -2,13 +2,14 @@
 //! rebuilt ascending) on a database made by migrations 1–7 with text
 //! documents and an LZ4 idempotency body in it: all of them read back
 //! exactly afterwards, lists keep their newest-first order across old and
-//! new rows, and what is written afterwards is stored compressed.
+//! new rows, and what is written afterwards is stored compressed. (The
+//! rebuilt index's plans are checked in `store::sqlite::apply`'s tests.)
 
 use serde_json::json;
 
 use crate::helpers::{test_db, Backend};
 use kassa::store::migrate::MIGRATIONS;
-use kassa::store::{Change, ChangeSet, CreatedRange, ListQuery, Scope};
+use kassa::store::{Change, ChangeSet, CreatedRange, Cursor, ListQuery, Scope};
 
 fn at_version_7(path: &str, legacy_body: &[u8]) {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -79,6 +80,25 @@ async fn read_back_and_compressed() {
     let page = store.list_objects(&a, &customers(10)).await.unwrap();
     assert_eq!(page.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["cus_4", "cus_3", "cus_2", "cus_1"]);
     assert_eq!(page.items[0].raw, doc.to_string());
+    // Pages walk on from a cursor, across rows of equal time, either way.
+    let first = store.list_objects(&a, &customers(2)).await.unwrap();
+    let last = first.items.last().unwrap();
+    let after = ListQuery { cursor: Some(Cursor::After { created: last.created, seq: last.seq }), ..customers(2) };
+    let next = store.list_objects(&a, &after).await.unwrap();
+    assert_eq!(next.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["cus_2", "cus_1"]);
+    let head = &next.items[0];
+    let before = ListQuery { cursor: Some(Cursor::Before { created: head.created, seq: head.seq }), ..customers(2) };
+    let back = store.list_objects(&a, &before).await.unwrap();
+    assert_eq!(back.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["cus_4", "cus_3"]);
+
+    // An old text document, updated, is stored compressed too.
+    let changed = json!({"id": "cus_1", "note": "z".repeat(200)}).to_string();
+    let update = Change::Update { id: "cus_1".into(), expected_version: 1, doc: changed.clone(), tags: vec![] };
+    store
+        .commit(ChangeSet { scope: a.clone(), changes: vec![update], events: vec![], idempotency: None })
+        .await
+        .unwrap();
+    assert_eq!(store.get_object(&a, "cus_1").await.unwrap().unwrap().raw, changed);
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (kind, len): (String, i64) = conn
@@ -88,12 +108,6 @@ async fn read_back_and_compressed() {
         .unwrap();
     assert_eq!(kind, "blob");
     assert!((len as usize) < doc.to_string().len() / 2, "{len} bytes stored");
-    let plan: String = conn
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT seq FROM objects WHERE account_id = 'a' AND livemode = 0 AND kind = 'k' AND deleted = 0 ORDER BY created DESC, seq DESC LIMIT 3",
-            [],
-            |r| r.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("objects_list") && !plan.contains("TEMP B-TREE"), "{plan}");
+    let kind: String = conn.query_row("SELECT typeof(doc) FROM objects WHERE id = 'cus_1'", [], |r| r.get(0)).unwrap();
+    assert_eq!(kind, "blob");
 }

@@ -52,6 +52,7 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value,
 /// each event's `pending_webhooks` are worked out afresh each time.
 pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, stored: &Stored) -> StoreResult<Committed> {
     let scope = &set.scope;
+    debug_assert_eq!(set.changes.len(), stored.docs.len(), "Stored::of(set) goes with its own set");
     for (change, doc) in set.changes.iter().zip(&stored.docs) {
         apply_change(conn, scope, change, doc)?;
     }
@@ -120,4 +121,56 @@ pub(super) fn list_on(conn: &Connection, scope: &Scope, query: &ListQuery) -> St
         items.push(to_object(r.map_err(backend)?)?);
     }
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use crate::store::migrate::MIGRATIONS;
+    use crate::store::{sql, CreatedRange, Cursor, ListQuery, Scope};
+
+    /// Every row of SQLite's plan for the list query `q`, joined.
+    fn plan(conn: &Connection, q: &ListQuery) -> String {
+        let scope = Scope { account_id: "acct_a".into(), livemode: false };
+        let built = sql::list(&scope, q, sql::Dialect::Sqlite);
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", built.text)).unwrap();
+        let args = rusqlite::params_from_iter(built.args.iter().map(sql::Arg::to_sqlite));
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+    }
+
+    #[test]
+    fn lists_by_kind_seek_the_list_index_and_never_sort() {
+        let conn = Connection::open_in_memory().unwrap();
+        for m in MIGRATIONS {
+            conn.execute_batch(m.sqlite).unwrap();
+        }
+        let q = |cursor, created| ListQuery {
+            kind: "checkout.session".into(),
+            filters: vec![],
+            any_of: vec![],
+            created,
+            cursor,
+            limit: 10,
+        };
+        let since = CreatedRange { gte: Some(100), ..CreatedRange::default() };
+        for (what, query) in [
+            ("first page", q(None, CreatedRange::default())),
+            ("starting_after", q(Some(Cursor::After { created: 50, seq: 7 }), CreatedRange::default())),
+            ("ending_before", q(Some(Cursor::Before { created: 50, seq: 7 }), CreatedRange::default())),
+            ("created range", q(None, since.clone())),
+            ("range and cursor", q(Some(Cursor::After { created: 150, seq: 7 }), since)),
+        ] {
+            let plan = plan(&conn, &query);
+            assert!(
+                plan.contains("USING COVERING INDEX objects_list") || plan.contains("USING INDEX objects_list"),
+                "{what}: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{what}: {plan}");
+            if query.cursor.is_some() || query.created.gte.is_some() {
+                assert!(plan.contains("created"), "{what} seeks by time: {plan}");
+            }
+        }
+    }
 }

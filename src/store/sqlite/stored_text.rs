@@ -1,7 +1,7 @@
 //! Text as SQLite stores it: an object's document and an idempotency
 //! record's body.
 //!
-//! Text of 64 bytes or more is compressed with zstd against a fixed
+//! Text of 64 bytes to 16 MiB is compressed with zstd against a fixed
 //! dictionary (`dictionary_v1.zdict`, 16 KiB), trained by zstd on 750 of
 //! kassa's own documents and responses (`scripts/dictionary-samples.sh`):
 //! their field names, usual values and entropy tables. A stored document is
@@ -93,10 +93,20 @@ pub fn from_sql(v: ValueRef<'_>) -> Result<String, FromSqlError> {
 
 fn decompress(frame: &[u8]) -> Result<Vec<u8>, FromSqlError> {
     let corrupt = |why: &str| FromSqlError::Other(format!("a stored document that does not decompress: {why}").into());
-    // Decompressor::decompress allocates the size the frame records, at most MAX_TEXT.
+    // kassa's frames record their size; the buffer is exactly that, so a
+    // corrupt header can neither grow it past MAX_TEXT nor leave it unknown.
+    let size = match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(n)) if n <= MAX_TEXT as u64 => n as usize,
+        _ => return Err(corrupt("no size, or an impossible one, in its header")),
+    };
     DECOMPRESSOR.with_borrow_mut(|d| {
         let d = d.as_mut().ok_or_else(|| corrupt("zstd could not load the dictionary"))?;
-        d.decompress(frame, MAX_TEXT).map_err(|e| corrupt(&e.to_string()))
+        let text = d.decompress(frame, size).map_err(|e| corrupt(&e.to_string()))?;
+        if text.len() == size {
+            Ok(text)
+        } else {
+            Err(corrupt("shorter than its header says"))
+        }
     })
 }
 
@@ -153,6 +163,12 @@ mod tests {
         let short = r#"{"id":"cus_1"}"#;
         assert_eq!(to_sql(short), Value::Text(short.to_owned()));
         assert_eq!(back(&to_sql(short)).unwrap(), short);
+        let just_under = format!(r#"{{"id":"{}"}}"#, "a".repeat(COMPRESS_FROM - 10));
+        assert_eq!(just_under.len(), COMPRESS_FROM - 1);
+        assert!(matches!(to_sql(&just_under), Value::Text(_)));
+        let at = format!(r#"{{"id":"{}"}}"#, "a".repeat(COMPRESS_FROM - 9));
+        assert!(matches!(to_sql(&at), Value::Blob(_)));
+        assert_eq!(back(&to_sql(&at)).unwrap(), at);
     }
 
     #[test]
@@ -179,8 +195,12 @@ mod tests {
         b[last] ^= 0x55;
         b.truncate(b.len() - 3);
         assert!(back(&Value::Blob(b)).is_err());
-        // A frame that claims a gigabyte is refused before anything is allocated.
+        // A frame that claims a gigabyte, or just over the limit, is refused
+        // before anything is allocated.
         let huge = [V1, 0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0, 0, 0, 0x40, 0, 0, 0];
         assert!(back(&Value::Blob(huge.to_vec())).is_err());
+        let over = ((MAX_TEXT + 1) as u32).to_le_bytes();
+        let over = [V1, 0x28, 0xb5, 0x2f, 0xfd, 0xa0, over[0], over[1], over[2], over[3], 0, 0, 0];
+        assert!(back(&Value::Blob(over.to_vec())).is_err());
     }
 }
