@@ -58,6 +58,7 @@ mod sessions;
 mod shipping;
 mod soak;
 mod startup;
+mod store_batches;
 mod store_commit;
 mod store_contract;
 mod stranded;
