@@ -44,12 +44,15 @@ fn body(i: usize) -> String {
     json!({"id": format!("t_{i}"), "answer": "ok ".repeat(200), "n": i}).to_string()
 }
 
-/// Even `i`: a new object with an event and an idempotency record. Odd: an
-/// update of `x` at a version it is not at, which fails.
+/// Even `i`: a new object with an event and an idempotency record. Odd: a
+/// new object, then an update of `x` at a version it is not at, which
+/// fails, so the object written before it must be undone.
 fn nth(i: usize) -> ChangeSet {
     if i % 2 == 1 {
+        let first =
+            Change::Insert { id: format!("t_{i}"), kind: "thing".into(), created: START, doc: doc(i), tags: vec![] };
         let stale = Change::Update { id: "x".into(), expected_version: 7, doc: doc(i), tags: vec![] };
-        return set(vec![stale]);
+        return set(vec![first, stale]);
     }
     let insert = Change::Insert {
         id: format!("t_{i}"),
@@ -106,6 +109,9 @@ async fn land_exactly(backend: Backend) {
             limit: 10,
         };
         assert_eq!(store.list_objects(&s, &q).await.unwrap().items.len(), 1, "evt_{i}'s delivery");
+    }
+    for i in (1..60).step_by(2) {
+        assert!(store.get_object(&s, &format!("t_{i}")).await.unwrap().is_none(), "t_{i} was written");
     }
     let x = store.get_object(&s, "x").await.unwrap().unwrap();
     assert_eq!((x.version, x.raw), (1, doc(0)));

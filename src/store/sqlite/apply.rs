@@ -52,7 +52,9 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value,
 /// each event's `pending_webhooks` are worked out afresh each time.
 pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, stored: &Stored) -> StoreResult<Committed> {
     let scope = &set.scope;
-    debug_assert_eq!(set.changes.len(), stored.docs.len(), "Stored::of(set) goes with its own set");
+    if set.changes.len() != stored.docs.len() {
+        return Err(StoreError::Backend("a change set's stored texts do not match its changes".into()));
+    }
     for (change, doc) in set.changes.iter().zip(&stored.docs) {
         apply_change(conn, scope, change, doc)?;
     }
