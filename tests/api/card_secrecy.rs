@@ -42,9 +42,14 @@ async fn a_raw_card_number_reaches_neither_the_database_nor_the_log() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A fresh Idempotency-Key on each, as the SDKs send: the stored
+    // responses are searched for the number too.
+    let sent = std::sync::atomic::AtomicUsize::new(0);
     let post = |path: &str, pairs: &[(&str, &str)]| {
+        let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         http.post(format!("{base}{path}"))
             .bearer_auth(&key)
+            .header("idempotency-key", format!("secrecy-{n}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(pairs))
             .send()
