@@ -212,6 +212,21 @@ pub async fn test_db(backend: Backend) -> Option<TestDb> {
     }
 }
 
+/// A SQLite database at `path` as migrations 1 to `version` left it, each
+/// recorded as applied, for a migration's test to fill and then open.
+pub fn sqlite_at_version(path: &str, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .unwrap();
+    for m in &kassa::store::migrate::MIGRATIONS[..version] {
+        conn.execute_batch(m.sqlite).unwrap();
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", rusqlite::params![m.version, m.name]).unwrap();
+    }
+    conn
+}
+
 pub const START: i64 = 1_760_000_000;
 
 pub struct Keys {

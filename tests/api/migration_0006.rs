@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{test_db, Backend};
+use crate::helpers::{sqlite_at_version, test_db, Backend};
 use kassa::store::migrate::MIGRATIONS;
 use kassa::store::{Change, ChangeSet, CreatedRange, DueQuery, ListQuery, Scope};
 
@@ -24,15 +24,7 @@ const DATA: &[&str] = &[
 ];
 
 fn at_version_5(path: &str) {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    )
-    .unwrap();
-    for m in &MIGRATIONS[..5] {
-        conn.execute_batch(m.sqlite).unwrap();
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", rusqlite::params![m.version, m.name]).unwrap();
-    }
+    let conn = sqlite_at_version(path, 5);
     for sql in DATA {
         conn.execute_batch(sql).unwrap();
     }

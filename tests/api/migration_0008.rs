@@ -7,20 +7,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{test_db, Backend};
+use crate::helpers::{sqlite_at_version, test_db, Backend};
 use kassa::store::migrate::MIGRATIONS;
 use kassa::store::{Change, ChangeSet, CreatedRange, Cursor, ListQuery, Scope};
 
 fn at_version_7(path: &str, legacy_body: &[u8]) {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    )
-    .unwrap();
-    for m in &MIGRATIONS[..7] {
-        conn.execute_batch(m.sqlite).unwrap();
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", rusqlite::params![m.version, m.name]).unwrap();
-    }
+    let conn = sqlite_at_version(path, 7);
     for (id, created) in [("cus_1", 6), ("cus_2", 7), ("cus_3", 7)] {
         conn.execute(
             "INSERT INTO objects (id, account_id, livemode, kind, created, version, doc) VALUES (?, 'acct_a', 0, 'customer', ?, 1, ?)",

@@ -1,6 +1,8 @@
-//! Many commits at once, some of which fail: the SQLite writer takes them
-//! in batches, and a batch with a failed set is rolled back and run again
-//! (`store::sqlite::writer`). Every set that succeeds must land exactly as
+//! Many commits at once, some of which fail. The SQLite writer takes sets
+//! that arrive together in one batch, and a batch with a failed set is
+//! rolled back and run again (`store::sqlite::writer`); sixty at once make
+//! such batches likely, though only the writer's unit tests can force one.
+//! Every set that succeeds must land exactly as
 //! sent, whichever run wrote it: its documents (compressed on the request's
 //! thread before the first run), its events and their deliveries (worked out
 //! again on each run), and its idempotency body. PostgreSQL runs the same

@@ -7,18 +7,21 @@ use super::*;
 use super::{backend, exec, is_unique_violation, row_to_object, tags, to_object};
 use crate::store::{fanout, sql};
 
-/// A change set's texts as SQLite stores them (`stored_text`), worked out
-/// before the set reaches the writer: each change's document, in order, and
-/// the idempotency record's body.
-pub(super) struct Stored {
+/// A change set with its texts as SQLite stores them (`stored_text`),
+/// worked out before the set reaches the writer: each change's document, in
+/// order, and the idempotency record's body. Built only from its own set,
+/// so the documents always line up with the changes.
+pub(super) struct Prepared {
+    set: ChangeSet,
     docs: Vec<Value>,
     body: Option<Value>,
 }
 
-impl Stored {
-    pub(super) fn of(set: &ChangeSet) -> Stored {
+impl Prepared {
+    pub(super) fn new(set: ChangeSet) -> Prepared {
         let docs = set.changes.iter().map(|c| stored_text::to_sql(change_doc(c))).collect();
-        Stored { docs, body: set.idempotency.as_ref().map(|r| stored_text::to_sql(&r.body)) }
+        let body = set.idempotency.as_ref().map(|r| stored_text::to_sql(&r.body));
+        Prepared { set, docs, body }
     }
 }
 
@@ -44,18 +47,16 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value,
 
 /// Applies the set and the deliveries its events call for (from the
 /// endpoints read here, in the writer's transaction); returns what it added.
-/// `stored` holds the set's documents and body as stored (`Stored::of(set)`).
+/// The documents and body come as stored (`Prepared::new`).
 /// Documents arrive serialized (`Change`), so the single writer thread
 /// spends its time on SQL. Events are serialized here: their
 /// `pending_webhooks` is known only once the endpoints are read.
 /// It may run twice on the same set (see `writer`): the deliveries and
 /// each event's `pending_webhooks` are worked out afresh each time.
-pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, stored: &Stored) -> StoreResult<Committed> {
+pub(super) fn apply(conn: &Connection, prepared: &mut Prepared) -> StoreResult<Committed> {
+    let Prepared { set, docs, body } = prepared;
     let scope = &set.scope;
-    if set.changes.len() != stored.docs.len() {
-        return Err(StoreError::Backend("a change set's stored texts do not match its changes".into()));
-    }
-    for (change, doc) in set.changes.iter().zip(&stored.docs) {
+    for (change, doc) in set.changes.iter().zip(docs.iter()) {
         apply_change(conn, scope, change, doc)?;
     }
     let deliveries = if set.events.is_empty() {
@@ -73,7 +74,7 @@ pub(super) fn apply(conn: &Connection, set: &mut ChangeSet, stored: &Stored) -> 
             insert(conn, scope, (id, kind, *created), &stored_text::to_sql(doc), tags)?;
         }
     }
-    if let (Some(rec), Some(body)) = (&set.idempotency, &stored.body) {
+    if let (Some(rec), Some(body)) = (&set.idempotency, body.as_ref()) {
         exec(conn,
             "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
             params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, body, rec.created],

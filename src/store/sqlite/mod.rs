@@ -337,9 +337,8 @@ impl Store for SqliteStore {
         // Compressed here, so the one writer thread spends its time on SQL
         // (events are compressed there: they are complete only once the
         // endpoints are read).
-        let stored = apply::Stored::of(&set);
-        let mut set = set;
-        self.write(move |c| apply(c, &mut set, &stored)).await
+        let mut prepared = apply::Prepared::new(set);
+        self.write(move |c| apply(c, &mut prepared)).await
     }
 
     async fn find_idempotency(&self, scope: &Scope, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
