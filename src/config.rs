@@ -39,6 +39,9 @@ pub struct GlobalArgs {
     pub key_file: Option<PathBuf>,
 }
 
+/// 32 MiB: some fifteen thousand rendered sessions.
+pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 32 << 20;
+
 /// Settings of `kassa serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -117,6 +120,11 @@ pub struct ServeArgs {
     /// 25 reads and 25 writes per second per key).
     #[arg(long, env = "KASSA_TEST_MODE_RATE_LIMITS", value_enum, default_value = "off")]
     pub test_mode_rate_limits: TestModeRateLimits,
+
+    /// Memory for wire text rendered before, in MiB (`api::plumbing::rendered`);
+    /// 0 turns the cache off.
+    #[arg(long, env = "KASSA_RENDER_CACHE_MIB", default_value_t = DEFAULT_RENDER_CACHE_BYTES >> 20)]
+    pub render_cache_mib: u64,
 }
 
 impl GlobalArgs {
@@ -191,6 +199,8 @@ pub struct Config {
     /// How long one API request may run before a 503 `request_timeout` (a payment's
     /// processor calls go on without it; see `engine::payment::pending`).
     pub request_timeout: Duration,
+    /// Bytes of rendered wire text kept (`api::plumbing::rendered`).
+    pub render_cache_bytes: u64,
 }
 
 /// Limits on connections, against clients that open them and never speak.
@@ -316,6 +326,7 @@ impl Config {
             idempotency_retention_secs: args.idempotency_retention_hours.saturating_mul(3600),
             allow_private_outbound: args.allow_private_outbound,
             request_timeout: crate::api::REQUEST_TIMEOUT,
+            render_cache_bytes: args.render_cache_mib.saturating_mul(1 << 20),
             webhooks: WebhookConfig {
                 deny_private: args.webhook_deny_private,
                 worker: args.webhook_worker,
@@ -359,6 +370,7 @@ impl Config {
             connections: ConnectionConfig::default(),
             rate_limits: RateLimitConfig::default(),
             request_timeout: crate::api::REQUEST_TIMEOUT,
+            render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
         }
     }
 }

@@ -81,11 +81,14 @@ pub struct Shared {
     pub http_live: reqwest::Client,
     /// Per-key request rate limits.
     pub rate_limits: Arc<api::plumbing::rate_limit::RateLimits>,
+    /// Wire text rendered before, by object version.
+    pub rendered: api::plumbing::rendered::Rendered,
 }
 
 impl AppState {
     pub fn new(cfg: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, master: &MasterKey) -> Self {
         let deliveries_due = Arc::new(tokio::sync::Notify::new());
+        let metrics = Arc::new(Metrics::new());
         Self(Arc::new(Shared {
             store,
             deliveries_due,
@@ -96,11 +99,16 @@ impl AppState {
                 cfg.webhooks.timeout,
             ),
             rate_limits: Arc::new(api::plumbing::rate_limit::RateLimits::new(&cfg.rate_limits)),
+            rendered: {
+                let r = api::plumbing::rendered::Rendered::new(cfg.render_cache_bytes);
+                r.register(metrics.registry());
+                r
+            },
             cfg: Arc::new(cfg),
             pepper: Arc::new(master.derive(accounts::API_KEY_PEPPER)),
             keys: Arc::new(KeyCache::default()),
             in_flight: Arc::new(InFlight::default()),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             vault: Arc::new(CardVault::new(master)),
             secrets: Arc::new(crate::vault::secrets::SecretBox::new(master)),
             page_key: Arc::new(master.derive("kassa/page-csrf/v1")),

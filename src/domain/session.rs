@@ -197,6 +197,17 @@ pub fn lapsed(s: &CheckoutSession, now: i64) -> bool {
     s.status == SessionStatus::Open && now >= s.expires_at
 }
 
+/// The times `t` for which the session renders as it does at `now`
+/// (`render(s, t, ..)` is `render(s, now, ..)` for `from <= t < until`):
+/// only an open session changes with the clock, when it lapses.
+pub fn rendering_span(s: &CheckoutSession, now: i64) -> (i64, i64) {
+    match s.status {
+        SessionStatus::Open if now < s.expires_at => (i64::MIN, s.expires_at),
+        SessionStatus::Open => (s.expires_at, i64::MAX),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
 /// The status a session has at `now`.
 pub fn status_at(s: &CheckoutSession, now: i64) -> SessionStatus {
     if lapsed(s, now) {

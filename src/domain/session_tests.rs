@@ -82,6 +82,27 @@ fn the_text_rendering_is_the_tree_rendering() {
     }
 }
 
+/// A rendering is the same at every time of its span, at both ends and
+/// around the expiry, for every stored state.
+#[test]
+fn a_rendering_holds_over_its_span() {
+    let v = ApiVersion::latest();
+    let mut sessions: Vec<CheckoutSession> = stored().iter().map(decode).collect();
+    sessions.push(open(100));
+    for s in &sessions {
+        for now in [s.created, s.expires_at - 1, s.expires_at, s.expires_at + 1] {
+            let (from, until) = rendering_span(s, now);
+            assert!(from <= now && now < until, "{} at {now}", s.id);
+            let at_now = render_text(s, now, &v, false).expect("renders");
+            for t in [from, until.saturating_sub(1), s.expires_at - 1, s.expires_at, s.expires_at + 1] {
+                if from <= t && t < until {
+                    assert_eq!(render_text(s, t, &v, false).expect("renders"), at_now, "{} at {t}", s.id);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_stored_states_cover_the_closed_sets() {
     let docs: Vec<CheckoutSession> = stored().iter().map(decode).collect();

@@ -50,6 +50,7 @@ mod processor_text;
 mod promotions;
 mod rate_limits;
 mod refunds;
+mod rendered_cache;
 mod scoped_ids;
 mod session_lifecycle;
 mod session_next_action;

@@ -84,6 +84,9 @@ pub async fn list(State(state): State<AppState>, mut call: Call) -> ApiResult<Re
     let version = call.version.clone();
     call.expand = inc.rest;
     let body = list::run_body(&state, &call, lp, list::Listing::new(KIND, "checkout.session", filters), |o| {
+        if !inc.breakdown && call.expand.is_empty() {
+            return super::plain(&state, o, now, &version, inc.lines);
+        }
         let s = super::decode(o)?;
         let breakdown = inc.breakdown && s.total_details.is_some();
         if !breakdown && call.expand.is_empty() {

@@ -12,11 +12,12 @@ pub(crate) mod lines;
 pub(crate) mod lists;
 pub(crate) mod payment_method_input;
 pub(crate) mod shipping;
+mod view;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
@@ -38,6 +39,7 @@ use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::ids::random_base62;
 use crate::store::Change;
 use crate::AppState;
+pub(super) use view::{body, body_with, plain};
 
 /// What a response includes beyond the session: its line items, the
 /// `total_details.breakdown`, and the paths left to expand.
@@ -63,52 +65,6 @@ pub(super) fn includes(call: &Call, prefix: &str) -> Includes {
         }
     }
     inc
-}
-
-/// The session as this caller sees it now, as a response body: written
-/// straight from the session when the request expands nothing, the tree
-/// `view_with` builds otherwise.
-pub(super) async fn body(state: &AppState, call: &Call, s: &CheckoutSession, inc: &Includes) -> ApiResult<Body> {
-    body_with(state, call, s, inc, &Vec::new).await
-}
-
-/// `body` with objects about to be committed alongside (see `view_with`),
-/// which are asked for only when something is expanded.
-pub(super) async fn body_with(
-    state: &AppState,
-    call: &Call,
-    s: &CheckoutSession,
-    inc: &Includes,
-    pending: &Pending<'_>,
-) -> ApiResult<Body> {
-    if inc.rest.is_empty() && !(inc.breakdown && s.total_details.is_some()) {
-        return Body::rendered(session::render_text(s, state.now(), &call.version, inc.lines));
-    }
-    // Only an expansion looks at the objects written alongside.
-    let written = if inc.rest.is_empty() { Vec::new() } else { pending() };
-    Ok(Body::Tree(view_with(state, call, s, inc, &written).await?))
-}
-
-/// The session as a tree with its expansions, where `pending` holds objects
-/// about to be committed alongside (see `expand::apply_with`).
-pub(super) async fn view_with(
-    state: &AppState,
-    call: &Call,
-    s: &CheckoutSession,
-    inc: &Includes,
-    pending: &[Value],
-) -> ApiResult<Value> {
-    let mut out = session::render(s, state.now(), &call.version, inc.lines);
-    if inc.breakdown && s.total_details.is_some() {
-        let mut b = s.total_details_breakdown.clone().unwrap_or_default();
-        // Priced from the coupon; the code that brought it is the session's.
-        for d in &mut b.discounts {
-            d.discount.promotion_code = s.promotion_code().map(str::to_owned);
-        }
-        out["total_details"]["breakdown"] = json!(b);
-    }
-    expand::apply_with(state, &call.scope(), &mut out, &inc.rest, pending).await?;
-    Ok(out)
 }
 
 /// A stored session that does not decode is kassa's fault, not the caller's.
@@ -247,8 +203,11 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     call.no_params()?;
     let inc = includes(&call, "");
     expand::validate(&inc.rest)?;
-    let (s, _) = find(&state, &call, &id).await?;
-    body(&state, &call, &s, &inc).await
+    let obj = resource::find(&state, &call, session::KIND, "checkout.session", &id).await?;
+    if inc.rest.is_empty() && !inc.breakdown {
+        return plain(&state, &obj, state.now(), &call.version, inc.lines);
+    }
+    body(&state, &call, &decode(&obj)?, &inc).await
 }
 
 /// Update an open Checkout Session: metadata, line items (the whole array is

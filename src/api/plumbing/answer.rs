@@ -37,10 +37,7 @@ impl From<Value> for Body {
 impl Body {
     /// Text rendered straight from an object; failing to render is kassa's fault.
     pub fn rendered(text: Result<String, serde_json::Error>) -> ApiResult<Self> {
-        text.map(Body::Text).map_err(|e| {
-            tracing::error!(error = %e, "an object did not render");
-            ApiError::internal()
-        })
+        text.map(Body::Text).map_err(render_failed)
     }
 
     /// A stored document sent as it is, once it is known to be one JSON
@@ -73,6 +70,12 @@ impl Body {
             Body::Text(t) => t,
         }
     }
+}
+
+/// An object that did not render: kassa's fault, logged, and a 500.
+pub fn render_failed(e: serde_json::Error) -> ApiError {
+    tracing::error!(error = %e, "an object did not render");
+    ApiError::internal()
 }
 
 impl IntoResponse for Body {

@@ -62,6 +62,11 @@ impl Metrics {
         self.latency.with_label_values(&[route, method]).observe(secs);
     }
 
+    /// Where other parts of kassa register their own metrics.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// One item `worker` failed on.
     pub fn worker_error(&self, worker: &'static str) {
         self.worker_errors.with_label_values(&[worker]).inc();

@@ -16,5 +16,6 @@ mod param_de;
 pub(crate) mod params;
 pub(crate) mod payment_error;
 pub(crate) mod rate_limit;
+pub(crate) mod rendered;
 pub(crate) mod resource;
 pub(crate) mod schemas;

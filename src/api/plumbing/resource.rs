@@ -5,9 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::api::plumbing::answer::{self, Body};
+use crate::api::plumbing::answer::{self, render_failed, Body};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::rendered::{Of, ALWAYS};
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::error::{ApiError, ApiResult};
@@ -70,10 +71,17 @@ pub async fn find_param_typed<D: Document>(state: &AppState, call: &Call, what: 
 pub async fn retrieve<D: Document>(state: &AppState, call: &Call, what: &str, id: &str) -> ApiResult<Body> {
     call.no_params()?;
     expand::validate(&call.expand)?;
-    let (obj, _) = find_typed::<D>(state, call, what, id).await?;
-    if call.expand.is_empty() {
-        return Body::rendered(obj.wire_text());
+    let stored = find(state, call, D::KIND, what, id).await?;
+    if call.expand.is_empty() && !stored.deleted {
+        // A document's wire form depends on neither the time nor the API version.
+        let of = Of { id: &stored.id, version: stored.version, api: "", lines: false };
+        let text = state.rendered.get_or_render(&of, state.now(), || {
+            let text = typed::<D>(&stored, what, id)?.wire_text().map_err(render_failed)?;
+            Ok::<_, ApiError>((text, ALWAYS))
+        })?;
+        return Ok(Body::Text(text));
     }
+    let obj = typed::<D>(&stored, what, id)?;
     Ok(Body::Tree(respond(state, call, obj.wire()).await?))
 }
 
@@ -86,11 +94,15 @@ pub async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult
 /// The caller's object of type `D` and its version, or a 404 naming `what`.
 pub async fn find_typed<D: Document>(state: &AppState, call: &Call, what: &str, id: &str) -> ApiResult<(D, i64)> {
     let obj = find(state, call, D::KIND, what, id).await?;
+    Ok((typed::<D>(&obj, what, id)?, obj.version))
+}
+
+/// A found object as its `D`; a deleted one, or another kind, is a 404.
+fn typed<D: Document>(obj: &StoredObject, what: &str, id: &str) -> ApiResult<D> {
     if obj.deleted {
         return Err(ApiError::no_such(what, id, None));
     }
-    let doc = obj.decode::<D>()?.ok_or_else(|| ApiError::no_such(what, id, None))?;
-    Ok((doc, obj.version))
+    obj.decode::<D>()?.ok_or_else(|| ApiError::no_such(what, id, None))
 }
 
 /// How an update of a typed object is named: `what` in a 404, and the
