@@ -93,7 +93,7 @@ mod tests {
 
     fn stored(change: Change) -> StoredObject {
         let Change::Insert { id, kind, created, doc, .. } = change else { panic!("not an insert") };
-        StoredObject { seq: 1, id, kind, created, version: 1, deleted: false, raw: doc }
+        StoredObject { seq: 1, id, kind, created, version: 1, deleted: false, text: doc.into() }
     }
 
     #[test]
@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(obj.decode::<Refund>().unwrap(), Some(re));
         let mut doc = obj.doc().unwrap();
         doc["extra"] = json!(true);
-        let bad = StoredObject { raw: doc.to_string(), ..obj.clone() };
+        let bad = StoredObject { text: doc.to_string().into(), ..obj.clone() };
         assert!(bad.decode::<Refund>().is_err());
     }
 }

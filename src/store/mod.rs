@@ -22,6 +22,9 @@ pub mod postgres;
 mod settings;
 mod sql;
 pub mod sqlite;
+mod text;
+
+pub use text::{StoredText, Unpack};
 
 pub use open::{open, DatabaseUrl};
 
@@ -85,19 +88,24 @@ pub struct StoredObject {
     pub created: i64,
     pub version: i64,
     pub deleted: bool,
-    /// The stored text. Kept as text: a typed read decodes it straight
-    /// into its struct, with no JSON tree built in between; text that is
-    /// not JSON fails the read that decodes it (`decode`, `doc`).
-    pub raw: String,
+    /// The stored text (`raw`). Kept as text: a typed read decodes it
+    /// straight into its struct, with no JSON tree built in between; text
+    /// that is not JSON fails the read that decodes it (`decode`, `doc`).
+    pub text: StoredText,
 }
 
 pub use crate::domain::document::Tag;
 
 impl StoredObject {
+    /// The stored text, unpacked if need be.
+    pub fn raw(&self) -> StoreResult<&str> {
+        self.text.get()
+    }
+
     /// The document as a JSON tree, for the callers that still read it as
     /// one. Stored text that is not JSON is a backend error, and logged.
     pub fn doc(&self) -> StoreResult<Value> {
-        serde_json::from_str(&self.raw).map_err(|e| {
+        serde_json::from_str(self.raw()?).map_err(|e| {
             tracing::error!(object = %self.id, kind = %self.kind, error = %e, "a stored document is not JSON");
             StoreError::Backend(format!("stored {} {} is not JSON: {e}", self.kind, self.id))
         })
@@ -115,7 +123,7 @@ impl StoredObject {
         if self.kind != kind {
             return Ok(None);
         }
-        serde_json::from_str(&self.raw)
+        serde_json::from_str(self.raw()?)
             .map(Some)
             .map_err(|e| StoreError::Backend(format!("stored {} {} does not decode: {e}", D::KIND, self.id)))
     }

@@ -177,7 +177,7 @@ mod tests {
             created: 0,
             version: 1,
             deleted: false,
-            raw: "{}".into(),
+            text: String::from("{}").into(),
         };
         DueItem {
             scope: Scope { account_id: "acct_1".into(), livemode: false },

@@ -56,7 +56,7 @@ async fn read_back_and_compressed() {
     let a = Scope { account_id: "acct_a".into(), livemode: false };
 
     let old = store.get_object(&a, "cus_2").await.unwrap().unwrap();
-    assert_eq!(old.raw, json!({"id": "cus_2", "note": "x".repeat(200)}).to_string());
+    assert_eq!(old.raw().unwrap(), json!({"id": "cus_2", "note": "x".repeat(200)}).to_string());
     assert_eq!(store.find_idempotency(&a, "k1").await.unwrap().unwrap().body, body);
 
     let doc = json!({"id": "cus_4", "object": "customer", "email": "jenny@example.com", "note": "y".repeat(300)});
@@ -66,12 +66,12 @@ async fn read_back_and_compressed() {
         .commit(ChangeSet { scope: a.clone(), changes: vec![insert], events: vec![], idempotency: None })
         .await
         .unwrap();
-    assert_eq!(store.get_object(&a, "cus_4").await.unwrap().unwrap().raw, doc.to_string());
+    assert_eq!(store.get_object(&a, "cus_4").await.unwrap().unwrap().raw().unwrap(), doc.to_string());
 
     // Newest first, and among equal times the later row first, as before the index was rebuilt.
     let page = store.list_objects(&a, &customers(10)).await.unwrap();
     assert_eq!(page.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["cus_4", "cus_3", "cus_2", "cus_1"]);
-    assert_eq!(page.items[0].raw, doc.to_string());
+    assert_eq!(page.items[0].raw().unwrap(), doc.to_string());
     // Pages walk on from a cursor, across rows of equal time, either way.
     let first = store.list_objects(&a, &customers(2)).await.unwrap();
     let last = first.items.last().unwrap();
@@ -90,7 +90,7 @@ async fn read_back_and_compressed() {
         .commit(ChangeSet { scope: a.clone(), changes: vec![update], events: vec![], idempotency: None })
         .await
         .unwrap();
-    assert_eq!(store.get_object(&a, "cus_1").await.unwrap().unwrap().raw, changed);
+    assert_eq!(store.get_object(&a, "cus_1").await.unwrap().unwrap().raw().unwrap(), changed);
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (kind, len): (String, i64) = conn

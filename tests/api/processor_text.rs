@@ -51,7 +51,7 @@ backend_test!(a_gateways_decline_text_never_carries_the_card_anywhere, |app| {
     assert_eq!(pi["attempts"][0]["processor_message"], "Declined card [redacted] cvc [redacted] exp [redacted]");
     // Nothing stored or sent carries it: the intent, the charge, the events.
     let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false };
-    let stored = app.store.get_object(&scope, pi_id).await.unwrap().unwrap().raw;
+    let stored = app.store.get_object(&scope, pi_id).await.unwrap().unwrap().text.into_string().unwrap();
     let charges = app.get("/v1/charges").await.body.to_string();
     let events = serde_json::to_string(&app.events().await).unwrap();
     for text in [stored, charges, events] {

@@ -24,7 +24,7 @@ backend_test!(text_and_tree_answers_say_the_same, |app| {
     assert!(open["customer"].is_null() && open["is_payment_required"] == true, "{open}");
     // Stored lean (no `null` fields), shown whole.
     let scope = kassa::store::Scope { account_id: app.keys.account_id.clone(), livemode: false };
-    let stored = app.store.get_object(&scope, &id).await.unwrap().expect("stored").raw;
+    let stored = app.store.get_object(&scope, &id).await.unwrap().expect("stored").text.into_string().unwrap();
     assert!(!stored.contains(r#""customer":null"#) && open.as_object().unwrap().contains_key("customer"), "{stored}");
     assert!(open.get("line_items").is_none(), "{open}");
     let with_lines =

@@ -211,7 +211,7 @@ pub fn stored(obj: &StoredObject) -> ApiResult<Value> {
 /// JSON (checked without building a tree), so a corrupt row fails its
 /// request as `doc()` would make it.
 pub fn stored_text(obj: &StoredObject) -> ApiResult<Body> {
-    Body::stored(obj.raw.clone(), &obj.id)
+    Body::stored(obj.raw()?.to_owned(), &obj.id)
 }
 
 /// `envelope` as text, around objects already written as JSON text.

@@ -124,7 +124,7 @@ pub(super) fn to_object(r: &PgRow) -> StoreResult<StoredObject> {
         created: r.try_get("created").map_err(backend)?,
         version: r.try_get("version").map_err(backend)?,
         deleted: r.try_get("deleted").map_err(backend)?,
-        raw: r.try_get("doc").map_err(backend)?,
+        text: r.try_get::<String, _>("doc").map_err(backend)?.into(),
     })
 }
 

@@ -216,13 +216,15 @@ fn find_account(c: &Connection, id: &str) -> StoreResult<Option<Account>> {
     .map_err(backend)
 }
 
-pub(super) fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, bool, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, stored_text::column(r, 6)?))
+type ObjectRow = (i64, String, String, i64, i64, bool, StoredText);
+
+pub(super) fn row_to_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, stored_text::lazy_column(r, 6)?))
 }
 
-pub(super) fn to_object(t: (i64, String, String, i64, i64, bool, String)) -> StoreResult<StoredObject> {
-    let (seq, id, kind, created, version, deleted, doc) = t;
-    Ok(StoredObject { seq, id, kind, created, version, deleted, raw: doc })
+pub(super) fn to_object(t: ObjectRow) -> StoreResult<StoredObject> {
+    let (seq, id, kind, created, version, deleted, text) = t;
+    Ok(StoredObject { seq, id, kind, created, version, deleted, text })
 }
 
 pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {

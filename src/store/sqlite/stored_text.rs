@@ -29,6 +29,8 @@ use rusqlite::types::{FromSqlError, Type, Value, ValueRef};
 use zstd::bulk::{Compressor, Decompressor};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
+use crate::store::StoredText;
+
 /// Text this long or longer is stored compressed.
 const COMPRESS_FROM: usize = 64;
 /// No document or response is larger; a stored size above it is a corrupt
@@ -122,6 +124,19 @@ fn legacy_lz4(b: &[u8]) -> Result<Vec<u8>, FromSqlError> {
 /// `from_sql` for a row's column `idx`.
 pub(super) fn column(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<String> {
     from_sql(r.get_ref(idx)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Blob, Box::new(e)))
+}
+
+/// An object's document in column `idx`, left packed until it is read
+/// (`store::StoredText`).
+pub(super) fn lazy_column(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<StoredText> {
+    match r.get_ref(idx)? {
+        ValueRef::Blob(b) => Ok(StoredText::packed(b, unpack)),
+        _ => column(r, idx).map(StoredText::from),
+    }
+}
+
+fn unpack(blob: &[u8]) -> Result<String, String> {
+    from_sql(ValueRef::Blob(blob)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
