@@ -39,7 +39,7 @@ pub struct GlobalArgs {
     pub key_file: Option<PathBuf>,
 }
 
-/// 32 MiB: some fifteen thousand rendered sessions.
+/// 32 MiB: some thirteen thousand rendered sessions.
 pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 32 << 20;
 
 /// Settings of `kassa serve`.

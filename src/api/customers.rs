@@ -77,7 +77,7 @@ pub async fn retrieve(State(state): State<AppState>, Path(id): Path<String>, cal
     let obj = find(&state, &call, &id).await?;
     // The stored document is the wire form: sent as stored, unless expanded.
     if obj.deleted || call.expand.is_empty() {
-        return Body::stored(obj.text.into_string()?, &obj.id);
+        return Body::stored(obj.raw()?.to_owned(), &obj.id);
     }
     Ok(Body::Tree(respond(&state, &call, obj.doc()?).await?))
 }

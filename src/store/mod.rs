@@ -97,9 +97,13 @@ pub struct StoredObject {
 pub use crate::domain::document::Tag;
 
 impl StoredObject {
-    /// The stored text, unpacked if need be.
+    /// The stored text, unpacked if need be; text that does not unpack is
+    /// a backend error naming the object, and logged.
     pub fn raw(&self) -> StoreResult<&str> {
-        self.text.get()
+        self.text.get().map_err(|e| {
+            tracing::error!(object = %self.id, kind = %self.kind, error = %e, "a stored document does not unpack");
+            StoreError::Backend(format!("stored {} {}: {e}", self.kind, self.id))
+        })
     }
 
     /// The document as a JSON tree, for the callers that still read it as

@@ -47,6 +47,7 @@ impl StoredText {
         }
     }
 
+    /// The text, owned: unpacked if it was not read before.
     pub fn into_string(self) -> StoreResult<String> {
         match self.0 {
             Inner::Text(t) => Ok(t),

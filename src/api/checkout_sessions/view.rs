@@ -24,7 +24,7 @@ pub(crate) fn plain(
     version: &ApiVersion,
     lines: bool,
 ) -> ApiResult<Body> {
-    let of = Of { id: &obj.id, version: obj.version, api: version.as_str(), lines };
+    let of = Of { seq: obj.seq, version: obj.version, api: version.as_str(), lines };
     let text = state.rendered.get_or_render(&of, now, || {
         let s = decode(obj)?;
         let text = session::render_text(&s, now, version, lines).map_err(answer::render_failed)?;

@@ -8,11 +8,13 @@
 //! page) then skips decoding the document and serializing it again, which
 //! were about a quarter of a retrieve's CPU and half of a list's.
 //!
-//! The cache is consulted only after the scoped read has returned the
-//! object and its version: an entry is never shown to another account or
-//! mode, and never outlives its version. It holds no secret that the
-//! rendering would not show to the same caller. Its size is bounded by
-//! `KASSA_RENDER_CACHE_MIB` (0 turns it off).
+//! An entry is keyed by the object's row (`seq`, which no other object,
+//! in any account or mode, ever has: ids are unique only within a scope)
+//! and its version, and is asked for only after the scoped read has
+//! returned both: it is never shown to another account or mode, and never
+//! outlives its version. It holds no secret that the rendering would not
+//! show to the same caller. Its size is bounded by `KASSA_RENDER_CACHE_MIB`
+//! (0 turns it off).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -21,12 +23,13 @@ use prometheus::{IntCounter, Registry};
 use quick_cache::sync::Cache;
 use quick_cache::{Equivalent, Weighter};
 
-/// Which rendering of an object version: the API version's text (empty when
-/// the object's wire form does not depend on it) and whether a session's
-/// line items are shown.
+/// Which rendering of which object version: the object's row
+/// (`StoredObject::seq`) and version, the API version's text (empty when the
+/// object's wire form does not depend on it), and whether a session's line
+/// items are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Of<'a> {
-    pub id: &'a str,
+    pub seq: i64,
     pub version: i64,
     pub api: &'a str,
     pub lines: bool,
@@ -35,7 +38,7 @@ pub struct Of<'a> {
 /// `Of`, owned, as the cache keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
-    id: Box<str>,
+    seq: i64,
     version: i64,
     api: Box<str>,
     lines: bool,
@@ -45,19 +48,19 @@ struct Key {
 // needs no owned key.
 impl Hash for Of<'_> {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (self.id, self.version, self.api, self.lines).hash(h);
+        (self.seq, self.version, self.api, self.lines).hash(h);
     }
 }
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (&*self.id, self.version, &*self.api, self.lines).hash(h);
+        (self.seq, self.version, &*self.api, self.lines).hash(h);
     }
 }
 
 impl Equivalent<Key> for Of<'_> {
     fn equivalent(&self, k: &Key) -> bool {
-        self.version == k.version && self.lines == k.lines && self.id == &*k.id && self.api == &*k.api
+        self.seq == k.seq && self.version == k.version && self.lines == k.lines && self.api == &*k.api
     }
 }
 
@@ -77,7 +80,7 @@ const OVERHEAD: u64 = 96;
 
 impl Weighter<Key, Entry> for Bytes {
     fn weight(&self, k: &Key, e: &Entry) -> u64 {
-        (e.text.len() + k.id.len() + k.api.len()) as u64 + OVERHEAD
+        (e.text.len() + k.api.len()) as u64 + OVERHEAD
     }
 }
 
@@ -87,6 +90,9 @@ pub struct Rendered {
     hits: IntCounter,
     misses: IntCounter,
 }
+
+/// The span of a rendering that does not depend on the time.
+pub const ALWAYS: (i64, i64) = (i64::MIN, i64::MAX);
 
 /// What a typical rendering weighs, to size the cache's table.
 const TYPICAL_BYTES: u64 = 2048;
@@ -107,6 +113,7 @@ impl Rendered {
         }
     }
 
+    /// Puts the hit and miss counters on `/metrics`.
     pub fn register(&self, registry: &Registry) {
         let _ = registry.register(Box::new(self.hits.clone()));
         let _ = registry.register(Box::new(self.misses.clone()));
@@ -130,7 +137,7 @@ impl Rendered {
     /// Keeps `text`, rendered for `of`, as holding for `from <= now < until`.
     pub fn put(&self, of: &Of<'_>, text: &str, (from, until): (i64, i64)) {
         if let Some(cache) = &self.cache {
-            let key = Key { id: of.id.into(), version: of.version, api: of.api.into(), lines: of.lines };
+            let key = Key { seq: of.seq, version: of.version, api: of.api.into(), lines: of.lines };
             cache.insert(key, Entry { text: text.into(), from, until });
         }
     }
@@ -152,38 +159,35 @@ impl Rendered {
     }
 }
 
-/// Always: the rendering does not depend on the time.
-pub const ALWAYS: (i64, i64) = (i64::MIN, i64::MAX);
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn of(id: &str, version: i64) -> Of<'_> {
-        Of { id, version, api: "2025-03-31.basil", lines: false }
+    fn of(seq: i64, version: i64) -> Of<'static> {
+        Of { seq, version, api: "2025-03-31.basil", lines: false }
     }
 
     #[test]
     fn a_rendering_is_found_by_its_id_version_and_variant_only() {
         let r = Rendered::new(1 << 20);
-        r.put(&of("cs_1", 1), "{\"v\":1}", ALWAYS);
-        assert_eq!(r.get(&of("cs_1", 1), 0).as_deref(), Some("{\"v\":1}"));
-        assert_eq!(r.get(&of("cs_1", 2), 0), None, "another version");
-        assert_eq!(r.get(&of("cs_2", 1), 0), None, "another object");
-        assert_eq!(r.get(&Of { lines: true, ..of("cs_1", 1) }, 0), None, "with line items");
-        assert_eq!(r.get(&Of { api: "2024-06-20", ..of("cs_1", 1) }, 0), None, "another API version");
+        r.put(&of(1, 1), "{\"v\":1}", ALWAYS);
+        assert_eq!(r.get(&of(1, 1), 0).as_deref(), Some("{\"v\":1}"));
+        assert_eq!(r.get(&of(1, 2), 0), None, "another version");
+        assert_eq!(r.get(&of(2, 1), 0), None, "another row: another object, or the same id in another scope");
+        assert_eq!(r.get(&Of { lines: true, ..of(1, 1) }, 0), None, "with line items");
+        assert_eq!(r.get(&Of { api: "2024-06-20", ..of(1, 1) }, 0), None, "another API version");
         assert_eq!((r.hits.get(), r.misses.get()), (1, 4));
     }
 
     #[test]
     fn a_rendering_holds_only_for_its_span() {
         let r = Rendered::new(1 << 20);
-        r.put(&of("cs_1", 1), "open", (i64::MIN, 100));
-        assert_eq!(r.get(&of("cs_1", 1), 99).as_deref(), Some("open"));
-        assert_eq!(r.get(&of("cs_1", 1), 100), None, "lapsed at 100");
-        r.put(&of("cs_1", 1), "expired", (100, i64::MAX));
-        assert_eq!(r.get(&of("cs_1", 1), 5_000).as_deref(), Some("expired"));
-        assert_eq!(r.get(&of("cs_1", 1), 99), None, "a clock set back sees it open again");
+        r.put(&of(1, 1), "open", (i64::MIN, 100));
+        assert_eq!(r.get(&of(1, 1), 99).as_deref(), Some("open"));
+        assert_eq!(r.get(&of(1, 1), 100), None, "lapsed at 100");
+        r.put(&of(1, 1), "expired", (100, i64::MAX));
+        assert_eq!(r.get(&of(1, 1), 5_000).as_deref(), Some("expired"));
+        assert_eq!(r.get(&of(1, 1), 99), None, "a clock set back sees it open again");
     }
 
     #[test]
@@ -191,7 +195,7 @@ mod tests {
         let r = Rendered::new(1 << 20);
         let mut calls = 0;
         let mut render = |ok: bool| {
-            r.get_or_render(&of("cs_1", 1), 0, || {
+            r.get_or_render(&of(1, 1), 0, || {
                 calls += 1;
                 if ok {
                     Ok(("{}".to_owned(), ALWAYS))
@@ -211,12 +215,12 @@ mod tests {
         let r = Rendered::new(64 * 1024);
         let text = "x".repeat(2000);
         for v in 0..1000 {
-            r.put(&of("cs_1", v), &text, ALWAYS);
+            r.put(&of(1, v), &text, ALWAYS);
         }
         let cache = r.cache.as_ref().unwrap();
         assert!(cache.weight() <= 64 * 1024, "weight {}", cache.weight());
         let off = Rendered::new(0);
-        off.put(&of("cs_1", 1), "{}", ALWAYS);
-        assert_eq!(off.get(&of("cs_1", 1), 0), None);
+        off.put(&of(1, 1), "{}", ALWAYS);
+        assert_eq!(off.get(&of(1, 1), 0), None);
     }
 }

@@ -74,7 +74,7 @@ pub async fn retrieve<D: Document>(state: &AppState, call: &Call, what: &str, id
     let stored = find(state, call, D::KIND, what, id).await?;
     if call.expand.is_empty() && !stored.deleted {
         // A document's wire form depends on neither the time nor the API version.
-        let of = Of { id: &stored.id, version: stored.version, api: "", lines: false };
+        let of = Of { seq: stored.seq, version: stored.version, api: "", lines: false };
         let text = state.rendered.get_or_render(&of, state.now(), || {
             let text = typed::<D>(&stored, what, id)?.wire_text().map_err(render_failed)?;
             Ok::<_, ApiError>((text, ALWAYS))
