@@ -99,3 +99,30 @@ backend_test!(a_stored_customer_that_is_not_json_is_a_500, |app| {
         assert_eq!((r.status, r.body["error"]["type"].as_str()), (500, Some("api_error")), "{path}: {}", r.body);
     }
 });
+
+/// SQLite only (PostgreSQL keeps documents as text): a compressed document
+/// whose bytes were damaged on disk, the version unchanged, fails each read
+/// that needs its text with a logged 500 (`StoredObject::raw`), never a
+/// panic, never a 200, and the object's retrieve and list say the same.
+mod a_damaged_compressed_document_is_a_500 {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let Some(app) = crate::helpers::spawn(crate::helpers::Backend::Sqlite).await else { return };
+        super::damaged_is_a_500(&app).await;
+    }
+}
+
+async fn damaged_is_a_500(app: &TestApp) {
+    let id = short_session(app).await;
+    let path = app.db.url.strip_prefix("sqlite:").expect("a SQLite database").to_owned();
+    let conn = rusqlite::Connection::open(path).unwrap();
+    // The dictionary's version byte and zstd's magic number, then noise.
+    let damaged: Vec<u8> = [1u8, 0x28, 0xb5, 0x2f, 0xfd].into_iter().chain([0x5a; 40]).collect();
+    let changed = conn.execute("UPDATE objects SET doc = ? WHERE id = ?", rusqlite::params![damaged, id]).unwrap();
+    assert_eq!(changed, 1);
+    for p in [format!("/v1/checkout/sessions/{id}"), "/v1/checkout/sessions".to_owned()] {
+        let r = app.get(&p).await;
+        assert_eq!((r.status, r.body["error"]["type"].as_str()), (500, Some("api_error")), "{p}: {}", r.body);
+        assert!(!r.body.to_string().contains("decompress"), "no internals in the answer: {}", r.body);
+    }
+}

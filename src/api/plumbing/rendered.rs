@@ -120,7 +120,7 @@ impl Rendered {
     }
 
     /// The text rendered before for `of`, if it still holds at `now`.
-    pub fn get(&self, of: &Of<'_>, now: i64) -> Option<String> {
+    fn get(&self, of: &Of<'_>, now: i64) -> Option<String> {
         let cache = self.cache.as_ref()?;
         match cache.get(of) {
             Some(e) if e.from <= now && now < e.until => {
@@ -135,7 +135,7 @@ impl Rendered {
     }
 
     /// Keeps `text`, rendered for `of`, as holding for `from <= now < until`.
-    pub fn put(&self, of: &Of<'_>, text: &str, (from, until): (i64, i64)) {
+    fn put(&self, of: &Of<'_>, text: &str, (from, until): (i64, i64)) {
         if let Some(cache) = &self.cache {
             let key = Key { seq: of.seq, version: of.version, api: of.api.into(), lines: of.lines };
             cache.insert(key, Entry { text: text.into(), from, until });
