@@ -114,7 +114,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, call:
         }
         let now = state.now();
         let c = obj.decode::<Coupon>()?.ok_or_else(|| ApiError::no_such("coupon", &id, None))?;
-        let evt = event::build(&call.event_ctx(now), "coupon.deleted", &c.at(now).wire(), None);
+        let evt = event::of(&call.event_ctx(now), "coupon.deleted", &c.at(now));
         let stub = json!({"id": id, "object": "coupon", "deleted": true});
         let change = Change::Delete { id: id.clone(), expected_version: obj.version, doc: stub.to_string() };
         answer::commit(&state, &call, answer::Writes { changes: vec![change], events: vec![evt] }, StatusCode::OK, stub)

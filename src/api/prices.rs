@@ -122,7 +122,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     if let Some(n) = new_product {
         // A product made with a price is announced; one made inline for a
         // Checkout Session's line is not (nor is the inline price).
-        events.push(event::build(&call.event_ctx(now), "product.created", &n.wire(), None));
+        events.push(event::of(&call.event_ctx(now), "product.created", &n));
         changes.push(Change::insert(&n)?);
     }
     if let Some(key) = &p.lookup_key {
@@ -142,7 +142,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
             changes.push(Change::update(&moved, version)?);
         }
     }
-    events.push(event::build(&call.event_ctx(now), "price.created", &made.wire(), None));
+    events.push(event::of(&call.event_ctx(now), "price.created", &made));
     let body = resource::respond(&state, &call, made.wire()).await?;
     changes.push(Change::insert(&made)?);
     answer::commit(&state, &call, answer::Writes { changes, events }, StatusCode::OK, body).await

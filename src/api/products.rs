@@ -47,7 +47,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         };
         let now = state.now();
         let made = product::create(&id, call.auth.livemode, now, &p)?;
-        let evt = event::build(&call.event_ctx(now), "product.created", &made.wire(), None);
+        let evt = event::of(&call.event_ctx(now), "product.created", &made);
         let body = resource::respond(&state, &call, made.wire()).await?;
         answer::commit(
             &state,

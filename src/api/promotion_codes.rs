@@ -70,7 +70,7 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     }
     let now = state.now();
     let made = promotion_code::build(&new_id(PromotionCode::PREFIX), call.auth.livemode, now, &coupon, &p)?;
-    let evt = event::build(&call.event_ctx(now), "promotion_code.created", &made.wire(), None);
+    let evt = event::of(&call.event_ctx(now), "promotion_code.created", &made);
     let shown = made.render(&call.version);
     answer::commit(
         &state,

@@ -137,7 +137,7 @@ async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param:
         match outcome {
             RefundOutcome::Succeeded { .. } => {
                 done.status = RefundStatus::Succeeded;
-                events.push(event::build(&ctx, "refund.created", &done.wire(), None));
+                events.push(event::of(&ctx, "refund.created", &done));
                 if let Some(ch) = crate::engine::charges::of_intent(state, &call.scope(), &reserved).await? {
                     events.push(event::build(&ctx, "charge.refunded", &ch, None));
                 }
@@ -147,13 +147,13 @@ async fn refund(state: &AppState, call: &Call, pi_id: &str, asked: Asked, param:
                 done.failure_reason = Some(RefundFailureReason::Unknown);
                 tracing::warn!(refund = %done.id, %reason, "refund refused by the processor");
                 release(state, call, pi_id, amount).await?;
-                events.push(event::build(&ctx, "refund.failed", &done.wire(), None));
+                events.push(event::of(&ctx, "refund.failed", &done));
             }
             // Perhaps refunded: the amount stays reserved and the refund
             // pending, so it is never sent again under another key.
             RefundOutcome::Unknown { reason } => {
                 tracing::warn!(refund = %done.id, %reason, "refund outcome unknown; left pending");
-                events.push(event::build(&ctx, "refund.created", &done.wire(), None));
+                events.push(event::of(&ctx, "refund.created", &done));
             }
         }
         let changes = vec![Change::update(&done, 1)?];

@@ -41,6 +41,11 @@ pub trait Document: Serialize + DeserializeOwned {
     fn wire_text(&self) -> Result<String, serde_json::Error> {
         super::wire::to_string(self, &super::wire::Edits::skipping(Self::PRIVATE))
     }
+
+    /// `wire_text` as raw JSON: an event's object.
+    fn wire_raw(&self) -> Result<Box<serde_json::value::RawValue>, serde_json::Error> {
+        super::wire::to_raw(self, &super::wire::Edits::skipping(Self::PRIVATE))
+    }
 }
 
 /// A value kassa never sets (a Stripe field it does not implement): it

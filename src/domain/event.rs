@@ -1,10 +1,13 @@
 //! Event objects (`evt_…`), built in the same step as the change they describe.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::document::{Document, Tag};
 use super::ids::IdSource;
+use super::session::{self, CheckoutSession};
+use super::version::ApiVersion;
 
 pub const KIND: &str = "event";
 
@@ -22,17 +25,25 @@ pub struct EventContext<'a> {
 }
 
 /// What the event is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventData {
     /// The object as the API showed it then: the wire form of whatever
     /// kind the event is about, so it stays JSON.
+    // Kept as the text it was written as: an event is stored once and sent
+    // as it is, so its object is never a tree.
     #[schema(value_type = Object)]
-    pub object: Value,
+    pub object: Box<RawValue>,
     /// After an update, the old values of the top-level fields that changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub previous_attributes: Option<Value>,
+}
+
+impl PartialEq for EventData {
+    fn eq(&self, other: &Self) -> bool {
+        self.object.get() == other.object.get() && self.previous_attributes == other.previous_attributes
+    }
 }
 
 /// The API request that caused the event (both `null` for kassa's own work).
@@ -90,13 +101,20 @@ impl Document for Event {
 /// event then carries the changed top-level fields in `previous_attributes`.
 /// `object` is the wire form (`Document::wire`): nothing private is in it.
 pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Option<&Value>) -> Event {
-    let shown = object.clone();
+    let mut e = build_text(ctx, kind, tree_raw(object));
+    e.data.previous_attributes = previous.map(|prev| previous_attributes(prev, object));
+    e
+}
+
+/// `build` from the object's wire text (`Document::wire_raw`), which is
+/// kept as it is: no tree is built, copied or written again.
+pub fn build_text(ctx: &EventContext<'_>, kind: &str, object: Box<RawValue>) -> Event {
     Event {
         id: ctx.ids.new_id(Event::PREFIX),
         object: EventObject,
         api_version: ctx.api_version.to_owned(),
         created: ctx.now,
-        data: EventData { object: shown, previous_attributes: previous.map(|prev| previous_attributes(prev, object)) },
+        data: EventData { object, previous_attributes: None },
         livemode: ctx.livemode,
         pending_webhooks: 0,
         request: EventRequest {
@@ -105,6 +123,35 @@ pub fn build(ctx: &EventContext<'_>, kind: &str, object: &Value, previous: Optio
         },
         kind: kind.to_owned(),
     }
+}
+
+/// The event about `doc`, with its wire text (`Document::wire_raw`).
+pub fn of<D: Document>(ctx: &EventContext<'_>, kind: &str, doc: &D) -> Event {
+    // The text fails only where the tree would have (a field that does not
+    // serialize); the tree's answer is then kept, as `wire` keeps it.
+    let object = doc.wire_raw().unwrap_or_else(|_| tree_raw(&doc.wire()));
+    build_text(ctx, kind, object)
+}
+
+/// The event about a checkout session, rendered at `now` for `version`
+/// (without its line items, as Stripe's session events show it).
+pub fn of_session(ctx: &EventContext<'_>, kind: &str, s: &CheckoutSession, now: i64, version: &ApiVersion) -> Event {
+    let object =
+        session::render_raw(s, now, version).unwrap_or_else(|_| tree_raw(&session::render(s, now, version, false)));
+    build_text(ctx, kind, object)
+}
+
+/// A tree as raw JSON text.
+pub fn tree_raw(tree: &Value) -> Box<RawValue> {
+    // `to_raw_value` of a tree cannot fail (its map keys are strings); the
+    // fallback is a JSON null all the same.
+    serde_json::value::to_raw_value(tree).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// The event's object as a tree, for the rare step that edits it before
+/// the event is written.
+pub fn object_tree(e: &Event) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(e.data.object.get())
 }
 
 /// The old values of the top-level fields that differ between two objects.

@@ -238,6 +238,16 @@ pub fn render_text(
     wire::to_string(s, &edits(s, now, version, &skip))
 }
 
+/// `render_text` as raw JSON: a session event's object.
+pub fn render_raw(
+    s: &CheckoutSession,
+    now: i64,
+    version: &ApiVersion,
+) -> Result<Box<serde_json::value::RawValue>, serde_json::Error> {
+    let skip = shown_skip(false);
+    wire::to_raw(s, &edits(s, now, version, &skip))
+}
+
 /// The private fields, less `line_items` when they are included.
 fn shown_skip(include_lines: bool) -> Vec<&'static str> {
     CheckoutSession::PRIVATE.iter().copied().filter(|k| !include_lines || *k != "line_items").collect()

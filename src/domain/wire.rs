@@ -5,7 +5,7 @@
 //! added fields), and the tests of each renderer compare the two.
 
 use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
-use serde_json::ser::Compound;
+use serde_json::value::RawValue;
 use serde_json::{Error, Value};
 
 /// What changes between the stored document and the wire form, at the top level.
@@ -31,14 +31,38 @@ impl<'a> Edits<'a> {
     }
 }
 
+/// `doc` with `edits`, as a value any serializer writes.
+struct WireView<'a, T: ?Sized> {
+    doc: &'a T,
+    edits: &'a Edits<'a>,
+}
+
+impl<T: Serialize + ?Sized> Serialize for WireView<'_, T> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        self.doc.serialize(Top { ser, edits: self.edits })
+    }
+}
+
 /// `doc`'s wire form as JSON text. Only a struct has one: anything else
 /// is an error, as is a field that does not serialize.
 pub fn to_string<T: Serialize + ?Sized>(doc: &T, edits: &Edits<'_>) -> Result<String, Error> {
     let mut out = Vec::with_capacity(1024);
-    let mut ser = serde_json::Serializer::new(&mut out);
-    doc.serialize(Top { ser: &mut ser, edits })?;
+    WireView { doc, edits }.serialize(&mut serde_json::Serializer::new(&mut out))?;
     // serde_json writes only valid UTF-8.
     String::from_utf8(out).map_err(ser::Error::custom)
+}
+
+/// `to_string` as raw JSON (an event's object), kept as serde_json wrote
+/// it: `RawValue::from_string` would parse the text again to check it.
+pub fn to_raw<T: Serialize + ?Sized>(doc: &T, edits: &Edits<'_>) -> Result<Box<RawValue>, Error> {
+    serde_json::value::to_raw_value(&WireView { doc, edits })
+}
+
+/// A tree as compact JSON text, written straight to a buffer: the same
+/// bytes as `Value`'s `Display`, without the formatter's per-token calls.
+pub fn tree_text(tree: &Value) -> String {
+    // A tree's map keys are strings, so serializing it cannot fail.
+    serde_json::to_string(tree).unwrap_or_else(|_| tree.to_string())
 }
 
 /// The same edits made to a document's tree (`serde_json::to_value`), for
@@ -54,25 +78,23 @@ pub fn edit_tree(tree: &mut Value, edits: &Edits<'_>) {
     }
 }
 
-type Json<'w> = serde_json::Serializer<&'w mut Vec<u8>>;
-
-struct Top<'s, 'w, 'e> {
-    ser: &'s mut Json<'w>,
+struct Top<'e, S> {
+    ser: S,
     edits: &'e Edits<'e>,
 }
 
-struct Fields<'s, 'w, 'e> {
-    map: Compound<'s, &'w mut Vec<u8>, serde_json::ser::CompactFormatter>,
+struct Fields<'e, M> {
+    map: M,
     edits: &'e Edits<'e>,
     /// Which of `edits.set` a struct field has already shown.
     shown: u64,
 }
 
-impl SerializeStruct for Fields<'_, '_, '_> {
-    type Ok = ();
-    type Error = Error;
+impl<M: SerializeMap> SerializeStruct for Fields<'_, M> {
+    type Ok = M::Ok;
+    type Error = M::Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), M::Error> {
         if self.edits.skip.contains(&key) {
             return Ok(());
         }
@@ -85,32 +107,32 @@ impl SerializeStruct for Fields<'_, '_, '_> {
         }
     }
 
-    fn end(mut self) -> Result<(), Error> {
+    fn end(mut self) -> Result<M::Ok, M::Error> {
         for (i, (k, v)) in self.edits.set.iter().enumerate() {
             if self.shown & (1 << i) == 0 {
                 self.map.serialize_entry(k, v)?;
             }
         }
-        SerializeMap::end(self.map)
+        self.map.end()
     }
 }
 
-fn not_a_struct() -> Error {
-    ser::Error::custom("a document's wire form is a JSON object made from a struct")
+fn not_a_struct<E: ser::Error>() -> E {
+    E::custom("a document's wire form is a JSON object made from a struct")
 }
 
-impl<'s, 'w, 'e> Serializer for Top<'s, 'w, 'e> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Fields<'s, 'w, 'e>;
-    type SerializeStructVariant = Impossible<(), Error>;
+impl<'e, S: Serializer> Serializer for Top<'e, S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Impossible<S::Ok, S::Error>;
+    type SerializeTuple = Impossible<S::Ok, S::Error>;
+    type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
+    type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
+    type SerializeMap = Impossible<S::Ok, S::Error>;
+    type SerializeStruct = Fields<'e, S::SerializeMap>;
+    type SerializeStructVariant = Impossible<S::Ok, S::Error>;
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, S::Error> {
         if self.edits.set.len() > 64 {
             return Err(ser::Error::custom("at most 64 fields are set on a wire form"));
         }
@@ -118,7 +140,7 @@ impl<'s, 'w, 'e> Serializer for Top<'s, 'w, 'e> {
         Ok(Fields { map, edits: self.edits, shown: 0 })
     }
 
-    fn serialize_none(self) -> Result<(), Error> {
+    fn serialize_none(self) -> Result<S::Ok, S::Error> {
         Err(not_a_struct())
     }
 
@@ -129,6 +151,12 @@ impl<'s, 'w, 'e> Serializer for Top<'s, 'w, 'e> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn tree_text_writes_the_bytes_display_writes() {
+        let tree = json!({"b": [1, -2.5, null, true], "a": "quote \" slash \\ tab \t ü \u{1}", "c": {}});
+        assert_eq!(tree_text(&tree), tree.to_string());
+    }
 
     #[derive(serde::Serialize)]
     struct Thing {
@@ -171,6 +199,14 @@ mod tests {
     fn without_edits_it_is_serde_json_s_own_text() {
         let text = to_string(&thing(), &Edits::default()).unwrap();
         assert_eq!(text, serde_json::to_string(&thing()).unwrap());
+    }
+
+    #[test]
+    fn the_raw_form_is_the_same_text() {
+        let mut e = Edits::skipping(&["secret"]);
+        e.set("flag", json!(true));
+        assert_eq!(to_raw(&thing(), &e).unwrap().get(), to_string(&thing(), &e).unwrap());
+        assert!(to_raw(&json!({"a": 1}), &Edits::default()).is_err());
     }
 
     #[test]

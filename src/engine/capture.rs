@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use super::charges;
 use super::intent::Intent;
-use crate::domain::document::Document;
 use crate::domain::event::{self, EventContext};
 use crate::domain::outcome::AttemptOutcome;
 use crate::domain::payment_intent::{CancellationReason, PaymentIntent, PaymentIntentStatus, PendingCapture};
@@ -130,7 +129,7 @@ pub async fn capture(
     if let Some(ch) = charges::of_intent(state, scope, &pi).await? {
         events.push(event::build(ctx, "charge.captured", &ch, None));
     }
-    events.push(event::build(ctx, "payment_intent.succeeded", &pi.wire(), None));
+    events.push(event::of(ctx, "payment_intent.succeeded", &pi));
     Ok(Ended { changes: vec![read.update(&pi)?], events, intent: pi })
 }
 
@@ -201,6 +200,6 @@ async fn canceled(
     if let Some(ch) = charges::of_intent(state, scope, &pi).await? {
         events.push(event::build(ctx, how.charge_event, &ch, None));
     }
-    events.push(event::build(ctx, "payment_intent.canceled", &pi.wire(), None));
+    events.push(event::of(ctx, "payment_intent.canceled", &pi));
     Ok(Ended { changes: vec![read.update(&pi)?], events, intent: pi })
 }

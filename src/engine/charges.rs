@@ -27,7 +27,7 @@ pub fn record(
     if intent.status == PaymentIntentStatus::RequiresCapture {
         intent.capture_before = ch.payment_method_details.card.capture_before;
     }
-    w.events.push(event::build(ctx, ch.created_event(), &ch.wire(), None));
+    w.events.push(event::of(ctx, ch.created_event(), &ch));
     w.changes.push(Change::insert(&ch)?);
     Ok(())
 }

@@ -167,7 +167,7 @@ async fn endpoint_health(
         let mut events = Vec::new();
         if disabled {
             let ctx = crate::ids::system_events(scope.livemode, now);
-            events.push(event::build(&ctx, "webhook_endpoint.disabled", &next.wire(), None));
+            events.push(event::of(&ctx, "webhook_endpoint.disabled", &next));
             tracing::warn!(endpoint = ep_id, gone, "webhook endpoint disabled");
         }
         match commit(state, scope, vec![Change::update(&next, obj.version)?], events).await {

@@ -36,7 +36,7 @@ pub async fn expire_batch(state: &AppState, scope: Option<&Scope>) -> StoreResul
         };
         let Ok(doc) = session::expire(&current, now) else { continue };
         let ctx = crate::ids::system_events(scope.livemode, now);
-        let evt = event::build(&ctx, "checkout.session.expired", &session::render(&doc, now, &latest, false), None);
+        let evt = event::of_session(&ctx, "checkout.session.expired", &doc, now, &latest);
         let set = ChangeSet {
             scope,
             changes: vec![Change::update(&doc, obj.version)?],

@@ -45,7 +45,7 @@ async fn end(state: &AppState, call: &Call, id: &str, how: End, action: &'static
                 (completed(&current, now, paid_out_of_band)?, "checkout.session.completed")
             }
         };
-        let evt = event::build(&call.event_ctx(now), kind, &session::render(&doc, now, &version, false), None);
+        let evt = event::of_session(&call.event_ctx(now), kind, &doc, now, &version);
         let mut changes = match how {
             End::Complete { .. } => crate::engine::payment::redeem::redeem(state, &call.scope(), &doc).await?,
             End::Expire => Vec::new(),

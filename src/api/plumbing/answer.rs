@@ -66,7 +66,7 @@ impl Body {
 
     pub fn into_text(self) -> String {
         match self {
-            Body::Tree(v) => v.to_string(),
+            Body::Tree(v) => crate::domain::wire::tree_text(&v),
             Body::Text(t) => t,
         }
     }

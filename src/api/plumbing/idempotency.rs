@@ -47,7 +47,7 @@ impl Drop for IdemGuard {
 /// hash of a card could be found by trying every number. `serde_json::Map`
 /// is ordered, so equal parameters serialize equally.
 pub fn fingerprint(key: &[u8; 32], method: &str, path: &str, params: &Value, expand: &[String]) -> String {
-    let (params, expand) = (params.to_string(), expand.join(","));
+    let (params, expand) = (crate::domain::wire::tree_text(params), expand.join(","));
     let parts: [&[u8]; 7] =
         [method.as_bytes(), b" ", path.as_bytes(), b"\n", params.as_bytes(), b"\n", expand.as_bytes()];
     hex::encode(crate::domain::mac::hmac_sha256(key, &parts))

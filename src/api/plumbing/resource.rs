@@ -149,9 +149,12 @@ pub async fn create_typed<D: Document>(
     event_type: &str,
 ) -> ApiResult<Response> {
     let now = state.now();
-    let shown = obj.wire();
-    let evt = event::build(&call.event_ctx(now), event_type, &shown, None);
-    let body = respond(state, call, shown).await?;
+    let evt = event::of(&call.event_ctx(now), event_type, obj);
+    // Without expansions the answer is the event's object, already text.
+    let body = match call.expand.is_empty() {
+        true => answer::Body::Text(evt.data.object.get().to_owned()),
+        false => answer::Body::Tree(respond(state, call, obj.wire()).await?),
+    };
     answer::commit(
         state,
         call,

@@ -14,7 +14,6 @@ use super::error::{PaymentError, PaymentResult};
 use super::method::Chosen;
 use super::settle::{self, outcome_finish};
 use super::{redeem, route, terms, three_ds};
-use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent::{self, ConfirmRequest, NewIntent, PaymentIntent, PaymentIntentStatus as Status};
 use crate::domain::payment_intent::{PendingAttempt, ThreeDsStatus};
@@ -165,7 +164,7 @@ async fn claim(
     changes.push(terms::change(st, scope, pi_id, run.terms, now).await?);
     changes.extend(redeem::redeem(st, scope, session).await?);
     let events = match intent_version {
-        None => vec![event::build(&run.caller.event_ctx(now), "payment_intent.created", &intent.wire(), None)],
+        None => vec![event::of(&run.caller.event_ctx(now), "payment_intent.created", intent)],
         Some(_) => vec![],
     };
     match crate::engine::commit::commit(st, ChangeSet { scope: scope.clone(), changes, events, idempotency: None })

@@ -14,7 +14,7 @@ use crate::domain::customer::TaxExempt;
 use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_method::PaymentMethod;
-use crate::domain::session::{self, CheckoutSession};
+use crate::domain::session::CheckoutSession;
 use crate::domain::session_params::Mode;
 use crate::ids::new_id;
 use crate::store::{Change, StoreError};
@@ -92,8 +92,9 @@ pub async fn complete(run: &Run<'_>, s: &mut CheckoutSession, c: Completion, w: 
     s.status = SessionStatus::Complete;
     s.payment_status = c.payment_status;
     s.url = None;
-    let shown = session::render(s, now, &run.caller.version(), false);
-    w.events.push(event::build(&run.caller.event_ctx(now), "checkout.session.completed", &shown, None));
+    let completed =
+        event::of_session(&run.caller.event_ctx(now), "checkout.session.completed", s, now, &run.caller.version());
+    w.events.push(completed);
     Ok(())
 }
 
@@ -120,7 +121,7 @@ fn contract(
         notes: run.terms.notes.as_deref(),
     })
     .map_err(|contract::NoTotal| StoreError::Backend(format!("session {} has no total to contract", s.id)))?;
-    w.events.push(event::build(&run.caller.event_ctx(run.now), "contract.created", &made.wire(), None));
+    w.events.push(event::of(&run.caller.event_ctx(run.now), "contract.created", &made));
     w.changes.push(Change::insert(&made)?);
     Ok(ctr_id)
 }

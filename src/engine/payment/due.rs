@@ -18,7 +18,7 @@ use crate::domain::document::Document;
 use crate::domain::event;
 use crate::domain::payment_intent::{self, CaptureMethod, NewIntent, PaymentIntent};
 use crate::domain::payment_method::PaymentMethod;
-use crate::domain::session::{self, CheckoutSession};
+use crate::domain::session::CheckoutSession;
 use crate::domain::version::ApiVersion;
 use crate::engine::charges;
 use crate::engine::intent;
@@ -174,7 +174,7 @@ async fn record(
     let mut w = Writes::default();
     charges::record(&mut settled, pm, &ev, &mut w)?;
     let kind = if paid { "payment_intent.succeeded" } else { "payment_intent.payment_failed" };
-    w.events.push(event::build(&ev, kind, &settled.wire(), None));
+    w.events.push(event::of(&ev, kind, &settled));
     // Not the confirm resolver's to finish: it would complete the
     // session again. An unknown answer here is left for an operator.
     let tags = settled.tags().into_iter().filter(|(k, _)| k != payment_intent::LOOKUP_TAG).collect();
@@ -185,7 +185,7 @@ async fn record(
         }
         let kind =
             if paid { "checkout.session.async_payment_succeeded" } else { "checkout.session.async_payment_failed" };
-        w.events.push(event::build(&ev, kind, &session::render(&doc, now, &ApiVersion::latest(), false), None));
+        w.events.push(event::of_session(&ev, kind, &doc, now, &ApiVersion::latest()));
         w.changes.push(Change::update(&doc, version)?);
     }
     let set = ChangeSet { scope: run.caller.scope.clone(), changes: w.changes, events: w.events, idempotency: None };

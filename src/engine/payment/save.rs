@@ -41,7 +41,7 @@ pub fn guest_customer(run: &Run<'_>, s: &CheckoutSession, w: &mut Writes) -> Pay
     // (say, a malformed billing email) must not undo it.
     let blank = Customer::blank(&cus_id, run.caller.scope.livemode, now, &random_base62(8).to_uppercase());
     let customer = blank.apply(&params).unwrap_or(blank);
-    w.events.push(event::build(&run.caller.event_ctx(now), "customer.created", &customer.wire(), None));
+    w.events.push(event::of(&run.caller.event_ctx(now), "customer.created", &customer));
     w.changes.push(Change::insert(&customer)?);
     Ok(cus_id)
 }
@@ -81,9 +81,10 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
         *c = next;
     }
     for e in w.events.iter_mut() {
-        let obj = &mut e.data.object;
-        if ours(obj) && obj["customer"].is_null() {
+        let mut obj = event::object_tree(e).map_err(|err| StoreError::Backend(format!("event {}: {err}", e.id)))?;
+        if ours(&obj) && obj["customer"].is_null() {
             obj["customer"] = json!(customer);
+            e.data.object = event::tree_raw(&obj);
         }
     }
     Ok(())
@@ -220,7 +221,7 @@ pub fn setup_intent(
         description: data.and_then(|d| d.description.clone()),
         metadata: data.map(|d| d.metadata.clone()).unwrap_or_default(),
     });
-    w.events.push(event::build(&run.caller.event_ctx(now), "setup_intent.succeeded", &si.wire(), None));
+    w.events.push(event::of(&run.caller.event_ctx(now), "setup_intent.succeeded", &si));
     w.changes.push(Change::insert(&si)?);
     Ok(seti)
 }

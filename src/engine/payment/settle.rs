@@ -136,7 +136,7 @@ async fn charged(run: &Run<'_>, s: &mut CheckoutSession, tried: Tried, w: &mut W
         _ if authorized_only => "payment_intent.amount_capturable_updated",
         _ => "payment_intent.succeeded",
     };
-    w.events.push(event::build(&ctx, kind, &pi.wire(), None));
+    w.events.push(event::of(&ctx, kind, &pi));
     let id = pi.id.clone();
     answered(run, &mut pi);
     w.changes.push(Change::update(&pi, pi_version)?);
@@ -176,8 +176,8 @@ async fn declined(
     w.changes.extend(chosen.changes);
     crate::engine::charges::record(&mut pi, Some(&chosen.method), &ctx, w)?;
     payment_intent::mirror_next_action(s, &pi);
+    w.events.push(event::of(&ctx, "payment_intent.payment_failed", &pi));
     let shown = pi.wire();
-    w.events.push(event::build(&ctx, "payment_intent.payment_failed", &shown, None));
     answered(run, &mut pi);
     w.changes.push(Change::update(&pi, pi_version)?);
     let mut e = error.with("payment_intent", shown).with("payment_method", chosen.method.wire());

@@ -135,9 +135,9 @@ pub async fn require_authentication(
     let mut events = Vec::new();
     let shown = pi.wire();
     if pi_version.is_none() {
-        events.push(event::build(&ctx, "payment_intent.created", &shown, None));
+        events.push(event::of(&ctx, "payment_intent.created", &pi));
     }
-    events.push(event::build(&ctx, "payment_intent.requires_action", &shown, None));
+    events.push(event::of(&ctx, "payment_intent.requires_action", &pi));
     if let (true, Some(url)) = (run.terms.redirect, page) {
         // redirect=true: straight to the next action's page.
         return caller::commit(run, changes, events, redirect(url)).await;
@@ -211,7 +211,7 @@ async fn fail(
         session::record_failure(&mut s, state.now());
     }
     let changes = vec![intent_change(&doc, Some(read.version))?, Change::update(&s, *version)?];
-    let events = vec![event::build(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc.wire(), None)];
+    let events = vec![event::of(&caller.event_ctx(state.now()), "payment_intent.payment_failed", &doc)];
     crate::engine::commit::commit(state, ChangeSet { scope: caller.scope.clone(), changes, events, idempotency: None })
         .await?;
     Ok(())
