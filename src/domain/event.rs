@@ -30,8 +30,9 @@ pub struct EventContext<'a> {
 pub struct EventData {
     /// The object as the API showed it then: the wire form of whatever
     /// kind the event is about, so it stays JSON.
-    // Kept as the text it was written as: an event is stored once and sent
-    // as it is, so its object is never a tree.
+    // Kept as the text it was written as, so building and storing an event
+    // builds no tree of its object (the API's and webhooks' answers still
+    // render the event through one).
     #[schema(value_type = Object)]
     pub object: Box<RawValue>,
     /// After an update, the old values of the top-level fields that changed.
@@ -127,8 +128,9 @@ pub fn build_text(ctx: &EventContext<'_>, kind: &str, object: Box<RawValue>) -> 
 
 /// The event about `doc`, with its wire text (`Document::wire_raw`).
 pub fn of<D: Document>(ctx: &EventContext<'_>, kind: &str, doc: &D) -> Event {
-    // The text fails only where the tree would have (a field that does not
-    // serialize); the tree's answer is then kept, as `wire` keeps it.
+    // The text fails where the tree would (a field that does not serialize)
+    // and for a document that is not a plain struct, which no kind is; the
+    // tree's answer is then kept, as `wire` keeps it.
     let object = doc.wire_raw().unwrap_or_else(|_| tree_raw(&doc.wire()));
     build_text(ctx, kind, object)
 }

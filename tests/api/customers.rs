@@ -239,3 +239,38 @@ backend_test!(expand_replaces_ids_and_refuses_bad_paths, |app| {
     assert_eq!(r.status, 200, "{}", r.body);
     app.get("/v1/customers?expand[]=test_clock").await.error(400, Some("parameter_invalid"), Some("expand"));
 });
+
+// A customer made for a guest at payment is set, in the same commit, on the
+// intent's and the charge's events (their text is edited before it is
+// written); the intent's `created` event, written at the claim, has none.
+backend_test!(a_guest_customer_made_at_payment_is_on_the_intent_and_charge_events, |app| {
+    let s = app
+        .session(&[
+            ("line_items[0][price_data][currency]", "usd"),
+            ("line_items[0][price_data][unit_amount]", "1000"),
+            ("line_items[0][price_data][product_data][name]", "Guest"),
+            ("line_items[0][quantity]", "1"),
+            ("customer_creation", "always"),
+        ])
+        .await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    let pairs = [("payment_method", "pm_card_visa"), ("customer_details[email]", "guest@example.com")];
+    let r = app.confirm(s.body["id"].as_str().unwrap(), &pairs).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cus = r.body["customer"].as_str().expect("a customer for the guest").to_owned();
+    for t in ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"] {
+        let obj = app.only_event_object(t).await;
+        assert_eq!(obj["customer"], json!(cus), "{t}: {obj}");
+    }
+    assert_eq!(app.only_event_object("payment_intent.created").await["customer"], json!(null));
+    assert_eq!(app.only_event_object("customer.created").await["email"], "guest@example.com");
+});
+
+impl TestApp {
+    /// The object of the one event of type `t`.
+    async fn only_event_object(&self, t: &str) -> serde_json::Value {
+        let list = self.get(&format!("/v1/events?type={t}")).await.body;
+        assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{t}: {list}");
+        list["data"][0]["data"]["object"].clone()
+    }
+}

@@ -80,7 +80,8 @@ pub fn intent_customer(intent: &str, customer: &str, w: &mut Writes) -> PaymentR
         };
         *c = next;
     }
-    for e in w.events.iter_mut() {
+    // Only an event whose text names the intent can be about it or its charge.
+    for e in w.events.iter_mut().filter(|e| e.data.object.get().contains(intent)) {
         let mut obj = event::object_tree(e).map_err(|err| StoreError::Backend(format!("event {}: {err}", e.id)))?;
         if ours(&obj) && obj["customer"].is_null() {
             obj["customer"] = json!(customer);
