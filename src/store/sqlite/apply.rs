@@ -3,9 +3,11 @@
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
+use super::endpoints_memo;
 use super::*;
 use super::{backend, exec, is_unique_violation, row_to_object, tags, to_object};
-use crate::store::{fanout, sql};
+use crate::domain::webhook_endpoint;
+use crate::store::sql;
 
 /// A change set with its texts as SQLite stores them (`stored_text`),
 /// worked out before the set reaches the writer: each change's document, in
@@ -46,7 +48,8 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value,
 }
 
 /// Applies the set and the deliveries its events call for (from the
-/// endpoints read here, in the writer's transaction); returns what it added.
+/// endpoints as the writer's transaction sees them, read once per scope and
+/// transaction: `endpoints_memo`); returns what it added.
 /// The documents and body come as stored (`Prepared::new`).
 /// Documents arrive serialized (`Change`), so the single writer thread
 /// spends its time on SQL. Events are serialized here: their
@@ -56,14 +59,18 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value,
 pub(super) fn apply(conn: &Connection, prepared: &mut Prepared) -> StoreResult<Committed> {
     let Prepared { set, docs, body } = prepared;
     let scope = &set.scope;
+    let mut endpoint_changed = false;
     for (change, doc) in set.changes.iter().zip(docs.iter()) {
-        apply_change(conn, scope, change, doc)?;
+        endpoint_changed |= apply_change(conn, scope, change, doc)?;
+    }
+    if endpoint_changed {
+        endpoints_memo::forget();
     }
     let deliveries = if set.events.is_empty() {
         Vec::new()
     } else {
-        let found = list_on(conn, scope, &fanout::enabled_endpoints())?;
-        fanout::deliveries(&mut set.events, &fanout::decode(&found)?, &crate::ids::RandomIds)?
+        let endpoints = endpoints_memo::enabled(conn, scope)?;
+        fanout::deliveries(&mut set.events, &endpoints, &crate::ids::RandomIds)?
     };
     for event in &set.events {
         let (id, created, tags, doc) = event_parts(event)?;
@@ -84,9 +91,13 @@ pub(super) fn apply(conn: &Connection, prepared: &mut Prepared) -> StoreResult<C
     Ok(Committed { deliveries: deliveries.len() })
 }
 
-fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &Value) -> StoreResult<()> {
+/// Applies one change; says whether it was to a webhook endpoint.
+fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &Value) -> StoreResult<bool> {
     match change {
-        Change::Insert { id, kind, created, tags, .. } => insert(conn, scope, (id, kind, *created), doc, tags),
+        Change::Insert { id, kind, created, tags, .. } => {
+            insert(conn, scope, (id, kind, *created), doc, tags)?;
+            Ok(kind == webhook_endpoint::KIND)
+        }
         Change::Update { id, expected_version, tags, .. } => {
             // The writer is the only one writing, so nothing changes the row
             // between this read and the update below.
@@ -97,7 +108,8 @@ fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &Value) 
                 params![doc, tags::column(tags)?, old.seq],
             )
             .map_err(backend)?;
-            tags::replace(conn, scope, &old, tags)
+            tags::replace(conn, scope, &old, tags)?;
+            Ok(old.kind == webhook_endpoint::KIND)
         }
         Change::Delete { id, expected_version, .. } => {
             let old = tags::current(conn, scope, id, *expected_version)?;
@@ -107,7 +119,8 @@ fn apply_change(conn: &Connection, scope: &Scope, change: &Change, doc: &Value) 
                 params![doc, old.seq],
             )
             .map_err(backend)?;
-            tags::replace(conn, scope, &old, &[])
+            tags::replace(conn, scope, &old, &[])?;
+            Ok(old.kind == webhook_endpoint::KIND)
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use super::sql;
 mod apply;
 mod due;
+mod endpoints_memo;
 mod migrate;
 mod point;
 pub mod stored_text;

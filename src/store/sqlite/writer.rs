@@ -10,9 +10,26 @@
 //! page a job touches into a sub-journal before changing it: 15 % of the
 //! writer's time when every job had one.
 
+use std::cell::Cell;
+
 use rusqlite::Connection;
 
 pub const MAX_BATCH: usize = 128;
+
+thread_local! {
+    static EPOCH: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A number that changes whenever this thread's transaction begins or a
+/// job in it is about to be rolled back: what was read in the transaction
+/// under an older epoch may no longer hold (`endpoints_memo`).
+pub fn epoch() -> u64 {
+    EPOCH.get()
+}
+
+fn new_epoch() {
+    EPOCH.set(EPOCH.get().wrapping_add(1));
+}
 
 /// A write. `run` executes its statements and says whether they
 /// succeeded; it may be called a second time, after a rollback, and must
@@ -127,6 +144,7 @@ pub fn run_batch(conn: &Connection, mut batch: Vec<WriteJob>, careful: bool) -> 
 }
 
 fn begin(conn: &Connection) -> Result<(), String> {
+    new_epoch();
     if !conn.is_autocommit() {
         // A transaction left open by an earlier failure.
         let _ = conn.execute_batch("ROLLBACK");
@@ -162,7 +180,12 @@ fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass 
             continue;
         }
         failures += usize::from(!ok);
-        let end = if ok { Ok(()) } else { run(conn, "ROLLBACK TO job") };
+        let end = if ok {
+            Ok(())
+        } else {
+            new_epoch();
+            run(conn, "ROLLBACK TO job")
+        };
         if let Err(e) = end.and_then(|()| run(conn, "RELEASE job")) {
             return Pass::Broken(e.to_string());
         }
