@@ -56,7 +56,7 @@ async fn send(state: &AppState, scope: &Scope, ep: &WebhookEndpoint, evt: &Event
         ep.signing_secrets(t).into_iter().filter_map(|sealed| state.secrets.open(sealed, &ep.id).ok()).collect();
     // Through the JSON tree, so the body's keys are sorted (a stored
     // document follows its struct's field order instead).
-    let body = evt.wire().to_string();
+    let body = crate::domain::wire::tree_text(&evt.wire());
     let sent = if secrets.is_empty() {
         crate::webhooks::send::Sent {
             status: None,

@@ -274,3 +274,23 @@ impl TestApp {
         list["data"][0]["data"]["object"].clone()
     }
 }
+
+// A create answers with the text its event was built from, or, with
+// `expand[]`, with a rendered tree: either way what a retrieve then shows.
+backend_test!(a_create_answers_what_a_retrieve_shows_with_and_without_expand, |app| {
+    for expand in [None, Some("default_source")] {
+        let mut pairs = vec![("email", "same@example.com"), ("metadata[k]", "v")];
+        pairs.extend(expand.map(|e| ("expand[]", e)));
+        let made = app.post("/v1/customers", &pairs).await;
+        assert_eq!(made.status, 200, "{}", made.body);
+        let id = made.body["id"].as_str().unwrap();
+        let read = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(made.body, read.body, "expand: {expand:?}");
+    }
+    let bad = app.post("/v1/customers", &[("expand[]", "email")]).await;
+    assert_eq!((bad.status, bad.body["error"]["param"].as_str()), (400, Some("expand")), "{}", bad.body);
+    assert_eq!(bad.body["error"]["type"], "invalid_request_error");
+    // Refused before anything was written.
+    let all = app.get("/v1/customers").await.body;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(2), "{all}");
+});
