@@ -85,7 +85,7 @@ impl Meters {
             ),
             batch_size: histogram(
                 "kassa_store_commit_batch_size",
-                "Writes per SQLite group commit (PostgreSQL commits each on its own)",
+                "Writes per group commit (SQLite: one transaction of the writer thread; PostgreSQL: one call of a committer)",
                 &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
             ),
             commit_seconds: histograms(
@@ -142,7 +142,7 @@ impl Meters {
         self.commit_seconds.with_label_values(&[backend]).observe(secs);
     }
 
-    /// One SQLite group commit took `writes` queued writes.
+    /// One group commit took `writes` queued writes.
     pub fn store_batch(&self, writes: usize) {
         self.batch_size.observe(writes as f64);
     }

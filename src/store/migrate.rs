@@ -57,6 +57,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0008_dictionary_documents.sql"),
         postgres: include_str!("../../migrations/postgres/0008_dictionary_documents.sql"),
     },
+    Migration {
+        version: 9,
+        name: "group_commit",
+        sqlite: include_str!("../../migrations/sqlite/0009_group_commit.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_group_commit.sql"),
+    },
 ];
 
 /// Refuses a database that a newer kassa has migrated: this binary would

@@ -68,11 +68,9 @@ backend_test!(metrics_show_payments_processor_calls_webhook_deliveries_and_commi
     assert!(seconds.is_finite() && seconds >= 0.0, "{text}");
     assert!(sample(&text, "kassa_webhook_delivery_lag_seconds_sum", &[]).unwrap() >= 0.0, "{text}");
     assert!(sample(&text, "kassa_store_commit_seconds_sum", &[backend]).unwrap() >= 0.0, "{text}");
-    if app.backend == crate::helpers::Backend::Sqlite {
-        let batches = sample(&text, "kassa_store_commit_batch_size_count", &[]).unwrap();
-        let writes = sample(&text, "kassa_store_commit_batch_size_sum", &[]).unwrap();
-        assert!(batches >= 1.0 && writes >= batches, "{text}");
-    }
+    let batches = sample(&text, "kassa_store_commit_batch_size_count", &[]).unwrap();
+    let writes = sample(&text, "kassa_store_commit_batch_size_sum", &[]).unwrap();
+    assert!(batches >= 1.0 && writes >= batches, "{text}");
     assert!(text.contains(r#"kassa_processor_seconds_bucket{operation="authorize",processor="test",le="+Inf"}"#));
 });
 

@@ -4,6 +4,7 @@
 //! outside BEGIN/COMMIT, that statement is its own transaction, so the set
 //! is written entirely or not at all, and a commit costs one round trip
 //! instead of one per row (plus one endpoint read when it has events).
+//! Sets that queue meanwhile are sent together (`group`).
 
 use std::borrow::Cow;
 
@@ -13,11 +14,8 @@ use sqlx::postgres::PgPool;
 use super::super::*;
 use super::backend;
 use super::endpoints::enabled_endpoints;
+use super::group::{Group, Set};
 use crate::store::fanout;
-
-/// SQLSTATEs raised by `kassa_commit`.
-const CONFLICT: &str = "KC409";
-const DUPLICATE_IDEMPOTENCY_KEY: &str = "KC422";
 
 /// One element of the function's change array.
 #[derive(Serialize)]
@@ -79,21 +77,9 @@ fn insert_row<'a>(id: &'a str, kind: &'a str, created: i64, doc: &'a str, tags: 
     Row { op: "insert", id, kind: Some(kind), created: Some(created), version: None, doc: doc_text(doc), tags }
 }
 
-fn refused(e: sqlx::Error) -> StoreError {
-    let code = match &e {
-        sqlx::Error::Database(d) => d.code().map(Cow::into_owned),
-        _ => None,
-    };
-    match code.as_deref() {
-        Some(CONFLICT) => StoreError::Conflict,
-        Some(DUPLICATE_IDEMPOTENCY_KEY) => StoreError::DuplicateIdempotencyKey,
-        _ => backend(e),
-    }
-}
-
 /// Commits the set with the deliveries its events call for; returns what
 /// it added.
-pub(super) async fn commit(pool: &PgPool, mut set: ChangeSet) -> StoreResult<Committed> {
+pub(super) async fn commit(pool: &PgPool, group: &Group, mut set: ChangeSet) -> StoreResult<Committed> {
     let deliveries = if set.events.is_empty() {
         Vec::new()
     } else {
@@ -126,13 +112,10 @@ pub(super) async fn commit(pool: &PgPool, mut set: ChangeSet) -> StoreResult<Com
         })
         .transpose()
         .map_err(backend)?;
-    sqlx::query("SELECT kassa_commit($1, $2, $3::jsonb, $4::jsonb)")
-        .bind(&set.scope.account_id)
-        .bind(set.scope.livemode)
-        .bind(changes)
-        .bind(idempotency)
-        .execute(pool)
-        .await
-        .map_err(refused)?;
-    Ok(Committed { deliveries: deliveries.len() })
+    let count = deliveries.len();
+    drop(rows);
+    group
+        .commit(Set { account: set.scope.account_id, livemode: set.scope.livemode, changes, idem: idempotency })
+        .await?;
+    Ok(Committed { deliveries: count })
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod commit;
 mod due;
 mod endpoints;
+mod group;
 
 use super::sql;
 use super::*;
@@ -20,6 +21,7 @@ use accounts::insert_account;
 
 pub struct PgStore {
     pool: PgPool,
+    group: group::Group,
 }
 
 pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -54,7 +56,8 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(backend)?;
-        let store = Self { pool };
+        let group = group::Group::start(&pool);
+        let store = Self { pool, group };
         store.migrate().await?;
         Ok(store)
     }
@@ -231,7 +234,7 @@ impl Store for PgStore {
     #[tracing::instrument(skip_all, fields(backend = "postgres", account = %set.scope.account_id, changes = set.changes.len(), events = set.events.len()))]
     async fn commit_counted(&self, set: ChangeSet) -> StoreResult<Committed> {
         let start = std::time::Instant::now();
-        let result = commit::commit(&self.pool, set).await;
+        let result = commit::commit(&self.pool, &self.group, set).await;
         crate::meters::meters().store_commit("postgres", start.elapsed().as_secs_f64());
         result
     }
