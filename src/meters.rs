@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
-use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry};
 
 /// Processor names are chosen by accounts (an `http` processor's `name`):
 /// past this many distinct names, further ones are counted as `other`, so no
@@ -24,6 +24,7 @@ pub struct Meters {
     webhook_deliveries: IntCounterVec,
     webhook_lag: Histogram,
     batch_size: Histogram,
+    group_retries: IntCounter,
     commit_seconds: HistogramVec,
     processors_seen: Mutex<HashSet<String>>,
 }
@@ -88,6 +89,13 @@ impl Meters {
                 "Writes per group commit (SQLite: one transaction of the writer thread; PostgreSQL: one call of a committer)",
                 &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
             ),
+            group_retries: match IntCounter::new(
+                "kassa_store_group_commit_retries_total",
+                "PostgreSQL group commits refused as a whole and made again one set at a time",
+            ) {
+                Ok(c) => c,
+                Err(_) => unreachable!("constant metric definitions are valid"),
+            },
             commit_seconds: histograms(
                 "kassa_store_commit_seconds",
                 "Store commit latency by backend (SQLite: one group commit)",
@@ -105,6 +113,7 @@ impl Meters {
         let _ = registry.register(Box::new(self.webhook_deliveries.clone()));
         let _ = registry.register(Box::new(self.webhook_lag.clone()));
         let _ = registry.register(Box::new(self.batch_size.clone()));
+        let _ = registry.register(Box::new(self.group_retries.clone()));
         let _ = registry.register(Box::new(self.commit_seconds.clone()));
     }
 
@@ -140,6 +149,16 @@ impl Meters {
     /// One commit of `backend`, `secs` long.
     pub fn store_commit(&self, backend: &'static str, secs: f64) {
         self.commit_seconds.with_label_values(&[backend]).observe(secs);
+    }
+
+    /// A PostgreSQL group commit was refused and is made again set by set.
+    pub fn store_group_retry(&self) {
+        self.group_retries.inc();
+    }
+
+    /// Group commits refused and made again set by set, so far.
+    pub fn store_group_retries(&self) -> u64 {
+        self.group_retries.get()
     }
 
     /// One group commit took `writes` queued writes.

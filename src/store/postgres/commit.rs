@@ -1,10 +1,11 @@
 //! Committing a `ChangeSet` in one round trip: the whole set, its events'
 //! deliveries and its idempotency record go to the `kassa_commit` function
 //! (migrations/postgres/0005_commit_function.sql) as one statement. Run
-//! outside BEGIN/COMMIT, that statement is its own transaction, so the set
-//! is written entirely or not at all, and a commit costs one round trip
-//! instead of one per row (plus one endpoint read when it has events).
-//! Sets that queue meanwhile are sent together (`group`).
+//! outside BEGIN/COMMIT, that statement is its own transaction (or, for
+//! sets that queued together, one subtransaction of a shared one: see
+//! `group`), so the set is written entirely or not at all, and a commit
+//! costs one round trip instead of one per row (plus one endpoint read when
+//! it has events).
 
 use std::borrow::Cow;
 

@@ -15,8 +15,13 @@
 //! idempotency key) is undone alone. When the whole call fails with an
 //! error PostgreSQL reported, nothing of it was written, and each set is
 //! committed alone, so one set's failure never fails another. When the
-//! outcome is unknown (the connection broke), every set is answered with
-//! the error, as a single commit is.
+//! outcome is unknown (the connection broke, the server went away), every
+//! set is answered with the error, as a single commit is.
+//!
+//! The cost: a set's row locks are held until its whole call commits, and
+//! two calls can take the same rows in opposite orders where two single
+//! sets would not; PostgreSQL's deadlock detector ends one after
+//! `deadlock_timeout` (40P01), and its sets are then committed one by one.
 
 use std::borrow::Cow;
 
@@ -134,21 +139,38 @@ async fn several(pool: &PgPool, batch: Vec<Queued>) {
                 let _ = q.reply.send(Err(StoreError::Backend(e.clone())));
             }
         }
-        Err(sqlx::Error::Database(e)) => {
-            // PostgreSQL refused the call, so it wrote nothing: each set
-            // alone, so that only the one at fault fails.
+        Err(sqlx::Error::Database(e)) if e.code().is_some_and(|c| statement_refused(&c)) => {
+            // PostgreSQL refused the statement and rolled it back, so it
+            // wrote nothing: each set alone, so that only the one at fault
+            // fails.
             tracing::warn!(error = %e.message(), sets = batch.len(), "group commit refused; committing its sets one by one");
+            crate::meters::meters().store_group_retry();
             for q in batch {
                 let _ = q.reply.send(one(pool, &q.set).await);
             }
         }
         Err(e) => {
+            // Anything else (the connection, the server going away, a
+            // proxy's own error) may have come after the commit: the
+            // outcome is unknown, as it is for a single commit, and running
+            // the sets again could answer a written set with a conflict.
             let e = e.to_string();
             for q in batch {
                 let _ = q.reply.send(Err(StoreError::Backend(e.clone())));
             }
         }
     }
+}
+
+/// Whether a SQLSTATE says the statement itself was refused, which rolls
+/// back everything it did: bad data (22), a constraint (23), the statement
+/// (42), a limit (54), a plpgsql error (P0), a deadlock or serialization
+/// failure (40), a lock or statement timeout (55P03, 57014). Connection,
+/// server and resource errors (08, 57P, 53, 58, XX) are not: they can
+/// arrive after a commit.
+fn statement_refused(sqlstate: &str) -> bool {
+    ["22", "23", "42", "54", "P0", "40"].iter().any(|class| sqlstate.starts_with(class))
+        || matches!(sqlstate, "55P03" | "57014")
 }
 
 /// The sets as `kassa_commit_many` takes them. Their changes and records
@@ -219,6 +241,16 @@ mod tests {
         assert_eq!(v[0]["idem"]["key"], "k");
         assert_eq!(v[1]["livemode"], false);
         assert!(v[1].get("idem").is_none(), "no record, no key: {text}");
+    }
+
+    #[test]
+    fn only_a_refused_statement_is_run_again_set_by_set() {
+        for refused in ["22P05", "23505", "42883", "54000", "P0001", "40P01", "40001", "55P03", "57014"] {
+            assert!(statement_refused(refused), "{refused}");
+        }
+        for unknown in ["08P01", "08006", "57P01", "57P03", "53300", "58030", "XX000", "KC409"] {
+            assert!(!statement_refused(unknown), "{unknown}");
+        }
     }
 
     #[test]

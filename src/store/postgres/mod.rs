@@ -1,8 +1,9 @@
 //! PostgreSQL backend through sqlx. Any number of `kassa serve` nodes may
-//! share one database: every write is one transaction with conditional
+//! share one database: every write is all or nothing, with conditional
 //! updates, so nodes never need to talk to each other. A write is one
-//! statement (see `commit`), because round trips, not the server's work,
-//! bound how many requests a node answers.
+//! statement (see `commit`), and the writes that queue meanwhile share one
+//! (see `group`): a transaction's fixed costs, not the rows, were most of
+//! what PostgreSQL spent on a write.
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
