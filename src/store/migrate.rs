@@ -63,6 +63,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0009_group_commit.sql"),
         postgres: include_str!("../../migrations/postgres/0009_group_commit.sql"),
     },
+    Migration {
+        version: 10,
+        name: "tags_unchecked",
+        sqlite: include_str!("../../migrations/sqlite/0010_tags_unchecked.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_tags_unchecked.sql"),
+    },
 ];
 
 /// Refuses a database that a newer kassa has migrated: this binary would

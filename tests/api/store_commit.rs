@@ -342,3 +342,41 @@ async fn postgres_connections_dropped_while_idle_are_replaced() {
     assert_eq!(store.get_object(&scope(), "x").await.unwrap().unwrap().version, 1);
     store.commit(set(vec![update("x", 1, "green")])).await.unwrap();
 }
+
+/// Migration 0010 drops PostgreSQL's foreign key from tag rows to their
+/// object (a check query and a row lock per tag row; `kassa_commit` is the
+/// only writer of tag rows and takes their seq from its own write). Tags
+/// still go with their object: written with it, replaced on update,
+/// dropped on delete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tag_rows_carry_no_foreign_key_and_still_follow_their_object() {
+    let Some((db, store)) = open(Backend::Postgres).await else { return };
+    let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let keys: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = 'object_tags'::regclass AND contype = 'f'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(keys, 0);
+    store.commit(set(vec![thing("x", "blue")])).await.unwrap();
+    store.commit(set(vec![update("x", 1, "green")])).await.unwrap();
+    let tags = |seq_of: &'static str| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT t.name || '=' || t.value FROM object_tags t JOIN objects o ON o.seq = t.seq WHERE o.id = $1 ORDER BY 1",
+        )
+        .bind(seq_of)
+        .fetch_all(&admin)
+    };
+    assert_eq!(tags("x").await.unwrap(), vec!["color=green".to_owned()]);
+    store.commit(set(vec![delete("x", 2)])).await.unwrap();
+    assert!(tags("x").await.unwrap().is_empty());
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM object_tags t WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.seq = t.seq)",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+    admin.close().await;
+}
