@@ -37,6 +37,13 @@ pub fn meters() -> &'static Meters {
 }
 
 // Metric definitions are constants: these constructors cannot fail.
+fn plain_counter(name: &str, help: &str) -> IntCounter {
+    match IntCounter::new(name, help) {
+        Ok(c) => c,
+        Err(_) => unreachable!("constant metric definitions are valid"),
+    }
+}
+
 fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     match IntCounterVec::new(Opts::new(name, help), labels) {
         Ok(c) => c,
@@ -89,13 +96,10 @@ impl Meters {
                 "Writes per group commit (SQLite: one transaction of the writer thread; PostgreSQL: one call of a committer)",
                 &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
             ),
-            group_retries: match IntCounter::new(
+            group_retries: plain_counter(
                 "kassa_store_group_commit_retries_total",
                 "PostgreSQL group commits refused as a whole and made again one set at a time",
-            ) {
-                Ok(c) => c,
-                Err(_) => unreachable!("constant metric definitions are valid"),
-            },
+            ),
             commit_seconds: histograms(
                 "kassa_store_commit_seconds",
                 "Store commit latency by backend (SQLite: one group commit)",

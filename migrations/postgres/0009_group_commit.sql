@@ -12,8 +12,9 @@
 -- EXCEPTION block), so a set refused with KC409 or KC422 is undone alone
 -- and the others still commit. Returns one outcome per set, in order: ''
 -- when it was written, else the SQLSTATE it was refused with. Any other
--- error aborts the whole call and writes nothing; the node then commits
--- each set alone, so one set's failure never fails the others.
+-- error aborts the whole call and writes nothing; when the error refused
+-- the statement itself (bad data, a deadlock, a timeout), the node then
+-- commits each set alone, so one set's failure never fails the others.
 CREATE OR REPLACE FUNCTION kassa_commit_many(p_sets JSONB)
 RETURNS TEXT[]
 LANGUAGE plpgsql

@@ -134,6 +134,7 @@ async fn postgres_sends_queued_sets_together_and_each_answers_as_alone() {
     let Some(db) = test_db(Backend::Postgres).await else { return };
     let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
     let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&admin).await.unwrap();
+    // Superuser only, as CI's `postgres` user is.
     sqlx::query(&format!("ALTER DATABASE {name} SET track_functions = 'pl'")).execute(&admin).await.unwrap();
     let store: Arc<dyn Store> = kassa::store::open(&db.url).await.unwrap();
     let x = Change::Insert { id: "x".into(), kind: "thing".into(), created: START, doc: doc(0), tags: vec![] };
@@ -176,7 +177,9 @@ async fn postgres_sends_queued_sets_together_and_each_answers_as_alone() {
     let plain: Vec<_> = (0..6).map(|i| spawn(&store, thing(&format!("q_{i}")))).collect();
     assert_eq!(held.release().await.len(), 1);
     assert!(matches!(bad.await.unwrap(), Err(StoreError::Backend(_))), "PostgreSQL refuses a NUL");
-    // Only this test sends PostgreSQL what it refuses, so the count moved here.
+    // The count is the process's: a deadlock in a test running beside this
+    // one would move it too (no other test sends PostgreSQL a NUL), so it
+    // shows that a retry happened, and the sets below that it worked.
     assert!(kassa::meters::meters().store_group_retries() > retries, "the refused call was made again set by set");
     for t in plain {
         t.await.unwrap().unwrap();
@@ -207,6 +210,8 @@ async fn postgres_sends_queued_sets_together_and_each_answers_as_alone() {
 /// Updates of `x` that hold the committers at a row lock: more than there
 /// are committers, sent one at a time so that each committer takes one.
 const HELD: usize = 6;
+/// `store::postgres::group`'s committers per node.
+const COMMITTERS: i64 = 4;
 
 struct Held {
     lock: sqlx::Transaction<'static, sqlx::Postgres>,
@@ -222,7 +227,11 @@ impl Held {
             let mut cs = thing(&format!("{prefix}_{i}"));
             cs.changes.push(Change::Update { id: "x".into(), expected_version: version, doc: doc(i), tags: vec![] });
             updates.push(spawn(store, cs));
-            tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            // Until every committer waits at the lock, each update is let
+            // reach one before the next is sent, so no call takes two and
+            // leaves a committer free for what follows.
+            let waiting = (i as i64 + 1).min(COMMITTERS);
+            waiting_at_locks(admin, waiting).await;
         }
         Self { lock, updates }
     }
@@ -241,6 +250,23 @@ impl Held {
         }
         won
     }
+}
+
+/// Waits until `n` sessions of the test database wait for a lock.
+async fn waiting_at_locks(admin: &sqlx::PgPool, n: i64) {
+    for _ in 0..500 {
+        let now: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(admin)
+        .await
+        .unwrap();
+        if now >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{n} committers never waited at the lock");
 }
 
 fn spawn(store: &Arc<dyn Store>, cs: ChangeSet) -> tokio::task::JoinHandle<Result<(), StoreError>> {

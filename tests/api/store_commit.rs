@@ -361,11 +361,11 @@ async fn postgres_tag_rows_carry_no_foreign_key_and_still_follow_their_object() 
     assert_eq!(keys, 0);
     store.commit(set(vec![thing("x", "blue")])).await.unwrap();
     store.commit(set(vec![update("x", 1, "green")])).await.unwrap();
-    let tags = |seq_of: &'static str| {
+    let tags = |id: &'static str| {
         sqlx::query_scalar::<_, String>(
             "SELECT t.name || '=' || t.value FROM object_tags t JOIN objects o ON o.seq = t.seq WHERE o.id = $1 ORDER BY 1",
         )
-        .bind(seq_of)
+        .bind(id)
         .fetch_all(&admin)
     };
     assert_eq!(tags("x").await.unwrap(), vec!["color=green".to_owned()]);

@@ -114,6 +114,7 @@ pub(super) async fn commit(pool: &PgPool, group: &Group, mut set: ChangeSet) -> 
         .transpose()
         .map_err(backend)?;
     let count = deliveries.len();
+    // `rows` borrows the set, whose account is moved into the commit.
     drop(rows);
     group
         .commit(Set { account: set.scope.account_id, livemode: set.scope.livemode, changes, idem: idempotency })
