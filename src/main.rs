@@ -39,19 +39,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-async fn interrupted() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled: `events tail` and `listen` poll it only
+/// after their first page, and a signal that came before (a CI test stops
+/// `tail` as soon as it has printed an event) took the default action and
+/// killed the process, which leaves `listen`'s temporary endpoint behind.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (int, term) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    async move {
+        match (int, term) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
+            (Ok(mut one), Err(_)) | (Err(_), Ok(mut one)) => {
+                one.recv().await;
+            }
+            (Err(_), Err(_)) => std::future::pending().await,
         }
-        Err(_) => ctrl_c.await,
     }
 }
 

@@ -149,6 +149,21 @@ backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
     terminate(&mut child);
 });
 
+/// SIGTERM as soon as `tail` says it is tailing, before its first page
+/// comes back, still stops it cleanly: the handler is installed before.
+backend_test!(events_tail_stopped_at_once_exits_cleanly, |app| {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["events", "tail", "--poll-ms", "100", "--api-base", &app.base])
+        .env("KASSA_API_KEY", &app.keys.sk)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = lines(child.stderr.take().unwrap());
+    next_matching(&err, &["Tailing"]);
+    terminate(&mut child);
+});
+
 backend_test!(listen_forwards_events_to_a_local_url_and_cleans_up, |app| {
     let rx = crate::webhook_receiver::Receiver::start(200).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
