@@ -149,8 +149,8 @@ backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
     terminate(&mut child);
 });
 
-/// SIGTERM as soon as `tail` says it is tailing, before its first page
-/// comes back, still stops it cleanly: the handler is installed before.
+// SIGTERM as soon as `tail` says it is tailing, before its first page
+// comes back, still stops it cleanly: the handler is installed before.
 backend_test!(events_tail_stopped_at_once_exits_cleanly, |app| {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .args(["events", "tail", "--poll-ms", "100", "--api-base", &app.base])
