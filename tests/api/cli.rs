@@ -131,7 +131,9 @@ fn terminate(child: &mut std::process::Child) {
     assert!(status.success(), "{status}");
 }
 
-backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
+/// `kassa events tail --json` against the app, once it says it is tailing;
+/// with its output's lines.
+fn tail(app: &TestApp) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .args(["events", "tail", "--json", "--poll-ms", "100", "--api-base", &app.base])
         .env("KASSA_API_KEY", &app.keys.sk)
@@ -142,6 +144,11 @@ backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
     next_matching(&err, &["Tailing"]);
+    (child, out)
+}
+
+backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
+    let (mut child, out) = tail(&app);
     let cus = app.customer(&[]).await;
     let line = next_matching(&out, &["customer.created"]);
     let e: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -152,15 +159,7 @@ backend_test!(events_tail_prints_new_events_as_they_happen, |app| {
 // SIGTERM as soon as `tail` says it is tailing, before its first page
 // comes back, still stops it cleanly: the handler is installed before.
 backend_test!(events_tail_stopped_at_once_exits_cleanly, |app| {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["events", "tail", "--poll-ms", "100", "--api-base", &app.base])
-        .env("KASSA_API_KEY", &app.keys.sk)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let err = lines(child.stderr.take().unwrap());
-    next_matching(&err, &["Tailing"]);
+    let (mut child, _out) = tail(&app);
     terminate(&mut child);
 });
 

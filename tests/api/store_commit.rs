@@ -344,7 +344,7 @@ async fn postgres_connections_dropped_while_idle_are_replaced() {
 }
 
 /// Migration 0010 drops PostgreSQL's foreign key from tag rows to their
-/// object (a check query and a row lock per tag row; `kassa_commit` is the
+/// object (a check query per tag row, locking its object; `kassa_commit` is the
 /// only writer of tag rows and takes their seq from its own write). Tags
 /// still go with their object: written with it, replaced on update,
 /// dropped on delete.
@@ -352,13 +352,8 @@ async fn postgres_connections_dropped_while_idle_are_replaced() {
 async fn postgres_tag_rows_carry_no_foreign_key_and_still_follow_their_object() {
     let Some((db, store)) = open(Backend::Postgres).await else { return };
     let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let keys: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = 'object_tags'::regclass AND contype = 'f'",
-    )
-    .fetch_one(&admin)
-    .await
-    .unwrap();
-    assert_eq!(keys, 0);
+    let keys = "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = 'object_tags'::regclass AND contype = 'f'";
+    assert_eq!(count(&admin, keys).await, 0);
     store.commit(set(vec![thing("x", "blue")])).await.unwrap();
     store.commit(set(vec![update("x", 1, "green")])).await.unwrap();
     let tags = |id: &'static str| {
@@ -371,12 +366,11 @@ async fn postgres_tag_rows_carry_no_foreign_key_and_still_follow_their_object() 
     assert_eq!(tags("x").await.unwrap(), vec!["color=green".to_owned()]);
     store.commit(set(vec![delete("x", 2)])).await.unwrap();
     assert!(tags("x").await.unwrap().is_empty());
-    let orphans: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM object_tags t WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.seq = t.seq)",
-    )
-    .fetch_one(&admin)
-    .await
-    .unwrap();
-    assert_eq!(orphans, 0);
+    let orphans = "SELECT COUNT(*) FROM object_tags t WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.seq = t.seq)";
+    assert_eq!(count(&admin, orphans).await, 0);
     admin.close().await;
+}
+
+async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
+use serde_json::value::to_raw_value;
 use sqlx::postgres::PgPool;
 
 use super::super::*;
@@ -90,34 +91,29 @@ pub(super) async fn commit(pool: &PgPool, group: &Group, mut set: ChangeSet) -> 
     // The same order as the statements of a transaction would run in:
     // changes, events, deliveries; seq follows it.
     let events = set.events.iter().map(event_parts).collect::<StoreResult<Vec<_>>>()?;
-    let rows: Vec<Row<'_>> = set
-        .changes
-        .iter()
-        .map(row)
-        .chain(events.iter().map(|(id, created, tags, doc)| insert_row(id, EVENT_KIND, *created, doc, tags)))
-        .chain(deliveries.iter().map(row))
-        .collect();
-    let changes = serde_json::to_string(&rows).map_err(backend)?;
-    let idempotency = set
-        .idempotency
-        .as_ref()
-        .map(|r| {
-            let rec = Idempotency {
+    let changes = {
+        let rows: Vec<Row<'_>> = set
+            .changes
+            .iter()
+            .map(row)
+            .chain(events.iter().map(|(id, created, tags, doc)| insert_row(id, EVENT_KIND, *created, doc, tags)))
+            .chain(deliveries.iter().map(row))
+            .collect();
+        to_raw_value(&rows).map_err(backend)?
+    };
+    let idem = match &set.idempotency {
+        Some(r) => Some(
+            to_raw_value(&Idempotency {
                 key: &r.key,
                 fingerprint: &r.fingerprint,
                 status: r.status,
                 body: &r.body,
                 created: r.created,
-            };
-            serde_json::to_string(&rec)
-        })
-        .transpose()
-        .map_err(backend)?;
-    let count = deliveries.len();
-    // `rows` borrows the set, whose account is moved into the commit.
-    drop(rows);
-    group
-        .commit(Set { account: set.scope.account_id, livemode: set.scope.livemode, changes, idem: idempotency })
-        .await?;
-    Ok(Committed { deliveries: count })
+            })
+            .map_err(backend)?,
+        ),
+        None => None,
+    };
+    group.commit(Set { account: set.scope.account_id, livemode: set.scope.livemode, changes, idem }).await?;
+    Ok(Committed { deliveries: deliveries.len() })
 }

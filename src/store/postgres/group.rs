@@ -25,6 +25,8 @@
 
 use std::borrow::Cow;
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::postgres::PgPool;
 use tokio::sync::oneshot;
 
@@ -45,14 +47,18 @@ const COMMITTERS: usize = 4;
 /// per-backend cache of them, which slows every other session's snapshots.
 const MAX_SETS: usize = 32;
 
-/// One change set, as `kassa_commit` takes it.
+/// One change set, as `kassa_commit` takes it, and as one element of
+/// `kassa_commit_many`'s array. The changes and the record are JSON
+/// already, written once and put into the array as they are.
+#[derive(Serialize)]
 pub(super) struct Set {
     pub account: String,
     pub livemode: bool,
     /// The JSON array of changes.
-    pub changes: String,
+    pub changes: Box<RawValue>,
     /// The idempotency record's JSON, if any.
-    pub idem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idem: Option<Box<RawValue>>,
 }
 
 struct Queued {
@@ -111,8 +117,8 @@ async fn one(pool: &PgPool, set: &Set) -> StoreResult<()> {
     sqlx::query("SELECT kassa_commit($1, $2, $3::jsonb, $4::jsonb)")
         .bind(&set.account)
         .bind(set.livemode)
-        .bind(&set.changes)
-        .bind(&set.idem)
+        .bind(set.changes.get())
+        .bind(set.idem.as_deref().map(RawValue::get))
         .execute(pool)
         .await
         .map(|_| ())
@@ -120,10 +126,17 @@ async fn one(pool: &PgPool, set: &Set) -> StoreResult<()> {
 }
 
 async fn several(pool: &PgPool, batch: Vec<Queued>) {
-    let outcomes: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar("SELECT kassa_commit_many($1::jsonb)")
-        .bind(sets_json(batch.iter().map(|q| &q.set)))
-        .fetch_one(pool)
-        .await;
+    let sets = match serde_json::to_string(&batch.iter().map(|q| &q.set).collect::<Vec<_>>()) {
+        Ok(sets) => sets,
+        Err(e) => {
+            for q in batch {
+                let _ = q.reply.send(Err(backend(&e)));
+            }
+            return;
+        }
+    };
+    let outcomes: Result<Vec<String>, sqlx::Error> =
+        sqlx::query_scalar("SELECT kassa_commit_many($1::jsonb)").bind(sets).fetch_one(pool).await;
     match outcomes {
         Ok(outcomes) if outcomes.len() == batch.len() => {
             for (q, outcome) in batch.into_iter().zip(outcomes) {
@@ -173,29 +186,6 @@ fn statement_refused(sqlstate: &str) -> bool {
         || matches!(sqlstate, "55P03" | "57014")
 }
 
-/// The sets as `kassa_commit_many` takes them. Their changes and records
-/// are JSON already, and are put in as they are, not parsed again.
-fn sets_json<'a>(sets: impl Iterator<Item = &'a Set>) -> String {
-    let mut out = String::from("[");
-    for (i, s) in sets.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"account\":");
-        out.push_str(&serde_json::Value::from(s.account.as_str()).to_string());
-        out.push_str(if s.livemode { ",\"livemode\":true" } else { ",\"livemode\":false" });
-        out.push_str(",\"changes\":");
-        out.push_str(&s.changes);
-        if let Some(idem) = &s.idem {
-            out.push_str(",\"idem\":");
-            out.push_str(idem);
-        }
-        out.push('}');
-    }
-    out.push(']');
-    out
-}
-
 fn outcome_of(sqlstate: &str) -> StoreResult<()> {
     match sqlstate {
         "" => Ok(()),
@@ -222,18 +212,19 @@ mod tests {
     use super::*;
 
     fn set(account: &str, livemode: bool, idem: Option<&str>) -> Set {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).unwrap();
         Set {
             account: account.into(),
             livemode,
-            changes: r#"[{"op":"insert","id":"x","doc":"{\"a\":1}","tags":[]}]"#.into(),
-            idem: idem.map(str::to_owned),
+            changes: raw(r#"[{"op":"insert","id":"x","doc":"{\"a\":1}","tags":[]}]"#),
+            idem: idem.map(raw),
         }
     }
 
     #[test]
     fn sets_are_one_json_array_with_their_json_kept_as_it_is() {
         let sets = [set("acct_\"q\"", true, Some(r#"{"key":"k"}"#)), set("acct_2", false, None)];
-        let text = sets_json(sets.iter());
+        let text = serde_json::to_string(&sets.iter().collect::<Vec<_>>()).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v[0]["account"], "acct_\"q\"");
         assert_eq!(v[0]["livemode"], true);
