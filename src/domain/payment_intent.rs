@@ -23,6 +23,9 @@ pub const LOOKUP_AFTER: i64 = 5;
 pub const CLAIM_GRACE: i64 = 15 * 60;
 /// The tag on an uncaptured authorization: when it lapses.
 pub const CAPTURE_DUE_TAG: &str = "capture_due";
+/// The tag on an intent whose 3-D Secure step finishes without the buyer
+/// (`engine::payment::three_ds`).
+pub const THREE_DS_DUE_TAG: &str = "3ds_due";
 
 /// kassa's own bookkeeping on an intent, never shown: a try's claim and
 /// its lookups, the request that claimed it, a capture under way and when

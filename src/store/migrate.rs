@@ -69,6 +69,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0010_tags_unchecked.sql"),
         postgres: include_str!("../../migrations/postgres/0010_tags_unchecked.sql"),
     },
+    Migration {
+        version: 11,
+        name: "schedule_index",
+        sqlite: include_str!("../../migrations/sqlite/0011_schedule_index.sql"),
+        postgres: include_str!("../../migrations/postgres/0011_schedule_index.sql"),
+    },
 ];
 
 /// Refuses a database that a newer kassa has migrated: this binary would

@@ -19,6 +19,7 @@ pub mod fanout;
 pub mod migrate;
 mod open;
 pub mod postgres;
+pub mod schedule;
 mod settings;
 mod sql;
 pub mod sqlite;

@@ -1,7 +1,9 @@
 //! SQL shared by both backends: the list query, built once with the
 //! placeholders of either dialect.
 
-use super::{Cursor, DueQuery, ListQuery, Page, Scope, StoredObject};
+use std::sync::LazyLock;
+
+use super::{schedule, Cursor, DueQuery, ListQuery, Page, Scope, StoredObject};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -167,6 +169,10 @@ pub fn due(q: &DueQuery, dialect: Dialect) -> Built {
     b.arg(Arg::Text(name.to_owned()));
     b.push(" AND t.value <= ");
     b.arg(Arg::Text(up_to.to_owned()));
+    // The due index holds only schedules; naming its predicate is what lets
+    // the planner read it (`store::schedule`).
+    b.push(" AND ");
+    b.push(&schedule::IN_SWEEPS);
     if let Some(s) = scope {
         b.push(" AND t.account_id = ");
         b.arg(Arg::Text(s.account_id.clone()));
@@ -185,38 +191,54 @@ pub fn due(q: &DueQuery, dialect: Dialect) -> Built {
 /// walked in the database's own order, whatever its collation, and
 /// filtered afterwards, so no prefix range is assumed.
 pub fn tag_names_cte(kind: &str) -> String {
+    let due = &*schedule::IN_SWEEPS;
     format!(
         "WITH RECURSIVE names(name) AS (\
-         SELECT (SELECT t.name FROM object_tags t WHERE t.kind = {kind} ORDER BY t.name LIMIT 1) \
+         SELECT (SELECT t.name FROM object_tags t WHERE t.kind = {kind} AND {due} ORDER BY t.name LIMIT 1) \
          UNION ALL \
-         SELECT (SELECT t.name FROM object_tags t WHERE t.kind = {kind} AND t.name > n.name ORDER BY t.name LIMIT 1) \
+         SELECT (SELECT t.name FROM object_tags t WHERE t.kind = {kind} AND t.name > n.name AND {due} \
+         ORDER BY t.name LIMIT 1) \
          FROM names n WHERE n.name IS NOT NULL) "
     )
 }
 
 /// SQLite, `Store::due_grouped` step one: the group tags of a kind.
-pub fn group_names_sqlite() -> String {
-    format!("{}SELECT name FROM names WHERE name IS NOT NULL AND substr(name, 1, ?2) = ?3", tag_names_cte("?1"))
+pub fn group_names_sqlite() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        format!("{}SELECT name FROM names WHERE name IS NOT NULL AND substr(name, 1, ?2) = ?3", tag_names_cte("?1"))
+    });
+    &TEXT
 }
 
 /// SQLite, step two, once per group: its lowest due objects.
-pub const GROUP_DUE_SQLITE: &str =
-    "SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode, t.value \
-     FROM object_tags t JOIN objects o ON o.seq = t.seq \
-     WHERE t.kind = ?1 AND t.name = ?2 AND t.value <= ?3 AND o.deleted = 0 ORDER BY t.value LIMIT ?4";
+pub fn group_due_sqlite() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode, t.value \
+         FROM object_tags t JOIN objects o ON o.seq = t.seq \
+         WHERE t.kind = ?1 AND t.name = ?2 AND t.value <= ?3 AND {} AND o.deleted = 0 ORDER BY t.value LIMIT ?4",
+            *schedule::IN_SWEEPS
+        )
+    });
+    &TEXT
+}
 
 /// PostgreSQL, in one statement: the group tags, then each group's lowest
 /// due objects through LATERAL. Binds: kind, up_to, per_group, prefix, skip
 /// (full tag names, `text[]`).
-pub fn due_grouped_postgres() -> String {
-    format!(
-        "{}SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode, \
+pub fn due_grouped_postgres() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{names}SELECT o.seq, o.id, o.kind, o.created, o.version, o.deleted, o.doc, o.account_id, o.livemode, \
          n.name AS grp, d.value AS due_at FROM names n \
          CROSS JOIN LATERAL (SELECT t.seq, t.value FROM object_tags t \
-         WHERE t.kind = $1 AND t.name = n.name AND t.value <= $2 ORDER BY t.value LIMIT $3) d \
+         WHERE t.kind = $1 AND t.name = n.name AND t.value <= $2 AND {due} ORDER BY t.value LIMIT $3) d \
          JOIN objects o ON o.seq = d.seq \
          WHERE n.name IS NOT NULL AND starts_with(n.name, $4) AND NOT (n.name = ANY($5)) AND NOT o.deleted \
          ORDER BY n.name, d.value",
-        tag_names_cte("$1")
-    )
+            names = tag_names_cte("$1"),
+            due = *schedule::IN_SWEEPS
+        )
+    });
+    &TEXT
 }

@@ -7,7 +7,7 @@ use crate::helpers::START;
 use kassa::domain::event::{self, Event, EventContext};
 use kassa::domain::keys::KeyKind;
 use kassa::store::{
-    Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
+    Change, ChangeSet, CreatedRange, Cursor, DueQuery, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
 };
 
 fn scope(app: &crate::helpers::TestApp) -> Scope {
@@ -290,7 +290,7 @@ backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
     let s = scope(&app);
     let store = &app.store;
     let other = Scope { account_id: "acct_other".into(), livemode: true };
-    let due = |group: &str, at: i64| vec![(format!("q:{group}"), format!("{at:020}")), ("x".into(), "y".into())];
+    let due = |group: &str, at: i64| vec![(format!("due:{group}"), format!("{at:020}")), ("x".into(), "y".into())];
     // A backlog of 50 in group a, older than anything else.
     let backlog: Vec<Change> = (0..50).map(|i| tagged(&format!("a_{i:02}"), "job", due("a", i))).collect();
     store.commit(set(&s, backlog)).await.unwrap();
@@ -306,7 +306,7 @@ backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
     store.commit(set(&s, vec![tagged("e_1", "other_kind", due("e", 1))])).await.unwrap();
     let query = |skip: Vec<&str>, per_group: usize| kassa::store::GroupedDue {
         kind: "job".into(),
-        prefix: "q:".into(),
+        prefix: "due:".into(),
         up_to: format!("{:020}", 600),
         skip: skip.into_iter().map(str::to_owned).collect(),
         per_group,
@@ -329,6 +329,36 @@ backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
     let ids: Vec<String> =
         store.due_grouped(&query(vec!["a"], 5)).await.unwrap().into_iter().map(|i| i.object.id).collect();
     assert_eq!(ids, ["b_2", "c_1"]);
+});
+
+backend_test!(store_due_sweeps_find_schedules_and_refuse_other_tags, |app| {
+    let s = scope(&app);
+    let store = &app.store;
+    let other = Scope { account_id: "acct_other".into(), livemode: true };
+    let job = |id: &str, at: i64| {
+        tagged(id, "job", vec![("open_until".into(), format!("{at:020}")), ("status".into(), "open".into())])
+    };
+    store.commit(set(&s, vec![job("j_2", 20), job("j_9", 900)])).await.unwrap();
+    store.commit(set(&other, vec![job("j_1", 10)])).await.unwrap();
+    let up_to = format!("{:020}", 100);
+    // The lowest `limit`, in no promised order.
+    let ids = |found: Vec<(Scope, kassa::store::StoredObject)>| {
+        let mut ids: Vec<String> = found.into_iter().map(|(_, o)| o.id).collect();
+        ids.sort();
+        ids
+    };
+    let all = store.due(&DueQuery::new("job", "open_until", &up_to, 10)).await.unwrap();
+    assert_eq!(ids(all), ["j_1", "j_2"], "every account's, none past up_to");
+    let lowest = store.due(&DueQuery::new("job", "open_until", &format!("{:020}", 1000), 1)).await.unwrap();
+    assert_eq!(ids(lowest), ["j_1"]);
+    let mine = store.due(&DueQuery::new("job", "open_until", &up_to, 10).within(Some(&s))).await.unwrap();
+    assert_eq!(ids(mine), ["j_2"]);
+    // Only schedules are in the index the sweeps read: any other tag is refused, never an empty answer.
+    let refused = store.due(&DueQuery::new("job", "status", "open", 10)).await;
+    assert!(matches!(&refused, Err(StoreError::Backend(m)) if m.contains("not a schedule")), "{refused:?}");
+    let grouped =
+        kassa::store::GroupedDue { kind: "job".into(), prefix: "q:".into(), up_to, skip: vec![], per_group: 1 };
+    assert!(store.due_grouped(&grouped).await.is_err());
 });
 
 pub(crate) fn endpoint(id: &str, status: &str, events: &[&str]) -> Change {

@@ -24,7 +24,7 @@ use crate::store::{Change, ChangeSet, Scope, StoreResult};
 use crate::AppState;
 
 /// Tag on an intent whose authentication finishes without the buyer.
-pub const DUE_TAG: &str = "3ds_due";
+pub const DUE_TAG: &str = payment_intent::THREE_DS_DUE_TAG;
 
 /// The 3-D Secure flow this card needs on this route, if any. Only the test
 /// processor decides this itself; `http` gateways answer for themselves.

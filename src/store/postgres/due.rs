@@ -18,7 +18,7 @@ pub(super) async fn due(pool: &PgPool, query: &DueQuery) -> StoreResult<Vec<(Sco
 /// lowest due objects through a LATERAL join.
 pub(super) async fn due_grouped(pool: &PgPool, q: &GroupedDue) -> StoreResult<Vec<DueItem>> {
     let skip: Vec<String> = q.skip.iter().map(|g| format!("{}{g}", q.prefix)).collect();
-    let rows = sqlx::query(&sql::due_grouped_postgres())
+    let rows = sqlx::query(sql::due_grouped_postgres())
         .bind(&q.kind)
         .bind(&q.up_to)
         .bind(i64::try_from(q.per_group).map_err(backend)?)

@@ -262,10 +262,12 @@ impl Store for PgStore {
     }
 
     async fn due(&self, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        schedule::check(&query.name)?;
         due::due(&self.pool, query).await
     }
 
     async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
+        schedule::check(&query.prefix)?;
         due::due_grouped(&self.pool, query).await
     }
 

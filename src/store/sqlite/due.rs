@@ -28,14 +28,14 @@ pub(super) fn due(conn: &Connection, built: &sql::Built) -> StoreResult<Vec<(Sco
 pub(super) fn due_grouped(conn: &Connection, q: &GroupedDue) -> StoreResult<Vec<DueItem>> {
     let prefix_len = i64::try_from(q.prefix.chars().count()).map_err(backend)?;
     let names: Vec<String> = {
-        let mut stmt = conn.prepare_cached(&sql::group_names_sqlite()).map_err(backend)?;
+        let mut stmt = conn.prepare_cached(sql::group_names_sqlite()).map_err(backend)?;
         let rows = stmt
             .query_map(rusqlite::params![q.kind, prefix_len, q.prefix], |r| r.get::<_, String>(0))
             .map_err(backend)?;
         rows.collect::<rusqlite::Result<_>>().map_err(backend)?
     };
     let per_group = i64::try_from(q.per_group).map_err(backend)?;
-    let mut stmt = conn.prepare_cached(sql::GROUP_DUE_SQLITE).map_err(backend)?;
+    let mut stmt = conn.prepare_cached(sql::group_due_sqlite()).map_err(backend)?;
     let mut out = Vec::new();
     for name in names {
         let Some(group) = name.strip_prefix(q.prefix.as_str()).map(str::to_owned) else { continue };
@@ -58,4 +58,38 @@ pub(super) fn due_grouped(conn: &Connection, q: &GroupedDue) -> StoreResult<Vec<
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schedule;
+
+    fn plan(conn: &Connection, text: &str, args: usize) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {text}")).unwrap();
+        let none = vec![rusqlite::types::Value::Null; args];
+        let rows = stmt.query_map(rusqlite::params_from_iter(none), |r| r.get::<_, String>(3)).unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>().unwrap().join("; ")
+    }
+
+    /// The index is partial (migration 0011): a sweep that stopped naming
+    /// its predicate would read every tag row instead.
+    #[test]
+    fn every_sweep_reads_the_schedule_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = connect(&dir.path().join("d.db")).unwrap();
+        super::super::migrate::migrate(&mut conn).unwrap();
+        let scoped = Scope { account_id: "acct_1".into(), livemode: false };
+        let built = sql::due(&DueQuery::new("k", schedule::NAMES[0], "1", 5), sql::Dialect::Sqlite);
+        let p = plan(&conn, &built.text, built.args.len());
+        assert!(p.contains("INDEX object_tags_due"), "{p}");
+        // Within one account, the table's own key serves as well.
+        let built = sql::due(&DueQuery::new("k", "due_at", "1", 5).within(Some(&scoped)), sql::Dialect::Sqlite);
+        let p = plan(&conn, &built.text, built.args.len());
+        assert!(p.contains("SEARCH t USING") && !p.contains("SCAN t"), "{p}");
+        for (text, args) in [(sql::group_names_sqlite(), 3), (sql::group_due_sqlite(), 4)] {
+            let p = plan(&conn, text, args);
+            assert!(p.contains("INDEX object_tags_due"), "{p}");
+        }
+    }
 }

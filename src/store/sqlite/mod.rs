@@ -357,11 +357,13 @@ impl Store for SqliteStore {
     }
 
     async fn due(&self, query: &DueQuery) -> StoreResult<Vec<(Scope, StoredObject)>> {
+        schedule::check(&query.name)?;
         let built = sql::due(query, sql::Dialect::Sqlite);
         self.read(move |c| due::due(c, &built)).await
     }
 
     async fn due_grouped(&self, query: &GroupedDue) -> StoreResult<Vec<DueItem>> {
+        schedule::check(&query.prefix)?;
         let query = query.clone();
         self.read(move |c| due::due_grouped(c, &query)).await
     }

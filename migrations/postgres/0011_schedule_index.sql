@@ -1,0 +1,16 @@
+-- Only schedule tags enter the due index (src/store/schedule.rs). The
+-- workers' sweeps read it across accounts by (kind, name, value); every
+-- other tag is read within its account through the table's primary key,
+-- and paid for an index entry that nothing read: a session create writes
+-- about eight tag rows and one schedule.
+--
+-- The due queries repeat this predicate word for word: PostgreSQL uses a
+-- partial index only when it can prove the query implies the predicate,
+-- and a generic plan (sqlx prepares its statements) has no values to prove
+-- it with, only the query's text. A test holds the two to the same text. A
+-- new schedule tag is a new migration that builds this index again.
+--
+-- The build holds a lock that blocks writes to object_tags while it reads
+-- the table; the migration runs as a node starts, before it serves.
+DROP INDEX object_tags_due;
+CREATE INDEX object_tags_due ON object_tags (kind, name, value) WHERE (name = '3ds_due' OR name = 'capture_due' OR name = 'due_at' OR name = 'lookup_due' OR name = 'open_until' OR substr(name, 1, 4) = 'due:');
