@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
-use crate::api::plumbing::extract::{retry_on_conflict, Call};
+use crate::api::plumbing::extract::{retry_on_conflict, Call, FreshCall};
+use crate::api::plumbing::idempotency::Deferred;
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource::{self, Names};
 use crate::domain::customer::{self, Customer, CustomerParams};
@@ -58,13 +59,19 @@ async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Val
 #[utoipa::path(post, path = "/v1/customers", operation_id = "PostCustomers", request_body(content((CustomerParams = "application/x-www-form-urlencoded"), (CustomerParams = "application/json"))),
     tag = "customers",
     responses((status = 200, body = Customer, description = "The new customer object")))]
-pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+pub async fn create(State(state): State<AppState>, FreshCall(call): FreshCall) -> ApiResult<Response> {
+    let deferred = Deferred::of(&call);
+    Deferred::settle(deferred, &state, create_fresh(&state, call).await).await
+}
+
+/// Reads only, then the commit (`FreshCall`).
+async fn create_fresh(state: &AppState, mut call: Call) -> ApiResult<Response> {
     let p: CustomerParams = call.parse()?;
     expand::validate(&call.expand)?;
-    check_references(&state, &call, &p).await?;
+    check_references(state, &call, &p).await?;
     let prefix = random_base62(8).to_uppercase();
     let customer = Customer::create(&new_id(Customer::PREFIX), call.auth.livemode, state.now(), &prefix, &p)?;
-    resource::create_typed(&state, &call, &customer, "customer.created").await
+    resource::create_typed(state, &call, &customer, "customer.created").await
 }
 
 /// Retrieve a customer. A deleted customer answers `{id, object, deleted: true}`.

@@ -136,3 +136,69 @@ backend_test!(deletes_ignore_idempotency_keys, |app| {
     let r = app.post_idem("/v1/customers", "d", &[]).await;
     assert_eq!(r.status, 200);
 });
+
+// Creates of sessions and customers claim their key without reading its
+// record first (`idempotency::Deferred`): the record is read when the commit
+// finds the key taken, or when the handler fails. These are the answers that
+// depend on it.
+
+backend_test!(a_replayed_create_answers_as_first_even_when_it_would_now_fail, |app| {
+    let prod = app.post("/v1/products", &[("name", "Mug")]).await.body["id"].as_str().unwrap().to_owned();
+    let price = app.post("/v1/prices", &[("product", &prod), ("currency", "usd"), ("unit_amount", "900")]).await;
+    let price = price.body["id"].as_str().unwrap().to_owned();
+    let pairs = [
+        ("mode", "payment"),
+        ("success_url", "https://shop.example/ok"),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+    ];
+    let first = app.post_idem("/v1/checkout/sessions", "key-archived", &pairs).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    app.post(&format!("/v1/prices/{price}"), &[("active", "false")]).await;
+    let fresh = app.post_idem("/v1/checkout/sessions", "key-other", &pairs).await;
+    assert_eq!(fresh.status, 400, "the same request under a new key fails now: {}", fresh.body);
+    let again = app.post_idem("/v1/checkout/sessions", "key-archived", &pairs).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(app.session_count().await, 1);
+});
+
+backend_test!(a_reused_key_is_an_idempotency_error_whether_the_new_request_succeeds_or_fails, |app| {
+    let pairs = |name: &'static str| {
+        [
+            ("mode", "payment"),
+            ("success_url", "https://shop.example/ok"),
+            ("line_items[0][price_data][currency]", "usd"),
+            ("line_items[0][price_data][unit_amount]", "500"),
+            ("line_items[0][price_data][product_data][name]", name),
+            ("line_items[0][quantity]", "1"),
+        ]
+    };
+    let first = app.post_idem("/v1/checkout/sessions", "key-reused", &pairs("A")).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // Would succeed: its commit finds the key taken and writes nothing.
+    let other = app.post_idem("/v1/checkout/sessions", "key-reused", &pairs("B")).await;
+    assert_eq!(other.error(400, None, None)["type"], "idempotency_error");
+    assert_eq!(app.session_count().await, 1);
+    assert_eq!(app.stored_of("product").await.len(), 1, "the refused create's product was not written");
+    // Would fail its own validation: the key's error comes first.
+    let mut bad = pairs("A").to_vec();
+    bad[3] = ("line_items[0][price_data][unit_amount]", "-5");
+    let amount = "line_items[0][price_data][unit_amount]";
+    app.post_idem("/v1/checkout/sessions", "key-fresh", &bad).await.error(400, Some("parameter_invalid"), Some(amount));
+    let r = app.post_idem("/v1/checkout/sessions", "key-reused", &bad).await;
+    assert_eq!(r.error(400, None, None)["type"], "idempotency_error");
+    let c = app.post_idem("/v1/customers", "key-cus", &[("email", "a@x.io")]).await;
+    assert_eq!(c.status, 200);
+    let r = app.post_idem("/v1/customers", "key-cus", &[("email", "bad")]).await;
+    assert_eq!(r.error(400, None, None)["type"], "idempotency_error");
+    // A failure with no record is the handler's own error, and stores nothing.
+    app.post_idem("/v1/customers", "key-new", &[("email", "bad")]).await.error(
+        400,
+        Some("email_invalid"),
+        Some("email"),
+    );
+    let r = app.post_idem("/v1/customers", "key-new", &[("email", "ok@x.io")]).await;
+    assert_eq!((r.status, r.header("idempotent-replayed")), (200, None));
+});

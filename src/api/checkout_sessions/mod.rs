@@ -21,7 +21,8 @@ use serde_json::Value;
 
 use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
-use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall};
+use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall, FreshCall};
+use crate::api::plumbing::idempotency::Deferred;
 use crate::api::plumbing::resource;
 use crate::domain::checkout_session::{CollectedInformation, Discount};
 use crate::domain::coupon::Coupon;
@@ -105,20 +106,27 @@ fn session_id(livemode: bool) -> String {
 #[utoipa::path(post, path = "/v1/checkout/sessions", operation_id = "PostCheckoutSessions", request_body(content((CreateParams = "application/x-www-form-urlencoded"), (CreateParams = "application/json"))),
     tag = "checkout.sessions",
     responses((status = 200, body = CheckoutSession, description = "The new Checkout Session")))]
-pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<Response> {
+pub async fn create(State(state): State<AppState>, FreshCall(call): FreshCall) -> ApiResult<Response> {
+    let deferred = Deferred::of(&call);
+    Deferred::settle(deferred, &state, create_fresh(&state, call).await).await
+}
+
+/// A create reaches nothing outside kassa before its commit (`FreshCall`):
+/// prices, products and shipping rates it makes are in its change set.
+async fn create_fresh(state: &AppState, mut call: Call) -> ApiResult<Response> {
     let p: CreateParams = call.parse()?;
     let inc = includes(&call, "");
     expand::validate(&inc.rest)?;
     let now = state.now();
     let (mode, ui) = session_rules::check(&p, now)?;
     if let Some(c) = &p.customer {
-        resource::find_param(&state, &call, "customer", "customer", resource::IdParam { id: c, param: "customer" })
+        resource::find_param(state, &call, "customer", "customer", resource::IdParam { id: c, param: "customer" })
             .await?;
     }
     if let Some(r) = p.processor_route.as_deref() {
-        crate::api::processor_routes::check_usable(&state, &call, r, "processor_route").await?;
+        crate::api::processor_routes::check_usable(state, &call, r, "processor_route").await?;
     }
-    let (coupon, promotion) = requested_discount(&state, &call, &p, now).await?;
+    let (coupon, promotion) = requested_discount(state, &call, &p, now).await?;
     let input = lines::LineInput {
         params: p.line_items.as_deref().unwrap_or_default(),
         existing: &[],
@@ -126,11 +134,11 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
         currency: p.currency.as_deref(),
         now,
     };
-    let mut lines = lines::build(&state, &call, input).await?;
+    let mut lines = lines::build(state, &call, input).await?;
     let cascade = match &p.cascade_tiers {
         Some(t) => {
             let currency = lines.currency.clone().unwrap_or_default();
-            Some(cascade::prepare(&state, &call, t, &currency, now).await?)
+            Some(cascade::prepare(state, &call, t, &currency, now).await?)
         }
         None => None,
     };
@@ -139,12 +147,12 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     let id = session_id(call.auth.livemode);
     let offer = amounts::Offer { coupon: coupon.as_ref(), promotion: promotion.as_ref() };
     let (totals, breakdown) = amounts::price_new(&mut lines, mode, offer, &id, now)?;
-    let mut s = new_session(&state, &call, &p, (&id, mode, ui, now), (lines.currency.clone(), totals, lines.items))?;
+    let mut s = new_session(state, &call, &p, (&id, mode, ui, now), (lines.currency.clone(), totals, lines.items))?;
     s.total_details_breakdown = breakdown;
     let mut changes = lines.changes;
     if let Some(opts) = p.shipping_options.as_deref().filter(|o| !o.is_empty()) {
         let currency = s.currency.clone().unwrap_or_default();
-        let (rates, made) = shipping::options(&state, &call, opts, &currency, now).await?;
+        let (rates, made) = shipping::options(state, &call, opts, &currency, now).await?;
         shipping::offer(&mut s, &rates)?;
         changes.extend(made);
     }
@@ -157,9 +165,9 @@ pub async fn create(State(state): State<AppState>, mut call: Call) -> ApiResult<
     }
     amounts::keep_coupon(&mut s, coupon.as_ref());
     amounts::check_total(&s, "line_items")?;
-    let body = body(&state, &call, &s, &inc).await?;
+    let body = body(state, &call, &s, &inc).await?;
     changes.push(Change::insert(&s)?);
-    answer::commit(&state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
+    answer::commit(state, &call, answer::Writes { changes, events: Vec::new() }, StatusCode::OK, body).await
 }
 
 type Priced = (Option<String>, Option<crate::domain::pricing::Totals>, Vec<crate::domain::line_item::LineItem>);

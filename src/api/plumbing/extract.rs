@@ -211,7 +211,7 @@ fn take_expand(params: &mut Value) -> ApiResult<Vec<String>> {
 }
 
 impl Call {
-    async fn extract(req: Request, state: &AppState, secret_only: bool) -> Result<Self, Response> {
+    async fn extract(req: Request, state: &AppState, secret_only: bool, deferred: bool) -> Result<Self, Response> {
         let auth = authenticate(state, req.headers(), secret_only).await.map_err(IntoResponse::into_response)?;
         let version = parse_version(&req, &auth).map_err(IntoResponse::into_response)?;
         let request_id = crate::api::plumbing::middleware::request_id_of(&req).to_owned();
@@ -257,7 +257,7 @@ impl Call {
         let idem = match (method == Method::POST, idem_key) {
             (true, Some(key)) => {
                 let fp = idempotency::fingerprint(&state.pepper, method.as_str(), &path, &params, &expand);
-                Some(idempotency::begin(state, auth.scope(), &key, fp).await?)
+                Some(idempotency::begin(state, auth.scope(), &key, fp, deferred).await?)
             }
             _ => None,
         };
@@ -273,7 +273,22 @@ impl FromRequest<AppState> for ClientCall {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        Call::extract(req, state, false).await.map(ClientCall)
+        Call::extract(req, state, false, false).await.map(ClientCall)
+    }
+}
+
+/// A call to a create whose only effect is its commit: it answers a success
+/// only through `answer::commit`, with its idempotency record, and nothing
+/// it does before that commit reaches outside kassa. Its key is claimed
+/// without the record being read first; the handler passes its answer
+/// through `idempotency::Deferred::settle`.
+pub struct FreshCall(pub Call);
+
+impl FromRequest<AppState> for FreshCall {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Call::extract(req, state, true, true).await.map(FreshCall)
     }
 }
 
@@ -281,6 +296,6 @@ impl FromRequest<AppState> for Call {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        Call::extract(req, state, true).await
+        Call::extract(req, state, true, false).await
     }
 }

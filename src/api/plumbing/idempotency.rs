@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::error::{ApiError, ErrorType};
+use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::store::{IdempotencyRecord, Scope};
 use crate::AppState;
 
@@ -32,6 +32,8 @@ pub struct IdemGuard {
     slot: (Scope, String),
     pub key: String,
     pub fingerprint: String,
+    /// Claimed without its record read first (`Deferred`).
+    pub deferred: bool,
 }
 
 impl Drop for IdemGuard {
@@ -97,7 +99,14 @@ pub fn replay(rec: &IdempotencyRecord) -> Response {
 }
 
 /// Either the stored answer (or an error) for this key, or a claim to run.
-pub async fn begin(state: &AppState, scope: Scope, key: &str, fingerprint: String) -> Result<IdemGuard, Response> {
+/// `deferred`: claim the key without reading its record (`Deferred`).
+pub async fn begin(
+    state: &AppState,
+    scope: Scope,
+    key: &str,
+    fingerprint: String,
+    deferred: bool,
+) -> Result<IdemGuard, Response> {
     if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
         return Err(ApiError::bad_request(
             "idempotency_key_invalid",
@@ -114,11 +123,58 @@ pub async fn begin(state: &AppState, scope: Scope, key: &str, fingerprint: Strin
             return Err(in_use(key).into_response());
         }
     }
-    let guard = IdemGuard { in_flight: state.in_flight.clone(), slot, key: key.to_owned(), fingerprint };
+    let guard = IdemGuard { in_flight: state.in_flight.clone(), slot, key: key.to_owned(), fingerprint, deferred };
+    if deferred {
+        return Ok(guard);
+    }
     match state.store.find_idempotency(&scope, key).await {
         Ok(None) => Ok(guard),
         Ok(Some(rec)) if rec.fingerprint == guard.fingerprint => Err(replay(&rec)),
         Ok(Some(_)) => Err(mismatch(key).into_response()),
         Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// A key claimed without reading its record first, for a create whose only
+/// effect is its commit (`extract::FreshCall`). Most keys are new, and the
+/// read was a point read on every create (on PostgreSQL, a round trip as
+/// well). The record is read only when the answer needs it:
+/// - the commit carries the record, so a key recorded already fails the
+///   commit (`StoreError::DuplicateIdempotencyKey`), whose answer is the
+///   replay or the mismatch error (`answer::commit`), the writes undone;
+/// - a handler that fails before its commit (the request is no longer valid,
+///   say a price archived since) may be a replay all the same: `settle`
+///   reads the record then.
+///
+/// A success never needs it: it committed the record, so there was none.
+/// This holds only for a handler that answers a success through
+/// `answer::commit` with the key's record, which is what `FreshCall` asks.
+pub struct Deferred {
+    scope: Scope,
+    key: String,
+    fingerprint: String,
+}
+
+impl Deferred {
+    /// The deferred claim of `call`, if it has one.
+    pub fn of(call: &crate::api::plumbing::extract::Call) -> Option<Deferred> {
+        let g = call.idem.as_ref().filter(|g| g.deferred)?;
+        Some(Deferred { scope: call.scope(), key: g.key.clone(), fingerprint: g.fingerprint.clone() })
+    }
+
+    /// The handler's answer `out`, unless it failed and the key is
+    /// recorded: then the record's replay, or the mismatch error.
+    pub async fn settle(this: Option<Deferred>, state: &AppState, out: ApiResult<Response>) -> ApiResult<Response> {
+        let (Some(d), Err(failed)) = (this, &out) else { return out };
+        match state.store.find_idempotency(&d.scope, &d.key).await {
+            Ok(None) => out,
+            Ok(Some(rec)) if rec.fingerprint == d.fingerprint => Ok(replay(&rec)),
+            Ok(Some(_)) => Err(mismatch(&d.key)),
+            // Whether it was a replay is unknown: the lookup's error, not the handler's.
+            Err(e) => {
+                tracing::warn!(status = %failed.status, code = ?failed.code, "a failed create's idempotency lookup failed too");
+                Err(e.into())
+            }
+        }
     }
 }
