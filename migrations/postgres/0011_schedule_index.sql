@@ -10,7 +10,13 @@
 -- it with, only the query's text. A test holds the two to the same text. A
 -- new schedule tag is a new migration that builds this index again.
 --
--- The build holds a lock that blocks writes to object_tags while it reads
--- the table; the migration runs as a node starts, before it serves.
+-- The new index is built beside the old one, then takes its name: the old
+-- one's drop locks object_tags against every read and write until the
+-- migration commits, so it comes last. The build itself blocks writes to
+-- object_tags while it reads the table.
+--
+-- Upgrade every node together: a node from before this version sweeps
+-- without the predicate, and PostgreSQL then reads the whole table.
+CREATE INDEX object_tags_schedule ON object_tags (kind, name, value) WHERE (name = '3ds_due' OR name = 'capture_due' OR name = 'due_at' OR name = 'lookup_due' OR name = 'open_until' OR substr(name, 1, 4) = 'due:');
 DROP INDEX object_tags_due;
-CREATE INDEX object_tags_due ON object_tags (kind, name, value) WHERE (name = '3ds_due' OR name = 'capture_due' OR name = 'due_at' OR name = 'lookup_due' OR name = 'open_until' OR substr(name, 1, 4) = 'due:');
+ALTER INDEX object_tags_schedule RENAME TO object_tags_due;

@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call, FreshCall};
-use crate::api::plumbing::idempotency::Deferred;
 use crate::api::plumbing::list;
 use crate::api::plumbing::resource::{self, Names};
 use crate::domain::customer::{self, Customer, CustomerParams};
@@ -59,9 +58,8 @@ async fn respond(state: &AppState, call: &Call, mut obj: Value) -> ApiResult<Val
 #[utoipa::path(post, path = "/v1/customers", operation_id = "PostCustomers", request_body(content((CustomerParams = "application/x-www-form-urlencoded"), (CustomerParams = "application/json"))),
     tag = "customers",
     responses((status = 200, body = Customer, description = "The new customer object")))]
-pub async fn create(State(state): State<AppState>, FreshCall(call): FreshCall) -> ApiResult<Response> {
-    let deferred = Deferred::of(&call);
-    Deferred::settle(deferred, &state, create_fresh(&state, call).await).await
+pub async fn create(State(state): State<AppState>, call: FreshCall) -> ApiResult<Response> {
+    call.run(&state, |call| create_fresh(&state, call)).await
 }
 
 /// Reads only, then the commit (`FreshCall`).

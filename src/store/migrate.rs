@@ -75,6 +75,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0011_schedule_index.sql"),
         postgres: include_str!("../../migrations/postgres/0011_schedule_index.sql"),
     },
+    Migration {
+        version: 12,
+        name: "idempotency_first",
+        sqlite: include_str!("../../migrations/sqlite/0012_idempotency_first.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_idempotency_first.sql"),
+    },
 ];
 
 /// Refuses a database that a newer kassa has migrated: this binary would

@@ -21,7 +21,7 @@ mod open;
 pub mod postgres;
 pub mod schedule;
 mod settings;
-mod sql;
+pub mod sql;
 pub mod sqlite;
 mod text;
 

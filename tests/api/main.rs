@@ -62,6 +62,7 @@ mod startup;
 mod store_batches;
 mod store_commit;
 mod store_contract;
+mod store_due;
 mod stranded;
 mod three_ds;
 mod undecodable;

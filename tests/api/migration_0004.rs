@@ -106,6 +106,13 @@ async fn keeps_data_and_scopes_ids(backend: Backend) {
     let seen: Vec<(&str, &str, &str)> =
         due.iter().map(|d| (d.group.as_str(), d.object.id.as_str(), d.due.as_str())).collect();
     assert_eq!(seen, [("we_1", "wdl_1", "00000000000000000007")]);
+    let tagged = |name: &str| ListQuery {
+        kind: "webhook_delivery".into(),
+        filters: vec![(name.into(), "00000000000000000007".into())],
+        ..customer.clone()
+    };
+    assert_eq!(store.list_objects(&a, &tagged("due:we_1")).await.unwrap().items.len(), 1);
+    assert!(store.list_objects(&a, &tagged("due")).await.unwrap().items.is_empty(), "the old tag row is gone");
     // A sweep by a tag that is not a schedule is refused (0011 indexes only schedules).
     assert!(store.due(&DueQuery::new("webhook_delivery", "due", &format!("{:020}", 100), 10)).await.is_err());
     // A new object's seq still comes after the old ones.

@@ -7,7 +7,7 @@ use crate::helpers::START;
 use kassa::domain::event::{self, Event, EventContext};
 use kassa::domain::keys::KeyKind;
 use kassa::store::{
-    Change, ChangeSet, CreatedRange, Cursor, DueQuery, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
+    Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
 };
 
 fn scope(app: &crate::helpers::TestApp) -> Scope {
@@ -284,81 +284,6 @@ backend_test!(store_locates_one_kind_by_id_and_refuses_an_ambiguous_id, |app| {
     store.commit(set(&other, vec![tagged("cs_2", "checkout_session", vec![])])).await.unwrap();
     store.commit(set(&s, vec![tagged("cs_2", "checkout_session", vec![])])).await.unwrap();
     assert!(store.locate("checkout_session", "cs_2").await.unwrap().is_none());
-});
-
-backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
-    let s = scope(&app);
-    let store = &app.store;
-    let other = Scope { account_id: "acct_other".into(), livemode: true };
-    let due = |group: &str, at: i64| vec![(format!("due:{group}"), format!("{at:020}")), ("x".into(), "y".into())];
-    // A backlog of 50 in group a, older than anything else.
-    let backlog: Vec<Change> = (0..50).map(|i| tagged(&format!("a_{i:02}"), "job", due("a", i))).collect();
-    store.commit(set(&s, backlog)).await.unwrap();
-    store
-        .commit(set(&other, vec![tagged("b_1", "job", due("b", 100)), tagged("b_2", "job", due("b", 101))]))
-        .await
-        .unwrap();
-    store
-        .commit(set(&s, vec![tagged("c_1", "job", due("c", 500)), tagged("d_1", "job", due("d", 900))]))
-        .await
-        .unwrap();
-    // Same tag names on another kind are not this query's.
-    store.commit(set(&s, vec![tagged("e_1", "other_kind", due("e", 1))])).await.unwrap();
-    let query = |skip: Vec<&str>, per_group: usize| kassa::store::GroupedDue {
-        kind: "job".into(),
-        prefix: "due:".into(),
-        up_to: format!("{:020}", 600),
-        skip: skip.into_iter().map(str::to_owned).collect(),
-        per_group,
-    };
-    let got = store.due_grouped(&query(vec![], 3)).await.unwrap();
-    let seen: Vec<(&str, &str)> = got.iter().map(|i| (i.group.as_str(), i.object.id.as_str())).collect();
-    assert_eq!(
-        seen,
-        [("a", "a_00"), ("a", "a_01"), ("a", "a_02"), ("b", "b_1"), ("b", "b_2"), ("c", "c_1")],
-        "each group's lowest, none past up_to"
-    );
-    assert_eq!((got[3].scope.clone(), got[3].due.as_str()), (other.clone(), format!("{:020}", 100).as_str()));
-    let skipped = store.due_grouped(&query(vec!["a", "c"], 1)).await.unwrap();
-    let ids: Vec<&str> = skipped.iter().map(|i| i.object.id.as_str()).collect();
-    assert_eq!(ids, ["b_1"], "a group at its cap is left out");
-    // A claimed item moves past up_to and leaves its group's queue.
-    let claim =
-        Change::Update { id: "b_1".into(), expected_version: 1, doc: json!({}).to_string(), tags: due("b", 10_000) };
-    store.commit(set(&other, vec![claim])).await.unwrap();
-    let ids: Vec<String> =
-        store.due_grouped(&query(vec!["a"], 5)).await.unwrap().into_iter().map(|i| i.object.id).collect();
-    assert_eq!(ids, ["b_2", "c_1"]);
-});
-
-backend_test!(store_due_sweeps_find_schedules_and_refuse_other_tags, |app| {
-    let s = scope(&app);
-    let store = &app.store;
-    let other = Scope { account_id: "acct_other".into(), livemode: true };
-    let job = |id: &str, at: i64| {
-        tagged(id, "job", vec![("open_until".into(), format!("{at:020}")), ("status".into(), "open".into())])
-    };
-    store.commit(set(&s, vec![job("j_2", 20), job("j_9", 900)])).await.unwrap();
-    store.commit(set(&other, vec![job("j_1", 10)])).await.unwrap();
-    let up_to = format!("{:020}", 100);
-    // The lowest `limit`, in no promised order.
-    let ids = |found: Vec<(Scope, kassa::store::StoredObject)>| {
-        let mut ids: Vec<String> = found.into_iter().map(|(_, o)| o.id).collect();
-        ids.sort();
-        ids
-    };
-    let all = store.due(&DueQuery::new("job", "open_until", &up_to, 10)).await.unwrap();
-    assert_eq!(ids(all), ["j_1", "j_2"], "every account's, none past up_to");
-    let lowest = store.due(&DueQuery::new("job", "open_until", &format!("{:020}", 1000), 1)).await.unwrap();
-    assert_eq!(ids(lowest), ["j_1"]);
-    let mine = store.due(&DueQuery::new("job", "open_until", &up_to, 10).within(Some(&s))).await.unwrap();
-    assert_eq!(ids(mine), ["j_2"]);
-    // Only schedules are in the index the sweeps read: any other tag is refused, never an empty answer.
-    let refused = store.due(&DueQuery::new("job", "status", "open", 10)).await;
-    assert!(matches!(&refused, Err(StoreError::Backend(m)) if m.contains("not a schedule")), "{refused:?}");
-    let grouped =
-        kassa::store::GroupedDue { kind: "job".into(), prefix: "q:".into(), up_to, skip: vec![], per_group: 1 };
-    assert!(store.due_grouped(&grouped).await.is_err());
 });
 
 pub(crate) fn endpoint(id: &str, status: &str, events: &[&str]) -> Change {

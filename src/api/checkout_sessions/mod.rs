@@ -22,7 +22,6 @@ use serde_json::Value;
 use crate::api::plumbing::answer::{self, Body};
 use crate::api::plumbing::expand;
 use crate::api::plumbing::extract::{retry_on_conflict, Call, ClientCall, FreshCall};
-use crate::api::plumbing::idempotency::Deferred;
 use crate::api::plumbing::resource;
 use crate::domain::checkout_session::{CollectedInformation, Discount};
 use crate::domain::coupon::Coupon;
@@ -106,9 +105,8 @@ fn session_id(livemode: bool) -> String {
 #[utoipa::path(post, path = "/v1/checkout/sessions", operation_id = "PostCheckoutSessions", request_body(content((CreateParams = "application/x-www-form-urlencoded"), (CreateParams = "application/json"))),
     tag = "checkout.sessions",
     responses((status = 200, body = CheckoutSession, description = "The new Checkout Session")))]
-pub async fn create(State(state): State<AppState>, FreshCall(call): FreshCall) -> ApiResult<Response> {
-    let deferred = Deferred::of(&call);
-    Deferred::settle(deferred, &state, create_fresh(&state, call).await).await
+pub async fn create(State(state): State<AppState>, call: FreshCall) -> ApiResult<Response> {
+    call.run(&state, |call| create_fresh(&state, call)).await
 }
 
 /// A create reaches nothing outside kassa before its commit (`FreshCall`):

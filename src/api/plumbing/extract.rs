@@ -280,9 +280,22 @@ impl FromRequest<AppState> for ClientCall {
 /// A call to a create whose only effect is its commit: it answers a success
 /// only through `answer::commit`, with its idempotency record, and nothing
 /// it does before that commit reaches outside kassa. Its key is claimed
-/// without the record being read first; the handler passes its answer
-/// through `idempotency::Deferred::settle`.
-pub struct FreshCall(pub Call);
+/// without the record being read first (`idempotency::Deferred`), so the
+/// call is handled only through `run`, which settles the answer.
+pub struct FreshCall(Call);
+
+impl FreshCall {
+    /// The answer of `create` for this call, or the key's replay (or the
+    /// mismatch error) when it fails and the key is recorded.
+    pub async fn run<F, Fut>(self, state: &AppState, create: F) -> ApiResult<Response>
+    where
+        F: FnOnce(Call) -> Fut,
+        Fut: std::future::Future<Output = ApiResult<Response>>,
+    {
+        let deferred = idempotency::Deferred::of(&self.0);
+        idempotency::Deferred::settle(deferred, state, create(self.0).await).await
+    }
+}
 
 impl FromRequest<AppState> for FreshCall {
     type Rejection = Response;

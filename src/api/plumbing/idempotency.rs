@@ -166,6 +166,10 @@ impl Deferred {
     /// recorded: then the record's replay, or the mismatch error.
     pub async fn settle(this: Option<Deferred>, state: &AppState, out: ApiResult<Response>) -> ApiResult<Response> {
         let (Some(d), Err(failed)) = (this, &out) else { return out };
+        if failed.kind == ErrorType::Idempotency {
+            // The commit found the key taken and read the record already.
+            return out;
+        }
         match state.store.find_idempotency(&d.scope, &d.key).await {
             Ok(None) => out,
             Ok(Some(rec)) if rec.fingerprint == d.fingerprint => Ok(replay(&rec)),

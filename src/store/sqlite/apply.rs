@@ -59,6 +59,21 @@ fn insert(conn: &Connection, scope: &Scope, obj: (&str, &str, i64), doc: &Value,
 pub(super) fn apply(conn: &Connection, prepared: &mut Prepared) -> StoreResult<Committed> {
     let Prepared { set, docs, body } = prepared;
     let scope = &set.scope;
+    if let (Some(rec), Some(body)) = (&set.idempotency, body.as_ref()) {
+        // First, so that a taken key refuses the set before it writes a
+        // row: the writer then has nothing to undo (`writer::run_all`).
+        // Creates no longer read the key before they run
+        // (`idempotency::Deferred`), so this is how a replay ends.
+        let added = exec(conn,
+            "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (account_id, livemode, key) DO NOTHING",
+            params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, body, rec.created],
+        )
+        .map_err(backend)?;
+        if added == 0 {
+            return Err(StoreError::DuplicateIdempotencyKey);
+        }
+    }
     let mut endpoint_changed = false;
     for (change, doc) in set.changes.iter().zip(docs.iter()) {
         endpoint_changed |= apply_change(conn, scope, change, doc)?;
@@ -80,13 +95,6 @@ pub(super) fn apply(conn: &Connection, prepared: &mut Prepared) -> StoreResult<C
         if let Change::Insert { id, kind, created, doc, tags } = d {
             insert(conn, scope, (id, kind, *created), &stored_text::to_sql(doc), tags)?;
         }
-    }
-    if let (Some(rec), Some(body)) = (&set.idempotency, body.as_ref()) {
-        exec(conn,
-            "INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            params![scope.account_id, scope.livemode, rec.key, rec.fingerprint, rec.status, body, rec.created],
-        )
-        .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicateIdempotencyKey } else { backend(e) })?;
     }
     Ok(Committed { deliveries: deliveries.len() })
 }

@@ -155,9 +155,11 @@ fn begin(conn: &Connection) -> Result<(), String> {
     })
 }
 
-/// Runs every job. Without savepoints, the first failure ends the pass;
-/// with them, a failing job is rolled back to its savepoint and the others
-/// go on.
+/// Runs every job. Without savepoints, the first failure that wrote
+/// something ends the pass; with them, a failing job is rolled back to its
+/// savepoint and the others go on. A job that fails having changed no row
+/// (its first statement refused it, as a taken idempotency key is:
+/// `apply`) leaves nothing to undo in either mode, and is not counted.
 fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass {
     let mut failures = 0;
     for job in batch.iter_mut() {
@@ -166,6 +168,8 @@ fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass 
                 return Pass::Broken(e.to_string());
             }
         }
+        // A statement that fails undoes its own rows and counts none.
+        let changes = conn.total_changes();
         let Ok(ok) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn))) else {
             tracing::error!("a write job panicked; rolling back its batch");
             return Pass::Broken("a write failed unexpectedly".into());
@@ -173,6 +177,7 @@ fn run_all(conn: &Connection, batch: &mut [WriteJob], savepoints: bool) -> Pass 
         if conn.is_autocommit() {
             return Pass::Broken("the transaction was rolled back by the database".into());
         }
+        let ok = ok || conn.total_changes() == changes;
         if !savepoints {
             if !ok {
                 return Pass::JobFailed;
@@ -305,6 +310,22 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(kept, vec![1, 3], "the failing job's insert is gone, and nothing ran twice into the table");
+    }
+
+    #[test]
+    fn a_job_refused_before_it_writes_costs_the_others_nothing() {
+        let c = conn();
+        let (tx, rx) = mpsc::channel();
+        let batch = vec![
+            job("INSERT INTO t VALUES (1)", false, tx.clone()),
+            job("SELECT 1", true, tx.clone()),
+            job("INSERT INTO t VALUES (3)", false, tx),
+        ];
+        let failed = run_batch(&c, batch, false);
+        assert!(!failed, "nothing to undo: no careful batches after it");
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results, vec![Ok(1), Err("job failed".into()), Ok(1)], "the batch ran once");
+        assert_eq!(count(&c), 2);
     }
 
     struct Boom;
