@@ -12,8 +12,8 @@
 --
 -- The new index is built beside the old one, then takes its name: the old
 -- one's drop locks object_tags against every read and write until the
--- migration commits, so it comes last. The build itself blocks writes to
--- object_tags while it reads the table.
+-- migration commits, so it comes last. The build blocks writes to
+-- object_tags from its start until the migration commits.
 --
 -- Upgrade every node together: a node from before this version sweeps
 -- without the predicate, and PostgreSQL then reads the whole table.

@@ -3,7 +3,10 @@
 -- key before they run (src/api/plumbing/idempotency.rs, `Deferred`), so
 -- this insert is what refuses a replay; first, it refuses it before the
 -- set has written any row (in a group call, before its subtransaction has
--- anything to undo). The outcome of every set is the same as before.
+-- anything to undo). A set is answered as before, except one that both
+-- names a taken key and would lose a version race: it is now refused by
+-- the key (KC422) rather than the version (KC409), which its request
+-- answers as the replay.
 CREATE OR REPLACE FUNCTION kassa_commit(p_account TEXT, p_livemode BOOLEAN, p_changes JSONB, p_idem JSONB)
 RETURNS VOID
 LANGUAGE plpgsql

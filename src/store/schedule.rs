@@ -71,10 +71,13 @@ mod tests {
 
     #[test]
     fn the_migrations_build_the_index_the_queries_name() {
-        let index = format!(" ON object_tags (kind, name, value) WHERE {};", predicate(""));
-        for text in [SQLITE, POSTGRES] {
-            assert!(text.contains(&index), "the migration's index must be `{index}`");
-        }
+        let on = format!(" ON object_tags (kind, name, value) WHERE {};", predicate(""));
+        let sqlite = format!("CREATE INDEX object_tags_due{on}");
+        assert!(SQLITE.contains(&sqlite), "the SQLite migration's index must be `{sqlite}`");
+        // PostgreSQL builds it beside the old one, then gives it the name.
+        let postgres = format!("CREATE INDEX object_tags_schedule{on}");
+        assert!(POSTGRES.contains(&postgres), "the PostgreSQL migration's index must be `{postgres}`");
+        assert!(POSTGRES.contains("ALTER INDEX object_tags_schedule RENAME TO object_tags_due;"));
         // Names go into SQL text as literals.
         assert!(NAMES
             .iter()

@@ -140,8 +140,9 @@ pub async fn begin(
 /// read was a point read on every create (on PostgreSQL, a round trip as
 /// well). The record is read only when the answer needs it:
 /// - the commit carries the record, so a key recorded already fails the
-///   commit (`StoreError::DuplicateIdempotencyKey`), whose answer is the
-///   replay or the mismatch error (`answer::commit`), the writes undone;
+///   commit (`StoreError::DuplicateIdempotencyKey`) before the set writes
+///   anything (its record goes first), and the answer is the replay or the
+///   mismatch error (`answer::commit`);
 /// - a handler that fails before its commit (the request is no longer valid,
 ///   say a price archived since) may be a replay all the same: `settle`
 ///   reads the record then.

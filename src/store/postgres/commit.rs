@@ -1,6 +1,7 @@
 //! Committing a `ChangeSet` in one round trip: the whole set, its events'
 //! deliveries and its idempotency record go to the `kassa_commit` function
-//! (migrations/postgres/0005_commit_function.sql) as one statement. Run
+//! (migrations/postgres/0005_commit_function.sql; since 0012 its
+//! idempotency insert comes first) as one statement. Run
 //! outside BEGIN/COMMIT, that statement is its own transaction (or, for
 //! sets that queued together, one subtransaction of a shared one: see
 //! `group`), so the set is written entirely or not at all, and a commit

@@ -82,14 +82,17 @@ mod tests {
         let scoped = Scope { account_id: "acct_1".into(), livemode: false };
         let built = sql::due(&DueQuery::new("k", schedule::NAMES[0], "1", 5), sql::Dialect::Sqlite);
         let p = plan(&conn, &built.text, built.args.len());
-        assert!(p.contains("INDEX object_tags_due"), "{p}");
+        assert!(p.contains("INDEX object_tags_due") && !p.contains("SCAN t"), "{p}");
         // Within one account, the table's own key serves as well.
         let built = sql::due(&DueQuery::new("k", "due_at", "1", 5).within(Some(&scoped)), sql::Dialect::Sqlite);
         let p = plan(&conn, &built.text, built.args.len());
         assert!(p.contains("SEARCH t USING") && !p.contains("SCAN t"), "{p}");
         for (text, args) in [(sql::group_names_sqlite(), 3), (sql::group_due_sqlite(), 4)] {
             let p = plan(&conn, text, args);
-            assert!(p.contains("INDEX object_tags_due"), "{p}");
+            assert!(
+                p.contains("INDEX object_tags_due") && !p.contains("SCAN t") && !p.contains("t USING PRIMARY KEY"),
+                "{p}"
+            );
         }
     }
 }

@@ -164,11 +164,12 @@ mod tests {
         assert_eq!(super::READS.get() - before, 2);
 
         // A job that adds an endpoint, reads the endpoints (its event) and
-        // then fails (its idempotency key is taken) is undone; the job after
-        // it must not deliver to the endpoint it added. Run without
-        // savepoints first, and then with them from the start.
+        // then fails (its event's id is taken, by the endpoint above) is
+        // undone; the job after it must not deliver to the endpoint it added.
+        // Run without savepoints first, and then with them from the start.
         for careful in [false, true] {
-            let failing = set(vec![endpoint(&format!("we_gone_{careful}"))], Some("k"));
+            let mut failing = set(vec![endpoint(&format!("we_gone_{careful}"))], None);
+            failing.events[0].id = "we_1".into();
             let results = batch(&conn, vec![set(vec![], None), failing, set(vec![], None)], careful);
             assert_eq!(deliveries(&results), [Some(1), None, Some(1)], "careful: {careful}");
         }
