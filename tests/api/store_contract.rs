@@ -10,11 +10,11 @@ use kassa::store::{
     Change, ChangeSet, CreatedRange, Cursor, IdempotencyRecord, ListQuery, NewApiKey, Scope, StoreError,
 };
 
-fn scope(app: &crate::helpers::TestApp) -> Scope {
+pub(crate) fn scope(app: &crate::helpers::TestApp) -> Scope {
     Scope { account_id: app.keys.account_id.clone(), livemode: false }
 }
 
-fn set(scope: &Scope, changes: Vec<Change>) -> ChangeSet {
+pub(crate) fn set(scope: &Scope, changes: Vec<Change>) -> ChangeSet {
     ChangeSet { scope: scope.clone(), changes, events: vec![], idempotency: None }
 }
 
@@ -219,7 +219,7 @@ backend_test!(store_reads_accounts_and_adds_keys_once, |app| {
     assert!(store.find_api_key(&stray.hash).await.unwrap().is_none());
 });
 
-fn tagged(id: &str, kind: &str, tags: Vec<(String, String)>) -> Change {
+pub(crate) fn tagged(id: &str, kind: &str, tags: Vec<(String, String)>) -> Change {
     Change::Insert { id: id.into(), kind: kind.into(), created: 5, doc: json!({"id": id}).to_string(), tags }
 }
 

@@ -7,20 +7,9 @@ use serde_json::json;
 
 use crate::backend_test;
 use crate::helpers::{test_db, Backend};
+use crate::store_contract::{scope, set, tagged};
 use kassa::store::sql::{self, Arg, Dialect};
-use kassa::store::{Change, ChangeSet, DueQuery, Scope, StoreError};
-
-fn scope(app: &crate::helpers::TestApp) -> Scope {
-    Scope { account_id: app.keys.account_id.clone(), livemode: false }
-}
-
-fn set(scope: &Scope, changes: Vec<Change>) -> ChangeSet {
-    ChangeSet { scope: scope.clone(), changes, events: vec![], idempotency: None }
-}
-
-fn tagged(id: &str, kind: &str, tags: Vec<(String, String)>) -> Change {
-    Change::Insert { id: id.into(), kind: kind.into(), created: 5, doc: json!({"id": id}).to_string(), tags }
-}
+use kassa::store::{Change, DueQuery, Scope, StoreError};
 
 backend_test!(store_due_grouped_reads_each_group_on_its_own, |app| {
     let s = scope(&app);
